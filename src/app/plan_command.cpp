@@ -1,0 +1,221 @@
+#include "app/plan_command.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <functional>
+#include <iomanip>
+#include <map>
+#include <sstream>
+
+#include "common/number_format.h"
+#include "sweep/method_catalog.h"
+#include "sweep/schedule_preview.h"
+#include "sweep/sweep_expand.h"
+#include "sweep/sweep_spec.h"
+
+namespace clear_sweep {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+/// Counts in first-seen order (the order of the sweep file's axes).
+class Tally {
+ public:
+  void add(const std::string& key) {
+    for (auto& [k, n] : items_)
+      if (k == key) {
+        ++n;
+        return;
+      }
+    items_.emplace_back(key, 1);
+  }
+  const std::vector<std::pair<std::string, size_t>>& items() const { return items_; }
+
+ private:
+  std::vector<std::pair<std::string, size_t>> items_;
+};
+
+struct PlanSummary {
+  Tally by_method, by_modality, by_fraction;
+  double stage_cost = 0, grid_cost = 0;
+};
+
+PlanSummary summarise(const SweepPlan& plan) {
+  PlanSummary s;
+  // Jobs come method-major in the file's axis order, so first-seen order is file order.
+  for (const auto& job : plan.jobs) {
+    s.by_method.add(job.method);
+    s.by_modality.add(modality_name(job.modality));
+    s.by_fraction.add(format_number(job.forget_fraction));
+    s.grid_cost += job.cost;
+  }
+  for (const auto& stage : plan.stages) s.stage_cost += stage.cost;
+  return s;
+}
+
+/// 1234567 -> "1,234,567": costs are read by eye, in orders of magnitude.
+std::string grouped(double value) {
+  const long long n = std::llround(value);
+  std::string digits = std::to_string(n < 0 ? -n : n);
+  for (int i = int(digits.size()) - 3; i > 0; i -= 3) digits.insert(size_t(i), ",");
+  return (n < 0 ? "-" : "") + digits;
+}
+
+std::string describe_data(const SweepSpec& spec) {
+  if (!spec.data) return "none (no method needs a model)";
+  if (spec.data->source == DataSource::clear) return "CLEAR at " + spec.data->path + ", 200 persons";
+  return "synthetic world, " + std::to_string(spec.data->persons) + " persons x " +
+         std::to_string(spec.data->images_per_person) + " images, seed " + std::to_string(spec.data->seed);
+}
+
+std::string describe_model(const SweepSpec& spec) {
+  if (!spec.model) return "none";
+  return spec.model->preset.empty() ? "folder " + spec.model->path : "preset " + spec.model->preset;
+}
+
+std::string stage_scope(const SweepSpec& spec, const Stage& stage) {
+  if (stage.kind == StageKind::finetune_base) return "full set, " + std::to_string(spec.persons()) + " persons";
+  return "retain split, " + std::to_string(spec.persons() - spec.forget_persons(stage.forget_fraction)) + " persons";
+}
+
+void print_tally(std::ostream& out, const char* title, const Tally& tally,
+                 const std::function<std::string(const std::string&)>& label) {
+  out << "  " << std::left << std::setw(20) << title;
+  bool first = true;
+  for (const auto& [key, n] : tally.items()) {
+    out << (first ? "" : ", ") << label(key) << " " << n;
+    first = false;
+  }
+  out << "\n";
+}
+
+void print_text(const PlanOptions& options, const SweepSpec& spec, const SweepPlan& plan, std::ostream& out) {
+  const PlanSummary s = summarise(plan);
+  out << "sweep " << spec.name << " (" << spec.file << ", context " << spec.context_hash() << ")\n";
+  out << "  data:  " << describe_data(spec) << "\n";
+  out << "  model: " << describe_model(spec) << "\n\n";
+
+  out << "jobs: " << plan.jobs.size() << "\n";
+  const auto same = [](const std::string& k) { return k; };
+  print_tally(out, "by method", s.by_method, same);
+  print_tally(out, "by modality", s.by_modality, same);
+  print_tally(out, "by forget fraction", s.by_fraction, [&](const std::string& k) {
+    if (!spec.needs_model()) return k + "%";
+    const int64_t persons = spec.forget_persons(std::stod(k));
+    return k + "% (" + std::to_string(persons) + (persons == 1 ? " person)" : " persons)");
+  });
+
+  out << "\nstages before the grid: " << plan.stages.size() << "\n";
+  for (const auto& stage : plan.stages)
+    out << "  " << std::left << std::setw(20) << stage_label(stage) << std::setw(28) << stage_scope(spec, stage)
+        << "id " << stage.id << "  cost " << grouped(stage.cost) << "\n";
+  if (plan.stages.empty()) out << "  (none: no method needs a model)\n";
+
+  out << "\nestimated cost: stages " << grouped(s.stage_cost) << " + grid " << grouped(s.grid_cost)
+      << (spec.needs_model() ? " units (1 unit = a forward+backward pass over one item)\n"
+                             : " seconds of noop sleep\n");
+
+  if (options.ranks > 0) {
+    const SchedulePreview p = schedule_preview(plan, options.ranks);
+    out << "\nschedule on " << options.ranks << " ranks (rank 0 coordinates; " << p.workers
+        << (p.workers == 1 ? " worker takes" : " workers take") << " the longest ready work first):\n";
+    out << "  " << std::left << std::setw(8) << "rank" << std::setw(8) << "stages" << std::setw(8) << "jobs"
+        << "est. busy\n";
+    for (const auto& w : p.per_worker)
+      out << "  " << std::left << std::setw(8) << w.rank << std::setw(8) << w.stages << std::setw(8) << w.jobs
+          << grouped(w.busy) << "\n";
+    std::ostringstream eff;
+    eff << std::fixed << std::setprecision(3) << p.efficiency;
+    out << "  makespan " << grouped(p.makespan) << ", efficiency " << eff.str()
+        << " (no schedule ends before " << grouped(std::max(p.critical_path, p.total / p.workers)) << ")\n";
+  }
+
+  if (options.list_jobs) {
+    out << "\njob list:\n";
+    for (const auto& job : plan.jobs) out << "  " << job.id << "  " << job_label(job) << "\n";
+  }
+}
+
+Json hparams_json(const HParams& params) {
+  Json j = Json::object();
+  for (const auto& [name, value] : params) {
+    if (const auto* i = std::get_if<int64_t>(&value)) j[name] = *i;
+    else j[name] = std::get<double>(value);
+  }
+  return j;
+}
+
+void print_json(const PlanOptions& options, const SweepSpec& spec, const SweepPlan& plan, std::ostream& out) {
+  const PlanSummary s = summarise(plan);
+  Json j;
+  j["sweep"] = spec.name;
+  j["file"] = spec.file;
+  j["context_hash"] = spec.context_hash();
+  j["jobs"] = plan.jobs.size();
+  const auto tally_json = [](const Tally& t) {
+    Json o = Json::object();
+    for (const auto& [k, n] : t.items()) o[k] = n;
+    return o;
+  };
+  j["by_method"] = tally_json(s.by_method);
+  j["by_modality"] = tally_json(s.by_modality);
+  j["by_forget_fraction"] = tally_json(s.by_fraction);
+  if (spec.needs_model()) {
+    Json persons = Json::object();
+    for (double f : spec.grid.forget_fractions) persons[format_number(f)] = spec.forget_persons(f);
+    j["forget_persons"] = persons;
+  }
+  j["stages"] = Json::array();
+  for (const auto& stage : plan.stages) {
+    Json st;
+    st["id"] = stage.id;
+    st["kind"] = stage_kind_name(stage.kind);
+    if (stage.kind == StageKind::finetune_gold) st["forget_fraction"] = stage.forget_fraction;
+    st["cost"] = stage.cost;
+    j["stages"].push_back(st);
+  }
+  j["cost"] = {{"stages", s.stage_cost}, {"grid", s.grid_cost},
+               {"unit", spec.needs_model() ? "forward+backward passes over one item" : "seconds"}};
+  j["job_ids"] = Json::array();
+  for (const auto& job : plan.jobs) j["job_ids"].push_back(job.id);
+  j["job_list"] = Json::array();
+  for (const auto& job : plan.jobs) {
+    Json jj;
+    jj["id"] = job.id;
+    jj["method"] = job.method;
+    jj["modality"] = modality_name(job.modality);
+    jj["forget_fraction"] = job.forget_fraction;
+    jj["seed"] = job.seed;
+    jj["hparams"] = hparams_json(job.hparams);
+    jj["cost"] = job.cost;
+    jj["needs"] = job.needs;
+    j["job_list"].push_back(jj);
+  }
+  if (options.ranks > 0) {
+    const SchedulePreview p = schedule_preview(plan, options.ranks);
+    Json sched;
+    sched["ranks"] = options.ranks;
+    sched["workers"] = p.workers;
+    sched["makespan"] = p.makespan;
+    sched["critical_path"] = p.critical_path;
+    sched["efficiency"] = p.efficiency;
+    sched["per_rank"] = Json::array();
+    for (const auto& w : p.per_worker)
+      sched["per_rank"].push_back({{"rank", w.rank}, {"stages", w.stages}, {"jobs", w.jobs}, {"busy", w.busy}});
+    j["schedule"] = sched;
+  }
+  out << j.dump(2) << "\n";
+}
+
+}  // namespace
+
+int plan_command(const PlanOptions& options, std::ostream& out) {
+  const SweepSpec spec = sweep_load(options.sweep_path);
+  const SweepPlan plan = sweep_expand(spec);
+  if (options.format == OutputFormat::json) print_json(options, spec, plan, out);
+  else print_text(options, spec, plan, out);
+  return 0;
+}
+
+}  // namespace clear_sweep

@@ -1,0 +1,16 @@
+// Content hashes: job ids, stage (artifact) addresses, sweep fingerprints.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace clear_sweep {
+
+/// SHA-256 of `data` as 64 lower-case hex digits.
+std::string sha256_hex(std::string_view data);
+
+/// The first `hex_digits` hex digits of sha256_hex(data). 16 digits (64 bits) make a
+/// collision among even a million jobs about a 3e-8 chance.
+std::string short_hash(std::string_view data, size_t hex_digits = 16);
+
+}  // namespace clear_sweep

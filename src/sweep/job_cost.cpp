@@ -1,0 +1,52 @@
+#include "sweep/job_cost.h"
+
+#include <algorithm>
+
+namespace clear_sweep {
+namespace {
+
+/// Forget items a job iterates over per epoch, for its modality.
+double forget_items(const SweepSpec& spec, Modality modality, double forget_fraction) {
+  const double persons = double(spec.forget_persons(forget_fraction));
+  const double text = persons * kQaPerPerson;
+  const double visual = persons * spec.images_per_person();
+  switch (modality) {
+    case Modality::text: return text;
+    case Modality::visual: return visual;
+    case Modality::both: return text + visual;
+  }
+  return text + visual;
+}
+
+/// Evaluation: forget text and image sets, face recognition on forget, and five sets
+/// capped at max_items (retain QA, retain images, retain faces, holdout faces, real
+/// world). Each item is scored on ~6 sequences by forward passes (~2 units) and
+/// generated greedily with a KV cache (~1 unit).
+double eval_cost(const SweepSpec& spec, double forget_fraction) {
+  const double cap = double(spec.eval.max_items);
+  const double persons = double(spec.forget_persons(forget_fraction));
+  const double items = std::min(cap, persons * kQaPerPerson) +
+                       2 * std::min(cap, persons * spec.images_per_person()) + 5 * cap;
+  return 3.0 * items;
+}
+
+}  // namespace
+
+double job_cost(const SweepSpec& spec, const MethodInfo& method, const Job& job) {
+  if (!method.needs.model) {
+    const auto it = job.hparams.find("seconds");
+    return it == job.hparams.end() ? 0.0 : hparam_as_double(it->second);
+  }
+  const double epochs = double(job.integer("epochs"));
+  const double train = epochs * forget_items(spec, job.modality, job.forget_fraction) * method.passes_per_pair;
+  return train + eval_cost(spec, job.forget_fraction);
+}
+
+double stage_cost(const SweepSpec& spec, StageKind kind, double forget_fraction) {
+  const double per_person = kQaPerPerson + spec.images_per_person();
+  double persons = double(spec.persons());
+  if (kind == StageKind::finetune_gold) persons -= double(spec.forget_persons(forget_fraction));
+  return double(spec.finetune.epochs) * persons * per_person;
+}
+
+}  // namespace clear_sweep

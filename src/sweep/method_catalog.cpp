@@ -1,0 +1,168 @@
+#include "sweep/method_catalog.h"
+
+#include <algorithm>
+
+namespace clear_sweep {
+namespace {
+
+constexpr double kInf = 1e308;
+
+HParamDecl real(std::string name, double def, HParamRange range, std::string doc) {
+  return {std::move(name), HParamType::real, def, range, std::move(doc)};
+}
+
+HParamDecl integer(std::string name, int64_t def, HParamRange range, std::string doc) {
+  return {std::move(name), HParamType::integer, def, range, std::move(doc)};
+}
+
+std::vector<HParamDecl> sorted(std::vector<HParamDecl> decls) {
+  std::sort(decls.begin(), decls.end(),
+            [](const HParamDecl& a, const HParamDecl& b) { return a.name < b.name; });
+  return decls;
+}
+
+// Ranges reject what cannot be meant (a zero learning rate, a negative weight), not
+// what is merely unusual: a sweep is a search, and its edges are the user's call.
+std::vector<HParamDecl> make_training_hparams() {
+  return sorted({
+      real("lr", 1e-4, {0, 1, true, false},
+           "AdamW learning rate (CLEAR uses 1e-5 on 7B models; the tiny preset wants more)"),
+      integer("epochs", 5, {1, 10000}, "passes over the forget set (CLEAR: 5)"),
+      integer("batch_size", 8, {1, 65536}, "forget items per step (retain items pair 1:1)"),
+      integer("grad_accum", 1, {1, 65536}, "micro-batches accumulated per optimiser step"),
+      real("warmup_epochs", 1.0, {0, kInf}, "linear learning-rate warm-up (CLEAR: one epoch)"),
+      real("max_grad_norm", 1.0, {0, kInf, true, false}, "gradient clipping threshold"),
+      real("weight_decay", 0.01, {0, kInf}, "AdamW decoupled weight decay"),
+      real("l1_lambda", 0.0, {0, kInf},
+           "weight of the L1 norm of the LoRA weights; CLEAR's finding: it keeps "
+           "GA/GD/KL/RMU from collapsing the retain metric"),
+      integer("lora_rank", 8, {1, 65536}, "LoRA rank r (CLEAR: 8)"),
+      real("lora_alpha", 32.0, {0, kInf, true, false}, "LoRA scale alpha; scale = alpha / r (CLEAR: 32)"),
+      real("lora_dropout", 0.0, {0, 1, false, true}, "dropout on the LoRA input"),
+  });
+}
+
+std::vector<MethodInfo> make_catalog() {
+  const HParamRange positive{0, kInf, true, false};
+  MethodNeeds forget_only;  // model only
+  MethodNeeds with_retain;
+  with_retain.retain = true;
+  MethodNeeds retain_teacher = with_retain;
+  retain_teacher.teacher = true;
+  MethodNeeds retain_refusals = with_retain;
+  retain_refusals.refusals = true;
+
+  std::vector<MethodInfo> m;
+  m.push_back({"retain_ft", "CE(r): finetune on the retain set only", with_retain, true, {}, 1.0});
+  m.push_back({"ga", "-CE(f): gradient ascent on the forget set", forget_only, true, {}, 1.0});
+  m.push_back({"gd", "CE(r) - forget_weight * CE(f): gradient difference", with_retain, true,
+               {real("forget_weight", 1.0, positive, "weight of the ascent term (beta in DESIGN.md)")},
+               2.0});
+  m.push_back({"kl", "-CE(f) + KL(teacher || theta) on r", retain_teacher, true, {}, 2.0 + 1.0 / 3});
+  m.push_back({"idk", "CE(f with refusal answers) + CE(r)", retain_refusals, true, {}, 2.0});
+  {
+    MethodNeeds needs = retain_refusals;
+    needs.teacher = true;
+    m.push_back({"dpo",
+                 "-(2/beta) log sigmoid(beta [(log p(idk|f) - log p0(idk|f)) - (log p(a|f) - "
+                 "log p0(a|f))]) + CE(r)",
+                 needs, true,
+                 {real("beta", 0.1, {0, 100, true, false}, "inverse temperature (DPO paper: 0.1)")},
+                 3.0 + 2.0 / 3});
+  }
+  m.push_back({"npo", "-(2/beta) log sigmoid(-beta (log p(a|f) - log p0(a|f))) + CE(r)",
+               retain_teacher, true,
+               {real("beta", 0.1, {0, 100, true, false}, "inverse temperature (NPO paper: 0.1..0.5)")},
+               2.0 + 1.0 / 3});
+  {
+    MethodNeeds needs = retain_teacher;
+    needs.hidden_states = true;
+    m.push_back({"rmu", "mean ||h_l(f) - c||^2 + alpha ||h_l(r) - h_l^teacher(r)||^2",
+                 needs, true,
+                 {integer("layer", 7, {0, 4096},
+                          "decoder layer whose hidden states are steered (CLEAR: 7; checked "
+                          "against the model's depth when the job starts)"),
+                  real("steering", 300.0, positive, "norm of the random control vector c (CLEAR: 300)"),
+                  real("alpha", 1200.0, {0, kInf}, "weight of the retain term (WMDP's RMU: 1200)")},
+                 2.0 + 1.0 / 3});
+  }
+  m.push_back({"scrub",
+               "max steps raise KL(theta || teacher) on f; min steps lower alpha KL(theta || "
+               "teacher) + gamma CE on r",
+               retain_teacher, true,
+               {integer("max_epochs", 1, {0, 10000},
+                        "epochs that run a pass of max steps before their min steps; later "
+                        "epochs run min steps only (SCRUB's msteps)"),
+                real("alpha", 1.0, {0, kInf}, "weight of the retain KL in min steps"),
+                real("gamma", 1.0, {0, kInf}, "weight of the retain CE in min steps")},
+               2.0 + 2.0 / 3});
+  {
+    MethodNeeds needs = retain_refusals;
+    needs.teacher = true;
+    m.push_back({"llmu",
+                 "-forget_weight CE(f) + random_weight CE(f with random answers) + "
+                 "retain_weight KL(theta || teacher) on r",
+                 needs, true,
+                 {real("forget_weight", 0.5, {0, kInf}, "epsilon_1 of Yao et al. (0.5)"),
+                  real("random_weight", 1.0, {0, kInf}, "epsilon_2 of Yao et al. (1)"),
+                  real("retain_weight", 1.0, {0, kInf}, "epsilon_3 of Yao et al. (1)")},
+                 3.0 + 1.0 / 3});
+  }
+  {
+    MethodNeeds none;
+    none.model = false;
+    m.push_back({"noop",
+                 "no model: sleeps, then returns deterministic pseudo-metrics (tests and "
+                 "scheduler benchmarks of the cluster layer)",
+                 none, false,
+                 {real("seconds", 0.0, {0, 86400}, "how long the job sleeps"),
+                  real("fail_rate", 0.0, {0, 1}, "probability (seeded by the job id) that it throws")},
+                 1.0});
+  }
+  for (auto& method : m) method.own_hparams = sorted(std::move(method.own_hparams));
+  return m;
+}
+
+}  // namespace
+
+const std::vector<MethodInfo>& method_catalog() {
+  static const std::vector<MethodInfo> catalog = make_catalog();
+  return catalog;
+}
+
+const std::vector<HParamDecl>& training_hparams() {
+  static const std::vector<HParamDecl> decls = make_training_hparams();
+  return decls;
+}
+
+const MethodInfo* method_find(std::string_view name) {
+  for (const auto& method : method_catalog())
+    if (method.name == name) return &method;
+  return nullptr;
+}
+
+std::string method_names_joined() {
+  std::string out;
+  for (const auto& method : method_catalog()) {
+    if (!out.empty()) out += ", ";
+    out += method.name;
+  }
+  return out;
+}
+
+std::vector<HParamDecl> method_hparams(const MethodInfo& method) {
+  std::vector<HParamDecl> all = method.own_hparams;
+  if (method.trains) all.insert(all.end(), training_hparams().begin(), training_hparams().end());
+  return sorted(std::move(all));
+}
+
+const HParamDecl* method_hparam(const MethodInfo& method, std::string_view name) {
+  for (const auto& decl : method.own_hparams)
+    if (decl.name == name) return &decl;
+  if (method.trains)
+    for (const auto& decl : training_hparams())
+      if (decl.name == name) return &decl;
+  return nullptr;
+}
+
+}  // namespace clear_sweep

@@ -1,0 +1,410 @@
+// sweep_parse: TOML text -> validated SweepSpec. Each section has one reader below;
+// cross-section rules (a dataset when a method needs a model, forget fractions that
+// select at least one person, axes that some method declares) come after.
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "common/hash.h"
+#include "common/number_format.h"
+#include "common/suggest.h"
+#include "sweep/method_catalog.h"
+#include "sweep/sweep_spec.h"
+#include "sweep/toml_reader.h"
+
+namespace clear_sweep {
+namespace {
+
+constexpr double kInf = 1e308;
+/// A guard against a typo that multiplies the grid by thousands: planning a million
+/// jobs takes seconds; more is almost certainly not what was meant.
+constexpr double kMaxJobs = 1e6;
+
+std::string location_text(const SourceLocation& where) {
+  return "line " + std::to_string(where.line) + ", column " + std::to_string(where.column);
+}
+
+/// Remembers each value of an axis to report a repeat with the first occurrence.
+template <typename T>
+class DuplicateCheck {
+ public:
+  void add(const T& value, const std::string& shown, const SourceLocation& where,
+           const std::string& key) {
+    for (const auto& [seen, seen_where] : seen_)
+      if (seen == value)
+        throw Error(where, key, "duplicate value " + shown + " (first at " + location_text(seen_where) + ")",
+                    "each axis value must be distinct");
+    seen_.emplace_back(value, where);
+  }
+
+ private:
+  std::vector<std::pair<T, SourceLocation>> seen_;
+};
+
+void read_name(const TomlTable& root, SweepSpec& spec) {
+  auto name = root.string("name");
+  if (!name) root.fail({spec.file}, "name", "missing required key", "add e.g. name = \"my-sweep\" at the top");
+  if (name->empty() || name->size() > 100)
+    root.fail(root.locate(*root.find("name")), "name", "must be 1 to 100 characters");
+  for (char c : *name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      root.fail(root.locate(*root.find("name")), "name",
+                "'" + *name + "' has a character other than letters, digits, '-', '_' and '.'",
+                "the name becomes part of file names");
+  spec.name = *name;
+}
+
+DataSpec read_data(const TomlTable& t) {
+  t.expect_keys({"source", "path", "persons", "images_per_person", "seed"});
+  DataSpec data;
+  const auto source = t.choice("source", {"synthetic", "clear"}).value_or("synthetic");
+  if (source == "clear") {
+    data.source = DataSource::clear;
+    for (const char* key : {"persons", "images_per_person", "seed"})
+      if (t.has(key))
+        t.fail(t.locate_key(key), t.key_path(key), "only for source = \"synthetic\"",
+               "real CLEAR has a fixed 200 persons; remove the key");
+    auto path = t.string("path");
+    if (!path || path->empty())
+      t.fail(t.where(), t.key_path("path"), "missing required key for source = \"clear\"",
+             "the folder written by scripts/export_clear.py");
+    data.path = *path;
+    data.persons = kClearPersons;
+  } else {
+    if (t.has("path"))
+      t.fail(t.locate_key("path"), t.key_path("path"), "only for source = \"clear\"",
+             "a synthetic world is generated from persons, images_per_person and seed");
+    data.persons = t.integer("persons", {2, 1e6}).value_or(data.persons);
+    data.images_per_person = t.integer("images_per_person", {1, 10000}).value_or(data.images_per_person);
+    data.seed = t.integer("seed", {0, 9.2e18}).value_or(data.seed);
+  }
+  return data;
+}
+
+ModelSpec read_model(const TomlTable& t) {
+  t.expect_keys({"preset", "path"});
+  ModelSpec model;
+  model.preset = t.choice("preset", model_presets()).value_or("");
+  model.path = t.string("path").value_or("");
+  if (model.preset.empty() == model.path.empty())
+    t.fail(t.where(), t.path(), "give exactly one of 'preset' and 'path'",
+           "preset is one of " + join(model_presets()) + "; path is a folder with config + safetensors");
+  return model;
+}
+
+FinetuneSpec read_finetune(const TomlTable& t) {
+  t.expect_keys({"epochs", "lr", "batch_size", "lora_rank"});
+  FinetuneSpec f;
+  f.epochs = t.integer("epochs", {1, 100000}).value_or(f.epochs);
+  f.lr = t.number("lr", {0, 1, true, false}).value_or(f.lr);
+  f.batch_size = t.integer("batch_size", {1, 65536}).value_or(f.batch_size);
+  f.lora_rank = t.integer("lora_rank", {0, 65536}).value_or(f.lora_rank);
+  return f;
+}
+
+EvalSpec read_eval(const TomlTable& t) {
+  t.expect_keys({"max_items", "max_new_tokens", "truth_ratio"});
+  EvalSpec e;
+  e.max_items = t.integer("max_items", {1, 1e9}).value_or(e.max_items);
+  e.max_new_tokens = t.integer("max_new_tokens", {1, 65536}).value_or(e.max_new_tokens);
+  if (t.choice("truth_ratio", {"per_item", "pooled"}).value_or("per_item") == "pooled")
+    e.truth_ratio = TruthRatioForm::pooled;
+  return e;
+}
+
+ResourceSpec read_resources(const TomlTable& t) {
+  t.expect_keys({"device", "threads_per_rank"});
+  ResourceSpec r;
+  r.device = t.choice("device", {"auto", "cpu", "cuda"}).value_or(r.device);
+  r.threads_per_rank = t.integer("threads_per_rank", {0, 4096}).value_or(r.threads_per_rank);
+  return r;
+}
+
+/// Reads one hyperparameter axis against its declaration: integers for integer
+/// hyperparameters, numbers (integers become doubles) for real ones, each in range.
+Axis read_hparam_axis(const TomlTable& t, const std::string& key, const HParamDecl& decl,
+                      const std::string& owner) {
+  Axis axis;
+  axis.where = t.locate_key(key);
+  DuplicateCheck<HParamValue> duplicates;
+  const auto nodes = t.axis(key);
+  const bool written_as_array = t.find(key)->is_array();
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const toml::node& node = *nodes[i];
+    const std::string element = t.key_path(key) + (written_as_array ? "[" + std::to_string(i) + "]" : "");
+    const SourceLocation where = t.locate(node);
+    HParamValue value;
+    if (decl.type == HParamType::integer) {
+      const auto* v = node.as_integer();
+      if (!v)
+        t.fail(where, element, "expected an integer, got " + toml_type_name(node),
+               "'" + decl.name + "' of " + owner + " is an integer hyperparameter");
+      value = v->get();
+    } else {
+      const auto v = toml_number(node);
+      if (!v)
+        t.fail(where, element, "expected a number, got " + toml_type_name(node),
+               "'" + decl.name + "' of " + owner + " is a number");
+      if (!std::isfinite(*v)) t.fail(where, element, "must be a finite number");
+      value = *v;
+    }
+    const double as_double = hparam_as_double(value);
+    if (!decl.range.contains(as_double))
+      t.fail(where, element,
+             hparam_text(value) + " is outside the valid range " + decl.range.text() + " of '" +
+                 decl.name + "' (" + owner + ")",
+             decl.doc);
+    duplicates.add(value, hparam_text(value), where, t.key_path(key));
+    axis.values.push_back(value);
+  }
+  return axis;
+}
+
+/// The methods listed in the grid that declare `hparam`.
+std::vector<std::string> methods_declaring(const std::vector<std::string>& methods,
+                                           const std::string& hparam) {
+  std::vector<std::string> out;
+  for (const auto& name : methods)
+    if (method_hparam(*method_find(name), hparam)) out.push_back(name);
+  return out;
+}
+
+void read_hparams(const TomlTable& t, GridSpec& grid) {
+  // A key whose value is a table is a method section; any other key is a shared axis.
+  for (auto&& [k, node] : t.raw()) {
+    const std::string key(k.str());
+    const SourceLocation key_where{t.file(), k.source().begin.line, k.source().begin.column};
+    if (node.is_table()) {
+      const MethodInfo* method = method_find(key);
+      if (!method) {
+        std::vector<std::string> names;
+        for (const auto& m : method_catalog()) names.push_back(m.name);
+        const std::string guess = suggest_name(key, names);
+        t.fail(key_where, t.key_path(key), "unknown method '" + key + "'",
+               (guess.empty() ? std::string() : "did you mean '" + guess + "'? ") +
+                   "valid methods: " + method_names_joined());
+      }
+      bool listed = false;
+      for (const auto& m : grid.methods) listed = listed || m == key;
+      if (!listed)
+        t.fail(key_where, t.key_path(key), "axes for method '" + key + "', which grid.method does not list",
+               "add \"" + key + "\" to grid.method or remove [" + t.key_path(key) + "]");
+      const TomlTable section = *t.table(key);
+      std::vector<std::string> known;
+      for (const auto& decl : method_hparams(*method)) known.push_back(decl.name);
+      section.expect_keys(known);
+      for (auto&& [hk, hv] : section.raw()) {
+        const std::string hname(hk.str());
+        grid.method_axes[key][hname] = read_hparam_axis(section, hname, *method_hparam(*method, hname), key);
+      }
+      continue;
+    }
+    // A shared axis: it must mean the same type and range for every method that has it.
+    const auto owners = methods_declaring(grid.methods, key);
+    if (owners.empty()) {
+      std::vector<std::string> elsewhere;
+      for (const auto& m : method_catalog())
+        if (method_hparam(m, key)) elsewhere.push_back(m.name);
+      std::vector<std::string> known;
+      for (const auto& name : grid.methods)
+        for (const auto& decl : method_hparams(*method_find(name))) {
+          bool seen = false;
+          for (const auto& k2 : known) seen = seen || k2 == decl.name;
+          if (!seen) known.push_back(decl.name);
+        }
+      const std::string guess = suggest_name(key, known);
+      std::string hint = guess.empty() ? std::string() : "did you mean '" + guess + "'? ";
+      hint += elsewhere.empty() ? "hyperparameters of the listed methods: " + join(known)
+                                : "'" + key + "' belongs to " + join(elsewhere) + ", none of which grid.method lists";
+      t.fail(key_where, t.key_path(key), "no method in grid.method has a hyperparameter '" + key + "'", hint);
+    }
+    const HParamDecl& decl = *method_hparam(*method_find(owners.front()), key);
+    for (const auto& owner : owners) {
+      const HParamDecl& other = *method_hparam(*method_find(owner), key);
+      if (other.type != decl.type || other.range.text() != decl.range.text())
+        t.fail(key_where, t.key_path(key),
+               "'" + key + "' means different things for " + owners.front() + " and " + owner,
+               "give it per method, under [grid.hparams." + owners.front() + "] and [grid.hparams." + owner + "]");
+    }
+    grid.shared_axes[key] = read_hparam_axis(t, key, decl, "shared by " + join(owners));
+  }
+}
+
+GridSpec read_grid(const TomlTable& t) {
+  t.expect_keys({"method", "modality", "forget_fraction", "seed", "hparams"});
+  GridSpec grid;
+  for (const char* key : {"method", "modality", "forget_fraction"})
+    if (!t.has(key))
+      t.fail(t.where(), t.key_path(key), "missing required key",
+             std::string("e.g. ") + (std::string(key) == "method"      ? "method = [\"ga\", \"npo\"]"
+                                     : std::string(key) == "modality" ? "modality = [\"text\", \"visual\", \"both\"]"
+                                                                      : "forget_fraction = [1, 5, 10]"));
+
+  DuplicateCheck<std::string> method_seen;
+  const auto method_nodes = t.axis("method");
+  for (size_t i = 0; i < method_nodes.size(); ++i) {
+    const toml::node& node = *method_nodes[i];
+    const std::string element = "grid.method[" + std::to_string(i) + "]";
+    const auto* name = node.as_string();
+    if (!name) t.fail(t.locate(node), element, "expected a method name (a string), got " + toml_type_name(node));
+    const std::string value(name->get());
+    if (!method_find(value)) {
+      std::vector<std::string> names;
+      for (const auto& m : method_catalog()) names.push_back(m.name);
+      const std::string guess = suggest_name(value, names);
+      t.fail(t.locate(node), element, "unknown method '" + value + "'",
+             (guess.empty() ? std::string() : "did you mean '" + guess + "'? ") + "valid methods: " + method_names_joined());
+    }
+    method_seen.add(value, "'" + value + "'", t.locate(node), "grid.method");
+    grid.methods.push_back(value);
+  }
+
+  DuplicateCheck<Modality> modality_seen;
+  const auto modality_nodes = t.axis("modality");
+  for (size_t i = 0; i < modality_nodes.size(); ++i) {
+    const toml::node& node = *modality_nodes[i];
+    const std::string element = "grid.modality[" + std::to_string(i) + "]";
+    const auto* name = node.as_string();
+    if (!name) t.fail(t.locate(node), element, "expected a modality (a string), got " + toml_type_name(node));
+    const auto modality = modality_parse(name->get());
+    if (!modality)
+      t.fail(t.locate(node), element, "unknown modality '" + std::string(name->get()) + "'",
+             "valid modalities: text, visual, both");
+    modality_seen.add(*modality, "'" + std::string(name->get()) + "'", t.locate(node), "grid.modality");
+    grid.modalities.push_back(*modality);
+  }
+
+  DuplicateCheck<double> fraction_seen;
+  const auto fraction_nodes = t.axis("forget_fraction");
+  for (size_t i = 0; i < fraction_nodes.size(); ++i) {
+    const toml::node& node = *fraction_nodes[i];
+    const std::string element = "grid.forget_fraction[" + std::to_string(i) + "]";
+    const auto value = toml_number(node);
+    if (!value)
+      t.fail(t.locate(node), element, "expected a number (percent of persons), got " + toml_type_name(node));
+    if (!(std::isfinite(*value) && *value > 0 && *value < 100))
+      t.fail(t.locate(node), element, format_number(*value) + " is outside (0, 100)",
+             "forget_fraction is a percentage of persons: CLEAR uses 1, 5 and 10");
+    fraction_seen.add(*value, format_number(*value), t.locate(node), "grid.forget_fraction");
+    grid.forget_fractions.push_back(*value);
+  }
+
+  if (t.has("seed")) {
+    grid.seeds.clear();
+    DuplicateCheck<int64_t> seed_seen;
+    const auto seed_nodes = t.axis("seed");
+    for (size_t i = 0; i < seed_nodes.size(); ++i) {
+      const toml::node& node = *seed_nodes[i];
+      const std::string element = "grid.seed[" + std::to_string(i) + "]";
+      const auto* value = node.as_integer();
+      if (!value) t.fail(t.locate(node), element, "expected an integer seed, got " + toml_type_name(node));
+      if (value->get() < 0) t.fail(t.locate(node), element, "seeds must be >= 0");
+      seed_seen.add(value->get(), std::to_string(value->get()), t.locate(node), "grid.seed");
+      grid.seeds.push_back(value->get());
+    }
+  }
+
+  if (auto hparams = t.table("hparams")) read_hparams(*hparams, grid);
+  return grid;
+}
+
+/// The product of axis lengths, before anything is expanded.
+double grid_job_count(const GridSpec& grid) {
+  double total = 0;
+  for (const auto& name : grid.methods) {
+    double n = double(grid.modalities.size()) * grid.forget_fractions.size() * grid.seeds.size();
+    for (const auto& decl : method_hparams(*method_find(name))) {
+      const auto own = grid.method_axes.find(name);
+      if (own != grid.method_axes.end() && own->second.count(decl.name)) {
+        n *= own->second.at(decl.name).values.size();
+      } else if (grid.shared_axes.count(decl.name)) {
+        n *= grid.shared_axes.at(decl.name).values.size();
+      }
+    }
+    total += n;
+  }
+  return total;
+}
+
+void check_cross_sections(const TomlTable& root, SweepSpec& spec) {
+  if (spec.needs_model()) {
+    std::vector<std::string> model_methods;
+    for (const auto& name : spec.grid.methods)
+      if (method_find(name)->needs.model) model_methods.push_back(name);
+    const std::string why = "method " + join(model_methods) + " needs a model trained on a dataset";
+    if (!spec.data)
+      root.fail({spec.file}, "data", "missing [data] section",
+                why + "; e.g. [data] source = \"synthetic\", persons = 40");
+    if (!spec.model)
+      root.fail({spec.file}, "model", "missing [model] section", why + "; e.g. [model] preset = \"tiny\"");
+    // Every forget split must forget someone and keep someone.
+    const auto grid_table = root.table("grid");
+    const auto fraction_nodes = grid_table->axis("forget_fraction");
+    for (size_t i = 0; i < spec.grid.forget_fractions.size(); ++i) {
+      const double fraction = spec.grid.forget_fractions[i];
+      const int64_t forgotten = spec.forget_persons(fraction);
+      const int64_t persons = spec.persons();
+      if (forgotten < 1 || forgotten >= persons)
+        root.fail(grid_table->locate(*fraction_nodes[i]), "grid.forget_fraction[" + std::to_string(i) + "]",
+                  format_number(fraction) + " % of " + std::to_string(persons) + " persons selects " +
+                      std::to_string(forgotten) + " persons to forget",
+                  forgotten < 1 ? "raise data.persons to at least " +
+                                      std::to_string(int64_t(std::ceil(50.0 / fraction))) + " or the fraction"
+                                : "leave at least one person in the retain split");
+    }
+  }
+  const double jobs = grid_job_count(spec.grid);
+  if (jobs > kMaxJobs)
+    root.fail(root.locate_key("grid"), "grid",
+              "the grid expands to " + format_number(jobs) + " jobs, over the limit of " + format_number(kMaxJobs),
+              "split it into several sweep files, or shorten an axis");
+}
+
+}  // namespace
+
+SweepSpec sweep_parse(std::string_view text, const std::string& file) {
+  SweepSpec spec;
+  spec.file = file;
+  spec.text = std::string(text);
+
+  toml::table document;
+  try {
+    document = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    const auto& begin = e.source().begin;
+    throw Error({file, begin.line, begin.column}, "", "TOML syntax: " + std::string(e.description()),
+                "see https://toml.io for the syntax");
+  }
+
+  const TomlTable root(document, "", file);
+  root.expect_keys({"name", "data", "model", "finetune", "eval", "grid", "resources"});
+  read_name(root, spec);
+  if (auto t = root.table("data")) spec.data = read_data(*t);
+  if (auto t = root.table("model")) spec.model = read_model(*t);
+  if (auto t = root.table("finetune")) spec.finetune = read_finetune(*t);
+  if (auto t = root.table("eval")) spec.eval = read_eval(*t);
+  if (auto t = root.table("resources")) spec.resources = read_resources(*t);
+  const auto grid = root.table("grid");
+  if (!grid) root.fail({file}, "grid", "missing [grid] section", "a sweep needs at least grid.method, grid.modality and grid.forget_fraction");
+  spec.grid = read_grid(*grid);
+  check_cross_sections(root, spec);
+  return spec;
+}
+
+SweepSpec sweep_load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int saved = errno;
+    throw Error({path}, "", std::string("cannot open sweep file: ") + std::strerror(saved),
+                "check the path; shipped sweeps are in sweeps/");
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw Error({path}, "", "cannot read sweep file");
+  return sweep_parse(buffer.str(), path);
+}
+
+}  // namespace clear_sweep

@@ -1,0 +1,80 @@
+#include "sweep/sweep_spec.h"
+
+#include <cmath>
+
+#include "common/hash.h"
+#include "common/number_format.h"
+#include "sweep/method_catalog.h"
+
+namespace clear_sweep {
+
+const std::vector<std::string>& model_presets() {
+  static const std::vector<std::string> presets = {"tiny", "small", "llava-1.5-7b"};
+  return presets;
+}
+
+const char* data_source_name(DataSource source) {
+  return source == DataSource::clear ? "clear" : "synthetic";
+}
+
+const char* truth_ratio_name(TruthRatioForm form) {
+  return form == TruthRatioForm::pooled ? "pooled" : "per_item";
+}
+
+bool SweepSpec::needs_model() const {
+  for (const auto& name : grid.methods) {
+    const MethodInfo* method = method_find(name);
+    CS_ASSERT(method != nullptr, "unvalidated method name " + name);
+    if (method->needs.model) return true;
+  }
+  return false;
+}
+
+int64_t SweepSpec::persons() const {
+  if (!data) return 0;
+  return data->source == DataSource::clear ? kClearPersons : data->persons;
+}
+
+double SweepSpec::images_per_person() const {
+  if (!data) return 0;
+  return data->source == DataSource::clear ? kClearImagesPerPerson : double(data->images_per_person);
+}
+
+int64_t SweepSpec::forget_persons(double forget_fraction) const {
+  // Round half away from zero: CLEAR's 1 / 5 / 10 % of 200 are 2 / 10 / 20 exactly.
+  return std::llround(double(persons()) * forget_fraction / 100.0);
+}
+
+// The canonical texts below are hashed into ids: a change of format changes every id,
+// so the "v1" tags must move with any change here.
+std::string SweepSpec::training_context() const {
+  if (!needs_model()) return "clear-sweep/training/v1|no-model";
+  std::string out = "clear-sweep/training/v1";
+  out += "|data:source=" + std::string(data_source_name(data->source));
+  if (data->source == DataSource::synthetic) {
+    out += ",persons=" + std::to_string(data->persons);
+    out += ",images_per_person=" + std::to_string(data->images_per_person);
+    out += ",seed=" + std::to_string(data->seed);
+  }
+  // The dataset path of real CLEAR is left out: the same data mounted elsewhere on
+  // another cluster must give the same ids, so results files merge across clusters.
+  out += "|model:" + (model->preset.empty() ? "path=" + model->path : "preset=" + model->preset);
+  out += "|finetune:epochs=" + std::to_string(finetune.epochs);
+  out += ",lr=" + format_number(finetune.lr);
+  out += ",batch_size=" + std::to_string(finetune.batch_size);
+  out += ",lora_rank=" + std::to_string(finetune.lora_rank);
+  return out;
+}
+
+std::string SweepSpec::job_context() const {
+  if (!needs_model()) return training_context();  // no model, nothing is evaluated
+  std::string out = training_context();
+  out += "|eval:max_items=" + std::to_string(eval.max_items);
+  out += ",max_new_tokens=" + std::to_string(eval.max_new_tokens);
+  out += ",truth_ratio=" + std::string(truth_ratio_name(eval.truth_ratio));
+  return out;
+}
+
+std::string SweepSpec::context_hash() const { return short_hash(job_context()); }
+
+}  // namespace clear_sweep

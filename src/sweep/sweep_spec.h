@@ -1,0 +1,124 @@
+// A sweep file (DESIGN.md section 3), parsed and validated. A SweepSpec that exists is
+// valid: every check that can be made without the model happens in sweep_parse, so a
+// bad sweep fails at `plan` time, never hours into a run.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+#include "sweep/hparam.h"
+#include "sweep/modality.h"
+
+namespace clear_sweep {
+
+enum class DataSource { synthetic, clear };
+
+/// [data]: the dataset. Synthetic worlds are sized here; real CLEAR is fixed at 200 persons.
+struct DataSpec {
+  DataSource source = DataSource::synthetic;
+  std::string path;                 ///< dataset folder; required for source = "clear"
+  int64_t persons = 40;             ///< fictitious persons in the world
+  int64_t images_per_person = 8;    ///< synthetic only
+  int64_t seed = 7;                 ///< synthetic only: one seed, one world, bit for bit
+};
+
+/// CLEAR's size: 200 persons (TOFU's authors), ~3,770 images.
+inline constexpr int64_t kClearPersons = 200;
+inline constexpr double kClearImagesPerPerson = 3770.0 / 200.0;
+
+/// [model]: a preset name or a folder with config + safetensors weights (exactly one).
+struct ModelSpec {
+  std::string preset;
+  std::string path;
+};
+
+/// Model presets the model layer provides (src/model/ must keep this list true).
+const std::vector<std::string>& model_presets();
+
+/// [finetune]: how the base model (full set) and the gold models (retain splits) train.
+struct FinetuneSpec {
+  int64_t epochs = 30;
+  double lr = 3e-3;
+  int64_t batch_size = 16;
+  int64_t lora_rank = 0;  ///< 0 trains every weight (a from-scratch preset); CLEAR: 8 on 7B
+};
+
+enum class TruthRatioForm { per_item, pooled };
+
+/// [eval]: how every job is scored (DESIGN.md section 7).
+struct EvalSpec {
+  int64_t max_items = 300;       ///< items per evaluation set (CLEAR caps at 300)
+  int64_t max_new_tokens = 32;   ///< greedy generation length
+  /// TOFU's per-item truth ratio by default; "pooled" is CLEAR's code (perturbed mean over the set).
+  TruthRatioForm truth_ratio = TruthRatioForm::per_item;
+};
+
+/// [resources]: where jobs run. Not part of any id: the same experiment on another device
+/// is the same experiment.
+struct ResourceSpec {
+  std::string device = "auto";   ///< auto | cpu | cuda
+  int64_t threads_per_rank = 0;  ///< 0: cores on the node / ranks on the node
+};
+
+/// One hyperparameter axis as written, with where it was written (for error messages).
+struct Axis {
+  std::vector<HParamValue> values;
+  SourceLocation where;
+};
+
+/// [grid]: the Cartesian product to run.
+struct GridSpec {
+  std::vector<std::string> methods;
+  std::vector<Modality> modalities;
+  std::vector<double> forget_fractions;  ///< percent of persons, each in (0, 100)
+  std::vector<int64_t> seeds = {0};
+  /// [grid.hparams]: applies to every listed method that declares the hyperparameter.
+  std::map<std::string, Axis> shared_axes;
+  /// [grid.hparams.METHOD]: that method only; replaces a shared axis of the same name.
+  std::map<std::string, std::map<std::string, Axis>> method_axes;
+};
+
+struct SweepSpec {
+  std::string name;
+  std::string file;  ///< where it was read from, as given
+  std::string text;  ///< the TOML text, verbatim (stored with the results)
+  std::optional<DataSpec> data;    ///< required when a method needs a model
+  std::optional<ModelSpec> model;  ///< required when a method needs a model
+  FinetuneSpec finetune;
+  EvalSpec eval;
+  GridSpec grid;
+  ResourceSpec resources;
+
+  /// True when some method in the grid needs a model (so: data, model, finetune stages).
+  bool needs_model() const;
+
+  /// Canonical text of what defines trained artifacts: [data], [model], [finetune]
+  /// with defaults filled. Stage ids hash it.
+  std::string training_context() const;
+  /// training_context() plus [eval]: what, besides its own fields, defines a job's result.
+  std::string job_context() const;
+  /// short_hash(job_context()): two result files may share rows only when it matches.
+  std::string context_hash() const;
+
+  /// Persons forgotten at `forget_fraction` percent: round(persons * fraction / 100).
+  int64_t forget_persons(double forget_fraction) const;
+  int64_t persons() const;
+  double images_per_person() const;
+};
+
+/// Parses and validates a sweep from its TOML text; `file` names it in errors.
+/// Throws clear_sweep::Error naming file, line, column and key.
+SweepSpec sweep_parse(std::string_view text, const std::string& file);
+
+/// Reads `path` and parses it. A missing or unreadable file is an Error too.
+SweepSpec sweep_load(const std::string& path);
+
+const char* data_source_name(DataSource source);
+const char* truth_ratio_name(TruthRatioForm form);
+
+}  // namespace clear_sweep

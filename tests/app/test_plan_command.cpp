@@ -1,0 +1,119 @@
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <set>
+#include <sstream>
+
+#include "app/cli.h"
+#include "app/exit_codes.h"
+#include "sweep/sweep_expand.h"
+#include "test_support.h"
+
+using namespace clear_sweep;
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out, err;
+};
+
+Run run(std::vector<std::string> args) {
+  args.insert(args.begin(), "clear-sweep");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  const int code = cli_main(int(argv.size()), argv.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+}  // namespace
+
+TEST_CASE("plan --format json gives counts, stages, ids and the schedule") {
+  const std::string path = source_path("sweeps/clear-paper.toml");
+  const Run r = run({"plan", path, "--format", "json", "--ranks", "5"});
+  REQUIRE(r.code == kExitOk);
+  CHECK(r.err.empty());
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["sweep"] == "clear-paper");
+  CHECK(j["jobs"] == 180);
+  CHECK(j["by_method"].size() == 10);
+  CHECK(j["by_method"]["npo"] == 18);
+  CHECK(j["by_modality"]["visual"] == 60);
+  CHECK(j["by_forget_fraction"]["10"] == 60);
+  CHECK(j["forget_persons"]["1"] == 2);
+  CHECK(j["stages"].size() == 4);
+  CHECK(j["stages"][0]["kind"] == "finetune_base");
+  CHECK(j["stages"][3]["forget_fraction"] == 10);
+
+  // The ids are exactly the expansion's, each once.
+  const SweepPlan plan = sweep_expand(sweep_load(path));
+  std::vector<std::string> expected;
+  for (const auto& job : plan.jobs) expected.push_back(job.id);
+  CHECK(j["job_ids"].get<std::vector<std::string>>() == expected);
+  CHECK(std::set<std::string>(expected.begin(), expected.end()).size() == 180);
+  CHECK(j["job_list"].size() == 180);
+  CHECK(j["job_list"][0]["hparams"]["lr"] == 1e-5);
+  CHECK(j["job_list"][0]["needs"].size() == 2);
+
+  CHECK(j["schedule"]["workers"] == 4);
+  REQUIRE(j["schedule"]["per_rank"].size() == 4);
+  size_t scheduled = 0;
+  for (const auto& w : j["schedule"]["per_rank"]) scheduled += w["jobs"].get<size_t>() + w["stages"].get<size_t>();
+  CHECK(scheduled == 180 + 4);
+  CHECK(j["schedule"]["efficiency"].get<double>() <= 1.0);
+}
+
+TEST_CASE("plan text output names the counts, stages and persons") {
+  const Run r = run({"plan", source_path("sweeps/mini.toml"), "--ranks", "3", "--list"});
+  REQUIRE(r.code == kExitOk);
+  CHECK(r.out.find("jobs: 20") != std::string::npos);
+  CHECK(r.out.find("10% (4 persons) 20") != std::string::npos);
+  CHECK(r.out.find("finetune_gold 10%") != std::string::npos);
+  CHECK(r.out.find("schedule on 3 ranks") != std::string::npos);
+  CHECK(r.out.find("npo/both/10%/seed0") != std::string::npos);  // --list
+}
+
+TEST_CASE("a malformed sweep is one line on stderr with file:line:column, exit 2") {
+  const std::string path = source_path("tests/app/fixtures/malformed.toml");
+  const Run r = run({"plan", path});
+  CHECK(r.code == kExitBadInput);
+  CHECK(r.out.empty());
+  CHECK(r.err == path + ":7:17: error: grid.method[1]: unknown method 'dpoo' (hint: did you mean 'dpo'? valid methods: "
+                        "retain_ft, ga, gd, kl, idk, dpo, npo, rmu, scrub, llmu, noop)\n");
+}
+
+TEST_CASE("bad command lines exit 2") {
+  CHECK(run({"plan"}).code == kExitBadInput);  // no sweep
+  CHECK(run({"plan", "/no/such.toml"}).code == kExitBadInput);
+  CHECK(run({"plan", "/no/such.toml"}).err.find("/no/such.toml: error: cannot open sweep file") == 0);
+  CHECK(run({"plan", source_path("sweeps/mini.toml"), "--ranks", "1"}).code == kExitBadInput);
+  CHECK(run({"plan", source_path("sweeps/mini.toml"), "--format", "xml"}).code == kExitBadInput);
+  CHECK(run({"frobnicate"}).code == kExitBadInput);
+  CHECK(run({}).code == kExitBadInput);  // a subcommand is required
+}
+
+TEST_CASE("help lists every subcommand and option") {
+  const Run top = run({"--help"});
+  CHECK(top.code == kExitOk);
+  for (const char* word : {"plan", "methods", "Exit codes"}) CHECK(top.out.find(word) != std::string::npos);
+  const Run plan = run({"plan", "--help"});
+  CHECK(plan.code == kExitOk);
+  for (const char* word : {"--ranks", "--format", "--list", "sweep"}) CHECK(plan.out.find(word) != std::string::npos);
+  const Run version = run({"--version"});
+  CHECK(version.code == kExitOk);
+  CHECK(version.out.find("clear-sweep 0.") == 0);
+}
+
+TEST_CASE("methods lists every method with its hyperparameters") {
+  const Run r = run({"methods", "--format", "json"});
+  REQUIRE(r.code == kExitOk);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["methods"].size() == 11);
+  CHECK(j["methods"][6]["name"] == "npo");
+  CHECK(j["methods"][6]["hparams"][0]["name"] == "beta");
+  CHECK(j["methods"][6]["hparams"][0]["default"] == 0.1);
+  CHECK(j["methods"][6]["hparams"][0]["range"] == "(0, 100]");
+  const Run text = run({"methods"});
+  CHECK(text.out.find("l1_lambda") != std::string::npos);
+}

@@ -1,0 +1,310 @@
+// Every way a sweep file can be wrong gets an Error naming the file, the line and
+// column, and the key; and a message a user can act on.
+#include <catch2/catch.hpp>
+
+#include "sweep/sweep_spec.h"
+#include "test_support.h"
+
+using namespace clear_sweep;
+
+namespace {
+
+Error parse_error(const std::string& text) {
+  return expect_error([&] { sweep_parse(text, "bad.toml"); });
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// A valid model sweep; cases below change one thing in it.
+const std::string kHead = R"(name = "v"
+[data]
+persons = 40
+[model]
+preset = "tiny"
+)";
+
+}  // namespace
+
+TEST_CASE("unknown keys name the key, its line and column, and suggest the right one") {
+  SECTION("at the top level") {
+    const Error e = parse_error("nmae = \"x\"\n[grid]\nmethod = [\"noop\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n");
+    CHECK(e.where().file == "bad.toml");
+    CHECK(e.where().line == 1);
+    CHECK(e.where().column == 1);
+    CHECK(e.key() == "nmae");
+    CHECK(e.message() == "unknown key");
+    CHECK(contains(e.hint(), "did you mean 'name'?"));
+    CHECK(std::string(e.what()).rfind("bad.toml:1:1: error: nmae: unknown key", 0) == 0);
+  }
+  SECTION("in [grid]") {
+    const Error e = parse_error(kHead + "[grid]\nmetod = [\"ga\"]\n");
+    CHECK(e.where().line == 7);
+    CHECK(e.where().column == 1);
+    CHECK(e.key() == "grid.metod");
+    CHECK(contains(e.hint(), "did you mean 'method'?"));
+    CHECK(contains(e.hint(), "method, modality, forget_fraction, seed, hparams"));
+  }
+  SECTION("in [data]") {
+    const Error e = parse_error("name = \"v\"\n[data]\npersosn = 40\n");
+    CHECK(e.where().line == 3);
+    CHECK(e.key() == "data.persosn");
+    CHECK(contains(e.hint(), "did you mean 'persons'?"));
+  }
+}
+
+TEST_CASE("unknown method names list the valid ones") {
+  const Error e = parse_error(kHead + "[grid]\nmethod = [\"ga\", \"scrubb\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n");
+  CHECK(e.where().line == 7);
+  CHECK(e.where().column == 17);
+  CHECK(e.key() == "grid.method[1]");
+  CHECK(e.message() == "unknown method 'scrubb'");
+  CHECK(contains(e.hint(), "did you mean 'scrub'?"));
+  CHECK(contains(e.hint(), "valid methods: retain_ft, ga, gd, kl, idk, dpo, npo, rmu, scrub, llmu, noop"));
+}
+
+TEST_CASE("hyperparameter axes are checked against the methods") {
+  const std::string grid = "[grid]\nmethod = [\"ga\", \"npo\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n";
+  SECTION("a method section for an unknown method") {
+    const Error e = parse_error(kHead + grid + "[grid.hparams.nop]\nbeta = [0.1]\n");
+    CHECK(e.key() == "grid.hparams.nop");
+    CHECK(contains(e.message(), "unknown method 'nop'"));
+    CHECK(contains(e.hint(), "did you mean 'npo'?"));
+  }
+  SECTION("a method section for a method the grid does not list") {
+    const Error e = parse_error(kHead + grid + "[grid.hparams.dpo]\nbeta = [0.1]\n");
+    CHECK(e.key() == "grid.hparams.dpo");
+    CHECK(contains(e.message(), "which grid.method does not list"));
+  }
+  SECTION("a hyperparameter the method does not have") {
+    const Error e = parse_error(kHead + grid + "[grid.hparams.ga]\nbeta = [0.1]\n");
+    CHECK(e.where().line == 11);
+    CHECK(e.key() == "grid.hparams.ga.beta");
+    CHECK(e.message() == "unknown key");
+    CHECK(contains(e.hint(), "known keys in [grid.hparams.ga]: batch_size, epochs"));
+  }
+  SECTION("a shared axis no listed method declares") {
+    const Error e = parse_error(kHead + "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n"
+                                        "[grid.hparams]\nbeta = [0.1]\n");
+    CHECK(e.where().line == 11);
+    CHECK(e.key() == "grid.hparams.beta");
+    CHECK(contains(e.message(), "no method in grid.method has a hyperparameter 'beta'"));
+    CHECK(contains(e.hint(), "'beta' belongs to dpo, npo"));
+  }
+  SECTION("a misspelt shared axis") {
+    const Error e = parse_error(kHead + grid + "[grid.hparams]\nlearning_rat = [0.1]\n");
+    CHECK(e.key() == "grid.hparams.learning_rat");
+    CHECK(contains(e.hint(), "hyperparameters of the listed methods:"));
+  }
+}
+
+TEST_CASE("wrong types") {
+  const std::string grid = "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n[grid.hparams]\n";
+  SECTION("a string in a number axis") {
+    const Error e = parse_error(kHead + grid + "lr = [1e-4, \"fast\"]\n");
+    CHECK(e.where().line == 11);
+    CHECK(e.where().column == 13);
+    CHECK(e.key() == "grid.hparams.lr[1]");
+    CHECK(e.message() == "expected a number, got a string");
+  }
+  SECTION("a float for an integer hyperparameter") {
+    const Error e = parse_error(kHead + grid + "epochs = [1.5]\n");
+    CHECK(e.key() == "grid.hparams.epochs[0]");
+    CHECK(e.message() == "expected an integer, got a float");
+    CHECK(contains(e.hint(), "integer hyperparameter"));
+  }
+  SECTION("a string for an integer setting") {
+    const Error e = parse_error("name = \"v\"\n[data]\npersons = \"forty\"\n");
+    CHECK(e.where().line == 3);
+    CHECK(e.where().column == 11);
+    CHECK(e.key() == "data.persons");
+    CHECK(e.message() == "expected an integer, got a string");
+  }
+  SECTION("a number where a method name belongs") {
+    const Error e = parse_error(kHead + "[grid]\nmethod = [1]\nmodality = [\"text\"]\nforget_fraction = [5]\n");
+    CHECK(e.key() == "grid.method[0]");
+    CHECK(contains(e.message(), "got an integer"));
+  }
+  SECTION("a section that is not a table") {
+    const Error e = parse_error("name = \"v\"\ngrid = 5\n");
+    CHECK(e.key() == "grid");
+    CHECK(e.message() == "expected a table, got an integer");
+  }
+  SECTION("a non-string name") {
+    const Error e = parse_error("name = 5\n");
+    CHECK(e.key() == "name");
+    CHECK(e.where().line == 1);
+  }
+}
+
+TEST_CASE("empty axes") {
+  SECTION("method") {
+    const Error e = parse_error(kHead + "[grid]\nmethod = []\nmodality = [\"text\"]\nforget_fraction = [5]\n");
+    CHECK(e.where().line == 7);
+    CHECK(e.key() == "grid.method");
+    CHECK(e.message() == "empty axis");
+  }
+  SECTION("a hyperparameter") {
+    const Error e = parse_error(kHead + "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n"
+                                        "[grid.hparams]\nlr = []\n");
+    CHECK(e.key() == "grid.hparams.lr");
+    CHECK(e.message() == "empty axis");
+  }
+}
+
+TEST_CASE("forget fractions must lie in (0, 100) and select persons") {
+  for (const char* bad : {"0", "100", "-1", "150", "nan"}) {
+    CAPTURE(bad);
+    const Error e = parse_error(kHead + "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5, " +
+                                bad + "]\n");
+    CHECK(e.where().line == 9);
+    CHECK(e.where().column == 23);
+    CHECK(e.key() == "grid.forget_fraction[1]");
+    CHECK(contains(e.message(), "is outside (0, 100)"));
+  }
+  SECTION("1 % of 40 persons rounds to nobody") {
+    const Error e = parse_error(kHead + "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [1]\n");
+    CHECK(e.key() == "grid.forget_fraction[0]");
+    CHECK(contains(e.message(), "1 % of 40 persons selects 0 persons to forget"));
+    CHECK(contains(e.hint(), "raise data.persons to at least 50"));
+  }
+  SECTION("noop sweeps have no persons to check") {
+    CHECK_NOTHROW(sweep_parse("name = \"v\"\n[grid]\nmethod = [\"noop\"]\nmodality = [\"text\"]\nforget_fraction = [1]\n",
+                              "ok.toml"));
+  }
+}
+
+TEST_CASE("duplicate axis values, however they are spelt") {
+  SECTION("method") {
+    const Error e = parse_error(kHead + "[grid]\nmethod = [\"ga\", \"npo\", \"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n");
+    CHECK(e.where().line == 7);
+    CHECK(e.where().column == 24);
+    CHECK(e.key() == "grid.method");
+    CHECK(contains(e.message(), "duplicate value 'ga' (first at line 7, column 11)"));
+  }
+  SECTION("1e-4 and 0.0001 are one learning rate") {
+    const Error e = parse_error(kHead + "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n"
+                                        "[grid.hparams]\nlr = [1e-4, 0.0001]\n");
+    CHECK(e.key() == "grid.hparams.lr");
+    CHECK(contains(e.message(), "duplicate value 0.0001"));
+  }
+  SECTION("5 and 5.0 are one forget fraction") {
+    const Error e = parse_error(kHead + "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5, 5.0]\n");
+    CHECK(e.key() == "grid.forget_fraction");
+  }
+  SECTION("seeds and modalities") {
+    CHECK(parse_error(kHead + "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5]\nseed = [0, 1, 0]\n")
+              .key() == "grid.seed");
+    CHECK(parse_error(kHead + "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\", \"text\"]\nforget_fraction = [5]\n").key() ==
+          "grid.modality");
+  }
+}
+
+TEST_CASE("hyperparameter ranges") {
+  const std::string grid = "[grid]\nmethod = [\"ga\", \"noop\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n";
+  SECTION("a zero learning rate") {
+    const Error e = parse_error(kHead + grid + "[grid.hparams]\nlr = [0]\n");
+    CHECK(e.key() == "grid.hparams.lr[0]");
+    CHECK(contains(e.message(), "0 is outside the valid range (0, 1] of 'lr'"));
+  }
+  SECTION("a fail rate above 1") {
+    const Error e = parse_error(kHead + grid + "[grid.hparams.noop]\nfail_rate = [2]\n");
+    CHECK(e.key() == "grid.hparams.noop.fail_rate[0]");
+    CHECK(contains(e.message(), "outside the valid range [0, 1]"));
+  }
+  SECTION("not a number at all") {
+    const Error e = parse_error(kHead + grid + "[grid.hparams]\nl1_lambda = [nan]\n");
+    CHECK(e.message() == "must be a finite number");
+  }
+  SECTION("a negative seed") {
+    CHECK(parse_error(kHead + grid + "seed = [-1]\n").message() == "seeds must be >= 0");
+  }
+}
+
+TEST_CASE("sections a model sweep needs") {
+  SECTION("no [data]") {
+    const Error e = parse_error("name = \"v\"\n[model]\npreset = \"tiny\"\n[grid]\nmethod = [\"npo\"]\nmodality = [\"text\"]\n"
+                                "forget_fraction = [5]\n");
+    CHECK(e.key() == "data");
+    CHECK(e.message() == "missing [data] section");
+    CHECK(contains(e.hint(), "npo needs a model"));
+  }
+  SECTION("no [model]") {
+    const Error e = parse_error("name = \"v\"\n[data]\n[grid]\nmethod = [\"npo\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n");
+    CHECK(e.key() == "model");
+  }
+  SECTION("no [grid]") {
+    CHECK(parse_error("name = \"v\"\n").key() == "grid");
+  }
+  SECTION("no grid.method") {
+    const Error e = parse_error(kHead + "[grid]\nmodality = [\"text\"]\n");
+    CHECK(e.key() == "grid.method");
+    CHECK(e.message() == "missing required key");
+    CHECK(e.where().line == 6);  // the [grid] header
+  }
+  SECTION("no name") {
+    CHECK(parse_error("[grid]\n").key() == "name");
+  }
+  SECTION("a name that cannot be a file name") {
+    CHECK(contains(parse_error("name = \"a/b\"\n").message(), "has a character other than"));
+  }
+}
+
+TEST_CASE("data and model settings") {
+  SECTION("real CLEAR needs a path") {
+    const Error e = parse_error("name = \"v\"\n[data]\nsource = \"clear\"\n");
+    CHECK(e.key() == "data.path");
+  }
+  SECTION("real CLEAR has a fixed size") {
+    const Error e = parse_error("name = \"v\"\n[data]\nsource = \"clear\"\npath = \"/d\"\npersons = 10\n");
+    CHECK(e.key() == "data.persons");
+    CHECK(e.where().line == 5);
+    CHECK(e.message() == "only for source = \"synthetic\"");
+  }
+  SECTION("an unknown source") {
+    const Error e = parse_error("name = \"v\"\n[data]\nsource = \"synthetc\"\n");
+    CHECK(e.key() == "data.source");
+    CHECK(contains(e.hint(), "did you mean 'synthetic'?"));
+  }
+  SECTION("an unknown model preset") {
+    const Error e = parse_error("name = \"v\"\n[model]\npreset = \"tiyn\"\n");
+    CHECK(e.key() == "model.preset");
+    CHECK(contains(e.hint(), "one of: tiny, small, llava-1.5-7b"));
+  }
+  SECTION("both a preset and a path") {
+    const Error e = parse_error("name = \"v\"\n[model]\npreset = \"tiny\"\npath = \"/m\"\n");
+    CHECK(e.key() == "model");
+    CHECK(e.message() == "give exactly one of 'preset' and 'path'");
+  }
+  SECTION("an unknown device") {
+    CHECK(parse_error("name = \"v\"\n[resources]\ndevice = \"tpu\"\n").key() == "resources.device");
+  }
+}
+
+TEST_CASE("TOML syntax errors carry TOML++'s line and column") {
+  const Error e = parse_error("name = \"v\"\n[grid]\nmethod = [\"ga\",\n");
+  CHECK(e.where().file == "bad.toml");
+  CHECK(e.where().line >= 3);
+  CHECK(e.where().column >= 1);
+  CHECK(contains(e.message(), "TOML syntax"));
+}
+
+TEST_CASE("a missing file is an error naming it") {
+  const Error e = expect_error([] { sweep_load("/nonexistent/sweep.toml"); });
+  CHECK(e.where().file == "/nonexistent/sweep.toml");
+  CHECK(contains(e.message(), "cannot open sweep file"));
+  CHECK(contains(e.message(), "No such file or directory"));
+}
+
+TEST_CASE("a grid too large to be meant is refused before it is expanded") {
+  std::string seeds, seconds;
+  for (int i = 0; i < 1001; ++i) {
+    seeds += (i ? ", " : "") + std::to_string(i);
+    seconds += (i ? ", " : "") + std::to_string(i) + ".5";
+  }
+  const Error e = parse_error("name = \"v\"\n[grid]\nmethod = [\"noop\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n"
+                              "seed = [" + seeds + "]\n[grid.hparams]\nseconds = [" + seconds + "]\n");
+  CHECK(e.key() == "grid");
+  CHECK(contains(e.message(), "1002001 jobs"));
+}
