@@ -54,8 +54,14 @@ PlanSummary summarise(const SweepPlan& plan) {
   return s;
 }
 
-/// 1234567 -> "1,234,567": costs are read by eye, in orders of magnitude.
+/// Costs are read by eye, in orders of magnitude: 1234567 -> "1,234,567", and below a
+/// thousand three significant digits (noop jobs sleep fractions of a second).
 std::string grouped(double value) {
+  if (std::fabs(value) < 1000) {
+    std::ostringstream small;
+    small << std::setprecision(3) << value;
+    return small.str();
+  }
   const long long n = std::llround(value);
   std::string digits = std::to_string(n < 0 ? -n : n);
   for (int i = int(digits.size()) - 3; i > 0; i -= 3) digits.insert(size_t(i), ",");
