@@ -21,3 +21,26 @@ clear_sweep::Error expect_error(Fn&& fn) {
   FAIL("expected clear_sweep::Error, nothing was thrown");
   throw;  // unreachable: FAIL aborts the test case
 }
+
+#include <cstdlib>
+#include <filesystem>
+
+/// A fresh empty folder under /tmp, removed when the object goes.
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/clear-sweep-test-XXXXXX";
+    const char* made = mkdtemp(pattern);
+    REQUIRE(made != nullptr);
+    path_ = made;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};

@@ -1,0 +1,95 @@
+#include "store/lock_file.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+#include "common/error.h"
+
+namespace clear_sweep {
+namespace {
+
+struct Holder {
+  std::string host;
+  long pid = 0;
+  std::string since;
+};
+
+bool read_holder(const std::string& path, Holder& holder) {
+  std::ifstream in(path);
+  if (!in) return false;
+  in >> holder.host >> holder.pid;
+  std::getline(in >> std::ws, holder.since);
+  return !holder.host.empty() && holder.pid > 0;
+}
+
+std::string now_text() {
+  char text[64];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return text;
+}
+
+}  // namespace
+
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "unknown-host";
+  return name;
+}
+
+LockFile::LockFile(std::string path) : path_(std::move(path)) {
+  const std::string me = host_name();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      std::ostringstream content;
+      content << me << " " << ::getpid() << " " << now_text() << "\n";
+      const std::string text = content.str();
+      const bool ok = ::write(fd, text.data(), text.size()) == ssize_t(text.size()) && ::fsync(fd) == 0;
+      ::close(fd);
+      if (!ok) {
+        ::unlink(path_.c_str());
+        throw Error({path_}, "", std::string("cannot write lock file: ") + std::strerror(errno));
+      }
+      held_ = true;
+      return;
+    }
+    if (errno != EEXIST) throw Error({path_}, "", std::string("cannot create lock file: ") + std::strerror(errno));
+
+    Holder holder;
+    const bool readable = read_holder(path_, holder);
+    // Only a holder on this host can be checked: a pid elsewhere means nothing here.
+    const bool stale = readable && holder.host == me && ::kill(pid_t(holder.pid), 0) != 0 && errno == ESRCH;
+    if (stale && attempt == 0) {
+      ::unlink(path_.c_str());
+      continue;
+    }
+    if (!readable)
+      throw Error({path_}, "", "results are locked by a lock file that cannot be read",
+                  "if no sweep writes these results, delete the lock file");
+    throw Error({path_}, "",
+                "these results are being written by pid " + std::to_string(holder.pid) + " on " + holder.host +
+                    " since " + holder.since,
+                "wait for that sweep to end, write to another --out, or, if that process is gone (it ran on "
+                "another machine), delete the lock file");
+  }
+}
+
+LockFile::~LockFile() { release(); }
+
+void LockFile::release() {
+  if (!held_) return;
+  held_ = false;
+  Holder holder;
+  if (read_holder(path_, holder) && holder.host == host_name() && holder.pid == long(::getpid()))
+    ::unlink(path_.c_str());
+}
+
+}  // namespace clear_sweep

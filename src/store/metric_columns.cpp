@@ -1,0 +1,40 @@
+#include "store/metric_columns.h"
+
+namespace clear_sweep {
+
+const std::vector<MetricColumn>& metric_columns() {
+  static const std::vector<MetricColumn> columns = {
+      {"forget_rouge", "ROUGE-L recall of greedy answers on the forget set (lower: more forgotten)"},
+      {"forget_prob", "mean exp(-answer loss) on the forget set"},
+      {"forget_truth_ratio", "mean min(TR, 1/TR) on the forget set"},
+      {"forget_face_accuracy", "naming the person in forget images, greedy answer contains the name"},
+      {"forget_face_prob", "p(true name) / p(true + perturbed names) on forget images"},
+      {"retain_rouge", "ROUGE-L recall on the retain set"},
+      {"retain_prob", "mean exp(-answer loss) on the retain set"},
+      {"retain_truth_ratio", "mean max(0, 1 - 1/TR) on the retain set"},
+      {"retain_face_accuracy", "naming the person in retain images"},
+      {"retain_face_prob", "option probability of the true name on retain images"},
+      {"holdout_face_accuracy", "naming persons never trained on (near chance is right)"},
+      {"real_faces_prob", "option probability on real faces (knowledge that must survive)"},
+      {"real_faces_truth_ratio", "truth ratio on real faces"},
+      {"real_world_prob", "option probability on real-world questions"},
+      {"real_world_truth_ratio", "truth ratio on real-world questions"},
+      {"forget_quality", "KS-test p-value, forget-set TRs vs the gold model's (1: indistinguishable)"},
+      {"log_forget_quality", "natural log of forget_quality, as the paper reports it"},
+      {"model_utility", "harmonic mean of every non-forget value"},
+      {"clear_forget", "CLEAR's Forget: hmean(Prob, TR) on forget and forget faces"},
+      {"clear_retain", "CLEAR's Retain: hmean(Prob, TR) on retain and retain faces"},
+      {"clear_real", "CLEAR's Real: hmean(Prob, TR) on real faces and real world"},
+      {"umia_auc", "ROC AUC of a loss-threshold membership attack, forget vs holdout (0.5 ideal)"},
+  };
+  return columns;
+}
+
+int metric_column_index(const std::string& name) {
+  const auto& columns = metric_columns();
+  for (size_t i = 0; i < columns.size(); ++i)
+    if (columns[i].name == name) return int(i);
+  return -1;
+}
+
+}  // namespace clear_sweep

@@ -1,0 +1,48 @@
+// One finished job, as the coordinator stores it: a row of /runs plus the job's
+// vectors. Plain data: the store writes it to HDF5 and the journal, the cluster layer
+// sends it over MPI, `status` and `report` read it back.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace clear_sweep {
+
+enum class RunStatus { ok, failed };
+
+const char* run_status_name(RunStatus status);
+/// "ok" / "failed"; anything else is nullopt-like: returns false.
+bool run_status_parse(const std::string& name, RunStatus& status);
+
+struct ResultRecord {
+  // What ran: the job's fields, so a row reads on its own without the sweep file.
+  std::string job_id;
+  std::string method;
+  std::string modality;
+  double forget_fraction = 0;
+  int64_t seed = 0;
+  std::string hparams;       ///< hparams_text(): "beta=0.1 epochs=5 ..."
+  std::string context_hash;  ///< SweepSpec::context_hash() of the sweep that ran it
+
+  // How it went.
+  RunStatus status = RunStatus::ok;
+  std::string error;          ///< the exception message when failed
+  double wall_seconds = 0;    ///< whole job, as the worker measured it
+  double load_seconds = 0;    ///< data + base model (first job on a rank), adapters
+  double unlearn_seconds = 0;
+  double eval_seconds = 0;
+  int32_t worker_rank = -1;
+  std::string host;
+  double finished_at = 0;     ///< Unix time, seconds
+  int64_t tokens = 0;         ///< tokens processed (forward passes), for throughput
+  double peak_memory_mb = 0;  ///< peak resident (CPU) or allocated (GPU) memory
+
+  /// Scalars by metric name (metric_columns.h); a metric not measured is absent (NaN in HDF5).
+  std::map<std::string, double> metrics;
+  /// Per-item vectors and curves by name (truth ratios, losses, ...): /jobs/<id>/<name>.
+  std::map<std::string, std::vector<double>> vectors;
+};
+
+}  // namespace clear_sweep

@@ -1,0 +1,73 @@
+// The HDF5 results file of a sweep (DESIGN.md section 8):
+//   /runs            chunked, extensible compound dataset: one row per job (record fields
+//                    and one float64 column per metric, NaN where not measured)
+//   /jobs/<id>/<v>   float64 vectors of a job (per-item truth ratios, losses, curves)
+//   root attributes  magic, schema_version, sweep_name, sweep_toml, context_hash,
+//                    program_version, created_at
+// One writer at a time (ResultsStore takes the lock); readers may open it while a
+// sweep runs and see everything up to the last flush.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "store/hdf5_handle.h"
+#include "store/result_record.h"
+
+namespace clear_sweep {
+
+inline constexpr const char* kResultsMagic = "clear-sweep-results";
+/// Bumped whenever /runs changes shape (a field or a metric column added or renamed).
+inline constexpr int kSchemaVersion = 1;
+
+struct ResultsHeader {
+  std::string sweep_name;
+  std::string sweep_toml;    ///< the sweep file's text, verbatim
+  std::string context_hash;  ///< which experiment the rows belong to (SweepSpec::context_hash)
+  std::string program_version;
+  std::string created_at;    ///< ISO 8601, UTC
+  int schema_version = kSchemaVersion;
+};
+
+class ResultsFile {
+ public:
+  /// Makes a new file; an existing file at `path` is an error (never overwritten).
+  static ResultsFile create(const std::string& path, const ResultsHeader& header);
+  /// Opens an existing file to add rows; checks magic and schema version.
+  static ResultsFile open_for_append(const std::string& path);
+  /// Opens read-only, without HDF5 file locking, so it works while a sweep writes.
+  static ResultsFile open_read_only(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  const ResultsHeader& header() const { return header_; }
+  /// Replaces the root attributes (a forced run of another sweep into this file).
+  void set_header(const ResultsHeader& header);
+
+  size_t row_count() const { return row_of_.size(); }
+  bool has_row(const std::string& job_id) const { return row_of_.count(job_id) > 0; }
+  /// Every row (vectors not included: read_vectors loads them per job).
+  std::vector<ResultRecord> read_rows() const;
+  std::map<std::string, std::vector<double>> read_vectors(const std::string& job_id) const;
+
+  /// Writes each record as a row: a new row, or over the row of the same job id (a
+  /// retried job), so a job never has two rows. Its vectors replace any earlier ones.
+  void write(const std::vector<ResultRecord>& records);
+  /// Makes everything written so far durable and visible to readers.
+  void flush();
+
+ private:
+  ResultsFile() = default;
+  void open_runs();
+  void index_rows();
+
+  std::string path_;
+  bool writable_ = false;
+  H5Handle file_;
+  H5Handle runs_;
+  H5Handle row_type_;
+  ResultsHeader header_;
+  std::map<std::string, size_t> row_of_;  ///< job id -> row index
+};
+
+}  // namespace clear_sweep

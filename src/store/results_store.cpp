@@ -1,0 +1,172 @@
+#include "store/results_store.h"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "common/error.h"
+
+namespace clear_sweep {
+namespace {
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+/// The last record of each job id, in first-seen order.
+std::vector<ResultRecord> latest_per_job(const std::vector<ResultRecord>& records) {
+  std::map<std::string, size_t> index;
+  std::vector<ResultRecord> out;
+  for (const auto& r : records) {
+    const auto it = index.find(r.job_id);
+    if (it == index.end()) {
+      index[r.job_id] = out.size();
+      out.push_back(r);
+    } else {
+      out[it->second] = r;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string journal_path(const std::string& results_path) { return results_path + ".journal"; }
+std::string lock_path(const std::string& results_path) { return results_path + ".lock"; }
+
+ResultsStore::ResultsStore(const std::string& path, const ResultsHeader& header, const StoreOptions& options,
+                           std::vector<std::string>& notes)
+    : path_(path), options_(options) {
+  lock_ = std::make_unique<LockFile>(lock_path(path));
+  const std::vector<ResultRecord> journaled = latest_per_job(Journal::read(journal_path(path), &notes));
+
+  if (file_exists(path)) {
+    try {
+      file_ = ResultsFile::open_for_append(path);
+    } catch (const Error& e) {
+      // A file we cannot open is rebuilt only when our journal proves it is ours and
+      // holds its rows; anything else (someone's other file) is left untouched.
+      const bool not_ours = e.message().find("not a clear-sweep results file") != std::string::npos ||
+                            e.message().find("schema version") != std::string::npos;
+      if (not_ours || journaled.empty()) throw;
+      const std::string aside = path + ".corrupt-" + std::to_string(std::time(nullptr));
+      if (std::rename(path.c_str(), aside.c_str()) != 0)
+        throw Error({path}, "", "cannot open results file (" + e.message() + ") nor move it aside");
+      notes.push_back(path + ": could not be opened (" + e.message() + "); moved to " + aside +
+                      " and rebuilt from its journal");
+    }
+  }
+
+  // Another experiment's results? Decided before anything is written.
+  const std::string stored_context =
+      file_ ? file_->header().context_hash : (journaled.empty() ? header.context_hash : journaled.back().context_hash);
+  if (stored_context != header.context_hash && !options.force)
+    throw Error({path}, "",
+                "holds results of another experiment (context " + stored_context +
+                    (file_ ? ", sweep '" + file_->header().sweep_name + "'" : std::string()) +
+                    "); this sweep's context is " + header.context_hash,
+                "write to another --out, or pass --force to add this sweep's jobs to the same file");
+
+  if (!file_) {
+    ResultsHeader fresh = header;
+    file_ = ResultsFile::create(path, fresh);
+  } else if (stored_context != header.context_hash) {
+    file_->set_header(header);  // forced: the file now describes the latest sweep
+    notes.push_back(path + ": holds another experiment's results; adding this sweep's (--force)");
+  }
+
+  for (const auto& row : file_->read_rows()) stored_[row.job_id] = row.status;
+
+  // Replay what the journal has and the file lacks: rows of jobs that finished after
+  // the last flush before a crash, or every row of a rebuilt file.
+  std::vector<ResultRecord> replay;
+  for (const auto& r : journaled) {
+    const auto it = stored_.find(r.job_id);
+    if (it == stored_.end() || it->second != r.status) replay.push_back(r);
+  }
+  if (!replay.empty()) {
+    file_->write(replay);
+    file_->flush();
+    for (const auto& r : replay) stored_[r.job_id] = r.status;
+    notes.push_back(path + ": recovered " + std::to_string(replay.size()) + " result(s) from the journal");
+  }
+
+  journal_ = std::make_unique<Journal>(journal_path(path));
+  last_flush_ = std::chrono::steady_clock::now();
+}
+
+ResultsStore::~ResultsStore() {
+  try {
+    close();
+  } catch (...) {
+    // A destructor must not throw; the journal still holds every recorded row.
+  }
+}
+
+void ResultsStore::record(const ResultRecord& record) {
+  CS_ASSERT(!closed_, "record() after close()");
+  journal_->append(record);
+  stored_[record.job_id] = record.status;
+  for (auto& p : pending_)
+    if (p.job_id == record.job_id) {
+      p = record;
+      return;
+    }
+  pending_.push_back(record);
+}
+
+void ResultsStore::commit() {
+  CS_ASSERT(!closed_, "commit() after close()");
+  journal_->sync();
+  const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_flush_).count();
+  if (pending_.size() >= options_.batch_rows || (!pending_.empty() && since >= options_.flush_seconds)) flush();
+}
+
+void ResultsStore::flush() {
+  if (closed_) return;
+  journal_->sync();
+  if (!pending_.empty()) {
+    file_->write(pending_);
+    pending_.clear();
+  }
+  file_->flush();
+  last_flush_ = std::chrono::steady_clock::now();
+}
+
+void ResultsStore::close() {
+  if (closed_) return;
+  flush();
+  closed_ = true;
+  file_.reset();
+  journal_.reset();
+  if (lock_) lock_->release();
+}
+
+ResultsSnapshot results_snapshot(const std::string& path) {
+  ResultsSnapshot snap;
+  if (!file_exists(path) && !file_exists(journal_path(path)))
+    throw Error({path}, "", "no such results file", "the path given to `run --out`");
+  std::map<std::string, size_t> index;
+  if (file_exists(path)) {
+    const ResultsFile file = ResultsFile::open_read_only(path);
+    snap.header = file.header();
+    snap.rows = file.read_rows();
+    for (size_t i = 0; i < snap.rows.size(); ++i) index[snap.rows[i].job_id] = i;
+  }
+  for (const auto& r : latest_per_job(Journal::read(journal_path(path), &snap.notes))) {
+    const auto it = index.find(r.job_id);
+    if (it == index.end()) {
+      index[r.job_id] = snap.rows.size();
+      snap.rows.push_back(r);
+      ++snap.unflushed;
+    } else if (snap.rows[it->second].status != r.status) {
+      snap.rows[it->second] = r;
+      ++snap.unflushed;
+    }
+  }
+  return snap;
+}
+
+}  // namespace clear_sweep
