@@ -2,11 +2,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <functional>
 
 #include "app/exit_codes.h"
 #include "app/methods_command.h"
 #include "app/plan_command.h"
+#include "app/status_command.h"
+#include "cluster/run_sweep.h"
 #include "common/error.h"
 #include "common/version.h"
 
@@ -49,6 +52,65 @@ void add_methods(CLI::App& app, std::function<int(std::ostream&)>& action) {
   });
 }
 
+void add_run(CLI::App& app, std::function<int(std::ostream&)>& action, std::ostream& err) {
+  auto o = std::make_shared<RunOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "run",
+      "Run a sweep under MPI: mpirun -np N clear-sweep run SWEEP.toml (rank 0 coordinates, ranks 1..N-1 "
+      "work). Rerunning the same command resumes: stored jobs are skipped. Exit 75: stopped by a signal, "
+      "resumable.");
+  sub->add_option("sweep", o->sweep_path, "Sweep file (TOML)")->required();
+  sub->add_option("--out", o->out_path, "Results file (HDF5); default results/<sweep name>.h5")->group("Results");
+  sub->add_flag("--retry-failed", o->coordinator.retry_failed, "Also rerun jobs stored as failed")->group("Results");
+  sub->add_flag("--force", o->force, "Add this sweep's jobs to a file that holds another experiment's results")
+      ->group("Results");
+  sub->add_flag("--dry-run", o->dry_run,
+                "Rehearse: every method runs as noop and stages as markers (checks MPI, scheduling, stage order "
+                "and the results file before spending compute)")
+      ->group("Results");
+  sub->add_option("--grace", o->coordinator.grace_seconds,
+                  "After SIGTERM/SIGUSR1, seconds running jobs may take to finish before the sweep stops")
+      ->check(CLI::NonNegativeNumber)
+      ->group("Stopping");
+  sub->add_option("--heartbeat", o->heartbeat_seconds, "Seconds between a busy worker's heartbeats")
+      ->check(CLI::PositiveNumber)
+      ->group("Progress");
+  sub->add_option("--progress", o->coordinator.progress_seconds, "Seconds between progress lines (0: none)")
+      ->check(CLI::NonNegativeNumber)
+      ->group("Progress");
+  sub->add_flag("--quiet", o->coordinator.quiet, "Only failures and the final summary")->group("Progress");
+  sub->add_option("--log-json", o->coordinator.log_json_path, "Append a JSON-lines event log to this file")
+      ->group("Progress");
+  sub->callback([&action, &err, o] {
+    o->coordinator.dry_run = o->dry_run;
+    action = [o, &err](std::ostream& out) { return run_sweep(*o, out, err); };
+  });
+}
+
+void add_status(CLI::App& app, std::function<int(std::ostream&)>& action) {
+  auto o = std::make_shared<StatusOptions>();
+  auto format = std::make_shared<std::string>("text");
+  CLI::App* sub = app.add_subcommand("status",
+                                     "Summarise a results file, while its sweep runs or after: counts by status and "
+                                     "method, what is left of the grid, the latest failures.");
+  sub->add_option("results", o->results_path, "Results file (HDF5), e.g. results/mini.h5")->required();
+  sub->add_option("--format", *format, "Output format: text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->group("Output");
+  sub->add_option("--failures", o->failures, "How many of the latest failures to show")->group("Output");
+  sub->callback([&action, o, format] {
+    o->format = parse_format(*format);
+    action = [o](std::ostream& out) { return status_command(*o, out); };
+  });
+}
+
+/// Under mpirun every rank parses the same command line: only one should complain.
+bool is_first_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
+    if (const char* value = std::getenv(name)) return std::string(value) == "0";
+  return true;
+}
+
 }  // namespace
 
 int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
@@ -61,12 +123,15 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
 
   std::function<int(std::ostream&)> action;
   add_plan(app, action);
+  add_run(app, action, err);
+  add_status(app, action);
   add_methods(app, action);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // Help and version are "errors" to CLI11 with exit code 0; real ones become exit 2.
+    if (e.get_exit_code() != 0 && !is_first_rank()) return kExitBadInput;
     const int code = app.exit(e, out, err);
     return code == 0 ? kExitOk : kExitBadInput;
   }

@@ -15,20 +15,6 @@
 namespace clear_sweep {
 namespace {
 
-struct Holder {
-  std::string host;
-  long pid = 0;
-  std::string since;
-};
-
-bool read_holder(const std::string& path, Holder& holder) {
-  std::ifstream in(path);
-  if (!in) return false;
-  in >> holder.host >> holder.pid;
-  std::getline(in >> std::ws, holder.since);
-  return !holder.host.empty() && holder.pid > 0;
-}
-
 std::string now_text() {
   char text[64];
   const std::time_t now = std::time(nullptr);
@@ -37,6 +23,14 @@ std::string now_text() {
 }
 
 }  // namespace
+
+bool lock_holder(const std::string& path, LockHolder& holder) {
+  std::ifstream in(path);
+  if (!in) return false;
+  in >> holder.host >> holder.pid;
+  std::getline(in >> std::ws, holder.since);
+  return !holder.host.empty() && holder.pid > 0;
+}
 
 std::string host_name() {
   char name[256] = {};
@@ -63,8 +57,8 @@ LockFile::LockFile(std::string path) : path_(std::move(path)) {
     }
     if (errno != EEXIST) throw Error({path_}, "", std::string("cannot create lock file: ") + std::strerror(errno));
 
-    Holder holder;
-    const bool readable = read_holder(path_, holder);
+    LockHolder holder;
+    const bool readable = lock_holder(path_, holder);
     // Only a holder on this host can be checked: a pid elsewhere means nothing here.
     const bool stale = readable && holder.host == me && ::kill(pid_t(holder.pid), 0) != 0 && errno == ESRCH;
     if (stale && attempt == 0) {
@@ -87,8 +81,8 @@ LockFile::~LockFile() { release(); }
 void LockFile::release() {
   if (!held_) return;
   held_ = false;
-  Holder holder;
-  if (read_holder(path_, holder) && holder.host == host_name() && holder.pid == long(::getpid()))
+  LockHolder holder;
+  if (lock_holder(path_, holder) && holder.host == host_name() && holder.pid == long(::getpid()))
     ::unlink(path_.c_str());
 }
 

@@ -25,6 +25,16 @@ class LockFile {
   bool held_ = false;
 };
 
+/// Who holds a lock file, as written in it.
+struct LockHolder {
+  std::string host;
+  long pid = 0;
+  std::string since;  ///< ISO 8601, UTC
+};
+
+/// The holder named in `path`, if the file exists and reads as a lock.
+bool lock_holder(const std::string& path, LockHolder& holder);
+
 /// This machine's host name (gethostname), for locks, logs and result rows.
 std::string host_name();
 

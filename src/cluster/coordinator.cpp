@@ -1,0 +1,391 @@
+#include "cluster/coordinator.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <iomanip>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "cluster/messages.h"
+#include "cluster/mpi_comm.h"
+#include "cluster/stop_signals.h"
+#include "common/error.h"
+#include "store/lock_file.h"
+
+namespace clear_sweep {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string duration_text(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  const long s = std::lround(seconds);
+  std::ostringstream out;
+  if (s >= 3600) out << s / 3600 << "h" << std::setw(2) << std::setfill('0') << (s % 3600) / 60 << "m";
+  else if (s >= 60) out << s / 60 << "m" << std::setw(2) << std::setfill('0') << s % 60 << "s";
+  else out << s << "s";
+  return out.str();
+}
+
+struct WorkerState {
+  bool started = false;  ///< said hello
+  bool idle = false;     ///< waiting for a task
+  bool shut_down = false;
+  std::string host;
+  std::string device;
+  int64_t task = -1;
+  Clock::time_point task_start;
+  size_t finished = 0;
+};
+
+/// Writes one JSON object per line to --log-json: machine-readable progress.
+class EventLog {
+ public:
+  explicit EventLog(const std::string& path) {
+    if (path.empty()) return;
+    out_.open(path, std::ios::app);
+    if (!out_) throw Error({path}, "", "cannot open the --log-json file for writing");
+  }
+  void write(nlohmann::json event) {
+    if (!out_.is_open()) return;
+    event["time"] = unix_now();
+    out_ << event.dump() << "\n";
+    out_.flush();
+  }
+
+ private:
+  std::ofstream out_;
+};
+
+class Coordinator {
+ public:
+  Coordinator(const SweepSpec& spec, const SweepPlan& plan, ResultsStore& store, const CoordinatorOptions& options,
+              std::ostream& log)
+      : spec_(spec), plan_(plan), store_(store), options_(options), log_(log), events_(options.log_json_path) {}
+
+  int run();
+
+ private:
+  void build_queue();
+  void handle(const Envelope& message);
+  void on_result(int rank, const ResultMessage& result);
+  void record_job(const Job& job, ResultRecord record);
+  void fail_cancelled(const std::vector<TaskQueue::Task>& cancelled, const std::string& why);
+  void dispatch();
+  void send_shutdown(int rank, const std::string& reason);
+  void print_progress(bool final);
+  bool all_workers_idle_or_down() const;
+  size_t busy_workers() const;
+
+  const SweepSpec& spec_;
+  const SweepPlan& plan_;
+  ResultsStore& store_;
+  CoordinatorOptions options_;
+  std::ostream& log_;
+  EventLog events_;
+
+  TaskQueue queue_;
+  std::vector<const Stage*> task_stage_;  ///< per task: its stage, or null for a job
+  std::vector<const Job*> task_job_;      ///< per task: its job, or null for a stage
+  std::map<int, WorkerState> workers_;
+  size_t jobs_total_ = 0, jobs_skipped_ = 0, jobs_ok_ = 0, jobs_failed_ = 0;
+  Clock::time_point start_ = Clock::now();
+  Clock::time_point last_progress_ = Clock::now();
+  bool draining_ = false;
+  Clock::time_point drain_start_;
+  struct Outgoing {
+    int rank;
+    int tag;
+    std::string bytes;
+  };
+  std::vector<Outgoing> outbox_;  ///< replies held until the journal is synced
+};
+
+void Coordinator::build_queue() {
+  // Jobs already stored are skipped (failed ones too, unless --retry-failed); stages
+  // enter the queue only if a job that runs needs them.
+  std::vector<const Job*> pending;
+  for (const auto& job : plan_.jobs) {
+    const auto it = store_.stored().find(job.id);
+    const bool done = it != store_.stored().end() && (it->second == RunStatus::ok || !options_.retry_failed);
+    if (done) ++jobs_skipped_;
+    else pending.push_back(&job);
+  }
+  std::map<std::string, TaskQueue::Task> stage_task;
+  for (const auto& stage : plan_.stages) {
+    bool needed = false;
+    for (const Job* job : pending)
+      needed = needed || std::find(job->needs.begin(), job->needs.end(), stage.id) != job->needs.end();
+    if (!needed) continue;
+    stage_task[stage.id] = queue_.add(stage.id, stage.cost);
+    task_stage_.push_back(&stage);
+    task_job_.push_back(nullptr);
+  }
+  for (const Job* job : pending) {
+    std::vector<TaskQueue::Task> prerequisites;
+    for (const auto& need : job->needs) prerequisites.push_back(stage_task.at(need));
+    queue_.add(job->id, job->cost, prerequisites);
+    task_stage_.push_back(nullptr);
+    task_job_.push_back(job);
+  }
+  jobs_total_ = plan_.jobs.size();
+}
+
+void Coordinator::record_job(const Job& job, ResultRecord r) {
+  // The coordinator, not the worker, is the authority on what the job was.
+  r.job_id = job.id;
+  r.method = job.method;
+  r.modality = modality_name(job.modality);
+  r.forget_fraction = job.forget_fraction;
+  r.seed = job.seed;
+  r.hparams = hparams_text(job.hparams);
+  r.context_hash = results_context(spec_, options_.dry_run);
+  if (r.finished_at == 0) r.finished_at = unix_now();
+  store_.record(r);
+  (r.status == RunStatus::ok ? jobs_ok_ : jobs_failed_) += 1;
+  events_.write({{"event", "job_finished"},
+                 {"job_id", r.job_id},
+                 {"label", job_label(job)},
+                 {"status", run_status_name(r.status)},
+                 {"error", r.error},
+                 {"rank", r.worker_rank},
+                 {"seconds", r.wall_seconds}});
+  if (r.status == RunStatus::failed && !options_.quiet)
+    log_ << "[coordinator] job " << job.id << " (" << job_label(job) << ") failed on rank " << r.worker_rank << ": "
+         << r.error << "\n";
+}
+
+void Coordinator::fail_cancelled(const std::vector<TaskQueue::Task>& cancelled, const std::string& why) {
+  for (TaskQueue::Task t : cancelled) {
+    if (!task_job_[t]) continue;
+    ResultRecord r;
+    r.status = RunStatus::failed;
+    r.error = why;
+    r.worker_rank = 0;
+    r.host = host_name();
+    record_job(*task_job_[t], r);
+  }
+}
+
+void Coordinator::on_result(int rank, const ResultMessage& result) {
+  WorkerState& w = workers_[rank];
+  CS_ASSERT(w.task == int64_t(result.task), "rank " + std::to_string(rank) + " reported a task it was not given");
+  w.task = -1;
+  w.idle = true;
+  ++w.finished;
+  const TaskQueue::Task t = result.task;
+  if (result.is_stage) {
+    const Stage& stage = *task_stage_[t];
+    events_.write({{"event", "stage_finished"}, {"stage", stage_label(stage)}, {"ok", result.ok}, {"error", result.error}, {"rank", rank}});
+    if (result.ok) {
+      queue_.complete(t);
+      if (!options_.quiet) log_ << "[coordinator] " << stage_label(stage) << " done on rank " << rank << "\n";
+    } else {
+      log_ << "[coordinator] " << stage_label(stage) << " failed on rank " << rank << ": " << result.error << "\n";
+      fail_cancelled(queue_.fail(t), stage_label(stage) + " failed: " + result.error);
+    }
+    return;
+  }
+  const ResultRecord& record = result.record;
+  record_job(*task_job_[t], record);
+  if (record.status == RunStatus::ok) queue_.complete(t);
+  else queue_.fail(t);  // jobs have no dependents: nothing is cancelled
+}
+
+void Coordinator::handle(const Envelope& message) {
+  WorkerState& w = workers_[message.source];
+  switch (message.tag) {
+    case kTagHello: {
+      HelloMessage hello;
+      decode(message.bytes, hello);
+      w.started = true;
+      w.idle = true;
+      w.host = hello.host;
+      w.device = hello.device;
+      events_.write({{"event", "worker_up"}, {"rank", hello.rank}, {"host", hello.host}, {"pid", hello.pid}, {"device", hello.device}});
+      if (!options_.quiet)
+        log_ << "[coordinator] rank " << hello.rank << " up on " << hello.host << " (pid " << hello.pid << ", "
+             << hello.device << ")\n";
+      break;
+    }
+    case kTagResult: {
+      ResultMessage result;
+      decode(message.bytes, result);
+      on_result(message.source, result);
+      break;
+    }
+    case kTagHeartbeat:
+      break;  // the worker is alive; its task and start time are already known
+    default:
+      CS_ASSERT(false, "unexpected message tag " + std::to_string(message.tag) + " from rank " +
+                           std::to_string(message.source));
+  }
+}
+
+void Coordinator::send_shutdown(int rank, const std::string& reason) {
+  WorkerState& w = workers_[rank];
+  if (w.shut_down) return;
+  w.shut_down = true;
+  w.idle = false;
+  outbox_.push_back({rank, kTagShutdown, encode(ShutdownMessage{reason})});
+}
+
+void Coordinator::dispatch() {
+  for (auto& [rank, w] : workers_) {
+    if (!w.idle || w.shut_down) continue;
+    if (draining_) {
+      send_shutdown(rank, "stop requested");
+      continue;
+    }
+    const auto task = queue_.pop();
+    if (!task) {
+      if (queue_.finished()) send_shutdown(rank, "sweep complete");
+      continue;  // blocked work remains: the worker waits for a stage to finish
+    }
+    TaskMessage m;
+    m.task = *task;
+    m.is_stage = task_stage_[*task] != nullptr;
+    if (m.is_stage) m.stage = *task_stage_[*task];
+    else m.job = *task_job_[*task];
+    w.idle = false;
+    w.task = int64_t(*task);
+    w.task_start = Clock::now();
+    events_.write({{"event", "task_started"},
+                   {"rank", rank},
+                   {"task", m.is_stage ? stage_label(m.stage) : job_label(m.job)}});
+    outbox_.push_back({rank, kTagTask, encode(m)});
+  }
+}
+
+bool Coordinator::all_workers_idle_or_down() const {
+  for (const auto& [rank, w] : workers_)
+    if (!w.shut_down) return false;
+  return true;
+}
+
+size_t Coordinator::busy_workers() const {
+  size_t n = 0;
+  for (const auto& [rank, w] : workers_) n += w.task >= 0;
+  return n;
+}
+
+void Coordinator::print_progress(bool final) {
+  const size_t done = jobs_ok_ + jobs_failed_;
+  const size_t to_run = jobs_total_ - jobs_skipped_;
+  const double elapsed = seconds_since(start_);
+  const double rate = elapsed > 0 ? done / elapsed * 60 : 0;
+  const double eta = done > 0 ? (to_run - done) * elapsed / done : NAN;
+  events_.write({{"event", final ? "finished" : "progress"},
+                 {"done", done + jobs_skipped_},
+                 {"total", jobs_total_},
+                 {"failed", jobs_failed_},
+                 {"jobs_per_minute", rate},
+                 {"eta_seconds", std::isfinite(eta) ? eta : -1.0},
+                 {"busy_workers", busy_workers()}});
+  if (options_.quiet && !final) return;
+  std::ostringstream line;
+  line << "[coordinator] " << done + jobs_skipped_ << "/" << jobs_total_ << " jobs done";
+  if (jobs_skipped_) line << " (" << jobs_skipped_ << " from before)";
+  line << ", " << jobs_failed_ << " failed, " << std::fixed << std::setprecision(1) << rate << " jobs/min";
+  if (!final) {
+    line << ", ETA " << duration_text(eta) << " |";
+    for (const auto& [rank, w] : workers_) {
+      line << " r" << rank << ":";
+      if (w.task < 0) line << (w.shut_down ? "done" : "idle");
+      else
+        line << (task_stage_[size_t(w.task)] ? stage_label(*task_stage_[size_t(w.task)])
+                                              : task_job_[size_t(w.task)]->method)
+             << "(" << duration_text(seconds_since(w.task_start)) << ")";
+    }
+  } else {
+    line << ", " << duration_text(elapsed);
+  }
+  log_ << line.str() << "\n";
+  log_.flush();
+}
+
+int Coordinator::run() {
+  build_queue();
+  const int workers = mpi_size() - 1;
+  for (int r = 1; r <= workers; ++r) workers_[r];
+  if (!options_.quiet)
+    log_ << "[coordinator] sweep " << spec_.name << ": " << jobs_total_ << " jobs, " << jobs_skipped_
+         << " already stored, " << queue_.size() << " tasks to run on " << workers << " workers\n";
+  events_.write({{"event", "start"}, {"sweep", spec_.name}, {"jobs", jobs_total_}, {"skipped", jobs_skipped_},
+                 {"tasks", queue_.size()}, {"workers", workers}});
+
+  // Poll with a backoff: quick while messages flow, gentle on a shared core when idle.
+  auto wait = std::chrono::microseconds(20);
+  while (!all_workers_idle_or_down()) {
+    bool any = false;
+    while (auto message = mpi_poll()) {
+      handle(*message);
+      any = true;
+    }
+    if (!draining_ && stop_signal_received()) {
+      draining_ = true;
+      drain_start_ = Clock::now();
+      log_ << "[coordinator] signal " << stop_signal_received() << ": no new tasks; waiting up to "
+           << options_.grace_seconds << " s for " << busy_workers() << " running task(s)\n";
+      events_.write({{"event", "stop_requested"}, {"signal", stop_signal_received()}, {"running", busy_workers()}});
+    }
+    dispatch();
+    if (!outbox_.empty() || any) {
+      store_.commit();  // results journaled durably before any worker hears back
+      for (const auto& out : outbox_) mpi_send(out.rank, out.tag, out.bytes);
+      outbox_.clear();
+    } else {
+      store_.commit();  // time-based HDF5 flush while nothing happens
+    }
+    if (options_.progress_seconds > 0 && seconds_since(last_progress_) >= options_.progress_seconds) {
+      print_progress(false);
+      last_progress_ = Clock::now();
+    }
+    if (draining_ && seconds_since(drain_start_) > options_.grace_seconds && busy_workers() > 0) {
+      log_ << "[coordinator] grace period over with " << busy_workers()
+           << " task(s) still running; they will run again on resume\n";
+      store_.close();
+      events_.write({{"event", "interrupted"}, {"abandoned", busy_workers()}});
+      mpi_abort(kExitInterrupted);
+    }
+    if (any) {
+      wait = std::chrono::microseconds(20);
+    } else {
+      std::this_thread::sleep_for(wait);
+      wait = std::min(wait * 2, std::chrono::microseconds(5000));
+    }
+  }
+  store_.flush();
+  print_progress(true);
+  if (draining_) {
+    log_ << "[coordinator] stopped early: rerun the same command to resume\n";
+    return kExitInterrupted;
+  }
+  return jobs_failed_ > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+std::string results_context(const SweepSpec& spec, bool dry_run) {
+  return spec.context_hash() + (dry_run ? "-dry-run" : "");
+}
+
+int coordinator_run(const SweepSpec& spec, const SweepPlan& plan, ResultsStore& store,
+                    const CoordinatorOptions& options, std::ostream& log) {
+  Coordinator coordinator(spec, plan, store, options, log);
+  return coordinator.run();
+}
+
+}  // namespace clear_sweep

@@ -1,0 +1,37 @@
+// Rank 0: hands tasks to workers as they ask (pull-based, longest first, stages before
+// the jobs that need them), stores every result through the ResultsStore, shows
+// progress, and ends the sweep: when the work is done, or early on a stop signal.
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include "store/results_store.h"
+#include "sweep/sweep_expand.h"
+#include "sweep/sweep_spec.h"
+
+namespace clear_sweep {
+
+/// Exit code of a sweep stopped by a signal before it finished: rerun the same
+/// command to resume (EX_TEMPFAIL in sysexits.h). slurm/ scripts requeue on it.
+inline constexpr int kExitInterrupted = 75;
+
+struct CoordinatorOptions {
+  bool retry_failed = false;      ///< also rerun jobs stored as failed
+  double grace_seconds = 60;      ///< after a stop signal, how long running jobs may finish
+  double progress_seconds = 5;    ///< how often progress is printed (0: never)
+  bool quiet = false;             ///< no progress lines, only the final summary
+  std::string log_json_path;      ///< JSON-lines event log ("" for none)
+  bool dry_run = false;           ///< results are a rehearsal (see NoopRunner)
+};
+
+/// The context hash results of this sweep are stored under: a dry run's rows are a
+/// rehearsal and must never pass for (or mix with) real results.
+std::string results_context(const SweepSpec& spec, bool dry_run);
+
+/// Runs the sweep to its end on MPI_COMM_WORLD's ranks 1..N-1. Returns kExitOk when
+/// every job succeeded, kExitFailure when some failed, kExitInterrupted when stopped.
+int coordinator_run(const SweepSpec& spec, const SweepPlan& plan, ResultsStore& store,
+                    const CoordinatorOptions& options, std::ostream& log);
+
+}  // namespace clear_sweep

@@ -1,0 +1,68 @@
+// What ranks say to each other. Each message is a plain struct sent as bytes made by
+// Boost.Serialization (binary archive: ranks run one build of one program), tagged by
+// its type. Workers speak first and only when ready, so scheduling is pull-based:
+//
+//   worker -> coordinator   Hello      a worker is up (and ready for a task)
+//                           Result     a task finished (and the worker is ready again)
+//                           Heartbeat  still busy with a task (every few seconds)
+//   coordinator -> worker   Task       run this stage or job
+//                           Shutdown   no more work: leave the loop
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "store/result_record.h"
+#include "sweep/job.h"
+#include "sweep/stage.h"
+
+namespace clear_sweep {
+
+enum MessageTag : int { kTagHello = 1, kTagResult = 2, kTagHeartbeat = 3, kTagTask = 4, kTagShutdown = 5 };
+
+struct HelloMessage {
+  int32_t rank = 0;
+  std::string host;
+  int64_t pid = 0;
+  std::string device;  ///< what the worker computes on ("cpu", "cuda:0 GPU-<uuid>")
+};
+
+struct TaskMessage {
+  uint64_t task = 0;  ///< index in the coordinator's TaskQueue
+  bool is_stage = false;
+  Stage stage;  ///< when is_stage
+  Job job;      ///< otherwise
+};
+
+struct ResultMessage {
+  uint64_t task = 0;
+  bool is_stage = false;
+  bool ok = true;
+  std::string error;    ///< stage failures (a job's error is in its record)
+  ResultRecord record;  ///< jobs only
+};
+
+struct HeartbeatMessage {
+  int32_t rank = 0;
+  uint64_t task = 0;
+  double elapsed_seconds = 0;  ///< time spent on the task so far
+};
+
+struct ShutdownMessage {
+  std::string reason;
+};
+
+/// Bytes <-> message. Decoding bytes that are not the message throws InternalError:
+/// ranks run the same binary, so a mismatch is a bug, not bad input.
+std::string encode(const HelloMessage& m);
+std::string encode(const TaskMessage& m);
+std::string encode(const ResultMessage& m);
+std::string encode(const HeartbeatMessage& m);
+std::string encode(const ShutdownMessage& m);
+void decode(const std::string& bytes, HelloMessage& m);
+void decode(const std::string& bytes, TaskMessage& m);
+void decode(const std::string& bytes, ResultMessage& m);
+void decode(const std::string& bytes, HeartbeatMessage& m);
+void decode(const std::string& bytes, ShutdownMessage& m);
+
+}  // namespace clear_sweep

@@ -1,0 +1,76 @@
+#include "cluster/noop_runner.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+#include "common/hash.h"
+#include "common/number_format.h"
+#include "store/metric_columns.h"
+#include "sweep/method_catalog.h"
+
+namespace clear_sweep {
+namespace {
+
+std::string marker_path(const std::string& dir, const std::string& stage_id) { return dir + "/" + stage_id + ".done"; }
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+void sleep_seconds(double seconds) {
+  if (seconds > 0) std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+}
+
+}  // namespace
+
+double noop_uniform(const std::string& key) {
+  return double(std::strtoull(short_hash(key, 13).c_str(), nullptr, 16)) / double(1ull << 52);
+}
+
+NoopRunner::NoopRunner(bool dry_run, std::string artifacts_dir, double stage_seconds)
+    : dry_run_(dry_run), artifacts_dir_(std::move(artifacts_dir)), stage_seconds_(stage_seconds) {}
+
+void NoopRunner::run_stage(const Stage& stage) {
+  if (!dry_run_)
+    throw std::runtime_error(stage_label(stage) +
+                             ": finetuning needs the model pipeline, which this build does not have yet "
+                             "(use --dry-run to exercise the sweep without it)");
+  sleep_seconds(stage_seconds_);
+  ::mkdir(artifacts_dir_.c_str(), 0755);
+  std::ofstream(marker_path(artifacts_dir_, stage.id)) << stage_label(stage) << "\n";
+  if (!exists(marker_path(artifacts_dir_, stage.id)))
+    throw std::runtime_error("cannot write stage marker in " + artifacts_dir_);
+}
+
+ResultRecord NoopRunner::run_job(const Job& job) {
+  const MethodInfo* method = method_find(job.method);
+  if (method && method->needs.model && !dry_run_)
+    throw std::runtime_error("method " + job.method +
+                             " needs the model pipeline, which this build does not have yet "
+                             "(use --dry-run to exercise the sweep without it)");
+  for (const auto& stage_id : job.needs)
+    if (!exists(marker_path(artifacts_dir_, stage_id)))
+      throw std::runtime_error("stage " + stage_id + " has not finished: a dependency was violated");
+
+  const auto seconds = job.hparams.find("seconds");
+  const auto fail_rate = job.hparams.find("fail_rate");
+  const auto start = std::chrono::steady_clock::now();
+  sleep_seconds(seconds == job.hparams.end() ? 0.0 : hparam_as_double(seconds->second));
+  if (fail_rate != job.hparams.end() && noop_uniform(job.id + "/fail") < hparam_as_double(fail_rate->second))
+    throw std::runtime_error("noop: injected failure (fail_rate=" + hparam_text(fail_rate->second) + ")");
+
+  ResultRecord r;
+  r.unlearn_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (const auto& column : metric_columns()) r.metrics[column.name] = noop_uniform(job.id + "/" + column.name);
+  auto& ratios = r.vectors["forget_truth_ratios"];
+  for (int i = 0; i < 8; ++i) ratios.push_back(2 * noop_uniform(job.id + "/tr/" + std::to_string(i)));
+  return r;
+}
+
+}  // namespace clear_sweep

@@ -1,0 +1,35 @@
+// The built-in `noop` method: sleeps `seconds`, fails with probability `fail_rate`
+// (decided by a hash of the job id, so the same job fails the same way every time),
+// and returns pseudo-metrics derived from the job id. It is how tests and the scheduler
+// benchmark drive the cluster layer without a model.
+//
+// In dry-run mode (`run --dry-run`) every method runs as noop and stages write marker
+// files instead of models: the whole pipeline - MPI, scheduling, stage order, results
+// file - is exercised on a cluster allocation before it burns GPU hours. A job whose
+// stage marker is missing throws: a violated dependency cannot pass unnoticed.
+#pragma once
+
+#include <string>
+
+#include "cluster/job_runner.h"
+
+namespace clear_sweep {
+
+class NoopRunner : public JobRunner {
+ public:
+  /// `artifacts_dir`: where dry-run stage markers go (unused by plain noop sweeps).
+  NoopRunner(bool dry_run, std::string artifacts_dir, double stage_seconds = 0.2);
+  std::string device() const override { return "cpu (noop)"; }
+  void run_stage(const Stage& stage) override;
+  ResultRecord run_job(const Job& job) override;
+
+ private:
+  bool dry_run_;
+  std::string artifacts_dir_;
+  double stage_seconds_;
+};
+
+/// A number in [0, 1) fixed by `key`: the noop's failures and pseudo-metrics.
+double noop_uniform(const std::string& key);
+
+}  // namespace clear_sweep

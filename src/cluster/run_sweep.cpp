@@ -1,0 +1,133 @@
+#include "cluster/run_sweep.h"
+
+#include <mpi.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <memory>
+
+#include "cluster/mpi_comm.h"
+#include "cluster/noop_runner.h"
+#include "cluster/stop_signals.h"
+#include "cluster/worker.h"
+#include "common/error.h"
+#include "common/version.h"
+#include "store/results_store.h"
+#include "sweep/sweep_expand.h"
+
+namespace clear_sweep {
+namespace {
+
+constexpr int kExitBadInput = 2;  // app/exit_codes.h: bad input, nothing written
+constexpr int kExitInternal = 3;
+
+/// MPI_Init_thread / MPI_Finalize. FUNNELED: only a rank's main thread calls MPI.
+class MpiSession {
+ public:
+  MpiSession() {
+    int provided = 0;
+    mpi_check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+    if (provided < MPI_THREAD_FUNNELED) throw ClusterError("this MPI does not support MPI_THREAD_FUNNELED");
+  }
+  ~MpiSession() { MPI_Finalize(); }
+};
+
+std::string now_iso() {
+  char text[64];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return text;
+}
+
+/// Rank 0 tells every rank whether to go on: a status code, then (if 0) the sweep text.
+void broadcast_text(std::string& text, int root) {
+  uint64_t size = text.size();
+  mpi_check(MPI_Bcast(&size, 1, MPI_UINT64_T, root, MPI_COMM_WORLD), "MPI_Bcast");
+  text.resize(size);
+  mpi_check(MPI_Bcast(text.data(), int(size), MPI_CHAR, root, MPI_COMM_WORLD), "MPI_Bcast");
+}
+
+int broadcast_status(int status) {
+  mpi_check(MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Bcast");
+  return status;
+}
+
+std::string default_out(const SweepSpec& spec) { return "results/" + spec.name + ".h5"; }
+
+}  // namespace
+
+int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
+  MpiSession mpi;
+  const int rank = mpi_rank(), size = mpi_size();
+  try {
+    // Checks every rank can make alone, so every rank stops on its own, cleanly.
+    if (const char* tasks = std::getenv("SLURM_NTASKS"); tasks && std::atoi(tasks) != size) {
+      if (rank == 0)
+        err << "error: SLURM_NTASKS=" << tasks << " but this MPI job has " << size
+            << " rank(s) (hint: srun started one-rank copies of clear-sweep; launch with srun --mpi=pmix "
+               "or mpirun inside the allocation, see slurm/)\n";
+      return kExitBadInput;
+    }
+    if (size < 2) {
+      err << "error: run needs at least 2 MPI ranks, got " << size
+          << " (hint: mpirun -np 3 clear-sweep run SWEEP.toml; rank 0 coordinates, the others work)\n";
+      return kExitBadInput;
+    }
+
+    if (rank == 0) {
+      // Validate and open everything before any worker starts work; on failure every
+      // rank is told to stop and nothing has been written.
+      std::unique_ptr<ResultsStore> store;
+      SweepSpec spec;
+      SweepPlan plan;
+      std::string out_path;
+      try {
+        spec = sweep_load(options.sweep_path);
+        plan = sweep_expand(spec);
+        out_path = options.out_path.empty() ? default_out(spec) : options.out_path;
+        ResultsHeader header;
+        header.sweep_name = spec.name;
+        header.sweep_toml = spec.text;
+        header.context_hash = results_context(spec, options.dry_run);
+        header.program_version = version();
+        header.created_at = now_iso();
+        StoreOptions store_options;
+        store_options.force = options.force;
+        std::vector<std::string> notes;
+        store = std::make_unique<ResultsStore>(out_path, header, store_options, notes);
+        for (const auto& note : notes) err << "note: " << note << "\n";
+      } catch (const Error& e) {
+        err << e.what() << "\n";
+        broadcast_status(kExitBadInput);
+        return kExitBadInput;
+      }
+      broadcast_status(0);
+      std::string text = spec.text + '\0' + out_path;
+      broadcast_text(text, 0);
+      stop_signals_install_coordinator();
+      const int code = coordinator_run(spec, plan, *store, options.coordinator, out);
+      store->close();
+      out << "results: " << out_path << "\n";
+      return code;
+    }
+
+    if (const int status = broadcast_status(0); status != 0) return status;
+    std::string text;
+    broadcast_text(text, 0);
+    const size_t split = text.find('\0');
+    const std::string out_path = text.substr(split + 1);
+    stop_signals_ignore();
+    NoopRunner runner(options.dry_run, out_path + ".dry-run");
+    WorkerOptions worker_options;
+    worker_options.heartbeat_seconds = options.heartbeat_seconds;
+    worker_run(runner, worker_options);
+    return 0;
+  } catch (const std::exception& e) {
+    // Not a job's failure (those are results): this rank cannot go on, so neither can the sweep.
+    err << "fatal on rank " << rank << ": " << e.what() << "\n";
+    err.flush();
+    mpi_abort(dynamic_cast<const InternalError*>(&e) ? kExitInternal : 1);
+  }
+}
+
+}  // namespace clear_sweep

@@ -1,0 +1,327 @@
+// The cluster layer end to end: real mpirun, real ranks, real files. Each test writes
+// its sweep into a temporary folder, runs `clear-sweep run` under mpirun, and checks
+// the results file through the store's reader.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "cluster/coordinator.h"
+#include "cluster/noop_runner.h"
+#include "store/lock_file.h"
+#include "store/results_store.h"
+#include "sweep/sweep_expand.h"
+#include "test_support.h"
+
+using namespace clear_sweep;
+
+namespace {
+
+/// An mpirun of clear-sweep in the background, its output in a log file.
+class Launch {
+ public:
+  Launch(int ranks, const std::vector<std::string>& args, const std::string& log,
+         const std::vector<std::string>& env = {})
+      : log_(log) {
+    std::vector<std::string> argv = {MPIEXEC, "-np", std::to_string(ranks), "--oversubscribe"};
+    for (const auto& e : env) {  // exported to every rank
+      argv.push_back("-x");
+      argv.push_back(e);
+    }
+    argv.push_back(CLEAR_SWEEP_BIN);
+    argv.insert(argv.end(), args.begin(), args.end());
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      for (const auto& e : env) putenv(strdup(e.c_str()));
+      setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+      setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+      freopen(log.c_str(), "w", stdout);
+      dup2(fileno(stdout), fileno(stderr));
+      std::vector<char*> c;
+      for (auto& a : argv) c.push_back(a.data());
+      c.push_back(nullptr);
+      execvp(c[0], c.data());
+      _exit(127);
+    }
+  }
+  /// The exit code, or 128 + the signal that ended mpirun.
+  int wait() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  std::string output() const {
+    std::ifstream in(log_);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_;
+};
+
+int run(int ranks, const std::vector<std::string>& args, const std::string& log, std::string* output = nullptr,
+        const std::vector<std::string>& env = {}) {
+  Launch launch(ranks, args, log, env);
+  const int code = launch.wait();
+  if (output) *output = launch.output();
+  return code;
+}
+
+/// The coordinator's pid, from the lock file it holds, once it holds it.
+long coordinator_pid(const std::string& results) {
+  for (int i = 0; i < 200; ++i) {
+    LockHolder holder;
+    if (lock_holder(lock_path(results), holder)) return holder.pid;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  FAIL("the coordinator never took the lock on " << results);
+  return -1;
+}
+
+/// Waits until process `pid` has exited (mpirun may return before every rank is gone).
+void wait_for_exit(long pid) {
+  for (int i = 0; i < 400 && ::kill(pid_t(pid), 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  CHECK(::kill(pid_t(pid), 0) != 0);
+}
+
+/// Waits until the results hold at least `n` jobs (as a reader sees them).
+void wait_for_jobs(const std::string& results, size_t n) {
+  for (int i = 0; i < 400; ++i) {
+    try {
+      if (results_snapshot(results).rows.size() >= n) return;
+    } catch (const std::exception&) {
+      // not created yet
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  FAIL("results never reached " << n << " jobs");
+}
+
+std::string write_sweep(const TempDir& dir, const std::string& name, const std::string& grid) {
+  const std::string path = dir.file(name + ".toml");
+  std::ofstream(path) << "name = \"" << name << "\"\n[grid]\nmethod = [\"noop\"]\nmodality = [\"text\"]\n"
+                      << "forget_fraction = [5]\n" << grid;
+  return path;
+}
+
+std::string seeds(int n) {
+  std::string s = "seed = [";
+  for (int i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(i);
+  return s + "]\n";
+}
+
+std::set<std::string> grid_ids(const std::string& sweep) {
+  std::set<std::string> ids;
+  for (const auto& job : sweep_expand(sweep_load(sweep)).jobs) ids.insert(job.id);
+  return ids;
+}
+
+std::set<std::string> stored_ids(const ResultsSnapshot& snap) {
+  std::set<std::string> ids;
+  for (const auto& r : snap.rows) ids.insert(r.job_id);
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("3 ranks: every job stored exactly once, failures recorded with their message") {
+  TempDir dir;
+  const std::string sweep =
+      write_sweep(dir, "faults", seeds(15) + "[grid.hparams.noop]\nseconds = [0.01]\nfail_rate = [0.0, 0.3]\n");
+  const std::string out = dir.file("r.h5");
+  std::string log;
+  const int code = run(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log"), &log);
+  CHECK(code == 1);  // some jobs failed
+
+  const ResultsSnapshot snap = results_snapshot(out);
+  CHECK(snap.rows.size() == 30);
+  CHECK(stored_ids(snap) == grid_ids(sweep));
+  CHECK(snap.unflushed == 0);  // flushed at exit
+  // Failures are the ones the noop's hash decides, each with its message.
+  size_t expected_failures = 0;
+  for (const auto& job : sweep_expand(sweep_load(sweep)).jobs)
+    expected_failures += noop_uniform(job.id + "/fail") < hparam_as_double(job.hparams.at("fail_rate"));
+  size_t failures = 0;
+  for (const auto& r : snap.rows) {
+    if (r.status != RunStatus::failed) continue;
+    ++failures;
+    CHECK(r.error == "noop: injected failure (fail_rate=0.3)");
+    CHECK(r.metrics.empty());
+  }
+  CHECK(failures == expected_failures);
+  CHECK(failures > 0);
+  CHECK_FALSE(std::filesystem::exists(lock_path(out)));
+}
+
+TEST_CASE("5 ranks on 2 cores: all four workers take part") {
+  TempDir dir;
+  const std::string sweep = write_sweep(dir, "five", seeds(40) + "[grid.hparams.noop]\nseconds = [0.02]\n");
+  const std::string out = dir.file("r.h5");
+  CHECK(run(5, {"run", sweep, "--out", out, "--quiet"}, dir.file("log")) == 0);
+  const ResultsSnapshot snap = results_snapshot(out);
+  CHECK(stored_ids(snap) == grid_ids(sweep));
+  std::set<int> ranks;
+  for (const auto& r : snap.rows) {
+    ranks.insert(r.worker_rank);
+    CHECK(r.status == RunStatus::ok);
+    CHECK(r.metrics.size() == 22);
+    CHECK(r.wall_seconds >= 0.02);
+  }
+  CHECK(ranks == std::set<int>{1, 2, 3, 4});
+}
+
+TEST_CASE("kill -9 of the coordinator mid-sweep: the rerun finishes with exactly the grid") {
+  TempDir dir;
+  const std::string sweep = write_sweep(dir, "crash", seeds(24) + "[grid.hparams.noop]\nseconds = [0.15]\n");
+  const std::string out = dir.file("r.h5");
+  Launch first(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log1"));
+  const long pid = coordinator_pid(out);
+  wait_for_jobs(out, 6);
+  ::kill(pid_t(pid), SIGKILL);
+  CHECK(first.wait() != 0);
+  const size_t before = results_snapshot(out).rows.size();
+  CHECK(before >= 6);
+  CHECK(before < 24);
+
+  std::string log;
+  CHECK(run(3, {"run", sweep, "--out", out}, dir.file("log2"), &log) == 0);
+  CHECK(log.find(std::to_string(before) + " already stored") != std::string::npos);
+  const ResultsSnapshot snap = results_snapshot(out);
+  CHECK(snap.rows.size() == 24);  // no duplicates
+  CHECK(stored_ids(snap) == grid_ids(sweep));
+}
+
+TEST_CASE("kill -9 of a worker: mpirun ends the job, the file stays readable, a rerun completes") {
+  TempDir dir;
+  const std::string sweep = write_sweep(dir, "worker", seeds(24) + "[grid.hparams.noop]\nseconds = [0.15]\n");
+  const std::string out = dir.file("r.h5"), events = dir.file("events.jsonl");
+  Launch first(3, {"run", sweep, "--out", out, "--quiet", "--log-json", events}, dir.file("log1"));
+  const long coordinator = coordinator_pid(out);
+  wait_for_jobs(out, 4);
+  long worker_pid = -1;
+  {
+    std::ifstream in(events);
+    for (std::string line; std::getline(in, line);) {
+      const auto e = nlohmann::json::parse(line);
+      if (e["event"] == "worker_up" && e["rank"] == 1) worker_pid = e["pid"].get<long>();
+    }
+  }
+  REQUIRE(worker_pid > 0);
+  ::kill(pid_t(worker_pid), SIGKILL);
+  CHECK(first.wait() != 0);
+  CHECK_NOTHROW(results_snapshot(out));
+  // mpirun tears the other ranks down (SIGTERM, then SIGKILL); rerun once they are gone,
+  // as a user would: a coordinator still alive would rightly keep its lock.
+  wait_for_exit(coordinator);
+  CHECK(run(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log2")) == 0);
+  const ResultsSnapshot snap = results_snapshot(out);
+  CHECK(snap.rows.size() == 24);
+  CHECK(stored_ids(snap) == grid_ids(sweep));
+}
+
+TEST_CASE("SIGTERM: running jobs finish, exit 75, the file is readable and the rerun resumes") {
+  TempDir dir;
+  const std::string sweep = write_sweep(dir, "term", seeds(20) + "[grid.hparams.noop]\nseconds = [0.2]\n");
+  const std::string out = dir.file("r.h5");
+  Launch first(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log1"));
+  const long pid = coordinator_pid(out);
+  wait_for_jobs(out, 4);
+  ::kill(pid_t(pid), SIGTERM);
+  CHECK(first.wait() == kExitInterrupted);
+  CHECK(first.output().find("stopped early: rerun the same command to resume") != std::string::npos);
+  const ResultsSnapshot stopped = results_snapshot(out);
+  CHECK(stopped.unflushed == 0);  // flushed before exiting
+  CHECK(stopped.rows.size() < 20);
+  for (const auto& r : stopped.rows) CHECK(r.status == RunStatus::ok);  // none cut short
+  CHECK_FALSE(std::filesystem::exists(lock_path(out)));
+
+  CHECK(run(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log2")) == 0);
+  CHECK(stored_ids(results_snapshot(out)) == grid_ids(sweep));
+}
+
+TEST_CASE("a second writer of the same results is refused while the first runs") {
+  TempDir dir;
+  const std::string sweep = write_sweep(dir, "two", seeds(10) + "[grid.hparams.noop]\nseconds = [0.2]\n");
+  const std::string out = dir.file("r.h5");
+  Launch first(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log1"));
+  const long pid = coordinator_pid(out);
+  std::string log;
+  CHECK(run(2, {"run", sweep, "--out", out}, dir.file("log2"), &log) == 2);
+  CHECK(log.find("these results are being written by pid " + std::to_string(pid)) != std::string::npos);
+  CHECK(first.wait() == 0);
+  CHECK(results_snapshot(out).rows.size() == 10);  // the first run was not disturbed
+}
+
+TEST_CASE("retry: --retry-failed reruns failed jobs and keeps one row per job") {
+  TempDir dir;
+  const std::string sweep = write_sweep(dir, "retry", seeds(12) + "[grid.hparams.noop]\nfail_rate = [0.5]\n");
+  const std::string out = dir.file("r.h5");
+  CHECK(run(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log1")) == 1);
+  const ResultsSnapshot first = results_snapshot(out);
+  std::map<std::string, double> failed_at;
+  for (const auto& r : first.rows)
+    if (r.status == RunStatus::failed) failed_at[r.job_id] = r.finished_at;
+  REQUIRE_FALSE(failed_at.empty());
+
+  std::string log;
+  CHECK(run(3, {"run", sweep, "--out", out}, dir.file("log2"), &log) == 0);  // nothing to run
+  CHECK(log.find("12 already stored") != std::string::npos);
+
+  CHECK(run(3, {"run", sweep, "--out", out, "--retry-failed"}, dir.file("log3"), &log) == 1);
+  CHECK(log.find(std::to_string(12 - failed_at.size()) + " already stored") != std::string::npos);
+  const ResultsSnapshot retried = results_snapshot(out);
+  CHECK(retried.rows.size() == 12);
+  for (const auto& r : retried.rows)
+    if (failed_at.count(r.job_id)) CHECK(r.finished_at > failed_at[r.job_id]);  // ran again
+}
+
+TEST_CASE("stage dependencies hold: no job starts before its stages finish (dry run)") {
+  TempDir dir;
+  const std::string out = dir.file("r.h5"), events = dir.file("events.jsonl");
+  CHECK(run(4, {"run", source_path("sweeps/mini.toml"), "--out", out, "--dry-run", "--quiet", "--log-json", events},
+            dir.file("log")) == 0);
+  const ResultsSnapshot snap = results_snapshot(out);
+  CHECK(snap.rows.size() == 20);
+  for (const auto& r : snap.rows) CHECK(r.status == RunStatus::ok);  // a missing stage marker fails a job
+
+  // And from the event log: both stages finished before the first job started.
+  double last_stage = -1, first_job = 1e300;
+  std::ifstream in(events);
+  for (std::string line; std::getline(in, line);) {
+    const auto e = nlohmann::json::parse(line);
+    if (e["event"] == "stage_finished") last_stage = std::max(last_stage, e["time"].get<double>());
+    if (e["event"] == "task_started" && e["task"].get<std::string>().rfind("finetune", 0) != 0)
+      first_job = std::min(first_job, e["time"].get<double>());
+  }
+  CHECK(last_stage > 0);
+  CHECK(last_stage <= first_job);
+  // A dry run is a rehearsal: its results never mix with a real run's.
+  CHECK(snap.header.context_hash.find("-dry-run") != std::string::npos);
+}
+
+TEST_CASE("bad input stops every rank with exit 2 and writes nothing") {
+  TempDir dir;
+  const std::string sweep = write_sweep(dir, "bad", "seed = [0, 0]\n");
+  const std::string out = dir.file("r.h5");
+  std::string log;
+  CHECK(run(3, {"run", sweep, "--out", out}, dir.file("log"), &log) == 2);
+  CHECK(log.find(sweep + ":6:12: error: grid.seed: duplicate value 0") != std::string::npos);
+  CHECK(log.find("duplicate value 0") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(out));
+  CHECK_FALSE(std::filesystem::exists(lock_path(out)));
+
+  // The classic misconfigured srun: N one-rank jobs instead of one N-rank job.
+  const std::string good = write_sweep(dir, "good", "");
+  CHECK(run(2, {"run", good, "--out", out}, dir.file("log2"), &log, {"SLURM_NTASKS=7"}) == 2);
+  CHECK(log.find("SLURM_NTASKS=7 but this MPI job has 2 rank(s)") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(out));
+}
