@@ -2,7 +2,10 @@
 
 #include <mpi.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 
 namespace clear_sweep {
 namespace {
@@ -57,10 +60,22 @@ std::optional<Envelope> mpi_poll(int source) {
   return receive_probed(status);
 }
 
+void PollBackoff::sleep() {
+  if (yields_ < kYields) {
+    ++yields_;
+    std::this_thread::yield();
+    return;
+  }
+  std::this_thread::sleep_for(std::chrono::microseconds(wait_us_));
+  wait_us_ = std::min(wait_us_ * 2, kMaxUs);
+}
+
 Envelope mpi_receive(int source) {
-  MPI_Status status;
-  mpi_check(MPI_Probe(source, MPI_ANY_TAG, MPI_COMM_WORLD, &status), "MPI_Probe");
-  return receive_probed(status);
+  PollBackoff backoff;
+  while (true) {
+    if (auto message = mpi_poll(source)) return std::move(*message);
+    backoff.sleep();
+  }
 }
 
 void mpi_abort(int code) {

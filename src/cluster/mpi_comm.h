@@ -29,8 +29,29 @@ struct Envelope {
 void mpi_send(int dest, int tag, const std::string& bytes);
 /// The next message from `source` (any source if negative), if one has arrived.
 std::optional<Envelope> mpi_poll(int source = -1);
-/// Waits for the next message from `source`.
+/// Waits for the next message from `source` (any if negative). It polls with a short
+/// sleep that grows from 20 us to 1 ms while nothing comes, instead of MPI_Probe:
+/// Open MPI's blocking calls spin a core at 100 %, which on a shared node takes the
+/// core from the ranks doing the work.
 Envelope mpi_receive(int source);
+
+/// The same backoff, for loops that poll for messages and do other work between polls.
+/// The first few waits only yield the core: a reply usually comes within ~100 us, and a
+/// sleep, however short, costs a context switch and the timer's slack.
+class PollBackoff {
+ public:
+  void reset() {
+    yields_ = 0;
+    wait_us_ = kMinUs;
+  }
+  void sleep();
+
+ private:
+  static constexpr int kYields = 16;
+  static constexpr long kMinUs = 20, kMaxUs = 1000;
+  int yields_ = 0;
+  long wait_us_ = kMinUs;
+};
 
 /// Ends every rank of the job with `code`: a fatal error must not leave the other
 /// ranks waiting until the wall-time limit.

@@ -33,8 +33,8 @@ double noop_uniform(const std::string& key) {
   return double(std::strtoull(short_hash(key, 13).c_str(), nullptr, 16)) / double(1ull << 52);
 }
 
-NoopRunner::NoopRunner(bool dry_run, std::string artifacts_dir, double stage_seconds)
-    : dry_run_(dry_run), artifacts_dir_(std::move(artifacts_dir)), stage_seconds_(stage_seconds) {}
+NoopRunner::NoopRunner(bool dry_run, std::string artifacts_dir, DeviceBinding binding, double stage_seconds)
+    : dry_run_(dry_run), artifacts_dir_(std::move(artifacts_dir)), binding_(std::move(binding)), stage_seconds_(stage_seconds) {}
 
 void NoopRunner::run_stage(const Stage& stage) {
   if (!dry_run_)

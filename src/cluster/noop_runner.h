@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "cluster/device_binding.h"
 #include "cluster/job_runner.h"
 
 namespace clear_sweep {
@@ -18,14 +19,15 @@ namespace clear_sweep {
 class NoopRunner : public JobRunner {
  public:
   /// `artifacts_dir`: where dry-run stage markers go (unused by plain noop sweeps).
-  NoopRunner(bool dry_run, std::string artifacts_dir, double stage_seconds = 0.2);
-  std::string device() const override { return "cpu (noop)"; }
+  NoopRunner(bool dry_run, std::string artifacts_dir, DeviceBinding binding = {}, double stage_seconds = 0.2);
+  std::string device() const override { return binding_.text() + " (noop)"; }
   void run_stage(const Stage& stage) override;
   ResultRecord run_job(const Job& job) override;
 
  private:
   bool dry_run_;
   std::string artifacts_dir_;
+  DeviceBinding binding_;
   double stage_seconds_;
 };
 

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <memory>
 
+#include "cluster/device_binding.h"
 #include "cluster/mpi_comm.h"
 #include "cluster/noop_runner.h"
 #include "cluster/stop_signals.h"
@@ -74,6 +75,9 @@ int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
       return kExitBadInput;
     }
 
+    // Every rank takes part (a collective); only workers use the answer.
+    const NodePlacement placement = node_placement();
+
     if (rank == 0) {
       // Validate and open everything before any worker starts work; on failure every
       // rank is told to stop and nothing has been written.
@@ -115,9 +119,13 @@ int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
     std::string text;
     broadcast_text(text, 0);
     const size_t split = text.find('\0');
+    const SweepSpec spec = sweep_parse(text.substr(0, split), options.sweep_path);
     const std::string out_path = text.substr(split + 1);
     stop_signals_ignore();
-    NoopRunner runner(options.dry_run, out_path + ".dry-run");
+    // GPUs come with the model runner (it asks libtorch how many it sees); noop needs none.
+    const DeviceBinding binding =
+        device_bind(spec.resources.device, placement, 0, int(spec.resources.threads_per_rank));
+    NoopRunner runner(options.dry_run, out_path + ".dry-run", binding);
     WorkerOptions worker_options;
     worker_options.heartbeat_seconds = options.heartbeat_seconds;
     worker_run(runner, worker_options);

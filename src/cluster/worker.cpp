@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <future>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
 
 #include "cluster/messages.h"
 #include "cluster/mpi_comm.h"
@@ -50,6 +53,65 @@ ResultMessage run_task(JobRunner& runner, const TaskMessage& task, int rank, con
   return result;
 }
 
+/// One thread that runs tasks, made once: a thread per task would cost its creation
+/// and its stack on every job (measurable at thousands of short jobs a second).
+class TaskThread {
+ public:
+  explicit TaskThread(std::function<ResultMessage(const TaskMessage&)> run) : run_(std::move(run)) {
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~TaskThread() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      quit_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  void start(const TaskMessage& task) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      task_ = task;
+      has_task_ = true;
+      has_result_ = false;
+    }
+    wake_.notify_all();
+  }
+  /// Waits up to `timeout` for the task's result.
+  bool wait(std::chrono::duration<double> timeout, ResultMessage& result) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!done_.wait_for(lock, timeout, [this] { return has_result_; })) return false;
+    result = std::move(result_);
+    has_result_ = false;
+    return true;
+  }
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [this] { return has_task_ || quit_; });
+      if (quit_) return;
+      const TaskMessage task = task_;
+      has_task_ = false;
+      lock.unlock();
+      ResultMessage result = run_(task);
+      lock.lock();
+      result_ = std::move(result);
+      has_result_ = true;
+      done_.notify_all();
+    }
+  }
+
+  std::function<ResultMessage(const TaskMessage&)> run_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  TaskMessage task_;
+  ResultMessage result_;
+  bool has_task_ = false, has_result_ = false, quit_ = false;
+  std::thread thread_;
+};
+
 }  // namespace
 
 void worker_run(JobRunner& runner, const WorkerOptions& options) {
@@ -57,24 +119,25 @@ void worker_run(JobRunner& runner, const WorkerOptions& options) {
   const std::string host = host_name();
   mpi_send(0, kTagHello, encode(HelloMessage{rank, host, int64_t(::getpid()), runner.device()}));
 
+  // Tasks run on their own thread so that this one, the only one that calls MPI, can
+  // send heartbeats while they run.
+  TaskThread tasks([&](const TaskMessage& task) { return run_task(runner, task, rank, host); });
   while (true) {
     const Envelope message = mpi_receive(0);
     if (message.tag == kTagShutdown) return;
-    if (message.tag != kTagTask) throw ClusterError("rank " + std::to_string(rank) + ": unexpected message tag " +
-                                                    std::to_string(message.tag));
+    if (message.tag != kTagTask)
+      throw ClusterError("rank " + std::to_string(rank) + ": unexpected message tag " + std::to_string(message.tag));
     TaskMessage task;
     decode(message.bytes, task);
 
-    // The task runs on its own thread so that this one, the only one that calls MPI,
-    // can send heartbeats while it runs.
     const auto start = Clock::now();
-    auto done = std::async(std::launch::async, [&] { return run_task(runner, task, rank, host); });
-    const auto beat = std::chrono::duration<double>(options.heartbeat_seconds);
-    while (done.wait_for(beat) != std::future_status::ready) {
+    tasks.start(task);
+    ResultMessage result;
+    while (!tasks.wait(std::chrono::duration<double>(options.heartbeat_seconds), result)) {
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
       mpi_send(0, kTagHeartbeat, encode(HeartbeatMessage{rank, task.task, elapsed}));
     }
-    mpi_send(0, kTagResult, encode(done.get()));
+    mpi_send(0, kTagResult, encode(result));
   }
 }
 

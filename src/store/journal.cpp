@@ -102,13 +102,46 @@ Journal::Journal(std::string path) : path_(std::move(path)) {
   while (keep > 0 && ::pread(fd_, &c, 1, keep - 1) == 1 && c != '\n') --keep;
   if (keep != st.st_size && ::ftruncate(fd_, keep) != 0) fail_errno(path_, "cannot truncate torn journal line");
   if (::lseek(fd_, 0, SEEK_END) < 0) fail_errno(path_, "cannot seek journal");
+  syncer_ = std::thread([this] { sync_loop(); });
 }
 
 Journal::~Journal() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    quit_ = true;
+  }
+  changed_.notify_all();
+  syncer_.join();  // the loop syncs what is left before it returns
   if (fd_ >= 0) ::close(fd_);
 }
 
+void Journal::sync_loop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    changed_.wait(lock, [this] { return quit_ || appended_ > synced_; });
+    if (appended_ > synced_ && failure_.empty()) {
+      const uint64_t target = appended_;
+      lock.unlock();
+      const bool ok = ::fdatasync(fd_) == 0;
+      const int error = errno;
+      lock.lock();
+      if (ok) synced_ = target;
+      else failure_ = std::string("cannot fsync journal: ") + std::strerror(error);
+      changed_.notify_all();
+      continue;
+    }
+    if (quit_) return;
+    if (!failure_.empty()) changed_.wait(lock, [this] { return quit_; });
+  }
+}
+
+void Journal::check_failure() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!failure_.empty()) throw Error({path_}, "", failure_);
+}
+
 void Journal::append(const ResultRecord& record) {
+  check_failure();
   const std::string line = record_to_json(record) + "\n";
   size_t written = 0;
   while (written < line.size()) {
@@ -117,13 +150,17 @@ void Journal::append(const ResultRecord& record) {
     if (n < 0) fail_errno(path_, "cannot write journal");
     written += size_t(n);
   }
-  dirty_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++appended_;
+  }
+  changed_.notify_all();
 }
 
 void Journal::sync() {
-  if (!dirty_) return;
-  if (::fsync(fd_) != 0) fail_errno(path_, "cannot fsync journal");
-  dirty_ = false;
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait(lock, [this] { return synced_ >= appended_ || !failure_.empty(); });
+  if (!failure_.empty()) throw Error({path_}, "", failure_);
 }
 
 std::vector<ResultRecord> Journal::read(const std::string& path, std::vector<std::string>* warnings) {

@@ -1,12 +1,18 @@
 // The journal: an append-only write-ahead log beside the results file (NAME.h5.journal).
-// Every finished job is written to it as one JSON line and fsynced before the
-// coordinator answers the worker that sent it (group commit: the results that arrived
-// together share one fsync), while HDF5 rows are written in batches. So a crash (kill -9,
-// a node lost, a corrupted HDF5 file) loses nothing: the next run replays into the
-// HDF5 file whatever the journal has and the file lacks.
+// Every finished job is written to it as one JSON line at once (a write: it survives
+// the process being killed), and a background thread fsyncs whatever has been appended
+// (group commit: it survives the machine going down within milliseconds), while HDF5
+// rows are written in batches. So a crash (kill -9, a node lost, a corrupted HDF5 file)
+// loses nothing that was synced: the next run replays into the HDF5 file whatever the
+// journal has and the file lacks; a result lost in the last unsynced milliseconds is a
+// job that runs again, never a duplicate.
 #pragma once
 
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/result_record.h"
@@ -22,9 +28,9 @@ class Journal {
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
 
-  /// Appends one record (a write, no fsync yet).
+  /// Appends one record (a write; the sync thread fsyncs it within milliseconds).
   void append(const ResultRecord& record);
-  /// fsyncs: every record appended so far survives a crash. A no-op when nothing is new.
+  /// Waits until every record appended so far is fsynced. Rethrows a sync failure.
   void sync();
 
   const std::string& path() const { return path_; }
@@ -34,9 +40,18 @@ class Journal {
   static std::vector<ResultRecord> read(const std::string& path, std::vector<std::string>* warnings = nullptr);
 
  private:
+  void sync_loop();
+  void check_failure();
+
   std::string path_;
   int fd_ = -1;
-  bool dirty_ = false;
+  // The sync thread's state: records appended, records known durable, a failure.
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  uint64_t appended_ = 0, synced_ = 0;
+  bool quit_ = false;
+  std::string failure_;
+  std::thread syncer_;
 };
 
 /// One JSON object per record (NaN as null), the journal's line format.

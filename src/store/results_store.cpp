@@ -94,7 +94,53 @@ ResultsStore::ResultsStore(const std::string& path, const ResultsHeader& header,
   }
 
   journal_ = std::make_unique<Journal>(journal_path(path));
-  last_flush_ = std::chrono::steady_clock::now();
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+void ResultsStore::writer_loop() {
+  using Clock = std::chrono::steady_clock;
+  const auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.flush_seconds));
+  std::unique_lock<std::mutex> lock(mutex_);
+  auto last_flush = Clock::now();
+  while (true) {
+    const bool full = pending_.size() >= options_.batch_rows;
+    const bool due = !pending_.empty() && Clock::now() - last_flush >= interval;
+    if (!full && !due && !flush_requested_ && !quit_) {
+      // Sleep until a batch fills, the interval passes, or someone asks.
+      if (pending_.empty()) changed_.wait(lock);
+      else changed_.wait_until(lock, last_flush + interval);
+      continue;
+    }
+    std::vector<ResultRecord> batch;
+    batch.swap(pending_);
+    writing_ = batch.size();
+    const bool final_round = quit_;
+    lock.unlock();
+    std::string error;
+    try {
+      file_->write(batch);
+      file_->flush();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    lock.lock();
+    writing_ = 0;
+    last_flush = Clock::now();
+    if (!error.empty() && failure_.empty()) failure_ = error;
+    if (pending_.empty()) flush_requested_ = false;
+    changed_.notify_all();
+    if (final_round && pending_.empty()) return;
+    if (!failure_.empty()) {  // stop writing; the journal keeps every row for the next run
+      changed_.wait(lock, [this] { return quit_; });
+      return;
+    }
+  }
+}
+
+void ResultsStore::check_failure() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!failure_.empty()) throw Error({path_}, "", "cannot write results: " + failure_,
+                                     "every result is in the journal; fix the cause and rerun to resume");
 }
 
 ResultsStore::~ResultsStore() {
@@ -107,41 +153,63 @@ ResultsStore::~ResultsStore() {
 
 void ResultsStore::record(const ResultRecord& record) {
   CS_ASSERT(!closed_, "record() after close()");
+  check_failure();
   journal_->append(record);
   stored_[record.job_id] = record.status;
-  for (auto& p : pending_)
-    if (p.job_id == record.job_id) {
-      p = record;
-      return;
-    }
-  pending_.push_back(record);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    bool replaced = false;  // a job recorded twice before a write keeps its latest row
+    for (auto& p : pending_)
+      if (p.job_id == record.job_id) {
+        p = record;
+        replaced = true;
+      }
+    if (!replaced) pending_.push_back(record);
+  }
+  changed_.notify_all();
 }
 
 void ResultsStore::commit() {
   CS_ASSERT(!closed_, "commit() after close()");
-  journal_->sync();
-  const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_flush_).count();
-  if (pending_.size() >= options_.batch_rows || (!pending_.empty() && since >= options_.flush_seconds)) flush();
+  check_failure();
+}
+
+size_t ResultsStore::buffered() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return pending_.size() + writing_;
 }
 
 void ResultsStore::flush() {
   if (closed_) return;
   journal_->sync();
-  if (!pending_.empty()) {
-    file_->write(pending_);
-    pending_.clear();
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    flush_requested_ = true;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return (pending_.empty() && writing_ == 0) || !failure_.empty(); });
   }
-  file_->flush();
-  last_flush_ = std::chrono::steady_clock::now();
+  check_failure();
 }
 
 void ResultsStore::close() {
   if (closed_) return;
-  flush();
+  std::exception_ptr failure;
+  try {
+    flush();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    quit_ = true;
+  }
+  changed_.notify_all();
+  writer_.join();
   closed_ = true;
   file_.reset();
   journal_.reset();
   if (lock_) lock_->release();
+  if (failure) std::rethrow_exception(failure);
 }
 
 ResultsSnapshot results_snapshot(const std::string& path) {

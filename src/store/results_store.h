@@ -4,14 +4,19 @@
 //    and the journal says it is ours, move it aside and rebuild it from the journal);
 //    refuse results of another experiment unless forced; replay journal records the
 //    file lacks.
-//  - record + commit: each result goes to the journal at once; commit() fsyncs the
-//    journal (one fsync for everything recorded since the last commit) and writes the
-//    buffered rows to HDF5 when a batch is full or the flush interval has passed.
-//  - close: flush, release the lock.
+//  - record: each result goes to the journal at once (the journal's own thread fsyncs
+//    it) and to a queue that a writer thread turns into HDF5 rows, in batches: when a
+//    batch is full or the flush interval has passed. The coordinator never waits on
+//    the disk; only the writer thread calls HDF5 while the store is open.
+//  - flush: waits until everything recorded is fsynced and in HDF5.
+//  - close: flush, stop the writer, release the lock.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,28 +51,40 @@ class ResultsStore {
   /// Status of every job stored so far (the file's rows, the journal and this run's).
   const std::map<std::string, RunStatus>& stored() const { return stored_; }
 
-  /// Journals a finished job (not yet durable: see commit) and buffers its row.
+  /// Journals a finished job and queues its row for HDF5. Rethrows a failure of the
+  /// background threads (a full disk, say) so the sweep stops instead of losing rows.
   void record(const ResultRecord& record);
-  /// Makes every recorded job durable (fsync), and flushes rows to HDF5 when due.
+  /// Rethrows a background failure, if any. Cheap: the coordinator calls it every loop.
   void commit();
-  /// Writes every buffered row to HDF5 and flushes the file now.
+  /// Waits until every recorded job is fsynced in the journal and written to HDF5.
   void flush();
-  /// flush(), then releases the lock. Called by the destructor if not before.
+  /// flush(), then stops the writer and releases the lock. The destructor does it too.
   void close();
 
   const std::string& path() const { return path_; }
-  size_t buffered() const { return pending_.size(); }
+  /// Rows recorded but not yet written to HDF5.
+  size_t buffered();
 
  private:
+  void writer_loop();
+  void check_failure();
+
   std::string path_;
   StoreOptions options_;
   std::unique_ptr<LockFile> lock_;
   std::unique_ptr<Journal> journal_;
   std::optional<ResultsFile> file_;
   std::map<std::string, RunStatus> stored_;
-  std::vector<ResultRecord> pending_;  ///< journaled, not yet in HDF5
-  std::chrono::steady_clock::time_point last_flush_;
   bool closed_ = false;
+
+  // Shared with the writer thread.
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<ResultRecord> pending_;  ///< journaled, not yet in HDF5 (one per job id)
+  size_t writing_ = 0;                 ///< rows the writer has taken and not finished
+  bool flush_requested_ = false, quit_ = false;
+  std::string failure_;
+  std::thread writer_;
 };
 
 /// Everything a reader can see of a results file: its rows, plus the records in its

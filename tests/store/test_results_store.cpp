@@ -227,6 +227,16 @@ TEST_CASE("lock file: one writer; a dead holder's lock is stale") {
   CHECK(remote.hint().find("delete the lock file") != std::string::npos);
 }
 
+/// Polls `done` for up to five seconds: the store writes HDF5 on its own thread.
+template <typename Predicate>
+bool eventually(Predicate done) {
+  for (int i = 0; i < 500; ++i) {
+    if (done()) return true;
+    usleep(10000);
+  }
+  return done();
+}
+
 TEST_CASE("store: rows reach HDF5 in batches; reopening knows what is stored") {
   TempDir dir;
   const std::string path = dir.file("r.h5");
@@ -238,19 +248,59 @@ TEST_CASE("store: rows reach HDF5 in batches; reopening knows what is stored") {
     ResultsStore store(path, header(), options, notes);
     store.record(make_record("a"));
     store.commit();
-    CHECK(store.buffered() == 1);
+    usleep(50000);
+    CHECK(store.buffered() == 1);  // half a batch: it waits
     CHECK(unflushed_seen_by_another_process(path) == 1);  // a reader sees it through the journal
     store.record(make_record("b", RunStatus::failed));
-    store.commit();
-    CHECK(store.buffered() == 0);  // a full batch went to HDF5
+    CHECK(eventually([&] { return store.buffered() == 0; }));  // a full batch went to HDF5
     CHECK(unflushed_seen_by_another_process(path) == 0);
     store.record(make_record("c"));
+    store.flush();  // on demand
+    CHECK(store.buffered() == 0);
+    CHECK(unflushed_seen_by_another_process(path) == 0);
+    store.record(make_record("d"));
   }  // close flushes
   CHECK_FALSE(std::filesystem::exists(lock_path(path)));
   ResultsStore again(path, header(), options, notes);
-  CHECK(again.stored().size() == 3);
+  CHECK(again.stored().size() == 4);
   CHECK(again.stored().at("b") == RunStatus::failed);
   CHECK(notes.empty());
+}
+
+TEST_CASE("store: the flush interval bounds how stale the HDF5 file gets") {
+  TempDir dir;
+  const std::string path = dir.file("r.h5");
+  std::vector<std::string> notes;
+  StoreOptions options;
+  options.flush_seconds = 0.1;
+  ResultsStore store(path, header(), options, notes);
+  store.record(make_record("a"));
+  CHECK(eventually([&] { return store.buffered() == 0; }));
+  CHECK(unflushed_seen_by_another_process(path) == 0);
+}
+
+TEST_CASE("store: a failure of the writer thread stops the sweep instead of losing rows") {
+  TempDir dir;
+  const std::string path = dir.file("r.h5");
+  std::vector<std::string> notes;
+  StoreOptions options;
+  options.batch_rows = 1;
+  ResultsStore store(path, header(), options, notes);
+  ResultRecord bad = make_record("a");
+  bad.metrics["no_such_metric"] = 1;  // ResultsFile::write rejects it, on the writer thread
+  store.record(bad);
+  CHECK(eventually([&] {
+    try {
+      store.commit();
+      return false;
+    } catch (const Error&) {
+      return true;
+    }
+  }));
+  const Error e = expect_error([&] { store.record(make_record("b")); });
+  CHECK(e.message().find("cannot write results: ") == 0);
+  CHECK(e.hint().find("journal") != std::string::npos);
+  CHECK(Journal::read(journal_path(path)).size() == 1);  // still journaled
 }
 
 TEST_CASE("store: a crash before the HDF5 flush loses nothing") {
