@@ -48,24 +48,29 @@ def write_sweep(path, name, durations=None, zero_jobs=0):
             f.write("[grid.hparams.noop]\nseconds = [" + ", ".join(repr(x) for x in durations) + "]\n")
 
 
+PREFETCH = []
+
+
 def run_clear_sweep(binary, ranks, sweep, workdir):
     out, events = os.path.join(workdir, "r.h5"), os.path.join(workdir, "events.jsonl")
     for p in (out, out + ".journal", events):
         if os.path.exists(p):
             os.remove(p)
     cmd = ["mpirun", "-np", str(ranks), "--oversubscribe", binary, "run", sweep, "--out", out,
-           "--quiet", "--progress", "0", "--log-json", events]
+           "--quiet", "--progress", "0", "--log-json", events] + PREFETCH
     subprocess.run(cmd, env=ENV, check=True, stdout=subprocess.DEVNULL)
     # From the first task handed out to the last job finished: like mpi4py's timing, it
     # leaves out start-up (MPI, worker hellos) and the final flush of the results file.
-    start, finish = math.inf, -math.inf
+    start, finish, cpu = math.inf, -math.inf, float("nan")
     for line in open(events):
         e = json.loads(line)
         if e["event"] == "task_started":
             start = min(start, e["time"])
         elif e["event"] == "job_finished":
             finish = max(finish, e["time"])
-    return finish - start
+        elif e["event"] == "finished":
+            cpu = e["coordinator_cpu_seconds"]
+    return finish - start, cpu
 
 
 def run_mpi4py(ranks, durations, workdir):
@@ -84,10 +89,13 @@ def run_process_per_job(workers, durations):
     return time.perf_counter() - start
 
 
-def row(name, workers, durations, makespan):
+def row(name, workers, durations, makespan, coordinator_cpu=float("nan")):
+    if isinstance(makespan, tuple):
+        makespan, coordinator_cpu = makespan
     total = sum(durations)
     n = len(durations)
     return {"contender": name, "jobs": n, "makespan_s": makespan,
+            "coordinator_cpu_ms_per_job": coordinator_cpu / n * 1000,
             "efficiency": total / (workers * makespan) if makespan > 0 else float("nan"),
             "overhead_ms_per_job": (workers * makespan - total) / n * 1000,
             "jobs_per_s": n / makespan}
@@ -101,9 +109,12 @@ def main():
     parser.add_argument("--zero-jobs", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--binary", default=os.path.join(ROOT, "build", "clear-sweep"))
+    parser.add_argument("--prefetch", type=int, default=None, help="pass --prefetch N to clear-sweep")
     parser.add_argument("--json", help="also write the rows here")
     args = parser.parse_args()
     workers = args.ranks - 1
+    if args.prefetch is not None:
+        PREFETCH.extend(["--prefetch", str(args.prefetch)])
 
     rows = []
     with tempfile.TemporaryDirectory() as work:
@@ -127,11 +138,14 @@ def main():
 
     print(f"ranks {args.ranks} ({workers} workers), {os.cpu_count()} cores; lognormal: {args.jobs} jobs, "
           f"mean {args.mean * 1000:.0f} ms, sum {sum(durations):.1f} s")
-    print("| workload | contender | jobs | makespan (s) | efficiency | overhead (ms/job) | jobs/s |")
-    print("|---|---|---|---|---|---|---|")
+    print("| workload | contender | jobs | makespan (s) | efficiency | overhead (ms/job) | jobs/s | "
+          "coordinator CPU (ms/job) |")
+    print("|---|---|---|---|---|---|---|---|")
     for workload, r in rows:
-        print(f"| {workload} | {r['contender']} | {r['jobs']} | {r['makespan_s']:.3f} | {r['efficiency']:.4f} | "
-              f"{r['overhead_ms_per_job']:.3f} | {r['jobs_per_s']:.0f} |")
+        cpu = r["coordinator_cpu_ms_per_job"]
+        print(f"| {workload} | {r['contender']} | {r['jobs']} | {r['makespan_s']:.3f} | "
+              f"{r['efficiency'] if workload != 'zero' else float('nan'):.4f} | {r['overhead_ms_per_job']:.3f} | "
+              f"{r['jobs_per_s']:.0f} | {'-' if cpu != cpu else f'{cpu:.3f}'} |")
     if args.json:
         json.dump([dict(r, workload=w) for w, r in rows], open(args.json, "w"), indent=2)
 

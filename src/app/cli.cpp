@@ -72,6 +72,10 @@ void add_run(CLI::App& app, std::function<int(std::ostream&)>& action, std::ostr
                   "After SIGTERM/SIGUSR1, seconds running jobs may take to finish before the sweep stops")
       ->check(CLI::NonNegativeNumber)
       ->group("Stopping");
+  sub->add_option("--prefetch", o->coordinator.prefetch,
+                  "Tasks each worker holds beyond the one it runs, to hide the round trip (short jobs)")
+      ->check(CLI::Range(0, 64))
+      ->group("Scheduling");
   sub->add_option("--heartbeat", o->heartbeat_seconds, "Seconds between a busy worker's heartbeats")
       ->check(CLI::PositiveNumber)
       ->group("Progress");

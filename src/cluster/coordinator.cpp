@@ -1,10 +1,12 @@
 #include "cluster/coordinator.h"
 
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <ctime>
 #include <fstream>
 #include <iomanip>
@@ -40,13 +42,13 @@ std::string duration_text(double seconds) {
 }
 
 struct WorkerState {
-  bool started = false;  ///< said hello
-  bool idle = false;     ///< waiting for a task
-  bool shut_down = false;
+  bool started = false;        ///< said hello
+  bool shutdown_sent = false;  ///< told to stop
+  bool gone = false;           ///< said bye
   std::string host;
   std::string device;
-  int64_t task = -1;
-  Clock::time_point task_start;
+  std::deque<TaskQueue::Task> assigned;  ///< sent, not reported; the front one runs
+  Clock::time_point front_start;         ///< when the front task started (about)
   size_t finished = 0;
 };
 
@@ -86,7 +88,7 @@ class Coordinator {
   void dispatch();
   void send_shutdown(int rank, const std::string& reason);
   void print_progress(bool final);
-  bool all_workers_idle_or_down() const;
+  bool all_workers_gone() const;
   size_t busy_workers() const;
 
   const SweepSpec& spec_;
@@ -181,9 +183,11 @@ void Coordinator::fail_cancelled(const std::vector<TaskQueue::Task>& cancelled, 
 
 void Coordinator::on_result(int rank, const ResultMessage& result) {
   WorkerState& w = workers_[rank];
-  CS_ASSERT(w.task == int64_t(result.task), "rank " + std::to_string(rank) + " reported a task it was not given");
-  w.task = -1;
-  w.idle = true;
+  // Workers run their tasks in the order sent: a result is always for the front one.
+  CS_ASSERT(!w.assigned.empty() && w.assigned.front() == result.task,
+            "rank " + std::to_string(rank) + " reported a task out of order");
+  w.assigned.pop_front();
+  w.front_start = Clock::now();
   ++w.finished;
   const TaskQueue::Task t = result.task;
   if (result.is_stage) {
@@ -211,7 +215,6 @@ void Coordinator::handle(const Envelope& message) {
       HelloMessage hello;
       decode(message.bytes, hello);
       w.started = true;
-      w.idle = true;
       w.host = hello.host;
       w.device = hello.device;
       events_.write({{"event", "worker_up"}, {"rank", hello.rank}, {"host", hello.host}, {"pid", hello.pid}, {"device", hello.device}});
@@ -228,6 +231,16 @@ void Coordinator::handle(const Envelope& message) {
     }
     case kTagHeartbeat:
       break;  // the worker is alive; its task and start time are already known
+    case kTagBye: {
+      ByeMessage bye;
+      decode(message.bytes, bye);
+      w.gone = true;
+      events_.write({{"event", "worker_down"}, {"rank", bye.rank}, {"dropped", bye.dropped.size()}});
+      if (!bye.dropped.empty() && !options_.quiet)
+        log_ << "[coordinator] rank " << bye.rank << " left " << bye.dropped.size()
+             << " queued task(s) unstarted; they run on resume\n";
+      break;
+    }
     default:
       CS_ASSERT(false, "unexpected message tag " + std::to_string(message.tag) + " from rank " +
                            std::to_string(message.source));
@@ -236,48 +249,50 @@ void Coordinator::handle(const Envelope& message) {
 
 void Coordinator::send_shutdown(int rank, const std::string& reason) {
   WorkerState& w = workers_[rank];
-  if (w.shut_down) return;
-  w.shut_down = true;
-  w.idle = false;
+  if (w.shutdown_sent) return;
+  w.shutdown_sent = true;
   outbox_.push_back({rank, kTagShutdown, encode(ShutdownMessage{reason})});
 }
 
 void Coordinator::dispatch() {
-  for (auto& [rank, w] : workers_) {
-    if (!w.idle || w.shut_down) continue;
-    if (draining_) {
-      send_shutdown(rank, "stop requested");
-      continue;
+  const size_t depth = 1 + size_t(std::max(0, options_.prefetch));
+  // One task per worker per pass, then around again: with prefetch, the longest tasks
+  // still spread over all workers instead of piling onto the first.
+  for (size_t round = 0; round < depth; ++round)
+    for (auto& [rank, w] : workers_) {
+      if (!w.started || w.shutdown_sent || w.assigned.size() > round) continue;
+      if (draining_) {
+        send_shutdown(rank, "stop requested");
+        continue;
+      }
+      const auto task = queue_.pop();
+      if (!task) {
+        if (queue_.finished() && w.assigned.empty()) send_shutdown(rank, "sweep complete");
+        continue;  // blocked work remains: it waits for a stage to finish
+      }
+      TaskMessage m;
+      m.task = *task;
+      m.is_stage = task_stage_[*task] != nullptr;
+      if (m.is_stage) m.stage = *task_stage_[*task];
+      else m.job = *task_job_[*task];
+      if (w.assigned.empty()) w.front_start = Clock::now();
+      w.assigned.push_back(*task);
+      events_.write({{"event", "task_started"},
+                     {"rank", rank},
+                     {"task", m.is_stage ? stage_label(m.stage) : job_label(m.job)}});
+      outbox_.push_back({rank, kTagTask, encode(m)});
     }
-    const auto task = queue_.pop();
-    if (!task) {
-      if (queue_.finished()) send_shutdown(rank, "sweep complete");
-      continue;  // blocked work remains: the worker waits for a stage to finish
-    }
-    TaskMessage m;
-    m.task = *task;
-    m.is_stage = task_stage_[*task] != nullptr;
-    if (m.is_stage) m.stage = *task_stage_[*task];
-    else m.job = *task_job_[*task];
-    w.idle = false;
-    w.task = int64_t(*task);
-    w.task_start = Clock::now();
-    events_.write({{"event", "task_started"},
-                   {"rank", rank},
-                   {"task", m.is_stage ? stage_label(m.stage) : job_label(m.job)}});
-    outbox_.push_back({rank, kTagTask, encode(m)});
-  }
 }
 
-bool Coordinator::all_workers_idle_or_down() const {
+bool Coordinator::all_workers_gone() const {
   for (const auto& [rank, w] : workers_)
-    if (!w.shut_down) return false;
+    if (!w.gone) return false;
   return true;
 }
 
 size_t Coordinator::busy_workers() const {
   size_t n = 0;
-  for (const auto& [rank, w] : workers_) n += w.task >= 0;
+  for (const auto& [rank, w] : workers_) n += !w.assigned.empty() && !w.gone;
   return n;
 }
 
@@ -287,7 +302,12 @@ void Coordinator::print_progress(bool final) {
   const double elapsed = seconds_since(start_);
   const double rate = elapsed > 0 ? done / elapsed * 60 : 0;
   const double eta = done > 0 ? (to_run - done) * elapsed / done : NAN;
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const double cpu = double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                     double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
   events_.write({{"event", final ? "finished" : "progress"},
+                 {"coordinator_cpu_seconds", cpu},
                  {"done", done + jobs_skipped_},
                  {"total", jobs_total_},
                  {"failed", jobs_failed_},
@@ -303,11 +323,13 @@ void Coordinator::print_progress(bool final) {
     line << ", ETA " << duration_text(eta) << " |";
     for (const auto& [rank, w] : workers_) {
       line << " r" << rank << ":";
-      if (w.task < 0) line << (w.shut_down ? "done" : "idle");
-      else
-        line << (task_stage_[size_t(w.task)] ? stage_label(*task_stage_[size_t(w.task)])
-                                              : task_job_[size_t(w.task)]->method)
-             << "(" << duration_text(seconds_since(w.task_start)) << ")";
+      if (w.assigned.empty()) {
+        line << (w.gone ? "done" : "idle");
+      } else {
+        const TaskQueue::Task t = w.assigned.front();
+        line << (task_stage_[t] ? stage_label(*task_stage_[t]) : task_job_[t]->method) << "("
+             << duration_text(seconds_since(w.front_start)) << ")";
+      }
     }
   } else {
     line << ", " << duration_text(elapsed);
@@ -328,7 +350,7 @@ int Coordinator::run() {
 
   // Poll with a backoff: quick while messages flow, gentle on a shared core when idle.
   PollBackoff backoff;
-  while (!all_workers_idle_or_down()) {
+  while (!all_workers_gone()) {
     bool any = false;
     while (auto message = mpi_poll()) {
       handle(*message);
@@ -353,7 +375,7 @@ int Coordinator::run() {
       print_progress(false);
       last_progress_ = Clock::now();
     }
-    if (draining_ && seconds_since(drain_start_) > options_.grace_seconds && busy_workers() > 0) {
+    if (draining_ && seconds_since(drain_start_) > options_.grace_seconds) {
       log_ << "[coordinator] grace period over with " << busy_workers()
            << " task(s) still running; they will run again on resume\n";
       store_.close();

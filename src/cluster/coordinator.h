@@ -23,6 +23,9 @@ struct CoordinatorOptions {
   bool quiet = false;             ///< no progress lines, only the final summary
   std::string log_json_path;      ///< JSON-lines event log ("" for none)
   bool dry_run = false;           ///< results are a rehearsal (see NoopRunner)
+  /// Tasks a worker holds beyond the one it runs: the next starts the moment one ends,
+  /// hiding the round trip to the coordinator (it matters for short jobs).
+  int prefetch = 1;
 };
 
 /// The context hash results of this sweep are stored under: a dry run's rows are a

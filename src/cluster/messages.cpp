@@ -76,6 +76,10 @@ template <class Archive>
 void serialize(Archive& ar, clear_sweep::ShutdownMessage& m, unsigned) {
   ar& m.reason;
 }
+template <class Archive>
+void serialize(Archive& ar, clear_sweep::ByeMessage& m, unsigned) {
+  ar& m.rank& m.dropped;
+}
 
 }  // namespace boost::serialization
 
@@ -113,10 +117,12 @@ std::string encode(const TaskMessage& m) { return encode_any(m); }
 std::string encode(const ResultMessage& m) { return encode_any(m); }
 std::string encode(const HeartbeatMessage& m) { return encode_any(m); }
 std::string encode(const ShutdownMessage& m) { return encode_any(m); }
+std::string encode(const ByeMessage& m) { return encode_any(m); }
 void decode(const std::string& bytes, HelloMessage& m) { decode_any(bytes, m); }
 void decode(const std::string& bytes, TaskMessage& m) { decode_any(bytes, m); }
 void decode(const std::string& bytes, ResultMessage& m) { decode_any(bytes, m); }
 void decode(const std::string& bytes, HeartbeatMessage& m) { decode_any(bytes, m); }
 void decode(const std::string& bytes, ShutdownMessage& m) { decode_any(bytes, m); }
+void decode(const std::string& bytes, ByeMessage& m) { decode_any(bytes, m); }
 
 }  // namespace clear_sweep

@@ -2,15 +2,21 @@
 // Boost.Serialization (binary archive: ranks run one build of one program), tagged by
 // its type. Workers speak first and only when ready, so scheduling is pull-based:
 //
-//   worker -> coordinator   Hello      a worker is up (and ready for a task)
-//                           Result     a task finished (and the worker is ready again)
+//   worker -> coordinator   Hello      a worker is up (and ready for tasks)
+//                           Result     a task finished (and the worker has room again)
 //                           Heartbeat  still busy with a task (every few seconds)
-//   coordinator -> worker   Task       run this stage or job
-//                           Shutdown   no more work: leave the loop
+//                           Bye        leaving, after Shutdown; names the queued tasks
+//                                      it dropped without starting them
+//   coordinator -> worker   Task       run this stage or job (after those already sent)
+//                           Shutdown   no more work: finish the running task, then go
+//
+// A worker may hold a task or two beyond the one it runs (prefetch): it starts the next
+// as soon as one ends, so the round trip to the coordinator hides behind work.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "store/result_record.h"
 #include "sweep/job.h"
@@ -18,7 +24,7 @@
 
 namespace clear_sweep {
 
-enum MessageTag : int { kTagHello = 1, kTagResult = 2, kTagHeartbeat = 3, kTagTask = 4, kTagShutdown = 5 };
+enum MessageTag : int { kTagHello = 1, kTagResult = 2, kTagHeartbeat = 3, kTagTask = 4, kTagShutdown = 5, kTagBye = 6 };
 
 struct HelloMessage {
   int32_t rank = 0;
@@ -52,6 +58,11 @@ struct ShutdownMessage {
   std::string reason;
 };
 
+struct ByeMessage {
+  int32_t rank = 0;
+  std::vector<uint64_t> dropped;  ///< queued tasks never started (they run on resume)
+};
+
 /// Bytes <-> message. Decoding bytes that are not the message throws InternalError:
 /// ranks run the same binary, so a mismatch is a bug, not bad input.
 std::string encode(const HelloMessage& m);
@@ -59,10 +70,12 @@ std::string encode(const TaskMessage& m);
 std::string encode(const ResultMessage& m);
 std::string encode(const HeartbeatMessage& m);
 std::string encode(const ShutdownMessage& m);
+std::string encode(const ByeMessage& m);
 void decode(const std::string& bytes, HelloMessage& m);
 void decode(const std::string& bytes, TaskMessage& m);
 void decode(const std::string& bytes, ResultMessage& m);
 void decode(const std::string& bytes, HeartbeatMessage& m);
 void decode(const std::string& bytes, ShutdownMessage& m);
+void decode(const std::string& bytes, ByeMessage& m);
 
 }  // namespace clear_sweep
