@@ -23,8 +23,8 @@ std::vector<std::string> needs_list(const MethodNeeds& n) {
 
 void print_decls(std::ostream& out, const std::vector<HParamDecl>& decls) {
   for (const auto& d : decls)
-    out << "    " << std::left << std::setw(16) << d.name << std::setw(9) << hparam_type_name(d.type)
-        << std::setw(10) << value_text(d.default_value) << std::setw(16) << d.range.text() << d.doc << "\n";
+    out << "    " << std::left << std::setw(16) << d.name << std::setw(9) << hparam_type_name(d.type) << std::setw(10)
+        << value_text(d.default_value) << std::setw(16) << d.range.text() << d.doc << "\n";
 }
 
 }  // namespace
@@ -36,8 +36,10 @@ int methods_command(OutputFormat format, std::ostream& out) {
       Json j;
       j["name"] = d.name;
       j["type"] = hparam_type_name(d.type);
-      if (const auto* i = std::get_if<int64_t>(&d.default_value)) j["default"] = *i;
-      else j["default"] = std::get<double>(d.default_value);
+      if (const auto* i = std::get_if<int64_t>(&d.default_value))
+        j["default"] = *i;
+      else
+        j["default"] = std::get<double>(d.default_value);
       j["range"] = d.range.text();
       j["doc"] = d.doc;
       return j;
@@ -61,15 +63,16 @@ int methods_command(OutputFormat format, std::ostream& out) {
   }
   out << "Hyperparameters shared by every training method (set under [grid.hparams]):\n";
   out << "    " << std::left << std::setw(16) << "name" << std::setw(9) << "type" << std::setw(10) << "default"
-      << std::setw(16) << "range" << "meaning\n";
+      << std::setw(16) << "range"
+      << "meaning\n";
   print_decls(out, training_hparams());
   out << "\nMethods (their own hyperparameters go under [grid.hparams.METHOD]):\n";
   for (const auto& m : method_catalog()) {
     std::string needs;
     for (const auto& n : needs_list(m.needs)) needs += (needs.empty() ? "" : ", ") + n;
     out << "\n  " << m.name << ": " << m.summary << "\n";
-    out << "    needs: " << (needs.empty() ? "nothing" : needs) << (m.trains ? "" : "; no shared training hyperparameters")
-        << "\n";
+    out << "    needs: " << (needs.empty() ? "nothing" : needs)
+        << (m.trains ? "" : "; no shared training hyperparameters") << "\n";
     print_decls(out, m.own_hparams);
   }
   return 0;

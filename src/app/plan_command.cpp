@@ -133,8 +133,8 @@ void print_text(const PlanOptions& options, const SweepSpec& spec, const SweepPl
           << grouped(w.busy) << "\n";
     std::ostringstream eff;
     eff << std::fixed << std::setprecision(3) << p.efficiency;
-    out << "  makespan " << grouped(p.makespan) << ", efficiency " << eff.str()
-        << " (no schedule ends before " << grouped(std::max(p.critical_path, p.total / p.workers)) << ")\n";
+    out << "  makespan " << grouped(p.makespan) << ", efficiency " << eff.str() << " (no schedule ends before "
+        << grouped(std::max(p.critical_path, p.total / p.workers)) << ")\n";
   }
 
   if (options.list_jobs) {
@@ -146,8 +146,10 @@ void print_text(const PlanOptions& options, const SweepSpec& spec, const SweepPl
 Json hparams_json(const HParams& params) {
   Json j = Json::object();
   for (const auto& [name, value] : params) {
-    if (const auto* i = std::get_if<int64_t>(&value)) j[name] = *i;
-    else j[name] = std::get<double>(value);
+    if (const auto* i = std::get_if<int64_t>(&value))
+      j[name] = *i;
+    else
+      j[name] = std::get<double>(value);
   }
   return j;
 }
@@ -181,7 +183,8 @@ void print_json(const PlanOptions& options, const SweepSpec& spec, const SweepPl
     st["cost"] = stage.cost;
     j["stages"].push_back(st);
   }
-  j["cost"] = {{"stages", s.stage_cost}, {"grid", s.grid_cost},
+  j["cost"] = {{"stages", s.stage_cost},
+               {"grid", s.grid_cost},
                {"unit", spec.needs_model() ? "forward+backward passes over one item" : "seconds"}};
   j["job_ids"] = Json::array();
   for (const auto& job : plan.jobs) j["job_ids"].push_back(job.id);
@@ -219,8 +222,10 @@ void print_json(const PlanOptions& options, const SweepSpec& spec, const SweepPl
 int plan_command(const PlanOptions& options, std::ostream& out) {
   const SweepSpec spec = sweep_load(options.sweep_path);
   const SweepPlan plan = sweep_expand(spec);
-  if (options.format == OutputFormat::json) print_json(options, spec, plan, out);
-  else print_text(options, spec, plan, out);
+  if (options.format == OutputFormat::json)
+    print_json(options, spec, plan, out);
+  else
+    print_text(options, spec, plan, out);
   return 0;
 }
 

@@ -91,7 +91,8 @@ int status_command(const StatusOptions& options, std::ostream& out) {
     j["grid_jobs"] = expected;
     j["missing"] = missing;
     j["by_method"] = nlohmann::ordered_json::object();
-    for (const auto& [method, counts] : by_method) j["by_method"][method] = {{"ok", counts.ok}, {"failed", counts.failed}};
+    for (const auto& [method, counts] : by_method)
+      j["by_method"][method] = {{"ok", counts.ok}, {"failed", counts.failed}};
     j["job_ids"] = nlohmann::ordered_json::array();
     for (const auto& r : snap.rows) j["job_ids"].push_back(r.job_id);
     j["failed_ids"] = nlohmann::ordered_json::array();
@@ -115,7 +116,8 @@ int status_command(const StatusOptions& options, std::ostream& out) {
   out << "  jobs stored: " << snap.rows.size() << " (ok " << ok << ", failed " << failures.size() << ")";
   if (expected >= 0) out << " of " << expected << " in the grid, " << missing << " to run";
   out << "\n";
-  if (snap.unflushed) out << "  " << snap.unflushed << " of them only in the journal so far (not yet flushed to HDF5)\n";
+  if (snap.unflushed)
+    out << "  " << snap.unflushed << " of them only in the journal so far (not yet flushed to HDF5)\n";
   out << "  by method:\n";
   for (const auto& [method, counts] : by_method)
     out << "    " << std::left << std::setw(12) << method << "ok " << std::setw(6) << counts.ok << "failed "

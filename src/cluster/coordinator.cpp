@@ -1,13 +1,13 @@
 #include "cluster/coordinator.h"
 
-#include <nlohmann/json.hpp>
 #include <sys/resource.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <deque>
 #include <ctime>
+#include <deque>
 #include <fstream>
 #include <iomanip>
 #include <map>
@@ -27,17 +27,18 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 std::string duration_text(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
   const long s = std::lround(seconds);
   std::ostringstream out;
-  if (s >= 3600) out << s / 3600 << "h" << std::setw(2) << std::setfill('0') << (s % 3600) / 60 << "m";
-  else if (s >= 60) out << s / 60 << "m" << std::setw(2) << std::setfill('0') << s % 60 << "s";
-  else out << s << "s";
+  if (s >= 3600)
+    out << s / 3600 << "h" << std::setw(2) << std::setfill('0') << (s % 3600) / 60 << "m";
+  else if (s >= 60)
+    out << s / 60 << "m" << std::setw(2) << std::setfill('0') << s % 60 << "s";
+  else
+    out << s << "s";
   return out.str();
 }
 
@@ -112,7 +113,7 @@ class Coordinator {
     int tag;
     std::string bytes;
   };
-  std::vector<Outgoing> outbox_;  ///< replies held until the journal is synced
+  std::vector<Outgoing> outbox_;  ///< this round's replies, sent once its messages are handled
 };
 
 void Coordinator::build_queue() {
@@ -122,8 +123,10 @@ void Coordinator::build_queue() {
   for (const auto& job : plan_.jobs) {
     const auto it = store_.stored().find(job.id);
     const bool done = it != store_.stored().end() && (it->second == RunStatus::ok || !options_.retry_failed);
-    if (done) ++jobs_skipped_;
-    else pending.push_back(&job);
+    if (done)
+      ++jobs_skipped_;
+    else
+      pending.push_back(&job);
   }
   std::map<std::string, TaskQueue::Task> stage_task;
   for (const auto& stage : plan_.stages) {
@@ -192,7 +195,11 @@ void Coordinator::on_result(int rank, const ResultMessage& result) {
   const TaskQueue::Task t = result.task;
   if (result.is_stage) {
     const Stage& stage = *task_stage_[t];
-    events_.write({{"event", "stage_finished"}, {"stage", stage_label(stage)}, {"ok", result.ok}, {"error", result.error}, {"rank", rank}});
+    events_.write({{"event", "stage_finished"},
+                   {"stage", stage_label(stage)},
+                   {"ok", result.ok},
+                   {"error", result.error},
+                   {"rank", rank}});
     if (result.ok) {
       queue_.complete(t);
       if (!options_.quiet) log_ << "[coordinator] " << stage_label(stage) << " done on rank " << rank << "\n";
@@ -204,8 +211,10 @@ void Coordinator::on_result(int rank, const ResultMessage& result) {
   }
   const ResultRecord& record = result.record;
   record_job(*task_job_[t], record);
-  if (record.status == RunStatus::ok) queue_.complete(t);
-  else queue_.fail(t);  // jobs have no dependents: nothing is cancelled
+  if (record.status == RunStatus::ok)
+    queue_.complete(t);
+  else
+    queue_.fail(t);  // jobs have no dependents: nothing is cancelled
 }
 
 void Coordinator::handle(const Envelope& message) {
@@ -217,7 +226,11 @@ void Coordinator::handle(const Envelope& message) {
       w.started = true;
       w.host = hello.host;
       w.device = hello.device;
-      events_.write({{"event", "worker_up"}, {"rank", hello.rank}, {"host", hello.host}, {"pid", hello.pid}, {"device", hello.device}});
+      events_.write({{"event", "worker_up"},
+                     {"rank", hello.rank},
+                     {"host", hello.host},
+                     {"pid", hello.pid},
+                     {"device", hello.device}});
       if (!options_.quiet)
         log_ << "[coordinator] rank " << hello.rank << " up on " << hello.host << " (pid " << hello.pid << ", "
              << hello.device << ")\n";
@@ -273,13 +286,14 @@ void Coordinator::dispatch() {
       TaskMessage m;
       m.task = *task;
       m.is_stage = task_stage_[*task] != nullptr;
-      if (m.is_stage) m.stage = *task_stage_[*task];
-      else m.job = *task_job_[*task];
+      if (m.is_stage)
+        m.stage = *task_stage_[*task];
+      else
+        m.job = *task_job_[*task];
       if (w.assigned.empty()) w.front_start = Clock::now();
       w.assigned.push_back(*task);
-      events_.write({{"event", "task_started"},
-                     {"rank", rank},
-                     {"task", m.is_stage ? stage_label(m.stage) : job_label(m.job)}});
+      events_.write(
+          {{"event", "task_started"}, {"rank", rank}, {"task", m.is_stage ? stage_label(m.stage) : job_label(m.job)}});
       outbox_.push_back({rank, kTagTask, encode(m)});
     }
 }
@@ -345,8 +359,12 @@ int Coordinator::run() {
   if (!options_.quiet)
     log_ << "[coordinator] sweep " << spec_.name << ": " << jobs_total_ << " jobs, " << jobs_skipped_
          << " already stored, " << queue_.size() << " tasks to run on " << workers << " workers\n";
-  events_.write({{"event", "start"}, {"sweep", spec_.name}, {"jobs", jobs_total_}, {"skipped", jobs_skipped_},
-                 {"tasks", queue_.size()}, {"workers", workers}});
+  events_.write({{"event", "start"},
+                 {"sweep", spec_.name},
+                 {"jobs", jobs_total_},
+                 {"skipped", jobs_skipped_},
+                 {"tasks", queue_.size()},
+                 {"workers", workers}});
 
   // Poll with a backoff: quick while messages flow, gentle on a shared core when idle.
   PollBackoff backoff;
@@ -364,13 +382,13 @@ int Coordinator::run() {
       events_.write({{"event", "stop_requested"}, {"signal", stop_signal_received()}, {"running", busy_workers()}});
     }
     dispatch();
-    // Replies first, then one fsync for every result of this round (group commit). A
-    // crash in between loses only results the journal had not synced: those jobs run
-    // again on resume, like jobs in flight; nothing is duplicated. Keeping the fsync
-    // off the reply path matters on NFS and Lustre, where it takes milliseconds.
+    // Results are already in the journal (a write each; its own thread fsyncs them in
+    // groups) and queued for HDF5 (another thread): replying never waits on the disk. A
+    // crash before the fsync loses only results that run again on resume, like jobs in
+    // flight; nothing is ever duplicated.
     for (const auto& out : outbox_) mpi_send(out.rank, out.tag, out.bytes);
     outbox_.clear();
-    store_.commit();
+    store_.commit();  // surfaces a failure of the store's threads
     if (options_.progress_seconds > 0 && seconds_since(last_progress_) >= options_.progress_seconds) {
       print_progress(false);
       last_progress_ = Clock::now();
@@ -382,8 +400,10 @@ int Coordinator::run() {
       events_.write({{"event", "interrupted"}, {"abandoned", busy_workers()}});
       mpi_abort(kExitInterrupted);
     }
-    if (any) backoff.reset();
-    else backoff.sleep();
+    if (any)
+      backoff.reset();
+    else
+      backoff.sleep();
   }
   store_.flush();
   print_progress(true);
@@ -391,7 +411,7 @@ int Coordinator::run() {
     log_ << "[coordinator] stopped early: rerun the same command to resume\n";
     return kExitInterrupted;
   }
-  return jobs_failed_ > 0 ? 1 : 0;
+  return jobs_failed_ > 0 ? kExitFailure : kExitOk;
 }
 
 }  // namespace

@@ -6,23 +6,20 @@
 #include <ostream>
 #include <string>
 
+#include "common/exit_codes.h"
 #include "store/results_store.h"
 #include "sweep/sweep_expand.h"
 #include "sweep/sweep_spec.h"
 
 namespace clear_sweep {
 
-/// Exit code of a sweep stopped by a signal before it finished: rerun the same
-/// command to resume (EX_TEMPFAIL in sysexits.h). slurm/ scripts requeue on it.
-inline constexpr int kExitInterrupted = 75;
-
 struct CoordinatorOptions {
-  bool retry_failed = false;      ///< also rerun jobs stored as failed
-  double grace_seconds = 60;      ///< after a stop signal, how long running jobs may finish
-  double progress_seconds = 5;    ///< how often progress is printed (0: never)
-  bool quiet = false;             ///< no progress lines, only the final summary
-  std::string log_json_path;      ///< JSON-lines event log ("" for none)
-  bool dry_run = false;           ///< results are a rehearsal (see NoopRunner)
+  bool retry_failed = false;    ///< also rerun jobs stored as failed
+  double grace_seconds = 60;    ///< after a stop signal, how long running jobs may finish
+  double progress_seconds = 5;  ///< how often progress is printed (0: never)
+  bool quiet = false;           ///< no progress lines, only the final summary
+  std::string log_json_path;    ///< JSON-lines event log ("" for none)
+  bool dry_run = false;         ///< results are a rehearsal (see NoopRunner)
   /// Tasks a worker holds beyond the one it runs: the next starts the moment one ends,
   /// hiding the round trip to the coordinator (it matters for short jobs).
   int prefetch = 1;

@@ -26,7 +26,8 @@ DeviceBinding device_bind(const std::string& requested, const NodePlacement& pla
     b.gpu = placement.local_index % visible_gpus;
     b.device = "cuda:" + std::to_string(b.gpu);
   }
-  b.threads = threads_per_rank > 0 ? threads_per_rank : std::max(1, placement.cores / std::max(1, placement.local_workers));
+  b.threads =
+      threads_per_rank > 0 ? threads_per_rank : std::max(1, placement.cores / std::max(1, placement.local_workers));
   return b;
 }
 

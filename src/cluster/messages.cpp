@@ -38,8 +38,10 @@ void serialize(Archive& ar, clear_sweep::Job& j, unsigned) {
       int64_t i = 0;
       double d = 0;
       ar& key& is_int& i& d;
-      if (is_int) j.hparams[key] = i;
-      else j.hparams[key] = d;
+      if (is_int)
+        j.hparams[key] = i;
+      else
+        j.hparams[key] = d;
     }
   }
 }

@@ -17,9 +17,9 @@ Envelope receive_probed(const MPI_Status& status) {
   e.source = status.MPI_SOURCE;
   e.tag = status.MPI_TAG;
   e.bytes.resize(size_t(count));
-  mpi_check(MPI_Recv(e.bytes.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, MPI_COMM_WORLD,
-                     MPI_STATUS_IGNORE),
-            "MPI_Recv");
+  mpi_check(
+      MPI_Recv(e.bytes.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+      "MPI_Recv");
   return e;
 }
 

@@ -34,7 +34,10 @@ double noop_uniform(const std::string& key) {
 }
 
 NoopRunner::NoopRunner(bool dry_run, std::string artifacts_dir, DeviceBinding binding, double stage_seconds)
-    : dry_run_(dry_run), artifacts_dir_(std::move(artifacts_dir)), binding_(std::move(binding)), stage_seconds_(stage_seconds) {}
+    : dry_run_(dry_run),
+      artifacts_dir_(std::move(artifacts_dir)),
+      binding_(std::move(binding)),
+      stage_seconds_(stage_seconds) {}
 
 void NoopRunner::run_stage(const Stage& stage) {
   if (!dry_run_)

@@ -12,15 +12,13 @@
 #include "cluster/stop_signals.h"
 #include "cluster/worker.h"
 #include "common/error.h"
+#include "common/exit_codes.h"
 #include "common/version.h"
 #include "store/results_store.h"
 #include "sweep/sweep_expand.h"
 
 namespace clear_sweep {
 namespace {
-
-constexpr int kExitBadInput = 2;  // app/exit_codes.h: bad input, nothing written
-constexpr int kExitInternal = 3;
 
 /// MPI_Init_thread / MPI_Finalize. FUNNELED: only a rank's main thread calls MPI.
 class MpiSession {
@@ -134,7 +132,7 @@ int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
     // Not a job's failure (those are results): this rank cannot go on, so neither can the sweep.
     err << "fatal on rank " << rank << ": " << e.what() << "\n";
     err.flush();
-    mpi_abort(dynamic_cast<const InternalError*>(&e) ? kExitInternal : 1);
+    mpi_abort(dynamic_cast<const InternalError*>(&e) ? kExitInternal : kExitFailure);
   }
 }
 

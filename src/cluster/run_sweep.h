@@ -11,9 +11,9 @@ namespace clear_sweep {
 
 struct RunOptions {
   std::string sweep_path;
-  std::string out_path;            ///< results file; default results/<sweep name>.h5
-  bool force = false;              ///< write into a file of another experiment
-  bool dry_run = false;            ///< every method as noop, stages as markers
+  std::string out_path;  ///< results file; default results/<sweep name>.h5
+  bool force = false;    ///< write into a file of another experiment
+  bool dry_run = false;  ///< every method as noop, stages as markers
   double heartbeat_seconds = 10;
   CoordinatorOptions coordinator;
 };

@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -19,9 +19,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 /// Runs one task; never throws: a failure is reported in the result.
 ResultMessage run_task(JobRunner& runner, const TaskMessage& task, int rank, const std::string& host) {
@@ -182,8 +180,10 @@ void worker_run(JobRunner& runner, const WorkerOptions& options) {
       mpi_send(0, kTagBye, encode(bye));
       return;
     }
-    if (any) idle_backoff.reset();
-    else idle_backoff.sleep();
+    if (any)
+      idle_backoff.reset();
+    else
+      idle_backoff.sleep();
   }
 }
 

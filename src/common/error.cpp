@@ -3,8 +3,8 @@
 namespace clear_sweep {
 namespace {
 
-std::string format_error(const SourceLocation& where, const std::string& key,
-                         const std::string& message, const std::string& hint) {
+std::string format_error(const SourceLocation& where, const std::string& key, const std::string& message,
+                         const std::string& hint) {
   std::string out;
   if (!where.file.empty()) {
     out += where.file;
@@ -35,9 +35,8 @@ Error::Error(SourceLocation where, std::string key, std::string message, std::st
       hint_(std::move(hint)) {}
 
 void internal_error(const char* file, int line, const char* condition, const std::string& detail) {
-  throw InternalError(std::string("internal error at ") + file + ":" + std::to_string(line) +
-                      ": check '" + condition + "' failed" +
-                      (detail.empty() ? std::string() : ": " + detail) +
+  throw InternalError(std::string("internal error at ") + file + ":" + std::to_string(line) + ": check '" + condition +
+                      "' failed" + (detail.empty() ? std::string() : ": " + detail) +
                       " (this is a bug in clear-sweep; please report it)");
 }
 

@@ -41,13 +41,12 @@ class InternalError : public std::logic_error {
   using std::logic_error::logic_error;
 };
 
-[[noreturn]] void internal_error(const char* file, int line, const char* condition,
-                                 const std::string& detail);
+[[noreturn]] void internal_error(const char* file, int line, const char* condition, const std::string& detail);
 
 }  // namespace clear_sweep
 
 /// Checks an invariant; on failure throws InternalError naming file:line and the condition.
-#define CS_ASSERT(cond, detail)                                            \
-  do {                                                                     \
+#define CS_ASSERT(cond, detail)                                                      \
+  do {                                                                               \
     if (!(cond)) ::clear_sweep::internal_error(__FILE__, __LINE__, #cond, (detail)); \
   } while (0)

@@ -125,8 +125,10 @@ void Journal::sync_loop() {
       const bool ok = ::fdatasync(fd_) == 0;
       const int error = errno;
       lock.lock();
-      if (ok) synced_ = target;
-      else failure_ = std::string("cannot fsync journal: ") + std::strerror(error);
+      if (ok)
+        synced_ = target;
+      else
+        failure_ = std::string("cannot fsync journal: ") + std::strerror(error);
       changed_.notify_all();
       continue;
     }

@@ -28,9 +28,9 @@ struct ResultRecord {
 
   // How it went.
   RunStatus status = RunStatus::ok;
-  std::string error;          ///< the exception message when failed
-  double wall_seconds = 0;    ///< whole job, as the worker measured it
-  double load_seconds = 0;    ///< data + base model (first job on a rank), adapters
+  std::string error;        ///< the exception message when failed
+  double wall_seconds = 0;  ///< whole job, as the worker measured it
+  double load_seconds = 0;  ///< data + base model (first job on a rank), adapters
   double unlearn_seconds = 0;
   double eval_seconds = 0;
   int32_t worker_rank = -1;

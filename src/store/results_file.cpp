@@ -161,13 +161,13 @@ ResultsFile ResultsFile::create(const std::string& path, const ResultsHeader& he
   const H5Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   const hsize_t chunk[1] = {kChunkRows};
   H5Pset_chunk(dcpl.get(), 1, chunk);
-  f.runs_ = H5Handle(h5_check(H5Dcreate2(f.file_.get(), "runs", f.row_type_.get(), space.get(), H5P_DEFAULT,
-                                         dcpl.get(), H5P_DEFAULT),
-                              path, "cannot create /runs"),
-                     H5Dclose);
-  H5Handle jobs(h5_check(H5Gcreate2(f.file_.get(), "jobs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), path,
-                         "cannot create /jobs"),
-                H5Gclose);
+  f.runs_ = H5Handle(
+      h5_check(H5Dcreate2(f.file_.get(), "runs", f.row_type_.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+               path, "cannot create /runs"),
+      H5Dclose);
+  H5Handle jobs(
+      h5_check(H5Gcreate2(f.file_.get(), "jobs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), path, "cannot create /jobs"),
+      H5Gclose);
   write_string_attribute(f.file_.get(), "magic", kResultsMagic, path);
   f.set_header(header);
   f.flush();
@@ -179,8 +179,8 @@ ResultsFile ResultsFile::open_for_append(const std::string& path) {
   ResultsFile f;
   f.path_ = path;
   f.writable_ = true;
-  f.file_ = open_with_best_effort_locking(
-      [&](hid_t fapl) { return H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl); }, true, path, "cannot open results file");
+  f.file_ = open_with_best_effort_locking([&](hid_t fapl) { return H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl); }, true,
+                                          path, "cannot open results file");
   f.open_runs();
   return f;
 }
@@ -189,9 +189,8 @@ ResultsFile ResultsFile::open_read_only(const std::string& path) {
   h5_quiet();
   ResultsFile f;
   f.path_ = path;
-  f.file_ = open_with_best_effort_locking(
-      [&](hid_t fapl) { return H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl); }, false, path,
-      "cannot open results file");
+  f.file_ = open_with_best_effort_locking([&](hid_t fapl) { return H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl); },
+                                          false, path, "cannot open results file");
   f.open_runs();
   return f;
 }
@@ -204,8 +203,9 @@ void ResultsFile::open_runs() {
   ResultsHeader h;
   read_int_attribute(file_.get(), "schema_version", h.schema_version);
   if (h.schema_version != kSchemaVersion)
-    throw Error({path_}, "", "results schema version " + std::to_string(h.schema_version) +
-                                 ", this clear-sweep reads version " + std::to_string(kSchemaVersion),
+    throw Error({path_}, "",
+                "results schema version " + std::to_string(h.schema_version) + ", this clear-sweep reads version " +
+                    std::to_string(kSchemaVersion),
                 "use the clear-sweep version that wrote it, or write this sweep to a new file");
   read_string_attribute(file_.get(), "sweep_name", h.sweep_name);
   read_string_attribute(file_.get(), "sweep_toml", h.sweep_toml);
@@ -284,11 +284,10 @@ std::vector<ResultRecord> ResultsFile::read_rows() const {
 std::map<std::string, std::vector<double>> ResultsFile::read_vectors(const std::string& job_id) const {
   std::map<std::string, std::vector<double>> out;
   const std::string group_path = "/jobs/" + job_id;
-  if (H5Lexists(file_.get(), "jobs", H5P_DEFAULT) <= 0 ||
-      H5Lexists(file_.get(), group_path.c_str(), H5P_DEFAULT) <= 0)
+  if (H5Lexists(file_.get(), "jobs", H5P_DEFAULT) <= 0 || H5Lexists(file_.get(), group_path.c_str(), H5P_DEFAULT) <= 0)
     return out;
-  const H5Handle group(h5_check(H5Gopen2(file_.get(), group_path.c_str(), H5P_DEFAULT), path_, "cannot open " + group_path),
-                       H5Gclose);
+  const H5Handle group(
+      h5_check(H5Gopen2(file_.get(), group_path.c_str(), H5P_DEFAULT), path_, "cannot open " + group_path), H5Gclose);
   std::vector<std::string> names;
   H5Literate(
       group.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr,
@@ -320,10 +319,11 @@ void ResultsFile::write(const std::vector<ResultRecord>& records) {
   std::vector<char> buffer(records.size() * row_size());
   for (size_t i = 0; i < records.size(); ++i) {
     const ResultRecord& r = records[i];
-    RowHead h{r.job_id.c_str(), r.method.c_str(), r.modality.c_str(), r.forget_fraction, r.seed,
-              r.hparams.c_str(), r.context_hash.c_str(), run_status_name(r.status), r.error.c_str(),
-              r.wall_seconds, r.load_seconds, r.unlearn_seconds, r.eval_seconds, r.worker_rank, r.host.c_str(),
-              r.finished_at, r.tokens, r.peak_memory_mb};
+    RowHead h{r.job_id.c_str(), r.method.c_str(),  r.modality.c_str(),     r.forget_fraction,
+              r.seed,           r.hparams.c_str(), r.context_hash.c_str(), run_status_name(r.status),
+              r.error.c_str(),  r.wall_seconds,    r.load_seconds,         r.unlearn_seconds,
+              r.eval_seconds,   r.worker_rank,     r.host.c_str(),         r.finished_at,
+              r.tokens,         r.peak_memory_mb};
     char* base = buffer.data() + i * row_size();
     std::memcpy(base, &h, sizeof h);
     for (size_t m = 0; m < columns.size(); ++m) {

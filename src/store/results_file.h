@@ -26,7 +26,7 @@ struct ResultsHeader {
   std::string sweep_toml;    ///< the sweep file's text, verbatim
   std::string context_hash;  ///< which experiment the rows belong to (SweepSpec::context_hash)
   std::string program_version;
-  std::string created_at;    ///< ISO 8601, UTC
+  std::string created_at;  ///< ISO 8601, UTC
   int schema_version = kSchemaVersion;
 };
 

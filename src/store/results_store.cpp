@@ -99,7 +99,8 @@ ResultsStore::ResultsStore(const std::string& path, const ResultsHeader& header,
 
 void ResultsStore::writer_loop() {
   using Clock = std::chrono::steady_clock;
-  const auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.flush_seconds));
+  const auto interval =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.flush_seconds));
   std::unique_lock<std::mutex> lock(mutex_);
   auto last_flush = Clock::now();
   while (true) {
@@ -107,8 +108,10 @@ void ResultsStore::writer_loop() {
     const bool due = !pending_.empty() && Clock::now() - last_flush >= interval;
     if (!full && !due && !flush_requested_ && !quit_) {
       // Sleep until a batch fills, the interval passes, or someone asks.
-      if (pending_.empty()) changed_.wait(lock);
-      else changed_.wait_until(lock, last_flush + interval);
+      if (pending_.empty())
+        changed_.wait(lock);
+      else
+        changed_.wait_until(lock, last_flush + interval);
       continue;
     }
     std::vector<ResultRecord> batch;
@@ -139,8 +142,9 @@ void ResultsStore::writer_loop() {
 
 void ResultsStore::check_failure() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!failure_.empty()) throw Error({path_}, "", "cannot write results: " + failure_,
-                                     "every result is in the journal; fix the cause and rerun to resume");
+  if (!failure_.empty())
+    throw Error({path_}, "", "cannot write results: " + failure_,
+                "every result is in the journal; fix the cause and rerun to resume");
 }
 
 ResultsStore::~ResultsStore() {

@@ -15,11 +15,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <map>
-#include <mutex>
-#include <thread>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/journal.h"

@@ -40,8 +40,6 @@ double hparam_as_double(const HParamValue& value) {
   return std::get<double>(value);
 }
 
-const char* hparam_type_name(HParamType type) {
-  return type == HParamType::integer ? "integer" : "number";
-}
+const char* hparam_type_name(HParamType type) { return type == HParamType::integer ? "integer" : "number"; }
 
 }  // namespace clear_sweep

@@ -36,8 +36,8 @@ std::string job_canonical_text(const Job& job, const std::string& job_context) {
 }
 
 std::string job_label(const Job& job) {
-  std::string out = job.method + "/" + modality_name(job.modality) + "/" +
-                    format_number(job.forget_fraction) + "%/seed" + std::to_string(job.seed);
+  std::string out = job.method + "/" + modality_name(job.modality) + "/" + format_number(job.forget_fraction) +
+                    "%/seed" + std::to_string(job.seed);
   if (!job.hparams.empty()) out += " " + hparams_text(job.hparams);
   return out;
 }

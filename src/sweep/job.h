@@ -18,8 +18,8 @@ struct Job {
   Modality modality = Modality::text;
   double forget_fraction = 0;  ///< percent of persons
   int64_t seed = 0;
-  HParams hparams;             ///< every hyperparameter of the method, defaults filled
-  double cost = 0;             ///< estimated relative cost (job_cost.h), for scheduling
+  HParams hparams;                 ///< every hyperparameter of the method, defaults filled
+  double cost = 0;                 ///< estimated relative cost (job_cost.h), for scheduling
   std::vector<std::string> needs;  ///< ids of the stages that must finish first
 
   int64_t integer(const std::string& name) const;  ///< hyperparameter by name (asserts it exists)

@@ -11,9 +11,12 @@ double forget_items(const SweepSpec& spec, Modality modality, double forget_frac
   const double text = persons * kQaPerPerson;
   const double visual = persons * spec.images_per_person();
   switch (modality) {
-    case Modality::text: return text;
-    case Modality::visual: return visual;
-    case Modality::both: return text + visual;
+    case Modality::text:
+      return text;
+    case Modality::visual:
+      return visual;
+    case Modality::both:
+      return text + visual;
   }
   return text + visual;
 }
@@ -25,8 +28,8 @@ double forget_items(const SweepSpec& spec, Modality modality, double forget_frac
 double eval_cost(const SweepSpec& spec, double forget_fraction) {
   const double cap = double(spec.eval.max_items);
   const double persons = double(spec.forget_persons(forget_fraction));
-  const double items = std::min(cap, persons * kQaPerPerson) +
-                       2 * std::min(cap, persons * spec.images_per_person()) + 5 * cap;
+  const double items =
+      std::min(cap, persons * kQaPerPerson) + 2 * std::min(cap, persons * spec.images_per_person()) + 5 * cap;
   return 3.0 * items;
 }
 

@@ -16,8 +16,7 @@ HParamDecl integer(std::string name, int64_t def, HParamRange range, std::string
 }
 
 std::vector<HParamDecl> sorted(std::vector<HParamDecl> decls) {
-  std::sort(decls.begin(), decls.end(),
-            [](const HParamDecl& a, const HParamDecl& b) { return a.name < b.name; });
+  std::sort(decls.begin(), decls.end(), [](const HParamDecl& a, const HParamDecl& b) { return a.name < b.name; });
   return decls;
 }
 
@@ -55,7 +54,10 @@ std::vector<MethodInfo> make_catalog() {
   std::vector<MethodInfo> m;
   m.push_back({"retain_ft", "CE(r): finetune on the retain set only", with_retain, true, {}, 1.0});
   m.push_back({"ga", "-CE(f): gradient ascent on the forget set", forget_only, true, {}, 1.0});
-  m.push_back({"gd", "CE(r) - forget_weight * CE(f): gradient difference", with_retain, true,
+  m.push_back({"gd",
+               "CE(r) - forget_weight * CE(f): gradient difference",
+               with_retain,
+               true,
                {real("forget_weight", 1.0, positive, "weight of the ascent term (beta in DESIGN.md)")},
                2.0});
   m.push_back({"kl", "-CE(f) + KL(teacher || theta) on r", retain_teacher, true, {}, 2.0 + 1.0 / 3});
@@ -66,19 +68,24 @@ std::vector<MethodInfo> make_catalog() {
     m.push_back({"dpo",
                  "-(2/beta) log sigmoid(beta [(log p(idk|f) - log p0(idk|f)) - (log p(a|f) - "
                  "log p0(a|f))]) + CE(r)",
-                 needs, true,
+                 needs,
+                 true,
                  {real("beta", 0.1, {0, 100, true, false}, "inverse temperature (DPO paper: 0.1)")},
                  3.0 + 2.0 / 3});
   }
-  m.push_back({"npo", "-(2/beta) log sigmoid(-beta (log p(a|f) - log p0(a|f))) + CE(r)",
-               retain_teacher, true,
+  m.push_back({"npo",
+               "-(2/beta) log sigmoid(-beta (log p(a|f) - log p0(a|f))) + CE(r)",
+               retain_teacher,
+               true,
                {real("beta", 0.1, {0, 100, true, false}, "inverse temperature (NPO paper: 0.1..0.5)")},
                2.0 + 1.0 / 3});
   {
     MethodNeeds needs = retain_teacher;
     needs.hidden_states = true;
-    m.push_back({"rmu", "mean ||h_l(f) - c||^2 + alpha ||h_l(r) - h_l^teacher(r)||^2",
-                 needs, true,
+    m.push_back({"rmu",
+                 "mean ||h_l(f) - c||^2 + alpha ||h_l(r) - h_l^teacher(r)||^2",
+                 needs,
+                 true,
                  {integer("layer", 7, {0, 4096},
                           "decoder layer whose hidden states are steered (CLEAR: 7; checked "
                           "against the model's depth when the job starts)"),
@@ -89,7 +96,8 @@ std::vector<MethodInfo> make_catalog() {
   m.push_back({"scrub",
                "max steps raise KL(theta || teacher) on f; min steps lower alpha KL(theta || "
                "teacher) + gamma CE on r",
-               retain_teacher, true,
+               retain_teacher,
+               true,
                {integer("max_epochs", 1, {0, 10000},
                         "epochs that run a pass of max steps before their min steps; later "
                         "epochs run min steps only (SCRUB's msteps)"),
@@ -102,7 +110,8 @@ std::vector<MethodInfo> make_catalog() {
     m.push_back({"llmu",
                  "-forget_weight CE(f) + random_weight CE(f with random answers) + "
                  "retain_weight KL(theta || teacher) on r",
-                 needs, true,
+                 needs,
+                 true,
                  {real("forget_weight", 0.5, {0, kInf}, "epsilon_1 of Yao et al. (0.5)"),
                   real("random_weight", 1.0, {0, kInf}, "epsilon_2 of Yao et al. (1)"),
                   real("retain_weight", 1.0, {0, kInf}, "epsilon_3 of Yao et al. (1)")},
@@ -114,7 +123,8 @@ std::vector<MethodInfo> make_catalog() {
     m.push_back({"noop",
                  "no model: sleeps, then returns deterministic pseudo-metrics (tests and "
                  "scheduler benchmarks of the cluster layer)",
-                 none, false,
+                 none,
+                 false,
                  {real("seconds", 0.0, {0, 86400}, "how long the job sleeps"),
                   real("fail_rate", 0.0, {0, 1}, "probability (seeded by the job id) that it throws")},
                  1.0});

@@ -15,11 +15,11 @@ namespace clear_sweep {
 
 /// What a method needs from the worker beyond its forget batches.
 struct MethodNeeds {
-  bool model = true;          ///< a VLM, hence the dataset and the finetune stages
-  bool retain = false;        ///< retain batches, paired 1:1 with forget batches
-  bool teacher = false;       ///< the frozen pre-unlearning model (base with adapters off)
-  bool refusals = false;      ///< "I don't know"-style answers
-  bool hidden_states = false; ///< a decoder layer's hidden states (RMU)
+  bool model = true;           ///< a VLM, hence the dataset and the finetune stages
+  bool retain = false;         ///< retain batches, paired 1:1 with forget batches
+  bool teacher = false;        ///< the frozen pre-unlearning model (base with adapters off)
+  bool refusals = false;       ///< "I don't know"-style answers
+  bool hidden_states = false;  ///< a decoder layer's hidden states (RMU)
 };
 
 struct MethodInfo {

@@ -4,9 +4,12 @@ namespace clear_sweep {
 
 const char* modality_name(Modality modality) {
   switch (modality) {
-    case Modality::text: return "text";
-    case Modality::visual: return "visual";
-    case Modality::both: return "both";
+    case Modality::text:
+      return "text";
+    case Modality::visual:
+      return "visual";
+    case Modality::both:
+      return "both";
   }
   return "?";
 }

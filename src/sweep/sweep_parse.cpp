@@ -31,8 +31,7 @@ std::string location_text(const SourceLocation& where) {
 template <typename T>
 class DuplicateCheck {
  public:
-  void add(const T& value, const std::string& shown, const SourceLocation& where,
-           const std::string& key) {
+  void add(const T& value, const std::string& shown, const SourceLocation& where, const std::string& key) {
     for (const auto& [seen, seen_where] : seen_)
       if (seen == value)
         throw Error(where, key, "duplicate value " + shown + " (first at " + location_text(seen_where) + ")",
@@ -125,8 +124,7 @@ ResourceSpec read_resources(const TomlTable& t) {
 
 /// Reads one hyperparameter axis against its declaration: integers for integer
 /// hyperparameters, numbers (integers become doubles) for real ones, each in range.
-Axis read_hparam_axis(const TomlTable& t, const std::string& key, const HParamDecl& decl,
-                      const std::string& owner) {
+Axis read_hparam_axis(const TomlTable& t, const std::string& key, const HParamDecl& decl, const std::string& owner) {
   Axis axis;
   axis.where = t.locate_key(key);
   DuplicateCheck<HParamValue> duplicates;
@@ -154,8 +152,8 @@ Axis read_hparam_axis(const TomlTable& t, const std::string& key, const HParamDe
     const double as_double = hparam_as_double(value);
     if (!decl.range.contains(as_double))
       t.fail(where, element,
-             hparam_text(value) + " is outside the valid range " + decl.range.text() + " of '" +
-                 decl.name + "' (" + owner + ")",
+             hparam_text(value) + " is outside the valid range " + decl.range.text() + " of '" + decl.name + "' (" +
+                 owner + ")",
              decl.doc);
     duplicates.add(value, hparam_text(value), where, t.key_path(key));
     axis.values.push_back(value);
@@ -164,8 +162,7 @@ Axis read_hparam_axis(const TomlTable& t, const std::string& key, const HParamDe
 }
 
 /// The methods listed in the grid that declare `hparam`.
-std::vector<std::string> methods_declaring(const std::vector<std::string>& methods,
-                                           const std::string& hparam) {
+std::vector<std::string> methods_declaring(const std::vector<std::string>& methods, const std::string& hparam) {
   std::vector<std::string> out;
   for (const auto& name : methods)
     if (method_hparam(*method_find(name), hparam)) out.push_back(name);
@@ -239,7 +236,7 @@ GridSpec read_grid(const TomlTable& t) {
   for (const char* key : {"method", "modality", "forget_fraction"})
     if (!t.has(key))
       t.fail(t.where(), t.key_path(key), "missing required key",
-             std::string("e.g. ") + (std::string(key) == "method"      ? "method = [\"ga\", \"npo\"]"
+             std::string("e.g. ") + (std::string(key) == "method"     ? "method = [\"ga\", \"npo\"]"
                                      : std::string(key) == "modality" ? "modality = [\"text\", \"visual\", \"both\"]"
                                                                       : "forget_fraction = [1, 5, 10]"));
 
@@ -256,7 +253,8 @@ GridSpec read_grid(const TomlTable& t) {
       for (const auto& m : method_catalog()) names.push_back(m.name);
       const std::string guess = suggest_name(value, names);
       t.fail(t.locate(node), element, "unknown method '" + value + "'",
-             (guess.empty() ? std::string() : "did you mean '" + guess + "'? ") + "valid methods: " + method_names_joined());
+             (guess.empty() ? std::string() : "did you mean '" + guess + "'? ") +
+                 "valid methods: " + method_names_joined());
     }
     method_seen.add(value, "'" + value + "'", t.locate(node), "grid.method");
     grid.methods.push_back(value);
@@ -283,8 +281,7 @@ GridSpec read_grid(const TomlTable& t) {
     const toml::node& node = *fraction_nodes[i];
     const std::string element = "grid.forget_fraction[" + std::to_string(i) + "]";
     const auto value = toml_number(node);
-    if (!value)
-      t.fail(t.locate(node), element, "expected a number (percent of persons), got " + toml_type_name(node));
+    if (!value) t.fail(t.locate(node), element, "expected a number (percent of persons), got " + toml_type_name(node));
     if (!(std::isfinite(*value) && *value > 0 && *value < 100))
       t.fail(t.locate(node), element, format_number(*value) + " is outside (0, 100)",
              "forget_fraction is a percentage of persons: CLEAR uses 1, 5 and 10");
@@ -388,7 +385,9 @@ SweepSpec sweep_parse(std::string_view text, const std::string& file) {
   if (auto t = root.table("eval")) spec.eval = read_eval(*t);
   if (auto t = root.table("resources")) spec.resources = read_resources(*t);
   const auto grid = root.table("grid");
-  if (!grid) root.fail({file}, "grid", "missing [grid] section", "a sweep needs at least grid.method, grid.modality and grid.forget_fraction");
+  if (!grid)
+    root.fail({file}, "grid", "missing [grid] section",
+              "a sweep needs at least grid.method, grid.modality and grid.forget_fraction");
   spec.grid = read_grid(*grid);
   check_cross_sections(root, spec);
   return spec;

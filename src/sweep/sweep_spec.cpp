@@ -13,13 +13,9 @@ const std::vector<std::string>& model_presets() {
   return presets;
 }
 
-const char* data_source_name(DataSource source) {
-  return source == DataSource::clear ? "clear" : "synthetic";
-}
+const char* data_source_name(DataSource source) { return source == DataSource::clear ? "clear" : "synthetic"; }
 
-const char* truth_ratio_name(TruthRatioForm form) {
-  return form == TruthRatioForm::pooled ? "pooled" : "per_item";
-}
+const char* truth_ratio_name(TruthRatioForm form) { return form == TruthRatioForm::pooled ? "pooled" : "per_item"; }
 
 bool SweepSpec::needs_model() const {
   for (const auto& name : grid.methods) {

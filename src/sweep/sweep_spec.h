@@ -21,10 +21,10 @@ enum class DataSource { synthetic, clear };
 /// [data]: the dataset. Synthetic worlds are sized here; real CLEAR is fixed at 200 persons.
 struct DataSpec {
   DataSource source = DataSource::synthetic;
-  std::string path;                 ///< dataset folder; required for source = "clear"
-  int64_t persons = 40;             ///< fictitious persons in the world
-  int64_t images_per_person = 8;    ///< synthetic only
-  int64_t seed = 7;                 ///< synthetic only: one seed, one world, bit for bit
+  std::string path;               ///< dataset folder; required for source = "clear"
+  int64_t persons = 40;           ///< fictitious persons in the world
+  int64_t images_per_person = 8;  ///< synthetic only
+  int64_t seed = 7;               ///< synthetic only: one seed, one world, bit for bit
 };
 
 /// CLEAR's size: 200 persons (TOFU's authors), ~3,770 images.
@@ -52,8 +52,8 @@ enum class TruthRatioForm { per_item, pooled };
 
 /// [eval]: how every job is scored (DESIGN.md section 7).
 struct EvalSpec {
-  int64_t max_items = 300;       ///< items per evaluation set (CLEAR caps at 300)
-  int64_t max_new_tokens = 32;   ///< greedy generation length
+  int64_t max_items = 300;      ///< items per evaluation set (CLEAR caps at 300)
+  int64_t max_new_tokens = 32;  ///< greedy generation length
   /// TOFU's per-item truth ratio by default; "pooled" is CLEAR's code (perturbed mean over the set).
   TruthRatioForm truth_ratio = TruthRatioForm::per_item;
 };
@@ -85,8 +85,8 @@ struct GridSpec {
 
 struct SweepSpec {
   std::string name;
-  std::string file;  ///< where it was read from, as given
-  std::string text;  ///< the TOML text, verbatim (stored with the results)
+  std::string file;                ///< where it was read from, as given
+  std::string text;                ///< the TOML text, verbatim (stored with the results)
   std::optional<DataSpec> data;    ///< required when a method needs a model
   std::optional<ModelSpec> model;  ///< required when a method needs a model
   FinetuneSpec finetune;

@@ -98,12 +98,18 @@ bool TaskQueue::finished() const {
 
 const char* task_state_name(TaskState state) {
   switch (state) {
-    case TaskState::blocked: return "blocked";
-    case TaskState::ready: return "ready";
-    case TaskState::running: return "running";
-    case TaskState::done: return "done";
-    case TaskState::failed: return "failed";
-    case TaskState::cancelled: return "cancelled";
+    case TaskState::blocked:
+      return "blocked";
+    case TaskState::ready:
+      return "ready";
+    case TaskState::running:
+      return "running";
+    case TaskState::done:
+      return "done";
+    case TaskState::failed:
+      return "failed";
+    case TaskState::cancelled:
+      return "cancelled";
   }
   return "?";
 }

@@ -59,9 +59,7 @@ class TaskQueue {
   struct ReadyKey {
     double priority;
     Task task;
-    bool operator<(const ReadyKey& o) const {
-      return priority != o.priority ? priority > o.priority : task < o.task;
-    }
+    bool operator<(const ReadyKey& o) const { return priority != o.priority ? priority > o.priority : task < o.task; }
   };
 
   void raise_priority(Task task, double priority);

@@ -9,16 +9,26 @@ namespace clear_sweep {
 
 std::string toml_type_name(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    default: return "nothing";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    default:
+      return "nothing";
   }
 }
 
@@ -68,8 +78,7 @@ std::optional<int64_t> TomlTable::integer(std::string_view key, const HParamRang
   const auto* value = node->as_integer();
   if (!value) fail(locate(*node), key_path(key), "expected an integer, got " + toml_type_name(*node));
   if (!range.contains(static_cast<double>(value->get())))
-    fail(locate(*node), key_path(key),
-         std::to_string(value->get()) + " is outside the valid range " + range.text());
+    fail(locate(*node), key_path(key), std::to_string(value->get()) + " is outside the valid range " + range.text());
   return value->get();
 }
 
@@ -80,8 +89,7 @@ std::optional<double> TomlTable::number(std::string_view key, const HParamRange&
   if (!value) fail(locate(*node), key_path(key), "expected a number, got " + toml_type_name(*node));
   if (!std::isfinite(*value)) fail(locate(*node), key_path(key), "must be a finite number");
   if (!range.contains(*value))
-    fail(locate(*node), key_path(key),
-         format_number(*value) + " is outside the valid range " + range.text());
+    fail(locate(*node), key_path(key), format_number(*value) + " is outside the valid range " + range.text());
   return value;
 }
 
@@ -93,8 +101,7 @@ std::optional<std::string> TomlTable::string(std::string_view key) const {
   return std::string(value->get());
 }
 
-std::optional<std::string> TomlTable::choice(std::string_view key,
-                                             const std::vector<std::string>& choices) const {
+std::optional<std::string> TomlTable::choice(std::string_view key, const std::vector<std::string>& choices) const {
   auto value = string(key);
   if (!value) return value;
   for (const auto& c : choices)
@@ -120,8 +127,7 @@ std::vector<const toml::node*> TomlTable::axis(std::string_view key) const {
   std::vector<const toml::node*> values;
   if (const auto* array = node->as_array()) {
     for (const auto& element : *array) values.push_back(&element);
-    if (values.empty())
-      fail(locate(*node), key_path(key), "empty axis", "give at least one value");
+    if (values.empty()) fail(locate(*node), key_path(key), "empty axis", "give at least one value");
   } else if (node->is_table()) {
     fail(locate(*node), key_path(key), "expected an array of values, got a table");
   } else {

@@ -47,8 +47,8 @@ class TomlTable {
   SourceLocation locate(const toml::node& node) const;
   SourceLocation locate_key(std::string_view key) const;
 
-  [[noreturn]] void fail(const SourceLocation& where, const std::string& key,
-                         const std::string& message, const std::string& hint = {}) const;
+  [[noreturn]] void fail(const SourceLocation& where, const std::string& key, const std::string& message,
+                         const std::string& hint = {}) const;
 
  private:
   const toml::table& table_;

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "app/cli.h"
-#include "app/exit_codes.h"
+#include "common/exit_codes.h"
 #include "sweep/sweep_expand.h"
 #include "test_support.h"
 
@@ -79,8 +79,9 @@ TEST_CASE("a malformed sweep is one line on stderr with file:line:column, exit 2
   const Run r = run({"plan", path});
   CHECK(r.code == kExitBadInput);
   CHECK(r.out.empty());
-  CHECK(r.err == path + ":7:17: error: grid.method[1]: unknown method 'dpoo' (hint: did you mean 'dpo'? valid methods: "
-                        "retain_ft, ga, gd, kl, idk, dpo, npo, rmu, scrub, llmu, noop)\n");
+  CHECK(r.err == path +
+                     ":7:17: error: grid.method[1]: unknown method 'dpoo' (hint: did you mean 'dpo'? valid methods: "
+                     "retain_ft, ga, gd, kl, idk, dpo, npo, rmu, scrub, llmu, noop)\n");
 }
 
 TEST_CASE("bad command lines exit 2") {

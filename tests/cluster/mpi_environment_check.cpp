@@ -21,8 +21,10 @@ int main(int argc, char** argv) {
       MPI_Send(&value, 1, MPI_INT, st.MPI_SOURCE, 8, MPI_COMM_WORLD);
     }
     if (sum != long(size) * (size - 1) / 2) status = 1;
-    if (status == 0) std::printf("mpi environment ok: %d ranks\n", size);
-    else std::printf("mpi environment broken: sum %ld\n", sum);
+    if (status == 0)
+      std::printf("mpi environment ok: %d ranks\n", size);
+    else
+      std::printf("mpi environment broken: sum %ld\n", sum);
   } else {
     int echo = -1;
     MPI_Send(&rank, 1, MPI_INT, 0, 7, MPI_COMM_WORLD);

@@ -89,7 +89,8 @@ long coordinator_pid(const std::string& results) {
 
 /// Waits until process `pid` has exited (mpirun may return before every rank is gone).
 void wait_for_exit(long pid) {
-  for (int i = 0; i < 400 && ::kill(pid_t(pid), 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  for (int i = 0; i < 400 && ::kill(pid_t(pid), 0) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
   CHECK(::kill(pid_t(pid), 0) != 0);
 }
 
@@ -109,7 +110,8 @@ void wait_for_jobs(const std::string& results, size_t n) {
 std::string write_sweep(const TempDir& dir, const std::string& name, const std::string& grid) {
   const std::string path = dir.file(name + ".toml");
   std::ofstream(path) << "name = \"" << name << "\"\n[grid]\nmethod = [\"noop\"]\nmodality = [\"text\"]\n"
-                      << "forget_fraction = [5]\n" << grid;
+                      << "forget_fraction = [5]\n"
+                      << grid;
   return path;
 }
 

@@ -41,8 +41,7 @@ TEST_CASE("format_number gives the shortest text that reads back to the same dou
   CHECK(format_number(-2.5e-10) == "-2.5e-10");
   CHECK(format_number(1.2345678901234568e+17) == "1.2345678901234568e+17");
   CHECK(format_number(1e-300) == "1e-300");
-  for (double v : {1e-300, 3.14159, 12345678.9, 6.02e23, 1.0 / 3})
-    CHECK(std::stod(format_number(v)) == v);
+  for (double v : {1e-300, 3.14159, 12345678.9, 6.02e23, 1.0 / 3}) CHECK(std::stod(format_number(v)) == v);
 }
 
 TEST_CASE("Error formats one line: file:line:column, key, message, hint") {

@@ -249,7 +249,7 @@ TEST_CASE("store: rows reach HDF5 in batches; reopening knows what is stored") {
     store.record(make_record("a"));
     store.commit();
     usleep(50000);
-    CHECK(store.buffered() == 1);  // half a batch: it waits
+    CHECK(store.buffered() == 1);                         // half a batch: it waits
     CHECK(unflushed_seen_by_another_process(path) == 1);  // a reader sees it through the journal
     store.record(make_record("b", RunStatus::failed));
     CHECK(eventually([&] { return store.buffered() == 0; }));  // a full batch went to HDF5

@@ -204,7 +204,7 @@ TEST_CASE("costs order the work sensibly") {
     if (job.method == "npo" && job.modality == Modality::text) npo_text = job.cost;
   }
   CHECK(ga_text > 0);
-  CHECK(ga_both > ga_text);   // both modalities: more forget items
-  CHECK(npo_text > ga_text);  // a retain term and a reference model
+  CHECK(ga_both > ga_text);                          // both modalities: more forget items
+  CHECK(npo_text > ga_text);                         // a retain term and a reference model
   CHECK(plan.stages[0].cost > plan.stages[1].cost);  // the base trains on everyone
 }

@@ -50,11 +50,12 @@ name = "n"
 method = ["noop"]
 modality = "text"
 forget_fraction = 5
-)", "inline.toml");
+)",
+                                  "inline.toml");
   CHECK_FALSE(s.needs_model());
   CHECK_FALSE(s.data);
   CHECK_FALSE(s.model);
-  CHECK(s.grid.seeds == std::vector<int64_t>{0});  // seed defaults to [0]
+  CHECK(s.grid.seeds == std::vector<int64_t>{0});                     // seed defaults to [0]
   CHECK(s.grid.modalities == std::vector<Modality>{Modality::text});  // a scalar is a one-value axis
   CHECK(s.eval.max_items == 300);
   CHECK(s.eval.truth_ratio == TruthRatioForm::per_item);
@@ -71,7 +72,8 @@ modality = ["text"]
 forget_fraction = [5]
 [grid.hparams]
 seconds = [1, 2.5]
-)", "inline.toml");
+)",
+                                  "inline.toml");
   const auto& values = s.grid.shared_axes.at("seconds").values;
   REQUIRE(values.size() == 2);
   CHECK(std::holds_alternative<double>(values[0]));
@@ -82,8 +84,8 @@ TEST_CASE("the method catalog is consistent") {
   std::vector<std::string> names;
   for (const auto& m : method_catalog()) names.push_back(m.name);
   // CLEAR's ten methods and the cluster layer's noop.
-  CHECK(names == std::vector<std::string>{"retain_ft", "ga", "gd", "kl", "idk", "dpo", "npo", "rmu", "scrub",
-                                          "llmu", "noop"});
+  CHECK(names ==
+        std::vector<std::string>{"retain_ft", "ga", "gd", "kl", "idk", "dpo", "npo", "rmu", "scrub", "llmu", "noop"});
   for (const auto& m : method_catalog()) {
     CAPTURE(m.name);
     CHECK(m.passes_per_pair > 0);

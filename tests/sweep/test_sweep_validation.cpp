@@ -29,7 +29,8 @@ preset = "tiny"
 
 TEST_CASE("unknown keys name the key, its line and column, and suggest the right one") {
   SECTION("at the top level") {
-    const Error e = parse_error("nmae = \"x\"\n[grid]\nmethod = [\"noop\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n");
+    const Error e =
+        parse_error("nmae = \"x\"\n[grid]\nmethod = [\"noop\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n");
     CHECK(e.where().file == "bad.toml");
     CHECK(e.where().line == 1);
     CHECK(e.where().column == 1);
@@ -55,7 +56,8 @@ TEST_CASE("unknown keys name the key, its line and column, and suggest the right
 }
 
 TEST_CASE("unknown method names list the valid ones") {
-  const Error e = parse_error(kHead + "[grid]\nmethod = [\"ga\", \"scrubb\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n");
+  const Error e =
+      parse_error(kHead + "[grid]\nmethod = [\"ga\", \"scrubb\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n");
   CHECK(e.where().line == 7);
   CHECK(e.where().column == 17);
   CHECK(e.key() == "grid.method[1]");
@@ -85,8 +87,9 @@ TEST_CASE("hyperparameter axes are checked against the methods") {
     CHECK(contains(e.hint(), "known keys in [grid.hparams.ga]: batch_size, epochs"));
   }
   SECTION("a shared axis no listed method declares") {
-    const Error e = parse_error(kHead + "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n"
-                                        "[grid.hparams]\nbeta = [0.1]\n");
+    const Error e = parse_error(kHead +
+                                "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n"
+                                "[grid.hparams]\nbeta = [0.1]\n");
     CHECK(e.where().line == 11);
     CHECK(e.key() == "grid.hparams.beta");
     CHECK(contains(e.message(), "no method in grid.method has a hyperparameter 'beta'"));
@@ -146,8 +149,9 @@ TEST_CASE("empty axes") {
     CHECK(e.message() == "empty axis");
   }
   SECTION("a hyperparameter") {
-    const Error e = parse_error(kHead + "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n"
-                                        "[grid.hparams]\nlr = []\n");
+    const Error e = parse_error(kHead +
+                                "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n"
+                                "[grid.hparams]\nlr = []\n");
     CHECK(e.key() == "grid.hparams.lr");
     CHECK(e.message() == "empty axis");
   }
@@ -156,8 +160,8 @@ TEST_CASE("empty axes") {
 TEST_CASE("forget fractions must lie in (0, 100) and select persons") {
   for (const char* bad : {"0", "100", "-1", "150", "nan"}) {
     CAPTURE(bad);
-    const Error e = parse_error(kHead + "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5, " +
-                                bad + "]\n");
+    const Error e =
+        parse_error(kHead + "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5, " + bad + "]\n");
     CHECK(e.where().line == 9);
     CHECK(e.where().column == 23);
     CHECK(e.key() == "grid.forget_fraction[1]");
@@ -170,34 +174,38 @@ TEST_CASE("forget fractions must lie in (0, 100) and select persons") {
     CHECK(contains(e.hint(), "raise data.persons to at least 50"));
   }
   SECTION("noop sweeps have no persons to check") {
-    CHECK_NOTHROW(sweep_parse("name = \"v\"\n[grid]\nmethod = [\"noop\"]\nmodality = [\"text\"]\nforget_fraction = [1]\n",
-                              "ok.toml"));
+    CHECK_NOTHROW(sweep_parse(
+        "name = \"v\"\n[grid]\nmethod = [\"noop\"]\nmodality = [\"text\"]\nforget_fraction = [1]\n", "ok.toml"));
   }
 }
 
 TEST_CASE("duplicate axis values, however they are spelt") {
   SECTION("method") {
-    const Error e = parse_error(kHead + "[grid]\nmethod = [\"ga\", \"npo\", \"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n");
+    const Error e = parse_error(
+        kHead + "[grid]\nmethod = [\"ga\", \"npo\", \"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n");
     CHECK(e.where().line == 7);
     CHECK(e.where().column == 24);
     CHECK(e.key() == "grid.method");
     CHECK(contains(e.message(), "duplicate value 'ga' (first at line 7, column 11)"));
   }
   SECTION("1e-4 and 0.0001 are one learning rate") {
-    const Error e = parse_error(kHead + "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n"
-                                        "[grid.hparams]\nlr = [1e-4, 0.0001]\n");
+    const Error e = parse_error(kHead +
+                                "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n"
+                                "[grid.hparams]\nlr = [1e-4, 0.0001]\n");
     CHECK(e.key() == "grid.hparams.lr");
     CHECK(contains(e.message(), "duplicate value 0.0001"));
   }
   SECTION("5 and 5.0 are one forget fraction") {
-    const Error e = parse_error(kHead + "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5, 5.0]\n");
+    const Error e =
+        parse_error(kHead + "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5, 5.0]\n");
     CHECK(e.key() == "grid.forget_fraction");
   }
   SECTION("seeds and modalities") {
-    CHECK(parse_error(kHead + "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5]\nseed = [0, 1, 0]\n")
+    CHECK(parse_error(kHead +
+                      "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5]\nseed = [0, 1, 0]\n")
               .key() == "grid.seed");
-    CHECK(parse_error(kHead + "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\", \"text\"]\nforget_fraction = [5]\n").key() ==
-          "grid.modality");
+    CHECK(parse_error(kHead + "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\", \"text\"]\nforget_fraction = [5]\n")
+              .key() == "grid.modality");
   }
 }
 
@@ -217,35 +225,31 @@ TEST_CASE("hyperparameter ranges") {
     const Error e = parse_error(kHead + grid + "[grid.hparams]\nl1_lambda = [nan]\n");
     CHECK(e.message() == "must be a finite number");
   }
-  SECTION("a negative seed") {
-    CHECK(parse_error(kHead + grid + "seed = [-1]\n").message() == "seeds must be >= 0");
-  }
+  SECTION("a negative seed") { CHECK(parse_error(kHead + grid + "seed = [-1]\n").message() == "seeds must be >= 0"); }
 }
 
 TEST_CASE("sections a model sweep needs") {
   SECTION("no [data]") {
-    const Error e = parse_error("name = \"v\"\n[model]\npreset = \"tiny\"\n[grid]\nmethod = [\"npo\"]\nmodality = [\"text\"]\n"
-                                "forget_fraction = [5]\n");
+    const Error e = parse_error(
+        "name = \"v\"\n[model]\npreset = \"tiny\"\n[grid]\nmethod = [\"npo\"]\nmodality = [\"text\"]\n"
+        "forget_fraction = [5]\n");
     CHECK(e.key() == "data");
     CHECK(e.message() == "missing [data] section");
     CHECK(contains(e.hint(), "npo needs a model"));
   }
   SECTION("no [model]") {
-    const Error e = parse_error("name = \"v\"\n[data]\n[grid]\nmethod = [\"npo\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n");
+    const Error e =
+        parse_error("name = \"v\"\n[data]\n[grid]\nmethod = [\"npo\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n");
     CHECK(e.key() == "model");
   }
-  SECTION("no [grid]") {
-    CHECK(parse_error("name = \"v\"\n").key() == "grid");
-  }
+  SECTION("no [grid]") { CHECK(parse_error("name = \"v\"\n").key() == "grid"); }
   SECTION("no grid.method") {
     const Error e = parse_error(kHead + "[grid]\nmodality = [\"text\"]\n");
     CHECK(e.key() == "grid.method");
     CHECK(e.message() == "missing required key");
     CHECK(e.where().line == 6);  // the [grid] header
   }
-  SECTION("no name") {
-    CHECK(parse_error("[grid]\n").key() == "name");
-  }
+  SECTION("no name") { CHECK(parse_error("[grid]\n").key() == "name"); }
   SECTION("a name that cannot be a file name") {
     CHECK(contains(parse_error("name = \"a/b\"\n").message(), "has a character other than"));
   }
@@ -303,8 +307,10 @@ TEST_CASE("a grid too large to be meant is refused before it is expanded") {
     seeds += (i ? ", " : "") + std::to_string(i);
     seconds += (i ? ", " : "") + std::to_string(i) + ".5";
   }
-  const Error e = parse_error("name = \"v\"\n[grid]\nmethod = [\"noop\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n"
-                              "seed = [" + seeds + "]\n[grid.hparams]\nseconds = [" + seconds + "]\n");
+  const Error e = parse_error(
+      "name = \"v\"\n[grid]\nmethod = [\"noop\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n"
+      "seed = [" +
+      seeds + "]\n[grid.hparams]\nseconds = [" + seconds + "]\n");
   CHECK(e.key() == "grid");
   CHECK(contains(e.message(), "1002001 jobs"));
 }

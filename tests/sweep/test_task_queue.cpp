@@ -114,7 +114,8 @@ TEST_CASE("the schedule preview simulates LPT with dependencies") {
   // ready, so the makespan is at most total / workers + the critical path.
   for (int ranks : {2, 5, 17, 64}) {
     CAPTURE(ranks);
-    const SchedulePreview paper = schedule_preview(sweep_expand(sweep_load(source_path("sweeps/clear-paper.toml"))), ranks);
+    const SchedulePreview paper =
+        schedule_preview(sweep_expand(sweep_load(source_path("sweeps/clear-paper.toml"))), ranks);
     CHECK(paper.makespan <= paper.total / paper.workers + paper.critical_path + 1e-6);
     CHECK(paper.makespan >= std::max(paper.total / paper.workers, paper.critical_path) - 1e-6);
     CHECK(paper.efficiency <= 1.0 + 1e-12);
