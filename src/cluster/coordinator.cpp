@@ -242,8 +242,13 @@ void Coordinator::handle(const Envelope& message) {
       on_result(message.source, result);
       break;
     }
-    case kTagHeartbeat:
-      break;  // the worker is alive; its task and start time are already known
+    case kTagHeartbeat: {
+      HeartbeatMessage beat;
+      decode(message.bytes, beat);
+      events_.write(
+          {{"event", "heartbeat"}, {"rank", beat.rank}, {"task", beat.task}, {"elapsed", beat.elapsed_seconds}});
+      break;
+    }
     case kTagBye: {
       ByeMessage bye;
       decode(message.bytes, bye);

@@ -233,13 +233,18 @@ TEST_CASE("kill -9 of a worker: mpirun ends the job, the file stays readable, a 
 TEST_CASE("SIGTERM: running jobs finish, exit 75, the file is readable and the rerun resumes") {
   TempDir dir;
   const std::string sweep = write_sweep(dir, "term", seeds(20) + "[grid.hparams.noop]\nseconds = [0.2]\n");
-  const std::string out = dir.file("r.h5");
-  Launch first(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log1"));
+  const std::string out = dir.file("r.h5"), events = dir.file("events.jsonl");
+  Launch first(3, {"run", sweep, "--out", out, "--quiet", "--heartbeat", "0.05", "--log-json", events},
+               dir.file("log1"));
   const long pid = coordinator_pid(out);
   wait_for_jobs(out, 4);
   ::kill(pid_t(pid), SIGTERM);
   CHECK(first.wait() == kExitInterrupted);
   CHECK(first.output().find("stopped early: rerun the same command to resume") != std::string::npos);
+  size_t heartbeats = 0;  // 0.2 s jobs, a beat every 0.05 s: busy workers reported in
+  std::ifstream log(events);
+  for (std::string line; std::getline(log, line);) heartbeats += nlohmann::json::parse(line)["event"] == "heartbeat";
+  CHECK(heartbeats > 4);
   const ResultsSnapshot stopped = results_snapshot(out);
   CHECK(stopped.unflushed == 0);  // flushed before exiting
   CHECK(stopped.rows.size() < 20);
