@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <functional>
 
+#include "app/merge_command.h"
 #include "app/methods_command.h"
 #include "app/plan_command.h"
 #include "app/status_command.h"
@@ -32,6 +33,8 @@ void add_plan(CLI::App& app, std::function<int(std::ostream&)>& action) {
       ->check(CLI::IsMember({"text", "json"}))
       ->group("Output");
   sub->add_flag("--list", options->list_jobs, "List every job (id and fields) in text output")->group("Output");
+  sub->add_option("--shard", options->shard, "Only shard I of N (0 <= I < N), as `run --shard` runs it")
+      ->group("Schedule");
   sub->callback([&action, options, format] {
     options->format = parse_format(*format);
     action = [options](std::ostream& out) { return plan_command(*options, out); };
@@ -59,7 +62,13 @@ void add_run(CLI::App& app, std::function<int(std::ostream&)>& action, std::ostr
       "work). Rerunning the same command resumes: stored jobs are skipped. Exit 75: stopped by a signal, "
       "resumable.");
   sub->add_option("sweep", o->sweep_path, "Sweep file (TOML)")->required();
-  sub->add_option("--out", o->out_path, "Results file (HDF5); default results/<sweep name>.h5")->group("Results");
+  sub->add_option("--out", o->out_path,
+                  "Results file (HDF5); default results/<sweep name>.h5 (.shard-I-of-N.h5 with --shard)")
+      ->group("Results");
+  sub->add_option("--shard", o->shard,
+                  "Run only shard I of N of the grid (0 <= I < N): jobs whose id hashes to I, and the stages "
+                  "they need; e.g. a Slurm job array task")
+      ->group("Scheduling");
   sub->add_flag("--retry-failed", o->coordinator.retry_failed, "Also rerun jobs stored as failed")->group("Results");
   sub->add_flag("--force", o->force, "Add this sweep's jobs to a file that holds another experiment's results")
       ->group("Results");
@@ -107,6 +116,17 @@ void add_status(CLI::App& app, std::function<int(std::ostream&)>& action) {
   });
 }
 
+void add_merge(CLI::App& app, std::function<int(std::ostream&)>& action) {
+  auto o = std::make_shared<MergeOptions>();
+  CLI::App* sub = app.add_subcommand("merge",
+                                     "Merge results files (the shards of a job array, runs elsewhere) into a new one: "
+                                     "one row per job, a success over a failure, then the latest.");
+  sub->add_option("out", o->out_path, "New results file to write (must not exist)")->required();
+  sub->add_option("inputs", o->inputs, "Results files to merge")->required();
+  sub->add_flag("--force", o->force, "Merge files of different experiments (context hashes)");
+  sub->callback([&action, o] { action = [o](std::ostream& out) { return merge_command(*o, out); }; });
+}
+
 /// Under mpirun every rank parses the same command line: only one should complain.
 bool is_first_rank() {
   for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
@@ -129,6 +149,7 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   add_plan(app, action);
   add_run(app, action, err);
   add_status(app, action);
+  add_merge(app, action);
   add_methods(app, action);
 
   try {

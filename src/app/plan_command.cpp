@@ -11,6 +11,7 @@
 #include "common/number_format.h"
 #include "sweep/method_catalog.h"
 #include "sweep/schedule_preview.h"
+#include "sweep/shard.h"
 #include "sweep/sweep_expand.h"
 #include "sweep/sweep_spec.h"
 
@@ -102,7 +103,7 @@ void print_text(const PlanOptions& options, const SweepSpec& spec, const SweepPl
   out << "  data:  " << describe_data(spec) << "\n";
   out << "  model: " << describe_model(spec) << "\n\n";
 
-  out << "jobs: " << plan.jobs.size() << "\n";
+  out << "jobs: " << plan.jobs.size() << (options.shard.empty() ? "" : " (shard " + options.shard + ")") << "\n";
   const auto same = [](const std::string& k) { return k; };
   print_tally(out, "by method", s.by_method, same);
   print_tally(out, "by modality", s.by_modality, same);
@@ -161,6 +162,7 @@ void print_json(const PlanOptions& options, const SweepSpec& spec, const SweepPl
   j["file"] = spec.file;
   j["context_hash"] = spec.context_hash();
   j["jobs"] = plan.jobs.size();
+  j["shard"] = options.shard;
   const auto tally_json = [](const Tally& t) {
     Json o = Json::object();
     for (const auto& [k, n] : t.items()) o[k] = n;
@@ -221,7 +223,8 @@ void print_json(const PlanOptions& options, const SweepSpec& spec, const SweepPl
 
 int plan_command(const PlanOptions& options, std::ostream& out) {
   const SweepSpec spec = sweep_load(options.sweep_path);
-  const SweepPlan plan = sweep_expand(spec);
+  SweepPlan plan = sweep_expand(spec);
+  if (!options.shard.empty()) plan = sweep_shard(plan, shard_parse(options.shard, "--shard"));
   if (options.format == OutputFormat::json)
     print_json(options, spec, plan, out);
   else

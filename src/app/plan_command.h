@@ -13,6 +13,7 @@ struct PlanOptions {
   int ranks = 0;  ///< 0: no schedule preview; else total MPI ranks, coordinator included
   OutputFormat format = OutputFormat::text;
   bool list_jobs = false;  ///< text format: one line per job (JSON always lists them)
+  std::string shard;       ///< "I/N": only the part of the grid that shard runs
 };
 
 /// Loads, validates and expands the sweep, then prints the plan. Writes nothing else.

@@ -13,6 +13,7 @@
 
 #include "store/lock_file.h"
 #include "store/results_store.h"
+#include "sweep/shard.h"
 #include "sweep/sweep_expand.h"
 
 namespace clear_sweep {
@@ -65,7 +66,8 @@ int status_command(const StatusOptions& options, std::ostream& out) {
   // What is left of the grid: expand the sweep stored in the file.
   long expected = -1, missing = -1;
   try {
-    const SweepPlan plan = sweep_expand(sweep_parse(snap.header.sweep_toml, options.results_path + ":sweep_toml"));
+    SweepPlan plan = sweep_expand(sweep_parse(snap.header.sweep_toml, options.results_path + ":sweep_toml"));
+    if (!snap.header.shard.empty()) plan = sweep_shard(plan, shard_parse(snap.header.shard, "shard"));
     expected = long(plan.jobs.size());
     missing = 0;
     for (const auto& job : plan.jobs) missing += stored_ids.count(job.id) == 0;
@@ -88,6 +90,7 @@ int status_command(const StatusOptions& options, std::ostream& out) {
     j["ok"] = ok;
     j["failed"] = failures.size();
     j["unflushed"] = snap.unflushed;
+    j["shard"] = snap.header.shard;
     j["grid_jobs"] = expected;
     j["missing"] = missing;
     j["by_method"] = nlohmann::ordered_json::object();
@@ -114,7 +117,9 @@ int status_command(const StatusOptions& options, std::ostream& out) {
       << ", clear-sweep " << snap.header.program_version << ", created " << snap.header.created_at << ")\n";
   out << "  writer: " << writer_text << "\n";
   out << "  jobs stored: " << snap.rows.size() << " (ok " << ok << ", failed " << failures.size() << ")";
-  if (expected >= 0) out << " of " << expected << " in the grid, " << missing << " to run";
+  if (expected >= 0)
+    out << " of " << expected << " in the grid"
+        << (snap.header.shard.empty() ? "" : " (shard " + snap.header.shard + ")") << ", " << missing << " to run";
   out << "\n";
   if (snap.unflushed)
     out << "  " << snap.unflushed << " of them only in the journal so far (not yet flushed to HDF5)\n";

@@ -15,6 +15,7 @@
 #include "common/exit_codes.h"
 #include "common/version.h"
 #include "store/results_store.h"
+#include "sweep/shard.h"
 #include "sweep/sweep_expand.h"
 
 namespace clear_sweep {
@@ -51,7 +52,12 @@ int broadcast_status(int status) {
   return status;
 }
 
-std::string default_out(const SweepSpec& spec) { return "results/" + spec.name + ".h5"; }
+std::string default_out(const SweepSpec& spec, const std::string& shard_text) {
+  if (shard_text.empty()) return "results/" + spec.name + ".h5";
+  const Shard shard = shard_parse(shard_text, "--shard");
+  return "results/" + spec.name + ".shard-" + std::to_string(shard.index) + "-of-" + std::to_string(shard.count) +
+         ".h5";
+}
 
 }  // namespace
 
@@ -86,13 +92,15 @@ int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
       try {
         spec = sweep_load(options.sweep_path);
         plan = sweep_expand(spec);
-        out_path = options.out_path.empty() ? default_out(spec) : options.out_path;
+        if (!options.shard.empty()) plan = sweep_shard(plan, shard_parse(options.shard, "--shard"));
+        out_path = options.out_path.empty() ? default_out(spec, options.shard) : options.out_path;
         ResultsHeader header;
         header.sweep_name = spec.name;
         header.sweep_toml = spec.text;
         header.context_hash = results_context(spec, options.dry_run);
         header.program_version = version();
         header.created_at = now_iso();
+        header.shard = options.shard.empty() ? "" : shard_parse(options.shard, "--shard").text();
         StoreOptions store_options;
         store_options.force = options.force;
         std::vector<std::string> notes;

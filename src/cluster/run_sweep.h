@@ -12,6 +12,7 @@ namespace clear_sweep {
 struct RunOptions {
   std::string sweep_path;
   std::string out_path;  ///< results file; default results/<sweep name>.h5
+  std::string shard;     ///< "I/N": run only that shard of the grid
   bool force = false;    ///< write into a file of another experiment
   bool dry_run = false;  ///< every method as noop, stages as markers
   double heartbeat_seconds = 10;

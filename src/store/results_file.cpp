@@ -212,6 +212,7 @@ void ResultsFile::open_runs() {
   read_string_attribute(file_.get(), "context_hash", h.context_hash);
   read_string_attribute(file_.get(), "program_version", h.program_version);
   read_string_attribute(file_.get(), "created_at", h.created_at);
+  read_string_attribute(file_.get(), "shard", h.shard);
   header_ = h;
   row_type_ = make_row_type();
   runs_ = H5Handle(h5_check(H5Dopen2(file_.get(), "runs", H5P_DEFAULT), path_, "cannot open /runs"), H5Dclose);
@@ -226,6 +227,7 @@ void ResultsFile::set_header(const ResultsHeader& header) {
   write_string_attribute(file_.get(), "context_hash", header.context_hash, path_);
   write_string_attribute(file_.get(), "program_version", header.program_version, path_);
   write_string_attribute(file_.get(), "created_at", header.created_at, path_);
+  write_string_attribute(file_.get(), "shard", header.shard, path_);
   header_ = header;
   header_.schema_version = kSchemaVersion;
 }

@@ -27,6 +27,7 @@ struct ResultsHeader {
   std::string context_hash;  ///< which experiment the rows belong to (SweepSpec::context_hash)
   std::string program_version;
   std::string created_at;  ///< ISO 8601, UTC
+  std::string shard;       ///< "I/N" when the file holds one shard of the grid, else ""
   int schema_version = kSchemaVersion;
 };
 
