@@ -5,6 +5,7 @@
 #   BUILD_DIR   build folder (default: build)
 #   BUILD_TYPE  CMake build type (default: Release)
 #   JOBS        parallel compile jobs (default: number of cores)
+#   EXTRA_PACKAGES  more Debian packages to install (scripts/test.sh: Slurm for its test)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,6 +24,8 @@ packages=(
   libssl-dev                                 # SHA-256 for ids and content addresses
   catch2                                     # tests
 )
+# shellcheck disable=SC2206  # a space-separated list
+packages+=(${EXTRA_PACKAGES:-})
 
 missing=()
 for p in "${packages[@]}"; do

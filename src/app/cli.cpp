@@ -110,6 +110,9 @@ void add_status(CLI::App& app, std::function<int(std::ostream&)>& action) {
       ->check(CLI::IsMember({"text", "json"}))
       ->group("Output");
   sub->add_option("--failures", o->failures, "How many of the latest failures to show")->group("Output");
+  sub->add_flag("--require-complete", o->require_complete,
+                "Exit 1 unless every job of the grid (or of the file's shard) is stored, failed or not; "
+                "slurm/ scripts check a finished sweep with it");
   sub->callback([&action, o, format] {
     o->format = parse_format(*format);
     action = [o](std::ostream& out) { return status_command(*o, out); };

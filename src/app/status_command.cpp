@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 
+#include "common/exit_codes.h"
 #include "store/lock_file.h"
 #include "store/results_store.h"
 #include "sweep/shard.h"
@@ -110,7 +111,7 @@ int status_command(const StatusOptions& options, std::ostream& out) {
                                       {"error", failures[i]->error}});
     j["notes"] = snap.notes;
     out << j.dump(2) << "\n";
-    return 0;
+    return options.require_complete && missing != 0 ? kExitFailure : kExitOk;
   }
 
   out << options.results_path << ": sweep " << snap.header.sweep_name << " (context " << snap.header.context_hash
@@ -134,7 +135,7 @@ int status_command(const StatusOptions& options, std::ostream& out) {
           << failures[i]->worker_rank << " on " << failures[i]->host << "): " << failures[i]->error << "\n";
   }
   for (const auto& note : snap.notes) out << "  note: " << note << "\n";
-  return 0;
+  return options.require_complete && missing != 0 ? kExitFailure : kExitOk;
 }
 
 }  // namespace clear_sweep

@@ -13,7 +13,8 @@ namespace clear_sweep {
 struct StatusOptions {
   std::string results_path;
   OutputFormat format = OutputFormat::text;
-  size_t failures = 5;  ///< how many of the latest failures to show
+  size_t failures = 5;            ///< how many of the latest failures to show
+  bool require_complete = false;  ///< exit kExitFailure unless every grid job is stored
 };
 
 int status_command(const StatusOptions& options, std::ostream& out);

@@ -25,10 +25,12 @@ int run_cli(std::vector<std::string> args, std::string& out, std::string& err) {
   return code;
 }
 
+const std::string kSweep =
+    "name = \"st\"\n[grid]\nmethod = [\"noop\"]\nmodality = [\"text\"]\nforget_fraction = [5]\nseed = [0, 1, 2, 3]\n";
+
 /// A results file holding 3 of the 4 jobs of a noop sweep, one of them failed.
 std::string make_results(const TempDir& dir, std::vector<std::string>& ids) {
-  const std::string toml =
-      "name = \"st\"\n[grid]\nmethod = [\"noop\"]\nmodality = [\"text\"]\nforget_fraction = [5]\nseed = [0, 1, 2, 3]\n";
+  const std::string& toml = kSweep;
   const SweepSpec spec = sweep_parse(toml, "st.toml");
   const SweepPlan plan = sweep_expand(spec);
   ResultsHeader header;
@@ -73,6 +75,20 @@ TEST_CASE("status --format json counts jobs, failures and what is left of the gr
   CHECK(j["failed_ids"][0] == ids[1]);
   CHECK(j["latest_failures"][0]["error"] == "noop: injected failure");
   CHECK(j["writer"]["running"] == false);
+  // One job of the grid is missing: not complete. Storing it (failed or not) completes it.
+  CHECK(run_cli({"status", path, "--require-complete"}, out, err) == kExitFailure);
+  {
+    const SweepSpec spec = sweep_parse(kSweep, "st.toml");
+    ResultsHeader h;
+    h.context_hash = spec.context_hash();
+    std::vector<std::string> notes;
+    ResultsStore store(path, h, StoreOptions{}, notes);
+    ResultRecord last;
+    last.job_id = sweep_expand(spec).jobs[3].id;
+    last.status = RunStatus::failed;
+    store.record(last);
+  }
+  CHECK(run_cli({"status", path, "--require-complete"}, out, err) == kExitOk);
 }
 
 TEST_CASE("status text names the counts and the latest failures") {
