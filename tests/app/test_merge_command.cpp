@@ -38,7 +38,7 @@ void write_results(const std::string& path, const std::string& context, const st
 
 }  // namespace
 
-TEST_CASE("merge: one row per job, a success over a failure, then the latest; vectors kept") {
+TEST_CASE("merge: one row per job, a success over a failure, then the latest - vectors kept") {
   TempDir dir;
   write_results(dir.file("a.h5"), "ctx", {record("x", RunStatus::ok, 1), record("y", RunStatus::failed, 5)}, "0/2");
   write_results(dir.file("b.h5"), "ctx", {record("y", RunStatus::ok, 2), record("z", RunStatus::ok, 3)}, "1/2");

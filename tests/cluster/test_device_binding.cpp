@@ -20,7 +20,7 @@ TEST_CASE("GPUs are dealt round-robin over the workers of a node") {
   CHECK(device_bind("auto", p, 4, 0).gpu == 1);  // more workers than GPUs: shared, evenly
 }
 
-TEST_CASE("CPU when no GPU is visible or cpu is asked for; threads share the cores") {
+TEST_CASE("CPU when no GPU is visible or cpu is asked for - threads share the cores") {
   NodePlacement p;
   p.local_workers = 3;
   p.cores = 2;

@@ -164,7 +164,7 @@ TEST_CASE("journal: records round trip as JSON lines, NaN included") {
   CHECK(back.tokens == r.tokens);
 }
 
-TEST_CASE("journal: a torn last line is skipped and cut; a corrupt line elsewhere is an error") {
+TEST_CASE("journal: a torn last line is skipped and cut - a corrupt line elsewhere is an error") {
   TempDir dir;
   const std::string path = dir.file("j");
   {
@@ -195,7 +195,7 @@ TEST_CASE("journal: a torn last line is skipped and cut; a corrupt line elsewher
   CHECK(e.message().find("corrupt journal line") == 0);
 }
 
-TEST_CASE("lock file: one writer; a dead holder's lock is stale") {
+TEST_CASE("lock file: one writer - a dead holder's lock is stale") {
   TempDir dir;
   const std::string path = dir.file("r.h5.lock");
   {
@@ -237,7 +237,7 @@ bool eventually(Predicate done) {
   return done();
 }
 
-TEST_CASE("store: rows reach HDF5 in batches; reopening knows what is stored") {
+TEST_CASE("store: rows reach HDF5 in batches - reopening knows what is stored") {
   TempDir dir;
   const std::string path = dir.file("r.h5");
   std::vector<std::string> notes;
