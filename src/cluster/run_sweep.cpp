@@ -62,6 +62,10 @@ std::string default_out(const SweepSpec& spec, const std::string& shard_text) {
 }  // namespace
 
 int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
+  // Before MPI starts (seconds on a busy node): a stop signal that arrives this early
+  // must be recorded, not kill the rank. Rank 0 acts on it once its loop starts;
+  // workers switch to ignoring such signals once they know they are workers.
+  stop_signals_install_coordinator();
   MpiSession mpi;
   const int rank = mpi_rank(), size = mpi_size();
   try {
@@ -114,7 +118,6 @@ int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
       broadcast_status(0);
       std::string text = spec.text + '\0' + out_path;
       broadcast_text(text, 0);
-      stop_signals_install_coordinator();
       const int code = coordinator_run(spec, plan, *store, options.coordinator, out);
       store->close();
       out << "results: " << out_path << "\n";

@@ -8,7 +8,8 @@
 
 namespace clear_sweep {
 
-/// Installs handlers for SIGTERM, SIGINT, SIGUSR1 and SIGUSR2 on the coordinator.
+/// Installs handlers that record SIGTERM, SIGINT, SIGUSR1 and SIGUSR2. Every rank
+/// installs them before MPI starts; the coordinator keeps them.
 void stop_signals_install_coordinator();
 /// Makes a worker ignore them.
 void stop_signals_ignore();

@@ -58,6 +58,7 @@ class Launch {
     waitpid(pid_, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
+  void signal(int sig) const { ::kill(pid_, sig); }
   std::string output() const {
     std::ifstream in(log_);
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -337,4 +338,17 @@ TEST_CASE("bad input stops every rank with exit 2 and writes nothing") {
   CHECK(run(2, {"run", good, "--out", out}, dir.file("log2"), &log, {"SLURM_NTASKS=7"}) == 2);
   CHECK(log.find("SLURM_NTASKS=7 but this MPI job has 2 rank(s)") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(out));
+}
+
+TEST_CASE("a stop signal during start-up is not lost: the sweep stops cleanly with 75") {
+  TempDir dir;
+  const std::string sweep = write_sweep(dir, "early", seeds(20) + "[grid.hparams.noop]\nseconds = [0.1]\n");
+  const std::string out = dir.file("r.h5");
+  // mpirun forwards SIGUSR1 to every rank; sent at once, it reaches them while MPI
+  // starts, before the coordinator's loop (as Slurm's warning can on a slow node).
+  Launch first(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  first.signal(SIGUSR1);
+  CHECK(first.wait() == kExitInterrupted);
+  CHECK(results_snapshot(out).rows.size() < 20);
 }

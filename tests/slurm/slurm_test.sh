@@ -46,14 +46,14 @@ mkdir -p "$work/munge" /run/munge
 chown munge:munge "$work/munge" /run/munge /etc/munge/munge.key 2>/dev/null || true
 socket="$work/munge/munge.socket"
 runuser -u munge -- munged --socket="$socket" --pid-file="$work/munge/munged.pid" \
-  --log-file="$work/munge/munged.log" --seed-file="$work/munge/seed" --force
+  --log-file="$work/munge/munged.log" --seed-file="$work/munge/seed" --force || fail "munged did not start"
 export MUNGE_SOCKET="$socket"  # not read by Slurm; AuthInfo below tells it where
 
 # --- a one-node cluster ---------------------------------------------------------------
 mem_mb=$(awk '/MemTotal/ {print int($2 / 1024 * 0.8)}' /proc/meminfo)
 cat >"$SLURM_CONF" <<CONF
 ClusterName=clear-sweep-test
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 SlurmctldPort=16817
@@ -78,12 +78,13 @@ AccountingStorageType=accounting_storage/none
 JobRequeue=1
 MinJobAge=600
 SchedulerParameters=defer_batch
-NodeName=$host CPUs=$(nproc) RealMemory=$mem_mb State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=$mem_mb State=UNKNOWN
 PartitionName=test Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 CONF
 mkdir -p "$work/state" "$work/spool"
-slurmctld -f "$SLURM_CONF"
-slurmd -f "$SLURM_CONF"
+# Addresses are loopback: a fresh machine's host name need not resolve.
+slurmctld -f "$SLURM_CONF" || fail "slurmctld did not start"
+slurmd -f "$SLURM_CONF" || fail "slurmd did not start"
 for _ in $(seq 60); do
   sinfo -h -o %T 2>/dev/null | grep -qE "idle|mixed" && break
   sleep 1
@@ -94,8 +95,10 @@ say "slurm up: $(sinfo -h -o '%P %D %T %c')"
 # --- helpers --------------------------------------------------------------------------
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export CLEAR_SWEEP_HOME="$repo" CLEAR_SWEEP="$bin" LAUNCHER="${LAUNCHER:-srun}"
-# Resources for a 2-core test node; the scripts' own headers ask for GPU nodes.
-small=(--nodes=1 --ntasks=3 --overcommit --cpus-per-task=1 --mem-per-cpu=200 --gres=none --time=10 --chdir="$repo")
+# Resources for a 2-core test node; the scripts' own headers ask for GPU nodes. The
+# limit must exceed the scripts' warning lead (--signal=B:USR1@600), or Slurm signals
+# at once.
+small=(--nodes=1 --ntasks=3 --overcommit --cpus-per-task=1 --mem-per-cpu=200 --gres=none --time=60 --chdir="$repo")
 
 noop_sweep() {  # name jobs seconds
   {
