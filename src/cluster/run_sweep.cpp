@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <memory>
+#include <optional>
 
 #include "cluster/device_binding.h"
 #include "cluster/mpi_comm.h"
@@ -52,10 +53,9 @@ int broadcast_status(int status) {
   return status;
 }
 
-std::string default_out(const SweepSpec& spec, const std::string& shard_text) {
-  if (shard_text.empty()) return "results/" + spec.name + ".h5";
-  const Shard shard = shard_parse(shard_text, "--shard");
-  return "results/" + spec.name + ".shard-" + std::to_string(shard.index) + "-of-" + std::to_string(shard.count) +
+std::string default_out(const SweepSpec& spec, const std::optional<Shard>& shard) {
+  if (!shard) return "results/" + spec.name + ".h5";
+  return "results/" + spec.name + ".shard-" + std::to_string(shard->index) + "-of-" + std::to_string(shard->count) +
          ".h5";
 }
 
@@ -96,15 +96,17 @@ int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
       try {
         spec = sweep_load(options.sweep_path);
         plan = sweep_expand(spec);
-        if (!options.shard.empty()) plan = sweep_shard(plan, shard_parse(options.shard, "--shard"));
-        out_path = options.out_path.empty() ? default_out(spec, options.shard) : options.out_path;
+        std::optional<Shard> shard;
+        if (!options.shard.empty()) shard = shard_parse(options.shard, "--shard");
+        if (shard) plan = sweep_shard(plan, *shard);
+        out_path = options.out_path.empty() ? default_out(spec, shard) : options.out_path;
         ResultsHeader header;
         header.sweep_name = spec.name;
         header.sweep_toml = spec.text;
         header.context_hash = results_context(spec, options.dry_run);
         header.program_version = version();
         header.created_at = now_iso();
-        header.shard = options.shard.empty() ? "" : shard_parse(options.shard, "--shard").text();
+        header.shard = shard ? shard->text() : "";
         StoreOptions store_options;
         store_options.force = options.force;
         std::vector<std::string> notes;
@@ -131,9 +133,10 @@ int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
     const SweepSpec spec = sweep_parse(text.substr(0, split), options.sweep_path);
     const std::string out_path = text.substr(split + 1);
     stop_signals_ignore();
-    // GPUs come with the model runner (it asks libtorch how many it sees); noop needs none.
-    const DeviceBinding binding =
-        device_bind(spec.resources.device, placement, 0, int(spec.resources.threads_per_rank));
+    // noop computes nothing, so it binds to the CPU whatever [resources] asks: a dry run
+    // on a CPU-only machine must not fail over a GPU it would not use. The model runner
+    // binds [resources].device with the GPU count libtorch sees.
+    const DeviceBinding binding = device_bind("cpu", placement, 0, int(spec.resources.threads_per_rank));
     NoopRunner runner(options.dry_run, out_path + ".dry-run", binding);
     WorkerOptions worker_options;
     worker_options.heartbeat_seconds = options.heartbeat_seconds;
