@@ -1,7 +1,6 @@
 #include "app/merge_command.h"
 
-#include <sys/stat.h>
-
+#include <filesystem>
 #include <map>
 #include <optional>
 
@@ -12,11 +11,6 @@
 namespace clear_sweep {
 namespace {
 
-bool exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
-
 /// Which of two records of one job to keep.
 bool better(const ResultRecord& candidate, const ResultRecord& kept) {
   if (candidate.status != kept.status) return candidate.status == RunStatus::ok;
@@ -26,7 +20,7 @@ bool better(const ResultRecord& candidate, const ResultRecord& kept) {
 }  // namespace
 
 int merge_command(const MergeOptions& options, std::ostream& out) {
-  if (exists(options.out_path))
+  if (std::filesystem::exists(options.out_path))
     throw Error({options.out_path}, "", "already exists; merge never overwrites", "give merge a new output path");
 
   struct Chosen {
@@ -68,7 +62,7 @@ int merge_command(const MergeOptions& options, std::ostream& out) {
   rows.reserve(order.size());
   for (const auto& id : order) {
     Chosen& c = chosen.at(id);
-    if (c.record.vectors.empty() && exists(options.inputs[c.input])) {
+    if (c.record.vectors.empty() && std::filesystem::exists(options.inputs[c.input])) {
       auto& reader = readers[c.input];
       if (!reader) reader = ResultsFile::open_read_only(options.inputs[c.input]);
       c.record.vectors = reader->read_vectors(id);

@@ -17,6 +17,7 @@
 #include "cluster/messages.h"
 #include "cluster/mpi_comm.h"
 #include "cluster/stop_signals.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "store/lock_file.h"
 
@@ -26,8 +27,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 std::string duration_text(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
@@ -43,14 +42,11 @@ std::string duration_text(double seconds) {
 }
 
 struct WorkerState {
-  bool started = false;        ///< said hello
-  bool shutdown_sent = false;  ///< told to stop
-  bool gone = false;           ///< said bye
-  std::string host;
-  std::string device;
+  bool started = false;                  ///< said hello
+  bool shutdown_sent = false;            ///< told to stop
+  bool gone = false;                     ///< said bye
   std::deque<TaskQueue::Task> assigned;  ///< sent, not reported; the front one runs
   Clock::time_point front_start;         ///< when the front task started (about)
-  size_t finished = 0;
 };
 
 /// Writes one JSON object per line to --log-json: machine-readable progress.
@@ -191,7 +187,6 @@ void Coordinator::on_result(int rank, const ResultMessage& result) {
             "rank " + std::to_string(rank) + " reported a task out of order");
   w.assigned.pop_front();
   w.front_start = Clock::now();
-  ++w.finished;
   const TaskQueue::Task t = result.task;
   if (result.is_stage) {
     const Stage& stage = *task_stage_[t];
@@ -224,8 +219,6 @@ void Coordinator::handle(const Envelope& message) {
       HelloMessage hello;
       decode(message.bytes, hello);
       w.started = true;
-      w.host = hello.host;
-      w.device = hello.device;
       events_.write({{"event", "worker_up"},
                      {"rank", hello.rank},
                      {"host", hello.host},

@@ -70,14 +70,6 @@ void PollBackoff::sleep() {
   wait_us_ = std::min(wait_us_ * 2, kMaxUs);
 }
 
-Envelope mpi_receive(int source) {
-  PollBackoff backoff;
-  while (true) {
-    if (auto message = mpi_poll(source)) return std::move(*message);
-    backoff.sleep();
-  }
-}
-
 void mpi_abort(int code) {
   MPI_Abort(MPI_COMM_WORLD, code);
   std::_Exit(code);  // MPI_Abort does not return; this satisfies [[noreturn]]

@@ -29,15 +29,11 @@ struct Envelope {
 void mpi_send(int dest, int tag, const std::string& bytes);
 /// The next message from `source` (any source if negative), if one has arrived.
 std::optional<Envelope> mpi_poll(int source = -1);
-/// Waits for the next message from `source` (any if negative). It polls with a short
-/// sleep that grows from 20 us to 1 ms while nothing comes, instead of MPI_Probe:
-/// Open MPI's blocking calls spin a core at 100 %, which on a shared node takes the
-/// core from the ranks doing the work.
-Envelope mpi_receive(int source);
-
-/// The same backoff, for loops that poll for messages and do other work between polls.
-/// The first few waits only yield the core: a reply usually comes within ~100 us, and a
-/// sleep, however short, costs a context switch and the timer's slack.
+/// How a rank waits between polls for messages, instead of a blocking MPI_Probe (Open
+/// MPI's blocking calls spin a core at 100 %, which on a shared node takes the core
+/// from the ranks doing the work): the first few waits only yield the core, as a reply
+/// usually comes within ~100 us and a sleep costs a context switch and the timer's
+/// slack; then sleeps grow from 20 us to 1 ms while nothing comes.
 class PollBackoff {
  public:
   void reset() {

@@ -1,9 +1,8 @@
 #include "cluster/noop_runner.h"
 
-#include <sys/stat.h>
-
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
@@ -17,11 +16,6 @@ namespace clear_sweep {
 namespace {
 
 std::string marker_path(const std::string& dir, const std::string& stage_id) { return dir + "/" + stage_id + ".done"; }
-
-bool exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
 
 void sleep_seconds(double seconds) {
   if (seconds > 0) std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
@@ -45,9 +39,10 @@ void NoopRunner::run_stage(const Stage& stage) {
                              ": finetuning needs the model pipeline, which this build does not have yet "
                              "(use --dry-run to exercise the sweep without it)");
   sleep_seconds(stage_seconds_);
-  ::mkdir(artifacts_dir_.c_str(), 0755);
+  std::error_code ignored;  // a failure shows as the missing marker, checked below
+  std::filesystem::create_directories(artifacts_dir_, ignored);
   std::ofstream(marker_path(artifacts_dir_, stage.id)) << stage_label(stage) << "\n";
-  if (!exists(marker_path(artifacts_dir_, stage.id)))
+  if (!std::filesystem::exists(marker_path(artifacts_dir_, stage.id)))
     throw std::runtime_error("cannot write stage marker in " + artifacts_dir_);
 }
 
@@ -58,7 +53,7 @@ ResultRecord NoopRunner::run_job(const Job& job) {
                              " needs the model pipeline, which this build does not have yet "
                              "(use --dry-run to exercise the sweep without it)");
   for (const auto& stage_id : job.needs)
-    if (!exists(marker_path(artifacts_dir_, stage_id)))
+    if (!std::filesystem::exists(marker_path(artifacts_dir_, stage_id)))
       throw std::runtime_error("stage " + stage_id + " has not finished: a dependency was violated");
 
   const auto seconds = job.hparams.find("seconds");

@@ -12,6 +12,7 @@
 #include "cluster/noop_runner.h"
 #include "cluster/stop_signals.h"
 #include "cluster/worker.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
 #include "common/version.h"
@@ -32,13 +33,6 @@ class MpiSession {
   }
   ~MpiSession() { MPI_Finalize(); }
 };
-
-std::string now_iso() {
-  char text[64];
-  const std::time_t now = std::time(nullptr);
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return text;
-}
 
 /// Rank 0 tells every rank whether to go on: a status code, then (if 0) the sweep text.
 void broadcast_text(std::string& text, int root) {
@@ -105,7 +99,7 @@ int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
         header.sweep_toml = spec.text;
         header.context_hash = results_context(spec, options.dry_run);
         header.program_version = version();
-        header.created_at = now_iso();
+        header.created_at = utc_now_iso();
         header.shard = shard ? shard->text() : "";
         StoreOptions store_options;
         store_options.force = options.force;

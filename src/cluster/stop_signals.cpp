@@ -27,6 +27,4 @@ void stop_signals_ignore() {
 
 int stop_signal_received() { return g_stop_signal; }
 
-void stop_signal_raise_for_test(int signal) { g_stop_signal = signal; }
-
 }  // namespace clear_sweep

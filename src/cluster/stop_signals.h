@@ -17,7 +17,4 @@ void stop_signals_ignore();
 /// The signal that asked to stop, or 0.
 int stop_signal_received();
 
-/// For tests: as if `signal` had arrived.
-void stop_signal_raise_for_test(int signal);
-
 }  // namespace clear_sweep

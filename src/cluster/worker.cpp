@@ -12,14 +12,13 @@
 
 #include "cluster/messages.h"
 #include "cluster/mpi_comm.h"
+#include "common/clock.h"
 #include "store/lock_file.h"
 
 namespace clear_sweep {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 /// Runs one task; never throws: a failure is reported in the result.
 ResultMessage run_task(JobRunner& runner, const TaskMessage& task, int rank, const std::string& host) {

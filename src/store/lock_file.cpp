@@ -10,19 +10,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/clock.h"
 #include "common/error.h"
 
 namespace clear_sweep {
-namespace {
-
-std::string now_text() {
-  char text[64];
-  const std::time_t now = std::time(nullptr);
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return text;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 bool lock_holder(const std::string& path, LockHolder& holder) {
   std::ifstream in(path);
@@ -44,7 +36,7 @@ LockFile::LockFile(std::string path) : path_(std::move(path)) {
     const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd >= 0) {
       std::ostringstream content;
-      content << me << " " << ::getpid() << " " << now_text() << "\n";
+      content << me << " " << ::getpid() << " " << utc_now_iso() << "\n";
       const std::string text = content.str();
       const bool ok = ::write(fd, text.data(), text.size()) == ssize_t(text.size()) && ::fsync(fd) == 0;
       ::close(fd);

@@ -46,7 +46,6 @@ class ResultsFile {
   void set_header(const ResultsHeader& header);
 
   size_t row_count() const { return row_of_.size(); }
-  bool has_row(const std::string& job_id) const { return row_of_.count(job_id) > 0; }
   /// Every row (vectors not included: read_vectors loads them per job).
   std::vector<ResultRecord> read_rows() const;
   std::map<std::string, std::vector<double>> read_vectors(const std::string& job_id) const;

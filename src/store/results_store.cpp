@@ -1,19 +1,13 @@
 #include "store/results_store.h"
 
-#include <sys/stat.h>
-
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 
 #include "common/error.h"
 
 namespace clear_sweep {
 namespace {
-
-bool file_exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
 
 /// The last record of each job id, in first-seen order.
 std::vector<ResultRecord> latest_per_job(const std::vector<ResultRecord>& records) {
@@ -42,7 +36,7 @@ ResultsStore::ResultsStore(const std::string& path, const ResultsHeader& header,
   lock_ = std::make_unique<LockFile>(lock_path(path));
   const std::vector<ResultRecord> journaled = latest_per_job(Journal::read(journal_path(path), &notes));
 
-  if (file_exists(path)) {
+  if (std::filesystem::exists(path)) {
     try {
       file_ = ResultsFile::open_for_append(path);
     } catch (const Error& e) {
@@ -70,8 +64,7 @@ ResultsStore::ResultsStore(const std::string& path, const ResultsHeader& header,
                 "write to another --out, or pass --force to add this sweep's jobs to the same file");
 
   if (!file_) {
-    ResultsHeader fresh = header;
-    file_ = ResultsFile::create(path, fresh);
+    file_ = ResultsFile::create(path, header);
   } else if (stored_context != header.context_hash) {
     file_->set_header(header);  // forced: the file now describes the latest sweep
     notes.push_back(path + ": holds another experiment's results; adding this sweep's (--force)");
@@ -218,10 +211,10 @@ void ResultsStore::close() {
 
 ResultsSnapshot results_snapshot(const std::string& path) {
   ResultsSnapshot snap;
-  if (!file_exists(path) && !file_exists(journal_path(path)))
+  if (!std::filesystem::exists(path) && !std::filesystem::exists(journal_path(path)))
     throw Error({path}, "", "no such results file", "the path given to `run --out`");
   std::map<std::string, size_t> index;
-  if (file_exists(path)) {
+  if (std::filesystem::exists(path)) {
     const ResultsFile file = ResultsFile::open_read_only(path);
     snap.header = file.header();
     snap.rows = file.read_rows();

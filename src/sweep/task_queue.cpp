@@ -96,22 +96,4 @@ bool TaskQueue::finished() const {
   return count(TaskState::ready) == 0 && count(TaskState::blocked) == 0 && count(TaskState::running) == 0;
 }
 
-const char* task_state_name(TaskState state) {
-  switch (state) {
-    case TaskState::blocked:
-      return "blocked";
-    case TaskState::ready:
-      return "ready";
-    case TaskState::running:
-      return "running";
-    case TaskState::done:
-      return "done";
-    case TaskState::failed:
-      return "failed";
-    case TaskState::cancelled:
-      return "cancelled";
-  }
-  return "?";
-}
-
 }  // namespace clear_sweep

@@ -70,6 +70,4 @@ class TaskQueue {
   size_t counts_[6] = {};
 };
 
-const char* task_state_name(TaskState state);
-
 }  // namespace clear_sweep

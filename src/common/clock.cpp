@@ -1,0 +1,17 @@
+#include "common/clock.h"
+
+#include <chrono>
+#include <ctime>
+
+namespace clear_sweep {
+
+double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+
+std::string utc_now_iso() {
+  char text[64];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return text;
+}
+
+}  // namespace clear_sweep
