@@ -216,7 +216,7 @@ void ResultsFile::open_runs() {
   header_ = h;
   row_type_ = make_row_type();
   runs_ = H5Handle(h5_check(H5Dopen2(file_.get(), "runs", H5P_DEFAULT), path_, "cannot open /runs"), H5Dclose);
-  index_rows();
+  if (writable_) index_rows();  // readers read the rows themselves: reading them here too would double it
 }
 
 void ResultsFile::set_header(const ResultsHeader& header) {
@@ -233,9 +233,9 @@ void ResultsFile::set_header(const ResultsHeader& header) {
 }
 
 void ResultsFile::index_rows() {
-  row_of_.clear();
+  index_.clear();
   const auto rows = read_rows();
-  for (size_t i = 0; i < rows.size(); ++i) row_of_[rows[i].job_id] = i;
+  for (size_t i = 0; i < rows.size(); ++i) index_[rows[i].job_id] = {i, rows[i].status};
 }
 
 std::vector<ResultRecord> ResultsFile::read_rows() const {
@@ -340,12 +340,14 @@ void ResultsFile::write(const std::vector<ResultRecord>& records) {
   }
 
   // Rows of known jobs are overwritten in place; new rows go to the end in one block.
-  const hsize_t old_rows = row_of_.size();
+  const hsize_t old_rows = index_.size();
   std::vector<size_t> fresh;  // indices into `records` of jobs without a row yet
   for (size_t i = 0; i < records.size(); ++i) {
     for (size_t k = 0; k < i; ++k)
       CS_ASSERT(records[k].job_id != records[i].job_id, "job " + records[i].job_id + " twice in one write");
-    if (row_of_.emplace(records[i].job_id, old_rows + fresh.size()).second) fresh.push_back(i);
+    const auto [entry, added] = index_.emplace(records[i].job_id, RowIndex{old_rows + fresh.size(), records[i].status});
+    if (added) fresh.push_back(i);
+    entry->second.status = records[i].status;
   }
   if (!fresh.empty()) {
     const hsize_t new_size[1] = {old_rows + fresh.size()};
@@ -353,7 +355,7 @@ void ResultsFile::write(const std::vector<ResultRecord>& records) {
   }
   const H5Handle file_space(H5Dget_space(runs_.get()), H5Sclose);
   for (size_t i = 0; i < records.size(); ++i) {
-    const hsize_t row = row_of_.at(records[i].job_id);
+    const hsize_t row = index_.at(records[i].job_id).row;
     // Consecutive fresh rows are written together below; here only overwrites.
     if (row >= old_rows) continue;
     const hsize_t start[1] = {row}, count[1] = {1};

@@ -45,7 +45,14 @@ class ResultsFile {
   /// Replaces the root attributes (a forced run of another sweep into this file).
   void set_header(const ResultsHeader& header);
 
-  size_t row_count() const { return row_of_.size(); }
+  /// Where each job's row is and how it ended; kept for files opened to write only
+  /// (made while opening, from the one read of /runs it takes).
+  struct RowIndex {
+    size_t row = 0;
+    RunStatus status = RunStatus::ok;
+  };
+  const std::map<std::string, RowIndex>& index() const { return index_; }
+  size_t row_count() const { return index_.size(); }
   /// Every row (vectors not included: read_vectors loads them per job).
   std::vector<ResultRecord> read_rows() const;
   std::map<std::string, std::vector<double>> read_vectors(const std::string& job_id) const;
@@ -67,7 +74,7 @@ class ResultsFile {
   H5Handle runs_;
   H5Handle row_type_;
   ResultsHeader header_;
-  std::map<std::string, size_t> row_of_;  ///< job id -> row index
+  std::map<std::string, RowIndex> index_;  ///< job id -> row and status (writable files)
 };
 
 }  // namespace clear_sweep

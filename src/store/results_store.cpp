@@ -70,7 +70,7 @@ ResultsStore::ResultsStore(const std::string& path, const ResultsHeader& header,
     notes.push_back(path + ": holds another experiment's results; adding this sweep's (--force)");
   }
 
-  for (const auto& row : file_->read_rows()) stored_[row.job_id] = row.status;
+  for (const auto& [id, entry] : file_->index()) stored_[id] = entry.status;
 
   // Replay what the journal has and the file lacks: rows of jobs that finished after
   // the last flush before a crash, or every row of a rebuilt file.

@@ -130,6 +130,8 @@ TEST_CASE("results file: a retried job replaces its row, never adds one") {
   const auto vectors = f.read_vectors("a");
   CHECK(vectors.size() == 1);  // the failed attempt's vectors are gone
   CHECK(f.row_count() == 3);
+  CHECK(f.index().at("a").row == 0);
+  CHECK(f.index().at("a").status == RunStatus::ok);  // the index follows the retry
 }
 
 TEST_CASE("results file: bugs and bad files are refused") {
