@@ -19,9 +19,17 @@ namespace {
 
 OutputFormat parse_format(const std::string& name) { return name == "json" ? OutputFormat::json : OutputFormat::text; }
 
+/// --format, the same on every subcommand that prints; parse_format reads the value.
+std::shared_ptr<std::string> add_format_option(CLI::App* sub) {
+  auto format = std::make_shared<std::string>("text");
+  sub->add_option("--format", *format, "Output format: text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->group("Output");
+  return format;
+}
+
 void add_plan(CLI::App& app, std::function<int(std::ostream&)>& action) {
   auto options = std::make_shared<PlanOptions>();
-  auto format = std::make_shared<std::string>("text");
   CLI::App* sub = app.add_subcommand("plan",
                                      "Validate a sweep and show what it would run: job counts, "
                                      "the stages it needs, and how ranks would share the work.");
@@ -29,9 +37,7 @@ void add_plan(CLI::App& app, std::function<int(std::ostream&)>& action) {
   sub->add_option("--ranks", options->ranks, "Also preview the schedule on N MPI ranks (rank 0 coordinates, N-1 work)")
       ->check(CLI::Range(2, 1000000))
       ->group("Schedule");
-  sub->add_option("--format", *format, "Output format: text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->group("Output");
+  const auto format = add_format_option(sub);
   sub->add_flag("--list", options->list_jobs, "List every job (id and fields) in text output")->group("Output");
   sub->add_option("--shard", options->shard, "Only shard I of N (0 <= I < N), as `run --shard` runs it")
       ->group("Schedule");
@@ -42,13 +48,10 @@ void add_plan(CLI::App& app, std::function<int(std::ostream&)>& action) {
 }
 
 void add_methods(CLI::App& app, std::function<int(std::ostream&)>& action) {
-  auto format = std::make_shared<std::string>("text");
   CLI::App* sub = app.add_subcommand("methods",
                                      "List the unlearning methods a sweep may name, with their "
                                      "hyperparameters, defaults and valid ranges.");
-  sub->add_option("--format", *format, "Output format: text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->group("Output");
+  const auto format = add_format_option(sub);
   sub->callback([&action, format] {
     action = [format](std::ostream& out) { return methods_command(parse_format(*format), out); };
   });
@@ -101,14 +104,11 @@ void add_run(CLI::App& app, std::function<int(std::ostream&)>& action, std::ostr
 
 void add_status(CLI::App& app, std::function<int(std::ostream&)>& action) {
   auto o = std::make_shared<StatusOptions>();
-  auto format = std::make_shared<std::string>("text");
   CLI::App* sub = app.add_subcommand("status",
                                      "Summarise a results file, while its sweep runs or after: counts by status and "
                                      "method, what is left of the grid, the latest failures.");
   sub->add_option("results", o->results_path, "Results file (HDF5), e.g. results/mini.h5")->required();
-  sub->add_option("--format", *format, "Output format: text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->group("Output");
+  const auto format = add_format_option(sub);
   sub->add_option("--failures", o->failures, "How many of the latest failures to show")->group("Output");
   sub->add_flag("--require-complete", o->require_complete,
                 "Exit 1 unless every job of the grid (or of the file's shard) is stored, failed or not; "
