@@ -22,6 +22,7 @@ packages=(
   libtomlplusplus-dev                        # sweep files
   libcli11-dev nlohmann-json3-dev            # command line, JSON output
   libssl-dev                                 # SHA-256 for ids and content addresses
+  libstb-dev libsentencepiece-dev            # images (PNG/JPEG), Llama tokenizers
   catch2                                     # tests
 )
 # shellcheck disable=SC2206  # a space-separated list

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <functional>
 
+#include "app/data_command.h"
 #include "app/merge_command.h"
 #include "app/methods_command.h"
 #include "app/plan_command.h"
@@ -130,6 +131,45 @@ void add_merge(CLI::App& app, std::function<int(std::ostream&)>& action) {
   sub->callback([&action, o] { action = [o](std::ostream& out) { return merge_command(*o, out); }; });
 }
 
+void add_data(CLI::App& app, std::function<int(std::ostream&)>& action) {
+  CLI::App* data = app.add_subcommand("data", "Datasets: generate the synthetic world, validate and count a dataset.");
+  data->require_subcommand(1);
+
+  auto synth = std::make_shared<DataSynthOptions>();
+  CLI::App* s = data->add_subcommand("synth",
+                                     "Generate the synthetic CLEAR-like world (persons, QA, identity images, real "
+                                     "sets, splits) into a new folder. Same seed, same bytes.");
+  s->add_option("--out", synth->out_dir, "New dataset folder (must not exist or be empty)")->required();
+  auto& w = synth->world;
+  s->add_option("--persons", w.persons, "Trained persons (the forget / retain pool)")->capture_default_str();
+  s->add_option("--images-per-person", w.images_per_person, "Images of each person")->capture_default_str();
+  s->add_option("--seed", w.seed, "Seed of the world")->capture_default_str();
+  s->add_option("--holdout", w.holdout, "Persons never trained on (default: 10 % of --persons, at least 2)")
+      ->group("More sizes");
+  s->add_option("--celebrities", w.celebrities, "Identities of the real_faces set")
+      ->capture_default_str()
+      ->group("More sizes");
+  s->add_option("--images-per-celebrity", w.images_per_celebrity, "Images of each celebrity")
+      ->capture_default_str()
+      ->group("More sizes");
+  s->add_option("--objects", w.objects, "Items of the real_world set")->capture_default_str()->group("More sizes");
+  s->add_option("--image-size", w.image_size, "Image width and height in pixels")
+      ->capture_default_str()
+      ->group("More sizes");
+  s->callback([&action, synth] { action = [synth](std::ostream& out) { return data_synth_command(*synth, out); }; });
+
+  auto stats = std::make_shared<DataStatsOptions>();
+  CLI::App* st =
+      data->add_subcommand("stats", "Validate a dataset folder (every record and image) and count it per split.");
+  st->add_option("dir", stats->dir, "Dataset folder")->required();
+  const auto format = add_format_option(st);
+  st->add_flag("--digest", stats->digest, "Also print the SHA-256 of the folder's bytes");
+  st->callback([&action, stats, format] {
+    stats->format = parse_format(*format);
+    action = [stats](std::ostream& out) { return data_stats_command(*stats, out); };
+  });
+}
+
 /// Under mpirun every rank parses the same command line: only one should complain.
 bool is_first_rank() {
   for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
@@ -154,6 +194,7 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   add_status(app, action);
   add_merge(app, action);
   add_methods(app, action);
+  add_data(app, action);
 
   try {
     app.parse(argc, argv);

@@ -5,29 +5,15 @@
 #include <sstream>
 
 #include "app/cli.h"
+#include "cli_run.h"
 #include "common/exit_codes.h"
 #include "sweep/sweep_expand.h"
 #include "test_support.h"
 
 using namespace clear_sweep;
 
-namespace {
-
-struct Run {
-  int code;
-  std::string out, err;
-};
-
-Run run(std::vector<std::string> args) {
-  args.insert(args.begin(), "clear-sweep");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int code = cli_main(int(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
-
-}  // namespace
+using Run = testing::CliRun;
+const auto run = [](std::vector<std::string> args) { return testing::run_cli(std::move(args)); };
 
 TEST_CASE("plan --format json gives counts, stages, ids and the schedule") {
   const std::string path = source_path("sweeps/clear-paper.toml");

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "app/cli.h"
+#include "cli_run.h"
 #include "common/exit_codes.h"
 #include "store/results_store.h"
 #include "sweep/sweep_expand.h"
@@ -14,16 +15,7 @@ using namespace clear_sweep;
 
 namespace {
 
-int run_cli(std::vector<std::string> args, std::string& out, std::string& err) {
-  args.insert(args.begin(), "clear-sweep");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream o, e;
-  const int code = cli_main(int(argv.size()), argv.data(), o, e);
-  out = o.str();
-  err = e.str();
-  return code;
-}
+using testing::run_cli;
 
 const std::string kSweep =
     "name = \"st\"\n[grid]\nmethod = [\"noop\"]\nmodality = [\"text\"]\nforget_fraction = [5]\nseed = [0, 1, 2, 3]\n";

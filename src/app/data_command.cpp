@@ -1,0 +1,64 @@
+#include "app/data_command.h"
+
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "common/exit_codes.h"
+#include "data/dataset_io.h"
+#include "data/dataset_stats.h"
+
+namespace clear_sweep {
+
+int data_synth_command(const DataSynthOptions& options, std::ostream& out) {
+  const auto start = std::chrono::steady_clock::now();
+  const SynthWorld world = synth_world(options.world);
+  write_dataset(world.dataset, world.images, options.out_dir);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  int64_t qa = 0, images = 0;
+  for (const auto& p : world.dataset.persons) {
+    qa += int64_t(p.qa.size());
+    images += int64_t(p.images.size());
+  }
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "wrote %s: %zu persons (%zu trained, %zu holdout), %lld text QA, %lld person images, "
+                "%zu real faces, %zu real-world items in %.1f s\n",
+                options.out_dir.c_str(), world.dataset.persons.size(), world.dataset.splits.forget_order.size(),
+                world.dataset.splits.holdout.size(), (long long)qa, (long long)images, world.dataset.real_faces.size(),
+                world.dataset.real_world.size(), seconds);
+  out << line;
+  return kExitOk;
+}
+
+int data_stats_command(const DataStatsOptions& options, std::ostream& out) {
+  const Dataset ds = load_dataset(options.dir);
+  const auto rows = dataset_counts(ds);
+  const std::string digest = options.digest ? folder_digest(options.dir) : std::string();
+  if (options.format == OutputFormat::json) {
+    nlohmann::ordered_json j;
+    j["dataset"] = options.dir;
+    j["source"] = ds.source;
+    j["valid"] = true;
+    if (!digest.empty()) j["sha256"] = digest;
+    for (const auto& r : rows)
+      j["splits"][r.split] = {
+          {"persons", r.persons}, {"text_qa", r.text_qa}, {"images", r.images}, {"option_qa", r.option_qa}};
+    out << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  out << options.dir << ": valid " << ds.source << " dataset\n";
+  for (const auto& [key, value] : ds.provenance) out << "  " << key << " = " << value << "\n";
+  if (!digest.empty()) out << "  sha256 = " << digest << "\n";
+  char line[160];
+  std::snprintf(line, sizeof line, "%-12s %8s %8s %8s %9s\n", "split", "persons", "text_qa", "images", "option_qa");
+  out << line;
+  for (const auto& r : rows) {
+    std::snprintf(line, sizeof line, "%-12s %8lld %8lld %8lld %9lld\n", r.split.c_str(), (long long)r.persons,
+                  (long long)r.text_qa, (long long)r.images, (long long)r.option_qa);
+    out << line;
+  }
+  return kExitOk;
+}
+
+}  // namespace clear_sweep

@@ -1,0 +1,39 @@
+// A dataset in memory: persons with their QA and images, the real-knowledge sets, and
+// the splits. Loaded from (or written to) the on-disk format of dataset_io.h.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "data/schema.h"
+#include "data/splits.h"
+
+namespace clear_sweep {
+
+/// The on-disk format's version; the loader refuses others.
+inline constexpr int kDatasetSchemaVersion = 1;
+
+struct Dataset {
+  std::string root;    ///< the dataset folder; image paths are relative to it
+  std::string source;  ///< "synthetic" or "clear"
+  /// How it was made (generator parameters, export origin), kept in the manifest.
+  std::vector<std::pair<std::string, std::string>> provenance;
+  std::vector<Person> persons;
+  std::vector<OptionQA> real_faces;
+  std::vector<OptionQA> real_world;
+  Splits splits;
+
+  /// The person with this id; CS_ASSERT on an unknown id (ids are validated on load).
+  const Person& person(int64_t id) const;
+  /// Rebuilds the id -> index map after persons change.
+  void index_persons();
+  std::string manifest_path() const { return root + "/manifest.json"; }
+
+ private:
+  std::unordered_map<int64_t, size_t> index_;
+};
+
+}  // namespace clear_sweep

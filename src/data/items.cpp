@@ -1,0 +1,132 @@
+#include "data/items.h"
+
+#include "common/error.h"
+
+namespace clear_sweep {
+
+const char* item_kind_name(ItemKind kind) {
+  switch (kind) {
+    case ItemKind::text_qa:
+      return "text_qa";
+    case ItemKind::image_caption:
+      return "image_caption";
+    case ItemKind::face_name:
+      return "face_name";
+    case ItemKind::real_face:
+      return "real_face";
+    case ItemKind::real_world:
+      return "real_world";
+  }
+  return "?";
+}
+
+const std::vector<std::string>& caption_prompts() {
+  static const std::vector<std::string> prompts{"Describe the image.", "What is shown in this picture?",
+                                                "Write a caption for the image.", "What can you see in this image?",
+                                                "Give a short description of the picture."};
+  return prompts;
+}
+
+std::string qa_prompt(const std::string& question) { return "Question: " + question + "\nAnswer:"; }
+
+ItemText item_text(const Dataset& ds, const ItemRef& item) {
+  ItemText t;
+  switch (item.kind) {
+    case ItemKind::text_qa: {
+      const TextQA& qa = ds.person(item.person).qa.at(size_t(item.index));
+      t.prompt = qa_prompt(qa.question);
+      t.answer = qa.answer;
+      t.paraphrased_answer = qa.paraphrased_answer;
+      t.perturbed_answers = qa.perturbed_answers;
+      break;
+    }
+    case ItemKind::image_caption: {
+      const ImageItem& image = ds.person(item.person).images.at(size_t(item.index));
+      t.image = image.image;
+      // A fixed prompt per image (by position), so an item always reads the same.
+      const auto& prompts = caption_prompts();
+      t.prompt = qa_prompt(prompts[size_t(item.person + item.index) % prompts.size()]);
+      t.answer = image.caption;
+      t.paraphrased_answer = image.paraphrased_caption;
+      t.perturbed_answers = image.perturbed_captions;
+      break;
+    }
+    case ItemKind::face_name: {
+      const Person& person = ds.person(item.person);
+      const ImageItem& image = person.images.at(size_t(item.index));
+      t.image = image.image;
+      t.prompt = kFaceNamePrompt;
+      t.answer = person.name;
+      t.perturbed_answers = image.perturbed_names;
+      break;
+    }
+    case ItemKind::real_face:
+    case ItemKind::real_world: {
+      const auto& set = item.kind == ItemKind::real_face ? ds.real_faces : ds.real_world;
+      const OptionQA& q = set.at(size_t(item.index));
+      t.image = q.image;
+      // Real faces are asked as CLEAR asks for any face; real-world items as questions.
+      t.prompt = qa_prompt(q.question);
+      t.answer = q.answer;
+      t.perturbed_answers = q.options;
+      break;
+    }
+  }
+  return t;
+}
+
+std::vector<ItemRef> person_items(const Dataset& ds, const std::vector<int64_t>& persons, Modality modality,
+                                  bool face_names) {
+  std::vector<ItemRef> items;
+  const bool text = modality != Modality::visual, visual = modality != Modality::text;
+  for (int64_t id : persons) {
+    const Person& p = ds.person(id);
+    if (text)
+      for (size_t i = 0; i < p.qa.size(); ++i) items.push_back({ItemKind::text_qa, id, int32_t(i)});
+    if (visual)
+      for (size_t i = 0; i < p.images.size(); ++i) {
+        items.push_back({ItemKind::image_caption, id, int32_t(i)});
+        if (face_names) items.push_back({ItemKind::face_name, id, int32_t(i)});
+      }
+  }
+  return items;
+}
+
+std::vector<ItemRef> face_items(const Dataset& ds, const std::vector<int64_t>& persons) {
+  std::vector<ItemRef> items;
+  for (int64_t id : persons)
+    for (size_t i = 0; i < ds.person(id).images.size(); ++i) items.push_back({ItemKind::face_name, id, int32_t(i)});
+  return items;
+}
+
+std::vector<ItemRef> real_face_items(const Dataset& ds) {
+  std::vector<ItemRef> items;
+  for (size_t i = 0; i < ds.real_faces.size(); ++i) items.push_back({ItemKind::real_face, -1, int32_t(i)});
+  return items;
+}
+
+std::vector<ItemRef> real_world_items(const Dataset& ds) {
+  std::vector<ItemRef> items;
+  for (size_t i = 0; i < ds.real_world.size(); ++i) items.push_back({ItemKind::real_world, -1, int32_t(i)});
+  return items;
+}
+
+std::vector<std::string> dataset_corpus(const Dataset& ds) {
+  std::vector<std::string> corpus(caption_prompts().begin(), caption_prompts().end());
+  corpus.push_back(qa_prompt(""));
+  corpus.push_back(kFaceNamePrompt);
+  auto add = [&](const ItemText& t) {
+    corpus.push_back(t.prompt);
+    corpus.push_back(" " + t.answer);
+    if (!t.paraphrased_answer.empty()) corpus.push_back(" " + t.paraphrased_answer);
+    for (const auto& p : t.perturbed_answers) corpus.push_back(" " + p);
+  };
+  std::vector<int64_t> everyone;
+  for (const auto& p : ds.persons) everyone.push_back(p.id);
+  for (const auto& item : person_items(ds, everyone, Modality::both, true)) add(item_text(ds, item));
+  for (const auto& item : real_face_items(ds)) add(item_text(ds, item));
+  for (const auto& item : real_world_items(ds)) add(item_text(ds, item));
+  return corpus;
+}
+
+}  // namespace clear_sweep

@@ -1,0 +1,61 @@
+// What the model trains and is scored on: every record becomes an item with a prompt,
+// a reference answer and the wrong alternatives. Text QA is TOFU's; an image becomes
+// CLEAR's caption QA ("describe the image" -> caption) and its face recognition
+// ("The name of the person on the image is" -> name); real sets are option QA.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+#include "sweep/modality.h"
+
+namespace clear_sweep {
+
+enum class ItemKind { text_qa, image_caption, face_name, real_face, real_world };
+const char* item_kind_name(ItemKind kind);
+
+/// A reference to one item of a dataset (cheap to copy and shuffle).
+struct ItemRef {
+  ItemKind kind = ItemKind::text_qa;
+  int64_t person = -1;  ///< text_qa, image_caption, face_name
+  int32_t index = 0;    ///< QA index, image index, or row of real_faces / real_world
+};
+
+/// The texts of an item. `answer` is the reference; `paraphrased_answer` may be empty
+/// (face names and option QA have none); `perturbed_answers` are the wrong alternatives
+/// (perturbed answers, perturbed captions, other persons' names, wrong options).
+struct ItemText {
+  std::string image;  ///< empty: text only
+  std::string prompt;
+  std::string answer;
+  std::string paraphrased_answer;
+  std::vector<std::string> perturbed_answers;
+};
+
+ItemText item_text(const Dataset& dataset, const ItemRef& item);
+
+/// The prompts that ask for a caption; an image uses one of them, fixed per image.
+const std::vector<std::string>& caption_prompts();
+/// The question-answer template: "Question: ...\nAnswer:".
+std::string qa_prompt(const std::string& question);
+/// CLEAR's face-recognition prompt.
+inline constexpr const char* kFaceNamePrompt = "The name of the person on the image is";
+
+/// Items about `persons` that a modality trains on, in a fixed order: text QA (text),
+/// caption QA (visual), both. With `face_names`, visual items also include each image's
+/// face recognition item (the finetuning set does; CLEAR's unlearning sets do not).
+std::vector<ItemRef> person_items(const Dataset& dataset, const std::vector<int64_t>& persons, Modality modality,
+                                  bool face_names = false);
+
+/// One item per image of `persons`: face recognition (forget / retain / holdout accuracy).
+std::vector<ItemRef> face_items(const Dataset& dataset, const std::vector<int64_t>& persons);
+/// The real-knowledge sets.
+std::vector<ItemRef> real_face_items(const Dataset& dataset);
+std::vector<ItemRef> real_world_items(const Dataset& dataset);
+
+/// Every text of the dataset (prompts included), e.g. to train a tokenizer.
+std::vector<std::string> dataset_corpus(const Dataset& dataset);
+
+}  // namespace clear_sweep

@@ -1,0 +1,53 @@
+// The CLEAR schema (DESIGN.md section 4), shared by the synthetic world and real CLEAR.
+// Field names follow CLEAR's and TOFU's parquet columns so an export keeps them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace clear_sweep {
+
+/// One of TOFU's question-answer pairs about a person.
+struct TextQA {
+  std::string question;
+  std::string answer;
+  std::string paraphrased_answer;
+  std::vector<std::string> perturbed_answers;  ///< plausible but wrong
+};
+
+/// One of CLEAR's images of a person, with its caption and the wrong alternatives.
+struct ImageItem {
+  std::string image;  ///< path relative to the dataset folder
+  std::string caption;
+  std::string paraphrased_caption;
+  std::vector<std::string> perturbed_captions;
+  std::vector<std::string> perturbed_names;  ///< names of other persons, for face recognition
+};
+
+/// A fictitious person: the unit that splits are made of.
+struct Person {
+  int64_t id = 0;  ///< as written in the files; splits refer to it
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> facts;  ///< ordered key/value biography
+  std::vector<TextQA> qa;
+  std::vector<ImageItem> images;
+};
+
+/// A multiple-choice item of real knowledge (CLEAR's real_faces and real_world): it is
+/// about no fictitious person and must survive unlearning.
+struct OptionQA {
+  std::string image;  ///< empty: a text-only item
+  std::string question;
+  std::string answer;
+  std::vector<std::string> options;  ///< wrong options (CLEAR's `options` minus the answer)
+};
+
+/// Which file a record came from, for messages that name it.
+struct RecordOrigin {
+  std::string file;
+  uint32_t line = 0;
+};
+
+}  // namespace clear_sweep

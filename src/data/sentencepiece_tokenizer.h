@@ -1,0 +1,36 @@
+// SentencePiece models (Llama-2's tokenizer.model) through Debian's libsentencepiece.
+// Llama has no padding or image token: like LLaVA-1.5's tokenizer, <image> and <pad> are
+// appended after the model's own pieces where the model lacks them.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "data/tokenizer.h"
+
+namespace sentencepiece {
+class SentencePieceProcessor;
+}
+
+namespace clear_sweep {
+
+class SentencePieceTokenizer : public Tokenizer {
+ public:
+  /// Loads a .model file; Error naming it when it is missing or not a SentencePiece model.
+  explicit SentencePieceTokenizer(const std::string& model_path);
+  ~SentencePieceTokenizer() override;
+
+  std::string kind() const override { return "sentencepiece"; }
+  std::vector<int32_t> encode(std::string_view text) const override;
+  std::string decode(const std::vector<int32_t>& ids) const override;
+  int32_t vocab_size() const override { return vocab_size_; }
+  void save(const std::string& dir) const override;
+
+ private:
+  std::unique_ptr<sentencepiece::SentencePieceProcessor> processor_;
+  std::string model_bytes_;
+  int32_t pieces_ = 0;      ///< the model's own pieces
+  int32_t vocab_size_ = 0;  ///< pieces plus the appended tokens
+};
+
+}  // namespace clear_sweep

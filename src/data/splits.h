@@ -1,0 +1,46 @@
+// Splits by person (CLEAR: forget01/05/10 with retain99/95/90, plus holdout persons never
+// trained on). A forget set for any fraction is a prefix of `forget_order`, so forget
+// sets nest as TOFU's do; a named split in the manifest, where present, wins.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace clear_sweep {
+
+struct Splits {
+  /// Named person lists as CLEAR's configs name them: "forget10", "retain90", ...
+  std::map<std::string, std::vector<int64_t>> named;
+  /// Every trained (non-holdout) person, in the order they are forgotten.
+  std::vector<int64_t> forget_order;
+  /// Persons never trained on: membership inference and holdout accuracy.
+  std::vector<int64_t> holdout;
+};
+
+/// "forget10" for 10, "" where the fraction is not a whole percent.
+std::string forget_split_name(double forget_fraction);
+/// "retain90" for 10.
+std::string retain_split_name(double forget_fraction);
+
+/// How many of `trained` persons a fraction forgets: round half away from zero, as the
+/// sweep planner counts (SweepSpec::forget_persons).
+int64_t forget_count(int64_t trained, double forget_fraction);
+
+/// The forget / retain persons of a fraction. Throws Error (key `forget_fraction`) when
+/// it selects no one or everyone.
+std::vector<int64_t> forget_persons(const Splits& splits, double forget_fraction, const std::string& manifest);
+std::vector<int64_t> retain_persons(const Splits& splits, double forget_fraction, const std::string& manifest);
+
+/// The standard named splits for `forget_order` (forget01/05/10 and retain99/95/90,
+/// where the fraction selects at least one person and not all).
+std::map<std::string, std::vector<int64_t>> standard_named_splits(const std::vector<int64_t>& forget_order);
+
+/// Checks split membership against the persons that exist; throws Error naming the
+/// manifest and the split: unknown or repeated ids, a person in two disjoint splits
+/// (forgetXX and retainYY with XX + YY = 100, holdout and any trained split), a pair
+/// that does not cover every trained person.
+void validate_splits(const Splits& splits, const std::vector<int64_t>& person_ids, const std::string& manifest);
+
+}  // namespace clear_sweep

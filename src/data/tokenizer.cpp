@@ -1,0 +1,23 @@
+#include "data/tokenizer.h"
+
+#include <filesystem>
+
+#include "common/error.h"
+#include "data/bpe_tokenizer.h"
+#include "data/sentencepiece_tokenizer.h"
+
+namespace clear_sweep {
+
+std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir) {
+  const std::filesystem::path folder(dir);
+  // SentencePiece first: a Hugging Face Llama folder holds tokenizer.model and also a
+  // tokenizer.json of its own format; ours never writes a .model.
+  if (std::filesystem::exists(folder / "tokenizer.model"))
+    return std::make_unique<SentencePieceTokenizer>((folder / "tokenizer.model").string());
+  if (std::filesystem::exists(folder / "tokenizer.json"))
+    return std::make_unique<BpeTokenizer>(BpeTokenizer::load((folder / "tokenizer.json").string()));
+  throw Error(SourceLocation{dir}, "tokenizer", "no tokenizer.json or tokenizer.model in the folder",
+              "a model folder holds its tokenizer beside the weights");
+}
+
+}  // namespace clear_sweep
