@@ -2,6 +2,7 @@
 # README's test command: set up (packages + build), then run every test with ctest.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# The Slurm test starts a real one-node Slurm: its daemons come from Debian too.
-EXTRA_PACKAGES="${EXTRA_PACKAGES:-} slurm-wlm munge" "$root/scripts/setup.sh"
+# The Slurm test starts a real one-node Slurm: its daemons come from Debian too; python3
+# runs the export script's test.
+EXTRA_PACKAGES="${EXTRA_PACKAGES:-} slurm-wlm munge python3" "$root/scripts/setup.sh"
 ctest --test-dir "${BUILD_DIR:-$root/build}" --output-on-failure --parallel "${JOBS:-$(nproc)}" "$@"
