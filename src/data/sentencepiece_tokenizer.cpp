@@ -1,58 +1,127 @@
 #include "data/sentencepiece_tokenizer.h"
 
-#include <sentencepiece_processor.h>
+#include <dlfcn.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "common/error.h"
 
 namespace clear_sweep {
+namespace {
 
-SentencePieceTokenizer::SentencePieceTokenizer(const std::string& model_path)
-    : processor_(std::make_unique<sentencepiece::SentencePieceProcessor>()) {
+constexpr const char* kShimName = "libcs_sentencepiece_shim.so";
+
+/// The shim's functions, resolved once.
+struct Shim {
+  void* (*load)(const char*, size_t, char*, size_t) = nullptr;
+  void (*free)(void*) = nullptr;
+  int (*piece_size)(void*) = nullptr;
+  int (*special)(void*, int) = nullptr;
+  int (*piece_to_id)(void*, const char*) = nullptr;
+  long (*encode)(void*, const char*, size_t, int*, size_t) = nullptr;
+  long (*decode)(void*, const int*, size_t, char*, size_t) = nullptr;
+};
+
+const Shim& shim() {
+  static Shim s;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const std::string path = SentencePieceTokenizer::shim_path();
+    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+    if (!handle)
+      throw Error(SourceLocation{path}, "tokenizer", std::string("cannot load the SentencePiece shim: ") + dlerror(),
+                  "set CLEAR_SWEEP_SENTENCEPIECE_SHIM to the built " + std::string(kShimName));
+    auto bind = [&](auto& fn, const char* name) {
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(handle, name));
+      if (!fn) throw Error(SourceLocation{path}, "tokenizer", std::string("the shim lacks ") + name);
+    };
+    bind(s.load, "cs_sp_load");
+    bind(s.free, "cs_sp_free");
+    bind(s.piece_size, "cs_sp_piece_size");
+    bind(s.special, "cs_sp_special");
+    bind(s.piece_to_id, "cs_sp_piece_to_id");
+    bind(s.encode, "cs_sp_encode");
+    bind(s.decode, "cs_sp_decode");
+  });
+  if (!s.load) throw Error(SourceLocation{}, "tokenizer", "the SentencePiece shim failed to load earlier");
+  return s;
+}
+
+}  // namespace
+
+std::string SentencePieceTokenizer::shim_path() {
+  if (const char* env = std::getenv("CLEAR_SWEEP_SENTENCEPIECE_SHIM")) return env;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec && std::filesystem::exists(exe.parent_path() / kShimName)) return (exe.parent_path() / kShimName).string();
+#ifdef CS_SENTENCEPIECE_SHIM
+  return CS_SENTENCEPIECE_SHIM;
+#else
+  return kShimName;
+#endif
+}
+
+SentencePieceTokenizer::SentencePieceTokenizer(const std::string& model_path) {
   std::ifstream in(model_path, std::ios::binary);
   if (!in) throw Error(SourceLocation{model_path}, "tokenizer", "cannot open the SentencePiece model");
   std::ostringstream bytes;
   bytes << in.rdbuf();
   model_bytes_ = bytes.str();
-  const auto status = processor_->LoadFromSerializedProto(model_bytes_);
-  if (!status.ok())
-    throw Error(SourceLocation{model_path}, "tokenizer", "not a SentencePiece model: " + status.ToString(),
+  const Shim& sp = shim();
+  char error[512] = {0};
+  processor_ = sp.load(model_bytes_.data(), model_bytes_.size(), error, sizeof error);
+  if (!processor_)
+    throw Error(SourceLocation{model_path}, "tokenizer", std::string("not a SentencePiece model: ") + error,
                 "expected Llama's tokenizer.model");
-  pieces_ = processor_->GetPieceSize();
+  pieces_ = sp.piece_size(processor_);
   int32_t next = pieces_;
+  const int unk = sp.special(processor_, 3);
   auto existing_or_append = [&](const char* piece) {
-    const int id = processor_->PieceToId(piece);
-    return (id != processor_->unk_id() && id >= 0) ? int32_t(id) : next++;
+    const int id = sp.piece_to_id(processor_, piece);
+    return (id != unk && id >= 0) ? int32_t(id) : next++;
   };
-  special_.bos = processor_->bos_id();
-  special_.eos = processor_->eos_id();
+  special_.bos = sp.special(processor_, 0);
+  special_.eos = sp.special(processor_, 1);
   special_.image = existing_or_append("<image>");
-  special_.pad = processor_->pad_id() >= 0 ? int32_t(processor_->pad_id()) : existing_or_append("<pad>");
+  const int pad = sp.special(processor_, 2);
+  special_.pad = pad >= 0 ? int32_t(pad) : existing_or_append("<pad>");
   vocab_size_ = next;
   if (special_.bos < 0 || special_.eos < 0)
     throw Error(SourceLocation{model_path}, "tokenizer", "the model defines no BOS or EOS piece",
                 "train it with bos_id and eos_id set (Llama's has 1 and 2)");
 }
 
-SentencePieceTokenizer::~SentencePieceTokenizer() = default;
+SentencePieceTokenizer::~SentencePieceTokenizer() {
+  if (processor_) shim().free(processor_);
+}
 
 std::vector<int32_t> SentencePieceTokenizer::encode(std::string_view text) const {
-  std::vector<int> ids;
-  const auto status = processor_->Encode(text, &ids);
-  CS_ASSERT(status.ok(), "SentencePiece encode: " + status.ToString());
-  return {ids.begin(), ids.end()};
+  std::vector<int> ids(text.size() + 8);
+  long n = shim().encode(processor_, text.data(), text.size(), ids.data(), ids.size());
+  if (n > long(ids.size())) {
+    ids.resize(size_t(n));
+    n = shim().encode(processor_, text.data(), text.size(), ids.data(), ids.size());
+  }
+  CS_ASSERT(n >= 0, "SentencePiece encode failed");
+  return {ids.begin(), ids.begin() + n};
 }
 
 std::string SentencePieceTokenizer::decode(const std::vector<int32_t>& ids) const {
   std::vector<int> own;
   for (int32_t id : ids)
     if (id >= 0 && id < pieces_ && !is_special(id)) own.push_back(id);
-  std::string text;
-  const auto status = processor_->Decode(own, &text);
-  CS_ASSERT(status.ok(), "SentencePiece decode: " + status.ToString());
+  std::string text(own.size() * 8 + 16, '\0');
+  long n = shim().decode(processor_, own.data(), own.size(), text.data(), text.size());
+  if (n > long(text.size())) {
+    text.resize(size_t(n));
+    n = shim().decode(processor_, own.data(), own.size(), text.data(), text.size());
+  }
+  CS_ASSERT(n >= 0, "SentencePiece decode failed");
+  text.resize(size_t(n));
   return text;
 }
 

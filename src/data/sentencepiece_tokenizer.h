@@ -1,16 +1,13 @@
-// SentencePiece models (Llama-2's tokenizer.model) through Debian's libsentencepiece.
-// Llama has no padding or image token: like LLaVA-1.5's tokenizer, <image> and <pad> are
-// appended after the model's own pieces where the model lacks them.
+// SentencePiece models (Llama-2's tokenizer.model) through Debian's libsentencepiece,
+// reached through a small shim module opened in its own symbol namespace (see
+// sentencepiece_shim.cpp for why). Llama has no padding or image token: like
+// LLaVA-1.5's tokenizer, <image> and <pad> are appended after the model's own pieces
+// where the model lacks them.
 #pragma once
 
-#include <memory>
 #include <string>
 
 #include "data/tokenizer.h"
-
-namespace sentencepiece {
-class SentencePieceProcessor;
-}
 
 namespace clear_sweep {
 
@@ -19,6 +16,8 @@ class SentencePieceTokenizer : public Tokenizer {
   /// Loads a .model file; Error naming it when it is missing or not a SentencePiece model.
   explicit SentencePieceTokenizer(const std::string& model_path);
   ~SentencePieceTokenizer() override;
+  SentencePieceTokenizer(const SentencePieceTokenizer&) = delete;
+  SentencePieceTokenizer& operator=(const SentencePieceTokenizer&) = delete;
 
   std::string kind() const override { return "sentencepiece"; }
   std::vector<int32_t> encode(std::string_view text) const override;
@@ -26,8 +25,12 @@ class SentencePieceTokenizer : public Tokenizer {
   int32_t vocab_size() const override { return vocab_size_; }
   void save(const std::string& dir) const override;
 
+  /// Where the shim module is looked for: CLEAR_SWEEP_SENTENCEPIECE_SHIM, then beside
+  /// the running executable, then the build tree's copy.
+  static std::string shim_path();
+
  private:
-  std::unique_ptr<sentencepiece::SentencePieceProcessor> processor_;
+  void* processor_ = nullptr;
   std::string model_bytes_;
   int32_t pieces_ = 0;      ///< the model's own pieces
   int32_t vocab_size_ = 0;  ///< pieces plus the appended tokens

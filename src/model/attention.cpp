@@ -1,0 +1,47 @@
+#include "model/attention.h"
+
+#include <cmath>
+
+namespace clear_sweep {
+
+torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                     const torch::Tensor& allowed) {
+  const int64_t groups = q.size(1) / k.size(1);
+  torch::Tensor keys = k, values = v;
+  if (groups > 1) {
+    keys = k.repeat_interleave(groups, 1);
+    values = v.repeat_interleave(groups, 1);
+  }
+  torch::Tensor scores = torch::matmul(q, keys.transpose(-2, -1)).to(torch::kFloat) / std::sqrt(double(q.size(-1)));
+  if (allowed.defined()) scores = scores.masked_fill(allowed.logical_not(), -1e9);
+  const torch::Tensor weights = torch::softmax(scores, -1).to(values.scalar_type());
+  return torch::matmul(weights, values);
+}
+
+std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const torch::Tensor& positions, int64_t head_dim, double theta,
+                                                     torch::ScalarType dtype) {
+  const auto options = torch::TensorOptions().dtype(torch::kFloat).device(positions.device());
+  const torch::Tensor inv_freq =
+      torch::pow(theta, -torch::arange(0, head_dim, 2, options) / double(head_dim));  // [d/2]
+  const torch::Tensor freqs = positions.to(torch::kFloat).unsqueeze(-1) * inv_freq;   // [B, T, d/2]
+  const torch::Tensor emb = torch::cat({freqs, freqs}, -1).unsqueeze(1);              // [B, 1, T, d]
+  return {emb.cos().to(dtype), emb.sin().to(dtype)};
+}
+
+torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+  const int64_t half = x.size(-1) / 2;
+  const torch::Tensor rotated = torch::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+  return x * cos + rotated * sin;
+}
+
+RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
+  weight = register_parameter("weight", torch::ones({dim}));
+}
+
+torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
+  const torch::Tensor x32 = x.to(torch::kFloat);
+  const torch::Tensor normed = x32 * torch::rsqrt(x32.pow(2).mean(-1, true) + eps_);
+  return weight * normed.to(x.scalar_type());
+}
+
+}  // namespace clear_sweep

@@ -1,0 +1,119 @@
+#include "model/checkpoint.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "common/error.h"
+#include "model/safetensors.h"
+
+namespace clear_sweep {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(SourceLocation{path.string()}, "file", "cannot open the file");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// Tensors that checkpoints of some transformers versions carry and the model
+/// recomputes instead: not "unexpected".
+bool ignorable(const std::string& name) {
+  auto ends_with = [&](const std::string& suffix) {
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return ends_with("position_ids") || ends_with("rotary_emb.inv_freq");
+}
+
+std::string listed(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < 8; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > 8) out += ", ... (" + std::to_string(names.size()) + " in all)";
+  return out;
+}
+
+}  // namespace
+
+void save_model(Vlm& model, const Tokenizer& tokenizer, const std::string& dir) {
+  fs::create_directories(dir);
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  for (const auto& p : model->named_parameters()) tensors.emplace_back(p.key(), p.value());
+  write_safetensors((fs::path(dir) / "model.safetensors").string(), tensors, {{"format", "pt"}});
+  std::ofstream(fs::path(dir) / "config.json") << model_config_json(model->config());
+  tokenizer.save(dir);
+}
+
+void load_weights(Vlm& model, const std::string& dir) {
+  const fs::path folder(dir);
+  // One file, or shards named by an index's weight_map.
+  std::vector<std::unique_ptr<SafetensorsFile>> files;
+  if (fs::exists(folder / "model.safetensors")) {
+    files.push_back(std::make_unique<SafetensorsFile>((folder / "model.safetensors").string()));
+  } else if (fs::exists(folder / "model.safetensors.index.json")) {
+    const std::string index_path = (folder / "model.safetensors.index.json").string();
+    std::set<std::string> shards;
+    try {
+      for (const auto& [name, shard] : nlohmann::json::parse(read_text(index_path)).at("weight_map").items())
+        shards.insert(shard.get<std::string>());
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(SourceLocation{index_path}, "weight_map", std::string("not a safetensors index: ") + e.what());
+    }
+    for (const auto& shard : shards) files.push_back(std::make_unique<SafetensorsFile>((folder / shard).string()));
+  } else {
+    throw Error(SourceLocation{dir}, "weights", "no model.safetensors or model.safetensors.index.json in the folder");
+  }
+
+  std::map<std::string, std::pair<const SafetensorsFile*, const SafetensorsEntry*>> stored;
+  for (const auto& f : files)
+    for (const auto& e : f->entries()) stored[e.name] = {f.get(), &e};
+
+  std::vector<std::string> missing, unexpected, misshapen;
+  std::set<std::string> wanted;
+  auto params = model->named_parameters();
+  for (const auto& p : params) {
+    wanted.insert(p.key());
+    const auto it = stored.find(p.key());
+    if (it == stored.end()) {
+      missing.push_back(p.key());
+    } else if (it->second.second->shape != p.value().sizes().vec()) {
+      std::ostringstream s;
+      s << p.key() << " (file " << c10::IntArrayRef(it->second.second->shape) << ", model " << p.value().sizes() << ")";
+      misshapen.push_back(s.str());
+    }
+  }
+  for (const auto& [name, where] : stored)
+    if (!wanted.count(name) && !ignorable(name)) unexpected.push_back(name);
+  if (!missing.empty() || !unexpected.empty() || !misshapen.empty()) {
+    std::string message = "the weights do not fit the model:";
+    if (!missing.empty()) message += " missing " + listed(missing) + ";";
+    if (!unexpected.empty()) message += " unexpected " + listed(unexpected) + ";";
+    if (!misshapen.empty()) message += " wrong shape " + listed(misshapen) + ";";
+    message.pop_back();
+    throw Error(SourceLocation{dir}, "weights", message,
+                "tensor names follow Hugging Face's LlavaForConditionalGeneration; check config.json's shapes");
+  }
+  torch::NoGradGuard no_grad;
+  for (auto& p : params) {
+    const auto& [file, entry] = stored.at(p.key());
+    p.value().copy_(file->read(*entry));
+  }
+}
+
+LoadedModel load_model(const std::string& dir) {
+  const fs::path config_path = fs::path(dir) / "config.json";
+  const ModelConfig config = model_config_parse(read_text(config_path), config_path.string());
+  LoadedModel out;
+  out.tokenizer = load_tokenizer(dir);
+  out.model = Vlm(config);
+  load_weights(out.model, dir);
+  return out;
+}
+
+}  // namespace clear_sweep

@@ -1,0 +1,105 @@
+#include "model/llama_decoder.h"
+
+namespace clear_sweep {
+
+LlamaAttentionImpl::LlamaAttentionImpl(const TextConfig& c)
+    : heads_(c.heads), kv_heads_(c.kv_heads), head_dim_(c.head_dim()) {
+  q_proj = register_module("q_proj", LoraLinear(c.hidden, c.heads * head_dim_, false));
+  k_proj = register_module("k_proj", LoraLinear(c.hidden, c.kv_heads * head_dim_, false));
+  v_proj = register_module("v_proj", LoraLinear(c.hidden, c.kv_heads * head_dim_, false));
+  o_proj = register_module("o_proj", LoraLinear(c.heads * head_dim_, c.hidden, false));
+}
+
+torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                                          const torch::Tensor& allowed, KvCache* cache, size_t layer) {
+  const int64_t b = x.size(0), t = x.size(1);
+  const torch::Tensor q = apply_rope(q_proj(x).view({b, t, heads_, head_dim_}).transpose(1, 2), cos, sin);
+  torch::Tensor k = apply_rope(k_proj(x).view({b, t, kv_heads_, head_dim_}).transpose(1, 2), cos, sin);
+  torch::Tensor v = v_proj(x).view({b, t, kv_heads_, head_dim_}).transpose(1, 2);
+  if (cache) {
+    if (cache->keys.size() <= layer) {
+      cache->keys.resize(layer + 1);
+      cache->values.resize(layer + 1);
+    }
+    if (cache->keys[layer].defined()) {
+      k = torch::cat({cache->keys[layer], k}, 2);
+      v = torch::cat({cache->values[layer], v}, 2);
+    }
+    cache->keys[layer] = k;
+    cache->values[layer] = v;
+  }
+  const torch::Tensor out = attend(q, k, v, allowed);
+  return o_proj(out.transpose(1, 2).reshape({b, t, heads_ * head_dim_}));
+}
+
+LlamaMlpImpl::LlamaMlpImpl(const TextConfig& c) {
+  gate_proj = register_module("gate_proj", LoraLinear(c.hidden, c.intermediate, false));
+  up_proj = register_module("up_proj", LoraLinear(c.hidden, c.intermediate, false));
+  down_proj = register_module("down_proj", LoraLinear(c.intermediate, c.hidden, false));
+}
+
+torch::Tensor LlamaMlpImpl::forward(const torch::Tensor& x) {
+  return down_proj(torch::silu(gate_proj(x)) * up_proj(x));
+}
+
+LlamaLayerImpl::LlamaLayerImpl(const TextConfig& c) {
+  input_layernorm = register_module("input_layernorm", RMSNorm(c.hidden, c.rms_norm_eps));
+  self_attn = register_module("self_attn", LlamaAttention(c));
+  post_attention_layernorm = register_module("post_attention_layernorm", RMSNorm(c.hidden, c.rms_norm_eps));
+  mlp = register_module("mlp", LlamaMlp(c));
+}
+
+torch::Tensor LlamaLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                                      const torch::Tensor& allowed, KvCache* cache, size_t layer) {
+  const torch::Tensor h = x + self_attn(input_layernorm(x), cos, sin, allowed, cache, layer);
+  return h + mlp(post_attention_layernorm(h));
+}
+
+LlamaModelImpl::LlamaModelImpl(const TextConfig& c) : config_(c) {
+  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocab_size, c.hidden));
+  {
+    torch::NoGradGuard no_grad;
+    embed_tokens->weight.normal_(0, 0.02);
+  }
+  layers = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < c.layers; ++i) layers->push_back(LlamaLayer(c));
+  norm = register_module("norm", RMSNorm(c.hidden, c.rms_norm_eps));
+}
+
+torch::Tensor LlamaModelImpl::forward(const torch::Tensor& embeds, const torch::Tensor& positions,
+                                      const torch::Tensor& mask, KvCache* cache,
+                                      std::vector<torch::Tensor>* hidden_states) {
+  const int64_t t = embeds.size(1);
+  const int64_t past = cache ? cache->length() : 0;
+  torch::Tensor key_mask = mask;
+  if (cache) {
+    key_mask = cache->key_mask.defined() ? torch::cat({cache->key_mask, mask}, 1) : mask;
+    cache->key_mask = key_mask;
+  }
+  // Query i (absolute position past + i) sees key j <= past + i, if key j is real.
+  const auto device = embeds.device();
+  const torch::Tensor q_index =
+      torch::arange(past, past + t, torch::TensorOptions().dtype(torch::kLong).device(device));
+  const torch::Tensor k_index = torch::arange(0, past + t, torch::TensorOptions().dtype(torch::kLong).device(device));
+  const torch::Tensor causal = k_index.unsqueeze(0) <= q_index.unsqueeze(1);  // [T, S]
+  const torch::Tensor allowed = causal.unsqueeze(0).unsqueeze(0) & key_mask.unsqueeze(1).unsqueeze(1);
+  const auto [cos, sin] = rope_cos_sin(positions, config_.head_dim(), config_.rope_theta, embeds.scalar_type());
+
+  torch::Tensor h = embeds;
+  for (size_t i = 0; i < layers->size(); ++i) {
+    h = layers[i]->as<LlamaLayer>()->forward(h, cos, sin, allowed, cache, i);
+    if (hidden_states) hidden_states->push_back(h);
+  }
+  return norm(h);
+}
+
+LanguageModelImpl::LanguageModelImpl(const TextConfig& c) : tied(c.tie_embeddings) {
+  model = register_module("model", LlamaModel(c));
+  if (!tied) lm_head = register_module("lm_head", LoraLinear(c.hidden, c.vocab_size, false));
+}
+
+torch::Tensor LanguageModelImpl::logits(const torch::Tensor& hidden) {
+  return tied ? torch::nn::functional::linear(hidden, model->embed_tokens->weight) : lm_head(hidden);
+}
+
+}  // namespace clear_sweep

@@ -1,0 +1,86 @@
+// A Llama-style decoder laid out as Hugging Face's LlamaForCausalLM (names
+// language_model.model.layers.N.self_attn.q_proj ...): RMSNorm, rotary positions,
+// SwiGLU MLPs, causal grouped-query attention, and a KV cache for generation.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "model/attention.h"
+#include "model/lora_linear.h"
+#include "model/model_config.h"
+
+namespace clear_sweep {
+
+/// Keys and values of every layer for the tokens seen so far, and which of them are
+/// real (not padding).
+struct KvCache {
+  std::vector<torch::Tensor> keys, values;  ///< per layer [B, Hkv, S, d]
+  torch::Tensor key_mask;                   ///< [B, S] bool
+  int64_t length() const { return key_mask.defined() ? key_mask.size(1) : 0; }
+};
+
+class LlamaAttentionImpl : public torch::nn::Module {
+ public:
+  explicit LlamaAttentionImpl(const TextConfig& c);
+  /// x [B, T, D]; `allowed` [B, 1, T, S]; with a cache, the new keys and values are
+  /// appended to layer `layer`'s entries first.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                        const torch::Tensor& allowed, KvCache* cache, size_t layer);
+  LoraLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+
+ private:
+  int64_t heads_, kv_heads_, head_dim_;
+};
+TORCH_MODULE(LlamaAttention);
+
+class LlamaMlpImpl : public torch::nn::Module {
+ public:
+  explicit LlamaMlpImpl(const TextConfig& c);
+  torch::Tensor forward(const torch::Tensor& x);  ///< down(silu(gate(x)) * up(x))
+  LoraLinear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+};
+TORCH_MODULE(LlamaMlp);
+
+class LlamaLayerImpl : public torch::nn::Module {
+ public:
+  explicit LlamaLayerImpl(const TextConfig& c);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                        const torch::Tensor& allowed, KvCache* cache, size_t layer);
+  RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
+  LlamaAttention self_attn{nullptr};
+  LlamaMlp mlp{nullptr};
+};
+TORCH_MODULE(LlamaLayer);
+
+/// LlamaModel: embeddings, layers, final norm.
+class LlamaModelImpl : public torch::nn::Module {
+ public:
+  explicit LlamaModelImpl(const TextConfig& c);
+  /// embeds [B, T, D], positions [B, T] long, mask [B, T] bool (real tokens). With a
+  /// cache, attends over the cached tokens too and extends the cache. `hidden_states`,
+  /// if given, receives each layer's output (index i = layer i).
+  torch::Tensor forward(const torch::Tensor& embeds, const torch::Tensor& positions, const torch::Tensor& mask,
+                        KvCache* cache = nullptr, std::vector<torch::Tensor>* hidden_states = nullptr);
+  torch::nn::Embedding embed_tokens{nullptr};
+  torch::nn::ModuleList layers{nullptr};
+  RMSNorm norm{nullptr};
+
+ private:
+  TextConfig config_;
+};
+TORCH_MODULE(LlamaModel);
+
+/// LlamaForCausalLM: the model and its LM head.
+class LanguageModelImpl : public torch::nn::Module {
+ public:
+  explicit LanguageModelImpl(const TextConfig& c);
+  LlamaModel model{nullptr};
+  LoraLinear lm_head{nullptr};
+  bool tied = false;
+  torch::Tensor logits(const torch::Tensor& hidden);
+};
+TORCH_MODULE(LanguageModel);
+
+}  // namespace clear_sweep

@@ -1,0 +1,59 @@
+#include "model/lora_linear.h"
+
+#include <cmath>
+
+#include "common/error.h"
+
+namespace clear_sweep {
+
+LoraLinearImpl::LoraLinearImpl(int64_t in, int64_t out, bool with_bias) {
+  weight = register_parameter("weight", torch::empty({out, in}));
+  const double bound = 1.0 / std::sqrt(double(in));
+  torch::nn::init::uniform_(weight, -bound, bound);
+  if (with_bias) bias = register_parameter("bias", torch::zeros({out}));
+}
+
+torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x) {
+  torch::Tensor y = torch::nn::functional::linear(x, weight, bias);
+  if (lora_a_.defined() && adapter_enabled_ && !merged_) {
+    torch::Tensor h = dropout_ > 0 && is_training() ? torch::dropout(x, dropout_, true) : x;
+    y = y + torch::nn::functional::linear(torch::nn::functional::linear(h, lora_a_), lora_b_) * scale_;
+  }
+  return y;
+}
+
+void LoraLinearImpl::attach_adapter(const LoraSpec& spec) {
+  CS_ASSERT(spec.rank > 0, "LoRA rank must be positive");
+  CS_ASSERT(!merged_, "attach_adapter on a merged layer");
+  const auto options = weight.options().requires_grad(false);
+  lora_a_ = torch::empty({spec.rank, weight.size(1)}, options);
+  torch::nn::init::kaiming_uniform_(lora_a_, std::sqrt(5.0));
+  lora_b_ = torch::zeros({weight.size(0), spec.rank}, options);
+  lora_a_.set_requires_grad(true);
+  lora_b_.set_requires_grad(true);
+  scale_ = spec.alpha / double(spec.rank);
+  dropout_ = spec.dropout;
+  adapter_enabled_ = true;
+}
+
+void LoraLinearImpl::detach_adapter() {
+  CS_ASSERT(!merged_, "detach_adapter on a merged layer");
+  lora_a_ = torch::Tensor();
+  lora_b_ = torch::Tensor();
+}
+
+void LoraLinearImpl::merge_adapter() {
+  CS_ASSERT(lora_a_.defined() && !merged_, "merge_adapter needs an unmerged adapter");
+  torch::NoGradGuard no_grad;
+  weight.add_(torch::matmul(lora_b_, lora_a_) * scale_);
+  merged_ = true;
+}
+
+void LoraLinearImpl::unmerge_adapter() {
+  CS_ASSERT(lora_a_.defined() && merged_, "unmerge_adapter needs a merged adapter");
+  torch::NoGradGuard no_grad;
+  weight.sub_(torch::matmul(lora_b_, lora_a_) * scale_);
+  merged_ = false;
+}
+
+}  // namespace clear_sweep

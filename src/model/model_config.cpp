@@ -1,0 +1,168 @@
+#include "model/model_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/suggest.h"
+
+namespace clear_sweep {
+
+int64_t ModelConfig::parameter_count() const {
+  const auto& v = vision;
+  const int64_t v_layer =
+      4 * (v.hidden * v.hidden + v.hidden) + 2 * v.hidden * v.intermediate + v.intermediate + v.hidden + 4 * v.hidden;
+  const int64_t v_total = 3 * v.patch_size * v.patch_size * v.hidden + v.hidden + (v.patches() + 1) * v.hidden +
+                          4 * v.hidden + v.layers * v_layer;
+  const auto& t = text;
+  const int64_t projector = v.hidden * t.hidden + t.hidden + t.hidden * t.hidden + t.hidden;
+  const int64_t kv = t.kv_heads * t.head_dim();
+  const int64_t t_layer = 2 * t.hidden * t.hidden + 2 * t.hidden * kv + 3 * t.hidden * t.intermediate + 2 * t.hidden;
+  const int64_t t_total = t.vocab_size * t.hidden * (t.tie_embeddings ? 1 : 2) + t.layers * t_layer + t.hidden;
+  return v_total + projector + t_total;
+}
+
+void ModelConfig::validate(const std::string& source) const {
+  auto fail = [&](const std::string& key, const std::string& message) {
+    throw Error(SourceLocation{source}, key, message);
+  };
+  auto positive = [&](const std::string& key, int64_t value) {
+    if (value <= 0) fail(key, "must be positive, got " + std::to_string(value));
+  };
+  positive("vision_config.image_size", vision.image_size);
+  positive("vision_config.patch_size", vision.patch_size);
+  positive("vision_config.hidden_size", vision.hidden);
+  positive("vision_config.num_hidden_layers", vision.layers);
+  positive("vision_config.num_attention_heads", vision.heads);
+  positive("text_config.vocab_size", text.vocab_size);
+  positive("text_config.hidden_size", text.hidden);
+  positive("text_config.num_hidden_layers", text.layers);
+  positive("text_config.num_attention_heads", text.heads);
+  positive("text_config.num_key_value_heads", text.kv_heads);
+  if (vision.image_size % vision.patch_size) fail("vision_config.patch_size", "must divide image_size");
+  if (vision.hidden % vision.heads) fail("vision_config.num_attention_heads", "must divide hidden_size");
+  if (text.hidden % text.heads) fail("text_config.num_attention_heads", "must divide hidden_size");
+  if (text.head_dim() % 2) fail("text_config.hidden_size", "head size must be even for rotary embeddings");
+  if (text.heads % text.kv_heads) fail("text_config.num_key_value_heads", "must divide num_attention_heads");
+  if (vision.select_layer == 0 || std::abs(vision.select_layer) > vision.layers)
+    fail("vision_feature_layer", "must pick one of the " + std::to_string(vision.layers) + " vision layers");
+  if (image_token_id < 0 || image_token_id >= text.vocab_size) fail("image_token_index", "outside the vocabulary");
+}
+
+const std::vector<std::string>& model_preset_names() {
+  static const std::vector<std::string> names{"tiny", "small", "llava-1.5-7b"};
+  return names;
+}
+
+ModelConfig model_preset(const std::string& name, int64_t vocab_size) {
+  ModelConfig c;
+  c.preset = name;
+  if (name == "tiny") {
+    c.vision = VisionConfig{32, 8, 64, 2, 4, 128, 1e-5, -1};
+    c.text = TextConfig{1024, 128, 4, 4, 2, 344, 256, 10000.0, 1e-5, false};
+  } else if (name == "small") {
+    c.vision = VisionConfig{64, 8, 192, 4, 6, 768, 1e-5, -2};
+    c.text = TextConfig{4096, 384, 8, 8, 4, 1024, 1024, 10000.0, 1e-5, false};
+  } else if (name == "llava-1.5-7b") {
+    // llava-hf/llava-1.5-7b-hf: CLIP ViT-L/14 at 336 px, Llama-2-7B, vocabulary 32064.
+    c.vision = VisionConfig{336, 14, 1024, 24, 16, 4096, 1e-5, -2};
+    c.text = TextConfig{32064, 4096, 32, 32, 32, 11008, 4096, 10000.0, 1e-5, false};
+    c.image_token_id = 32000;
+    c.pad_token_id = 32001;
+    return c;  // its vocabulary is its tokenizer's already
+  } else {
+    throw Error(SourceLocation{}, "model.preset", "unknown preset '" + name + "'",
+                "presets: " + join(model_preset_names()));
+  }
+  if (vocab_size > 0) c.text.vocab_size = vocab_size;
+  return c;
+}
+
+std::string model_config_json(const ModelConfig& c) {
+  nlohmann::ordered_json j;
+  j["architectures"] = {"LlavaForConditionalGeneration"};
+  j["model_type"] = "llava";
+  j["clear_sweep_preset"] = c.preset;
+  j["image_token_index"] = c.image_token_id;
+  j["pad_token_id"] = c.pad_token_id;
+  j["projector_hidden_act"] = "gelu";
+  j["vision_feature_layer"] = c.vision.select_layer;
+  j["vision_feature_select_strategy"] = "default";
+  j["vision_config"] = {{"model_type", "clip_vision_model"},
+                        {"image_size", c.vision.image_size},
+                        {"patch_size", c.vision.patch_size},
+                        {"hidden_size", c.vision.hidden},
+                        {"num_hidden_layers", c.vision.layers},
+                        {"num_attention_heads", c.vision.heads},
+                        {"intermediate_size", c.vision.intermediate},
+                        {"layer_norm_eps", c.vision.layer_norm_eps},
+                        {"hidden_act", "quick_gelu"}};
+  j["text_config"] = {{"model_type", "llama"},
+                      {"vocab_size", c.text.vocab_size},
+                      {"hidden_size", c.text.hidden},
+                      {"num_hidden_layers", c.text.layers},
+                      {"num_attention_heads", c.text.heads},
+                      {"num_key_value_heads", c.text.kv_heads},
+                      {"intermediate_size", c.text.intermediate},
+                      {"max_position_embeddings", c.text.max_positions},
+                      {"rope_theta", c.text.rope_theta},
+                      {"rms_norm_eps", c.text.rms_norm_eps},
+                      {"tie_word_embeddings", c.text.tie_embeddings},
+                      {"hidden_act", "silu"}};
+  return j.dump(2) + "\n";
+}
+
+ModelConfig model_config_parse(const std::string& text, const std::string& source) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(SourceLocation{source}, "json", std::string("not JSON: ") + e.what());
+  }
+  auto get = [&](const nlohmann::json& obj, const std::string& prefix, const char* key, auto fallback) {
+    using T = decltype(fallback);
+    const auto it = obj.find(key);
+    if (it == obj.end()) return fallback;
+    try {
+      return it->template get<T>();
+    } catch (const nlohmann::json::exception&) {
+      throw Error(SourceLocation{source}, prefix + key, "has the wrong type: " + it->dump());
+    }
+  };
+  auto section = [&](const char* key) -> const nlohmann::json& {
+    if (!j.contains(key) || !j[key].is_object())
+      throw Error(SourceLocation{source}, key, "missing section",
+                  "a LLaVA config.json has vision_config and text_config");
+    return j[key];
+  };
+  ModelConfig c;
+  c.preset = get(j, "", "clear_sweep_preset", std::string("custom"));
+  c.image_token_id = get(j, "", "image_token_index", int32_t(3));
+  c.pad_token_id = get(j, "", "pad_token_id", int32_t(0));
+  c.vision.select_layer = get(j, "", "vision_feature_layer", int64_t(-2));
+  const auto& v = section("vision_config");
+  const std::string vp = "vision_config.";
+  // Hugging Face leaves defaults out of saved configs: CLIP ViT-L/14's are the fallbacks.
+  c.vision.image_size = get(v, vp, "image_size", int64_t(224));
+  c.vision.patch_size = get(v, vp, "patch_size", int64_t(32));
+  c.vision.hidden = get(v, vp, "hidden_size", int64_t(768));
+  c.vision.layers = get(v, vp, "num_hidden_layers", int64_t(12));
+  c.vision.heads = get(v, vp, "num_attention_heads", int64_t(12));
+  c.vision.intermediate = get(v, vp, "intermediate_size", int64_t(3072));
+  c.vision.layer_norm_eps = get(v, vp, "layer_norm_eps", 1e-5);
+  const auto& t = section("text_config");
+  const std::string tp = "text_config.";
+  c.text.vocab_size = get(t, tp, "vocab_size", int64_t(32000));
+  c.text.hidden = get(t, tp, "hidden_size", int64_t(4096));
+  c.text.layers = get(t, tp, "num_hidden_layers", int64_t(32));
+  c.text.heads = get(t, tp, "num_attention_heads", int64_t(32));
+  c.text.kv_heads = get(t, tp, "num_key_value_heads", c.text.heads);
+  c.text.intermediate = get(t, tp, "intermediate_size", int64_t(11008));
+  c.text.max_positions = get(t, tp, "max_position_embeddings", int64_t(4096));
+  c.text.rope_theta = get(t, tp, "rope_theta", 10000.0);
+  c.text.rms_norm_eps = get(t, tp, "rms_norm_eps", 1e-5);
+  c.text.tie_embeddings = get(t, tp, "tie_word_embeddings", false);
+  c.validate(source);
+  return c;
+}
+
+}  // namespace clear_sweep

@@ -1,0 +1,69 @@
+// The shape of a LLaVA-style VLM: a CLIP-style ViT, a two-layer MLP projector and a
+// Llama-style decoder. Presets: `tiny` (trains from scratch on 2 CPU cores in minutes),
+// `small`, and `llava-1.5-7b` (CLIP ViT-L/14-336 + Llama-2-7B, the real shape).
+// Saved as config.json beside the weights, with Hugging Face's key names.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace clear_sweep {
+
+struct VisionConfig {
+  int64_t image_size = 32;
+  int64_t patch_size = 8;
+  int64_t hidden = 64;
+  int64_t layers = 2;
+  int64_t heads = 4;
+  int64_t intermediate = 128;
+  double layer_norm_eps = 1e-5;
+  /// Which layer's output feeds the projector (LLaVA: -2, the penultimate); the class
+  /// token is dropped, as LLaVA's "patch" feature selection does.
+  int64_t select_layer = -2;
+
+  int64_t patches() const { return (image_size / patch_size) * (image_size / patch_size); }
+};
+
+struct TextConfig {
+  int64_t vocab_size = 1024;
+  int64_t hidden = 128;
+  int64_t layers = 4;
+  int64_t heads = 4;
+  int64_t kv_heads = 2;  ///< grouped-query attention: heads share kv_heads key/value heads
+  int64_t intermediate = 344;
+  int64_t max_positions = 512;
+  double rope_theta = 10000.0;
+  double rms_norm_eps = 1e-5;
+  bool tie_embeddings = false;
+
+  int64_t head_dim() const { return hidden / heads; }
+};
+
+struct ModelConfig {
+  std::string preset;  ///< the preset it came from, or "custom"
+  VisionConfig vision;
+  TextConfig text;
+  int32_t image_token_id = 3;  ///< the tokenizer's <image>
+  int32_t pad_token_id = 0;
+
+  /// Image placeholder tokens per image: one per patch.
+  int64_t image_tokens() const { return vision.patches(); }
+  /// Parameters of the whole model (vision, projector, decoder).
+  int64_t parameter_count() const;
+  /// Throws Error naming the key for inconsistent shapes (heads not dividing hidden ...).
+  void validate(const std::string& source) const;
+};
+
+/// The presets sweep files may name; sweep/ keeps the same list (model_presets()).
+const std::vector<std::string>& model_preset_names();
+/// A preset's config. The vocabulary comes from the tokenizer for trained-from-scratch
+/// presets; vocab_size < 0 keeps the preset's own. Error for an unknown name.
+ModelConfig model_preset(const std::string& name, int64_t vocab_size = -1);
+
+/// config.json text (Hugging Face LlavaConfig keys: vision_config, text_config, ...).
+std::string model_config_json(const ModelConfig& config);
+/// Parses config.json; Error naming the file and key on anything missing or wrong.
+ModelConfig model_config_parse(const std::string& text, const std::string& source);
+
+}  // namespace clear_sweep

@@ -1,0 +1,40 @@
+#include "model/model_inputs.h"
+
+#include "common/error.h"
+
+namespace clear_sweep {
+
+ImageTensors::ImageTensors(const ImageTable& images, int64_t size, torch::Device device)
+    : images_(images), size_(size), device_(device) {}
+
+const torch::Tensor& ImageTensors::get(const std::string& path) {
+  auto it = cache_.find(path);
+  if (it != cache_.end()) return it->second;
+  const auto found = images_.find(path);
+  CS_ASSERT(found != images_.end(), "image '" + path + "' was not loaded");
+  std::vector<float> pixels = image_to_input(found->second, int(size_));
+  torch::Tensor t = torch::from_blob(pixels.data(), {3, size_, size_}, torch::kFloat).clone().to(device_);
+  return cache_.emplace(path, std::move(t)).first->second;
+}
+
+ModelInputs to_model_inputs(const TokenBatch& b, ImageTensors& images, torch::Device device) {
+  auto ints = [&](const std::vector<int32_t>& v) {
+    return torch::from_blob(const_cast<int32_t*>(v.data()), {b.rows, b.length}, torch::kInt)
+        .to(torch::kLong)
+        .to(device);
+  };
+  ModelInputs in;
+  in.input_ids = ints(b.input_ids);
+  in.labels = ints(b.labels);
+  in.position_ids = ints(b.position_ids);
+  in.attention_mask = torch::from_blob(const_cast<uint8_t*>(b.attention_mask.data()), {b.rows, b.length}, torch::kUInt8)
+                          .to(torch::kBool)
+                          .to(device);
+  std::vector<torch::Tensor> rows;
+  for (const auto& path : b.images)
+    if (!path.empty()) rows.push_back(images.get(path));
+  if (!rows.empty()) in.images = torch::stack(rows);
+  return in;
+}
+
+}  // namespace clear_sweep

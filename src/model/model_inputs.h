@@ -1,0 +1,31 @@
+// From the data layer's batches to tensors on a device: token ids, masks, positions,
+// labels, and the rows' images normalised to the vision tower's input size.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <unordered_map>
+
+#include "data/batch.h"
+#include "data/dataset_io.h"
+#include "model/vlm.h"
+
+namespace clear_sweep {
+
+/// Normalised image tensors [3, S, S] by path, made once per image and reused.
+class ImageTensors {
+ public:
+  ImageTensors(const ImageTable& images, int64_t size, torch::Device device);
+  const torch::Tensor& get(const std::string& path);
+
+ private:
+  const ImageTable& images_;
+  int64_t size_;
+  torch::Device device_;
+  std::unordered_map<std::string, torch::Tensor> cache_;
+};
+
+ModelInputs to_model_inputs(const TokenBatch& batch, ImageTensors& images, torch::Device device);
+
+}  // namespace clear_sweep

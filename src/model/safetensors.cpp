@@ -1,0 +1,165 @@
+#include "model/safetensors.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+
+namespace clear_sweep {
+namespace {
+
+struct DtypeInfo {
+  const char* name;
+  torch::ScalarType type;
+  int64_t bytes;
+};
+
+const DtypeInfo kDtypes[] = {{"F64", torch::kDouble, 8},    {"F32", torch::kFloat, 4}, {"F16", torch::kHalf, 2},
+                             {"BF16", torch::kBFloat16, 2}, {"I64", torch::kLong, 8},  {"I32", torch::kInt, 4},
+                             {"I16", torch::kShort, 2},     {"I8", torch::kChar, 1},   {"U8", torch::kByte, 1},
+                             {"BOOL", torch::kBool, 1}};
+
+const DtypeInfo* dtype_by_name(const std::string& name) {
+  for (const auto& d : kDtypes)
+    if (name == d.name) return &d;
+  return nullptr;
+}
+
+bool read_exact(int fd, void* out, size_t size, uint64_t offset) {
+  auto* p = static_cast<char*>(out);
+  while (size > 0) {
+    const ssize_t n = pread(fd, p, size, off_t(offset));
+    if (n <= 0) return false;
+    p += n;
+    size -= size_t(n);
+    offset += uint64_t(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+const char* safetensors_dtype(torch::ScalarType type) {
+  for (const auto& d : kDtypes)
+    if (d.type == type) return d.name;
+  CS_ASSERT(false, std::string("no safetensors dtype for ") + c10::toString(type));
+  return "";
+}
+
+SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
+  auto fail = [&](const std::string& message, const std::string& hint = {}) {
+    throw Error(SourceLocation{path_}, "safetensors", message, hint);
+  };
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) fail("cannot open the file");
+  const uint64_t file_size = std::filesystem::file_size(path_);
+  unsigned char len_bytes[8];
+  if (file_size < 8 || !read_exact(fd_, len_bytes, 8, 0)) fail("shorter than its 8-byte header length");
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | len_bytes[i];
+  if (header_len > file_size - 8 || header_len > (100u << 20)) fail("header length runs past the end of the file");
+  std::string header(header_len, '\0');
+  if (!read_exact(fd_, header.data(), header_len, 8)) fail("cannot read the header");
+  data_start_ = 8 + header_len;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(header);
+  } catch (const nlohmann::json::parse_error& e) {
+    fail(std::string("header is not JSON: ") + e.what());
+  }
+  if (!j.is_object()) fail("header is not a JSON object");
+  const uint64_t data_size = file_size - data_start_;
+  for (const auto& [name, value] : j.items()) {
+    if (name == "__metadata__") {
+      if (value.is_object())
+        for (const auto& [k, v] : value.items()) metadata_[k] = v.is_string() ? v.get<std::string>() : v.dump();
+      continue;
+    }
+    SafetensorsEntry e;
+    e.name = name;
+    try {
+      e.dtype = value.at("dtype").get<std::string>();
+      e.shape = value.at("shape").get<std::vector<int64_t>>();
+      const auto offsets = value.at("data_offsets").get<std::vector<uint64_t>>();
+      if (offsets.size() != 2) fail("tensor '" + name + "': data_offsets must be [begin, end]");
+      e.begin = offsets[0];
+      e.end = offsets[1];
+    } catch (const nlohmann::json::exception&) {
+      fail("tensor '" + name + "': needs dtype, shape and data_offsets");
+    }
+    const DtypeInfo* d = dtype_by_name(e.dtype);
+    if (!d) fail("tensor '" + name + "': unsupported dtype " + e.dtype);
+    uint64_t elements = 1;
+    for (int64_t s : e.shape) {
+      if (s < 0) fail("tensor '" + name + "': negative dimension");
+      elements *= uint64_t(s);
+    }
+    if (e.begin > e.end || e.end > data_size)
+      fail("tensor '" + name + "': data_offsets outside the file", "the file may be truncated");
+    if (e.end - e.begin != elements * uint64_t(d->bytes))
+      fail("tensor '" + name + "': " + std::to_string(e.end - e.begin) + " bytes for shape of " +
+           std::to_string(elements) + " " + e.dtype + " elements");
+    index_[name] = entries_.size();
+    entries_.push_back(std::move(e));
+  }
+}
+
+SafetensorsFile::~SafetensorsFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+const SafetensorsEntry* SafetensorsFile::find(const std::string& name) const {
+  const auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &entries_[it->second];
+}
+
+torch::Tensor SafetensorsFile::read(const SafetensorsEntry& e) const {
+  const DtypeInfo* d = dtype_by_name(e.dtype);
+  torch::Tensor t = torch::empty(e.shape, torch::TensorOptions().dtype(d->type));
+  if (e.end > e.begin && !read_exact(fd_, t.data_ptr(), size_t(e.end - e.begin), data_start_ + e.begin))
+    throw Error(SourceLocation{path_}, "safetensors", "cannot read tensor '" + e.name + "'");
+  return t;
+}
+
+void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+  nlohmann::ordered_json header;
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::vector<torch::Tensor> contiguous;
+  uint64_t offset = 0;
+  for (const auto& [name, tensor] : tensors) {
+    torch::Tensor t = tensor.detach().to(torch::kCPU).contiguous();
+    const uint64_t bytes = uint64_t(t.numel()) * uint64_t(t.element_size());
+    header[name] = {{"dtype", safetensors_dtype(t.scalar_type())},
+                    {"shape", t.sizes().vec()},
+                    {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+    contiguous.push_back(std::move(t));
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // data starts 8-byte aligned
+  const std::string tmp = path + ".partial";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) throw Error(SourceLocation{tmp}, "write", "cannot create the file");
+  unsigned char len_bytes[8];
+  uint64_t len = text.size();
+  for (int i = 0; i < 8; ++i) len_bytes[i] = (unsigned char)((len >> (8 * i)) & 0xFF);
+  bool ok = std::fwrite(len_bytes, 1, 8, f) == 8 && std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  for (const auto& t : contiguous)
+    ok = ok &&
+         std::fwrite(t.data_ptr(), 1, size_t(t.numel() * t.element_size()), f) == size_t(t.numel() * t.element_size());
+  ok = (std::fflush(f) == 0) && ok;
+  ok = (fsync(fileno(f)) == 0) && ok;
+  std::fclose(f);
+  if (!ok) {
+    std::remove(tmp.c_str());
+    throw Error(SourceLocation{path}, "write", "cannot write the weights", "check free space");
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace clear_sweep

@@ -1,0 +1,70 @@
+#include "model/scoring.h"
+
+#include "data/batch.h"
+
+namespace clear_sweep {
+
+torch::Tensor token_nll(const torch::Tensor& logits, const torch::Tensor& labels) {
+  const int64_t t = logits.size(1);
+  const torch::Tensor shifted_logits = logits.narrow(1, 0, t - 1).to(torch::kFloat);
+  const torch::Tensor shifted_labels = labels.narrow(1, 1, t - 1);
+  const torch::Tensor nll = torch::nn::functional::cross_entropy(
+      shifted_logits.reshape({-1, shifted_logits.size(-1)}), shifted_labels.reshape({-1}),
+      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(kIgnoreLabel).reduction(torch::kNone));
+  return nll.view(shifted_labels.sizes());
+}
+
+AnswerScores answer_scores(const torch::Tensor& logits, const torch::Tensor& labels) {
+  const torch::Tensor nll = token_nll(logits, labels);
+  const torch::Tensor counted = (labels.narrow(1, 1, labels.size(1) - 1) != kIgnoreLabel).to(torch::kFloat);
+  return {(nll * counted).sum(1), counted.sum(1)};
+}
+
+AnswerScores score_answers(Vlm& model, const ModelInputs& inputs) {
+  return answer_scores(model->forward(inputs), inputs.labels);
+}
+
+std::vector<std::vector<int32_t>> generate_greedy(Vlm& model, const ModelInputs& prompts,
+                                                  const GenerateOptions& options) {
+  torch::NoGradGuard no_grad;
+  const int64_t rows = prompts.input_ids.size(0);
+  std::vector<std::vector<int32_t>> out(static_cast<size_t>(rows));
+  std::vector<bool> done(static_cast<size_t>(rows), false);
+  KvCache cache;
+  ModelInputs step = prompts;
+  ModelInputs full = prompts;  // the whole sequence so far (the no-cache path)
+  torch::Tensor next_position = std::get<0>(prompts.position_ids.max(1)) + 1;  // [B]
+  for (int64_t i = 0; i < options.max_new_tokens; ++i) {
+    torch::Tensor logits;
+    if (options.use_cache) {
+      logits = model->forward(step, {&cache, nullptr});
+    } else {
+      logits = model->forward(full);
+    }
+    const torch::Tensor next = logits.select(1, logits.size(1) - 1).argmax(-1);  // [B]
+    const auto next_cpu = next.to(torch::kCPU);
+    bool all_done = true;
+    for (int64_t r = 0; r < rows; ++r) {
+      if (done[size_t(r)]) continue;
+      const int32_t token = int32_t(next_cpu[r].item<int64_t>());
+      if (token == options.eos_id)
+        done[size_t(r)] = true;
+      else
+        out[size_t(r)].push_back(token);
+      all_done = all_done && done[size_t(r)];
+    }
+    if (all_done) break;
+    const torch::Tensor ids = next.unsqueeze(1);
+    const torch::Tensor positions = next_position.unsqueeze(1);
+    const torch::Tensor real = torch::ones_like(ids, torch::kBool);
+    // Images were consumed by the prompt; later steps are text only.
+    step = ModelInputs{ids, real, positions, {}, {}};
+    full.input_ids = torch::cat({full.input_ids, ids}, 1);
+    full.attention_mask = torch::cat({full.attention_mask, real}, 1);
+    full.position_ids = torch::cat({full.position_ids, positions}, 1);
+    next_position = next_position + 1;
+  }
+  return out;
+}
+
+}  // namespace clear_sweep

@@ -1,0 +1,38 @@
+// Scoring and generation: what evaluation and the losses of unlearning read off a model.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "model/vlm.h"
+
+namespace clear_sweep {
+
+/// Per-token negative log-likelihood of the labelled tokens: [B, T-1], zero where the
+/// label is ignored (logits at t predict the label at t + 1).
+torch::Tensor token_nll(const torch::Tensor& logits, const torch::Tensor& labels);
+
+/// Per row: the summed NLL of its answer tokens and how many there are, from one
+/// forward pass over the batch. The mean token loss is sum / count.
+struct AnswerScores {
+  torch::Tensor sum_nll;  ///< [B] float
+  torch::Tensor tokens;   ///< [B] float
+  torch::Tensor mean() const { return sum_nll / tokens.clamp_min(1); }
+};
+AnswerScores score_answers(Vlm& model, const ModelInputs& inputs);
+AnswerScores answer_scores(const torch::Tensor& logits, const torch::Tensor& labels);
+
+struct GenerateOptions {
+  int64_t max_new_tokens = 32;
+  int32_t eos_id = 2;
+  int32_t pad_id = 0;
+  bool use_cache = true;  ///< false: recompute the whole sequence each step (a reference)
+};
+
+/// Greedy decoding for a left-padded batch of prompts (collate(..., PadSide::left,
+/// prompt_only)). Returns each row's new tokens, up to and excluding EOS.
+std::vector<std::vector<int32_t>> generate_greedy(Vlm& model, const ModelInputs& prompts,
+                                                  const GenerateOptions& options);
+
+}  // namespace clear_sweep
