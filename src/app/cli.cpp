@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "app/data_command.h"
+#include "app/finetune_command.h"
 #include "app/merge_command.h"
 #include "app/methods_command.h"
 #include "app/plan_command.h"
@@ -170,6 +171,23 @@ void add_data(CLI::App& app, std::function<int(std::ostream&)>& action) {
   });
 }
 
+void add_finetune(CLI::App& app, std::function<int(std::ostream&)>& action) {
+  auto o = std::make_shared<FinetuneCommandOptions>();
+  CLI::App* sub = app.add_subcommand("finetune",
+                                     "Train the stages a sweep needs: the base model on every trained person and a "
+                                     "gold model per forget fraction on its retain split. Artifacts are named by "
+                                     "content, so a second call (or `run`) reuses them.");
+  sub->add_option("sweep", o->sweep_path, "Sweep file (TOML)")->required();
+  sub->add_option("--artifacts", o->artifacts, "Folder of stage artifacts (default results/artifacts)");
+  sub->add_option("--device", o->device, "auto, cpu, cuda or cuda:N (default: the sweep's [resources] device)");
+  sub->add_option("--threads", o->threads,
+                  "CPU threads (1 is fastest for the tiny model: small matrices lose more to thread "
+                  "hand-offs than they gain)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  sub->callback([&action, o] { action = [o](std::ostream& out) { return finetune_command(*o, out); }; });
+}
+
 /// Under mpirun every rank parses the same command line: only one should complain.
 bool is_first_rank() {
   for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
@@ -195,6 +213,7 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   add_merge(app, action);
   add_methods(app, action);
   add_data(app, action);
+  add_finetune(app, action);
 
   try {
     app.parse(argc, argv);

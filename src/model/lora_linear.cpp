@@ -56,4 +56,10 @@ void LoraLinearImpl::unmerge_adapter() {
   merged_ = false;
 }
 
+void LoraLinearImpl::fold_adapter() {
+  if (!merged_) merge_adapter();
+  merged_ = false;
+  detach_adapter();
+}
+
 }  // namespace clear_sweep

@@ -30,6 +30,8 @@ class LoraLinearImpl : public torch::nn::Module {
   /// Folds (alpha / r) B A into W, or takes it back out.
   void merge_adapter();
   void unmerge_adapter();
+  /// Merges the adapter into W for good and drops it (LoRA finetuning's end).
+  void fold_adapter();
   bool merged() const { return merged_; }
 
   torch::Tensor& lora_a() { return lora_a_; }

@@ -2,6 +2,8 @@
 
 #include "data/batch.h"
 
+#include <limits>
+
 namespace clear_sweep {
 
 torch::Tensor token_nll(const torch::Tensor& logits, const torch::Tensor& labels) {
@@ -34,6 +36,9 @@ std::vector<std::vector<int32_t>> generate_greedy(Vlm& model, const ModelInputs&
   ModelInputs step = prompts;
   ModelInputs full = prompts;  // the whole sequence so far (the no-cache path)
   torch::Tensor next_position = std::get<0>(prompts.position_ids.max(1)) + 1;  // [B]
+  const torch::Tensor banned =
+      torch::tensor({int64_t(model->config().image_token_id), int64_t(model->config().pad_token_id)}, torch::kLong)
+          .to(prompts.input_ids.device());
   for (int64_t i = 0; i < options.max_new_tokens; ++i) {
     torch::Tensor logits;
     if (options.use_cache) {
@@ -41,7 +46,11 @@ std::vector<std::vector<int32_t>> generate_greedy(Vlm& model, const ModelInputs&
     } else {
       logits = model->forward(full);
     }
-    const torch::Tensor next = logits.select(1, logits.size(1) - 1).argmax(-1);  // [B]
+    // Never emit an image placeholder or padding: neither is text, and a placeholder
+    // fed back would ask for an image that is not there.
+    torch::Tensor last = logits.select(1, logits.size(1) - 1).clone();
+    last.index_fill_(-1, banned, -std::numeric_limits<float>::infinity());
+    const torch::Tensor next = last.argmax(-1);  // [B]
     const auto next_cpu = next.to(torch::kCPU);
     bool all_done = true;
     for (int64_t r = 0; r < rows; ++r) {

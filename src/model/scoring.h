@@ -26,7 +26,6 @@ AnswerScores answer_scores(const torch::Tensor& logits, const torch::Tensor& lab
 struct GenerateOptions {
   int64_t max_new_tokens = 32;
   int32_t eos_id = 2;
-  int32_t pad_id = 0;
   bool use_cache = true;  ///< false: recompute the whole sequence each step (a reference)
 };
 

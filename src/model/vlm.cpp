@@ -78,6 +78,11 @@ void VlmImpl::unmerge_adapters() {
     if (layer->has_adapter()) layer->unmerge_adapter();
 }
 
+void VlmImpl::fold_adapters() {
+  for (auto& [name, layer] : linear_layers())
+    if (layer->has_adapter()) layer->fold_adapter();
+}
+
 std::vector<torch::Tensor> VlmImpl::adapter_parameters() {
   std::vector<torch::Tensor> params;
   for (auto& [name, layer] : linear_layers())

@@ -55,6 +55,8 @@ class VlmImpl : public torch::nn::Module {
   void set_adapters_enabled(bool enabled);
   void merge_adapters();
   void unmerge_adapters();
+  /// Merges every adapter into its base weight for good and drops it.
+  void fold_adapters();
   /// The trainable adapter tensors (A and B of every adapted layer).
   std::vector<torch::Tensor> adapter_parameters();
   /// Freezes (or unfreezes) every base weight.

@@ -1,0 +1,48 @@
+#include "app/finetune_command.h"
+
+#include <cstdio>
+
+#include "common/clock.h"
+#include "common/exit_codes.h"
+#include "data/dataset_source.h"
+#include "model/compute_threads.h"
+#include "model/finetune_stage.h"
+#include "sweep/sweep_expand.h"
+
+namespace clear_sweep {
+
+int finetune_command(const FinetuneCommandOptions& options, std::ostream& out) {
+  const SweepSpec spec = sweep_load(options.sweep_path);
+  const SweepPlan plan = sweep_expand(spec);
+  if (plan.stages.empty()) {
+    out << spec.name << ": no method needs a model; nothing to finetune\n";
+    return kExitOk;
+  }
+  set_compute_threads(options.threads);
+  const std::string root = options.artifacts.empty() ? "results/artifacts" : options.artifacts;
+  const std::string device = options.device.empty() ? spec.resources.device : options.device;
+  const double start = unix_now();
+  const LoadedData data = load_data(*spec.data);
+  char head[256];
+  std::snprintf(head, sizeof head, "%s: %zu stages into %s (data ready in %.1f s)\n", spec.name.c_str(),
+                plan.stages.size(), root.c_str(), unix_now() - start);
+  out << head;
+  out.flush();
+  for (const Stage& stage : plan.stages) {
+    const StageResult r = run_finetune_stage(spec, stage, data, root, device, [&](const std::string& line) {
+      out << "  " << line << "\n";
+      out.flush();
+    });
+    char line[256];
+    if (r.reused)
+      std::snprintf(line, sizeof line, "%s: reused %s\n", stage_label(stage).c_str(), r.dir.c_str());
+    else
+      std::snprintf(line, sizeof line, "%s: trained in %.0f s, final loss %.4f -> %s\n", stage_label(stage).c_str(),
+                    r.seconds, r.final_loss, r.dir.c_str());
+    out << line;
+    out.flush();
+  }
+  return kExitOk;
+}
+
+}  // namespace clear_sweep

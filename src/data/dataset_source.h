@@ -1,0 +1,22 @@
+// The dataset a sweep names in [data]: the synthetic world (generated in memory, the same
+// bytes `data synth` writes) or a dataset folder (real CLEAR after export).
+#pragma once
+
+#include "data/dataset.h"
+#include "data/dataset_io.h"
+#include "data/synth_world.h"
+#include "sweep/sweep_spec.h"
+
+namespace clear_sweep {
+
+struct LoadedData {
+  Dataset dataset;
+  ImageTable images;  ///< every image, decoded
+};
+
+/// The synthetic world's options for a [data] section.
+SynthOptions synth_options(const DataSpec& spec);
+
+LoadedData load_data(const DataSpec& spec);
+
+}  // namespace clear_sweep

@@ -1,0 +1,120 @@
+#include "model/finetune.h"
+
+#include <ATen/autocast_mode.h>
+
+#include <chrono>
+
+#include "common/error.h"
+#include "model/lr_schedule.h"
+#include "model/model_inputs.h"
+#include "model/scoring.h"
+
+namespace clear_sweep {
+
+std::vector<ItemRef> finetune_items(const Dataset& dataset, const std::vector<int64_t>& persons) {
+  std::vector<ItemRef> items = person_items(dataset, persons, Modality::both, true);
+  for (const auto& item : real_face_items(dataset)) items.push_back(item);
+  for (const auto& item : real_world_items(dataset)) items.push_back(item);
+  return items;
+}
+
+namespace {
+
+/// bf16 autocast for a scope, on CUDA only (CPU trains in float32).
+class Autocast {
+ public:
+  explicit Autocast(bool on) : on_(on) {
+    if (!on_) return;
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_enabled(true);
+  }
+  ~Autocast() {
+    if (!on_) return;
+    at::autocast::set_enabled(false);
+    at::autocast::clear_cache();
+  }
+
+ private:
+  bool on_;
+};
+
+}  // namespace
+
+FinetuneReport finetune(Vlm& model, const Tokenizer& tokenizer, const Dataset& dataset, const ImageTable& images,
+                        const std::vector<ItemRef>& items, const FinetuneOptions& o,
+                        const std::function<void(const EpochReport&)>& on_epoch) {
+  CS_ASSERT(!items.empty(), "finetune on no items");
+  const auto start = std::chrono::steady_clock::now();
+  torch::manual_seed(o.seed);
+  model->to(o.device);
+  model->train();
+
+  std::vector<torch::Tensor> params;
+  if (o.lora_rank > 0) {
+    model->attach_adapters(LoraSpec{o.lora_rank, 2.0 * double(o.lora_rank), 0.0});
+    params = model->adapter_parameters();
+  } else {
+    model->set_base_trainable(true);
+    params = model->parameters();
+  }
+  torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
+
+  // Tokenise once; batches index into this.
+  const int image_tokens = int(model->config().image_tokens());
+  std::vector<Sequence> sequences;
+  sequences.reserve(items.size());
+  for (const auto& item : items) sequences.push_back(item_sequence(tokenizer, item_text(dataset, item), image_tokens));
+  ImageTensors image_tensors(images, model->config().vision.image_size, o.device);
+
+  const int64_t steps_per_epoch = (int64_t(items.size()) + o.batch_size - 1) / o.batch_size;
+  const int64_t total_steps = steps_per_epoch * o.epochs;
+  FinetuneReport report;
+  for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
+    const auto epoch_start = std::chrono::steady_clock::now();
+    const auto order = epoch_order(items.size(), o.seed, epoch);
+    double loss_sum = 0;
+    double answer_tokens = 0;
+    EpochReport er;
+    er.epoch = epoch + 1;
+    for (size_t first = 0; first < order.size(); first += size_t(o.batch_size)) {
+      std::vector<Sequence> batch;
+      for (size_t i = first; i < std::min(order.size(), first + size_t(o.batch_size)); ++i)
+        batch.push_back(sequences[order[i]]);
+      const TokenBatch tokens = collate(batch, tokenizer.special().pad, PadSide::right);
+      const ModelInputs inputs = to_model_inputs(tokens, image_tensors, o.device);
+      for (auto& group : optimizer.param_groups())
+        group.options().set_lr(scheduled_lr(o.lr, report.steps, total_steps, steps_per_epoch, o.final_lr_fraction));
+      torch::Tensor loss;
+      AnswerScores scores;
+      {
+        Autocast autocast(o.device.is_cuda());
+        scores = answer_scores(model->forward(inputs), inputs.labels);
+        loss = scores.sum_nll.sum() / scores.tokens.sum().clamp_min(1);
+      }
+      optimizer.zero_grad();
+      loss.backward();
+      if (!torch::isfinite(loss).item<bool>())
+        throw std::runtime_error("finetune: the loss became " + std::to_string(loss.item<double>()) + " at epoch " +
+                                 std::to_string(epoch + 1) + "; lower [finetune] lr");
+      torch::nn::utils::clip_grad_norm_(params, o.max_grad_norm);
+      optimizer.step();
+      const double n = scores.tokens.sum().item<double>();
+      loss_sum += loss.item<double>() * n;
+      answer_tokens += n;
+      er.tokens += tokens.rows * tokens.length;
+      ++report.steps;
+    }
+    er.mean_loss = loss_sum / std::max(1.0, answer_tokens);
+    er.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    report.epochs.push_back(er);
+    if (on_epoch) on_epoch(er);
+    if (er.mean_loss < o.stop_loss) break;
+  }
+  if (o.lora_rank > 0) model->fold_adapters();  // the checkpoint is a plain model
+  model->set_base_trainable(false);
+  model->eval();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace clear_sweep

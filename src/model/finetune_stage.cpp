@@ -1,0 +1,119 @@
+#include "model/finetune_stage.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/number_format.h"
+#include "data/bpe_tokenizer.h"
+#include "data/splits.h"
+#include "model/checkpoint.h"
+#include "model/device.h"
+#include "model/finetune.h"
+
+namespace clear_sweep {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kStageFile = "stage.json";
+
+/// Loss below which a from-scratch model has memorised its set: training stops early.
+constexpr double kMemorisedLoss = 0.01;
+
+}  // namespace
+
+std::string stage_dir(const std::string& root, const Stage& stage) { return (fs::path(root) / stage.id).string(); }
+
+bool stage_complete(const std::string& root, const Stage& stage) {
+  return fs::exists(fs::path(stage_dir(root, stage)) / kStageFile);
+}
+
+StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const LoadedData& data,
+                               const std::string& root, const std::string& device,
+                               const std::function<void(const std::string&)>& log) {
+  StageResult result;
+  result.dir = stage_dir(root, stage);
+  if (stage_complete(root, stage)) {
+    result.reused = true;
+    return result;
+  }
+  CS_ASSERT(spec.model.has_value(), "a finetune stage without [model]");
+  const Dataset& ds = data.dataset;
+  const std::string manifest = ds.root.empty() ? std::string("synthetic world") : ds.manifest_path();
+  const std::vector<int64_t> persons = stage.kind == StageKind::finetune_base
+                                           ? ds.splits.forget_order
+                                           : retain_persons(ds.splits, stage.forget_fraction, manifest);
+
+  // A preset trains from scratch with a BPE tokenizer learned from the dataset's text (the
+  // same for base and gold, so their scores compare); a model folder brings its own.
+  std::unique_ptr<Tokenizer> tokenizer;
+  Vlm model{nullptr};
+  FinetuneOptions o;
+  o.epochs = spec.finetune.epochs;
+  o.lr = spec.finetune.lr;
+  o.batch_size = spec.finetune.batch_size;
+  o.lora_rank = spec.finetune.lora_rank;
+  o.device = resolve_device(device);
+  o.stop_loss = kMemorisedLoss;
+  torch::manual_seed(0);
+  if (!spec.model->preset.empty()) {
+    ModelConfig config = model_preset(spec.model->preset);
+    auto bpe = std::make_unique<BpeTokenizer>(BpeTokenizer::train(dataset_corpus(ds), int32_t(config.text.vocab_size)));
+    config.text.vocab_size = bpe->vocab_size();
+    config.image_token_id = bpe->special().image;
+    config.pad_token_id = bpe->special().pad;
+    tokenizer = std::move(bpe);
+    model = Vlm(config);
+  } else {
+    LoadedModel loaded = load_model(spec.model->path);
+    model = loaded.model;
+    tokenizer = std::move(loaded.tokenizer);
+  }
+
+  const auto items = finetune_items(ds, persons);
+  const auto start = unix_now();
+  int64_t epochs_run = 0;
+  const FinetuneReport report = finetune(model, *tokenizer, ds, data.images, items, o, [&](const EpochReport& e) {
+    ++epochs_run;
+    if (log) {
+      char line[200];
+      std::snprintf(line, sizeof line, "%s: epoch %lld/%lld loss %.4f (%.1f s, %.0f tokens/s)",
+                    stage_label(stage).c_str(), (long long)e.epoch, (long long)o.epochs, e.mean_loss, e.seconds,
+                    e.tokens / std::max(1e-9, e.seconds));
+      log(line);
+    }
+  });
+
+  // Written beside, renamed into place: a folder with stage.json is a whole artifact.
+  const fs::path partial = fs::path(root) / ("." + stage.id + ".partial-" + std::to_string(getpid()));
+  std::error_code ec;
+  fs::remove_all(partial, ec);
+  fs::create_directories(partial);
+  model->to(torch::kCPU);
+  save_model(model, *tokenizer, partial.string());
+  nlohmann::ordered_json j;
+  j["stage"] = stage.id;
+  j["kind"] = stage_kind_name(stage.kind);
+  if (stage.kind == StageKind::finetune_gold) j["forget_fraction"] = stage.forget_fraction;
+  j["persons"] = persons.size();
+  j["items"] = items.size();
+  j["training_context"] = spec.training_context();
+  j["finished"] = utc_now_iso();
+  j["seconds"] = report.seconds;
+  j["epoch_loss"] = nlohmann::json::array();
+  for (const auto& e : report.epochs) j["epoch_loss"].push_back(e.mean_loss);
+  std::ofstream(partial / kStageFile) << j.dump(2) << "\n";
+  fs::remove_all(result.dir, ec);  // a leftover without stage.json
+  fs::rename(partial, result.dir);
+  result.seconds = unix_now() - start;
+  result.final_loss = report.epochs.empty() ? 0 : report.epochs.back().mean_loss;
+  return result;
+}
+
+}  // namespace clear_sweep

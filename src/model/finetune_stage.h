@@ -1,0 +1,35 @@
+// The finetune stages of a sweep (DESIGN.md section 1): the base model on every trained
+// person, and one gold model per forget fraction on its retain split. Each artifact is a
+// model folder under the artifacts root, named by the stage's content address, so a
+// rerun, a resumed sweep or another sweep of the same experiment reuses it.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "data/dataset_source.h"
+#include "sweep/stage.h"
+#include "sweep/sweep_spec.h"
+
+namespace clear_sweep {
+
+/// The folder of a stage's artifact: ROOT/STAGE_ID.
+std::string stage_dir(const std::string& artifacts_root, const Stage& stage);
+/// True when the folder holds a finished artifact (stage.json is written last).
+bool stage_complete(const std::string& artifacts_root, const Stage& stage);
+
+struct StageResult {
+  std::string dir;
+  bool reused = false;
+  double seconds = 0;
+  double final_loss = 0;
+};
+
+/// Trains the stage's model unless its artifact exists; writes it atomically (a
+/// temporary folder renamed into place). `device` as resolve_device takes it. `log`
+/// gets one line per epoch.
+StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const LoadedData& data,
+                               const std::string& artifacts_root, const std::string& device,
+                               const std::function<void(const std::string&)>& log = {});
+
+}  // namespace clear_sweep
