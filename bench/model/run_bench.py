@@ -16,8 +16,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 CASES = [  # mode, preset, batch, seq or prompt, steps or new tokens
-    ("train", "tiny", 16, 64, 10),
-    ("train", "small", 8, 128, 3),
+    ("train", "tiny", 16, 64, 20),
+    ("train", "small", 8, 128, 4),
     ("generate", "tiny", 16, 48, 24),
     ("generate", "small", 8, 96, 24),
 ]
@@ -33,12 +33,15 @@ def main():
     parser.add_argument("build", nargs="?", default=os.path.join(HERE, "..", "..", "build"))
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--only", choices=["train", "generate"], help="run one kind of step")
     args = parser.parse_args()
     bench = os.path.join(args.build, "bench", "model", "train_bench")
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for mode, preset, batch, seq, steps in CASES:
+            if args.only and mode != args.only:
+                continue
             config = os.path.join(tmp, preset + ".json")
             common = [str(batch), str(seq), str(steps), str(args.threads)]
             samples = {}

@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
     const ModelInputs in = random_batch(config, batch, seq, true);
     auto step = [&] {
       optimizer.zero_grad();
-      const auto scores = answer_scores(model->forward(in), in.labels);
+      const auto scores = score_answers(model, in);
       const auto loss = scores.sum_nll.sum() / scores.tokens.sum();
       loss.backward();
       optimizer.step();

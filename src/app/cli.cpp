@@ -8,6 +8,7 @@
 #include "app/data_command.h"
 #include "app/finetune_command.h"
 #include "app/merge_command.h"
+#include "app/metric_command.h"
 #include "app/methods_command.h"
 #include "app/plan_command.h"
 #include "app/status_command.h"
@@ -188,6 +189,20 @@ void add_finetune(CLI::App& app, std::function<int(std::ostream&)>& action) {
   sub->callback([&action, o] { action = [o](std::ostream& out) { return finetune_command(*o, out); }; });
 }
 
+void add_metric(CLI::App& app, std::function<int(std::ostream&)>& action) {
+  CLI::App* metric = app.add_subcommand("metric", "Rescore with the sweep's exact metrics, one number per input line.");
+  metric->require_subcommand(1);
+  auto path = std::make_shared<std::string>();
+  CLI::App* rouge = metric->add_subcommand(
+      "rouge", "ROUGE-L recall (rouge_score, use_stemmer=True) of lines {\"reference\": ..., \"prediction\": ...}");
+  rouge->add_option("file", *path, "JSON-lines file")->required();
+  rouge->callback([&action, path] { action = [path](std::ostream& out) { return metric_rouge_command(*path, out); }; });
+  CLI::App* ks = metric->add_subcommand(
+      "ks", "Two-sample KS p-value (scipy.stats.ks_2samp, method auto) of lines {\"a\": [...], \"b\": [...]}");
+  ks->add_option("file", *path, "JSON-lines file")->required();
+  ks->callback([&action, path] { action = [path](std::ostream& out) { return metric_ks_command(*path, out); }; });
+}
+
 /// Under mpirun every rank parses the same command line: only one should complain.
 bool is_first_rank() {
   for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
@@ -214,6 +229,7 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   add_methods(app, action);
   add_data(app, action);
   add_finetune(app, action);
+  add_metric(app, action);
 
   try {
     app.parse(argc, argv);

@@ -88,7 +88,7 @@ FinetuneReport finetune(Vlm& model, const Tokenizer& tokenizer, const Dataset& d
       AnswerScores scores;
       {
         Autocast autocast(o.device.is_cuda());
-        scores = answer_scores(model->forward(inputs), inputs.labels);
+        scores = score_answers(model, inputs);
         loss = scores.sum_nll.sum() / scores.tokens.sum().clamp_min(1);
       }
       optimizer.zero_grad();

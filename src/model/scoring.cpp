@@ -22,8 +22,18 @@ AnswerScores answer_scores(const torch::Tensor& logits, const torch::Tensor& lab
   return {(nll * counted).sum(1), counted.sum(1)};
 }
 
-AnswerScores score_answers(Vlm& model, const ModelInputs& inputs) {
-  return answer_scores(model->forward(inputs), inputs.labels);
+AnswerScores score_answers(Vlm& model, const ModelInputs& inputs, const ForwardOptions& options) {
+  const torch::Tensor hidden = model->hidden(inputs, options);
+  const int64_t rows = hidden.size(0), t = hidden.size(1);
+  const torch::Tensor targets = inputs.labels.narrow(1, 1, t - 1);
+  const torch::Tensor labelled = targets != kIgnoreLabel;  // [B, T-1]
+  const torch::Tensor logits = model->language_model->logits(hidden.narrow(1, 0, t - 1).index({labelled}));
+  const torch::Tensor nll = torch::nn::functional::cross_entropy(
+      logits.to(torch::kFloat), targets.index({labelled}),
+      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+  const torch::Tensor row_of = torch::arange(rows, targets.options()).unsqueeze(1).expand({rows, t - 1}).index({labelled});
+  const torch::Tensor sums = torch::zeros({rows}, nll.options()).index_add(0, row_of, nll);
+  return {sums, labelled.sum(1).to(torch::kFloat)};
 }
 
 std::vector<std::vector<int32_t>> generate_greedy(Vlm& model, const ModelInputs& prompts,

@@ -20,7 +20,9 @@ struct AnswerScores {
   torch::Tensor tokens;   ///< [B] float
   torch::Tensor mean() const { return sum_nll / tokens.clamp_min(1); }
 };
-AnswerScores score_answers(Vlm& model, const ModelInputs& inputs);
+/// Applies the LM head at labelled positions only (answers are a fraction of a
+/// sequence): the same numbers as answer_scores(model->forward(inputs), labels), cheaper.
+AnswerScores score_answers(Vlm& model, const ModelInputs& inputs, const ForwardOptions& options = {});
 AnswerScores answer_scores(const torch::Tensor& logits, const torch::Tensor& labels);
 
 struct GenerateOptions {

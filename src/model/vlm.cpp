@@ -28,11 +28,14 @@ torch::Tensor VlmImpl::embed(const torch::Tensor& input_ids, const torch::Tensor
   return embeds.masked_scatter(is_image.unsqueeze(-1), features.reshape({-1, features.size(-1)}));
 }
 
-torch::Tensor VlmImpl::forward(const ModelInputs& in, const ForwardOptions& options) {
+torch::Tensor VlmImpl::hidden(const ModelInputs& in, const ForwardOptions& options) {
   const torch::Tensor embeds = embed(in.input_ids, in.images);
-  const torch::Tensor hidden =
-      language_model->model->forward(embeds, in.position_ids, in.attention_mask, options.cache, options.hidden_states);
-  return language_model->logits(hidden);
+  return language_model->model->forward(embeds, in.position_ids, in.attention_mask, options.cache,
+                                        options.hidden_states);
+}
+
+torch::Tensor VlmImpl::forward(const ModelInputs& in, const ForwardOptions& options) {
+  return language_model->logits(hidden(in, options));
 }
 
 std::vector<std::pair<std::string, LoraLinear>> VlmImpl::linear_layers() {

@@ -37,6 +37,9 @@ class VlmImpl : public torch::nn::Module {
 
   /// Logits [B, T, V].
   torch::Tensor forward(const ModelInputs& inputs, const ForwardOptions& options = {});
+  /// The decoder's final (normed) hidden states [B, T, D], before the LM head: losses
+  /// over a few labelled positions apply the head to those alone.
+  torch::Tensor hidden(const ModelInputs& inputs, const ForwardOptions& options = {});
   /// Input embeddings with image features in place of the placeholder tokens.
   torch::Tensor embed(const torch::Tensor& input_ids, const torch::Tensor& images);
 
