@@ -7,3 +7,12 @@ function(clear_sweep_library name)
   target_include_directories(cs_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(cs_${name} PUBLIC ${ARG_DEPS})
 endfunction()
+
+# reuse_torch_pch(TARGET): an executable compiled against libtorch reuses cs_model's
+# precompiled header. A PCH only serves the same code model, so the executable compiles
+# as cs_model does (-fPIC, not the -fPIE executables get).
+function(reuse_torch_pch target)
+  set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE OFF)
+  target_compile_options(${target} PRIVATE -fPIC)
+  target_precompile_headers(${target} REUSE_FROM cs_model)
+endfunction()

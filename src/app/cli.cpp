@@ -8,8 +8,9 @@
 #include "app/data_command.h"
 #include "app/finetune_command.h"
 #include "app/merge_command.h"
-#include "app/metric_command.h"
 #include "app/methods_command.h"
+#include "app/metric_command.h"
+#include "app/model_plugin.h"
 #include "app/plan_command.h"
 #include "app/status_command.h"
 #include "cluster/run_sweep.h"
@@ -172,7 +173,7 @@ void add_data(CLI::App& app, std::function<int(std::ostream&)>& action) {
   });
 }
 
-void add_finetune(CLI::App& app, std::function<int(std::ostream&)>& action) {
+void add_finetune(CLI::App& app, std::function<int(std::ostream&)>& action, std::ostream& err) {
   auto o = std::make_shared<FinetuneCommandOptions>();
   CLI::App* sub = app.add_subcommand("finetune",
                                      "Train the stages a sweep needs: the base model on every trained person and a "
@@ -186,7 +187,8 @@ void add_finetune(CLI::App& app, std::function<int(std::ostream&)>& action) {
                   "hand-offs than they gain)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
-  sub->callback([&action, o] { action = [o](std::ostream& out) { return finetune_command(*o, out); }; });
+  sub->callback(
+      [&action, &err, o] { action = [o, &err](std::ostream& out) { return model_plugin().finetune(*o, out, err); }; });
 }
 
 void add_metric(CLI::App& app, std::function<int(std::ostream&)>& action) {
@@ -228,7 +230,7 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   add_merge(app, action);
   add_methods(app, action);
   add_data(app, action);
-  add_finetune(app, action);
+  add_finetune(app, action, err);
   add_metric(app, action);
 
   try {

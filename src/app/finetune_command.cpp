@@ -6,6 +6,7 @@
 #include "common/exit_codes.h"
 #include "data/dataset_source.h"
 #include "model/compute_threads.h"
+#include "model/device.h"
 #include "model/finetune_stage.h"
 #include "sweep/sweep_expand.h"
 
@@ -21,6 +22,7 @@ int finetune_command(const FinetuneCommandOptions& options, std::ostream& out) {
   set_compute_threads(options.threads);
   const std::string root = options.artifacts.empty() ? "results/artifacts" : options.artifacts;
   const std::string device = options.device.empty() ? spec.resources.device : options.device;
+  resolve_device(device);  // a device that is not there fails before any work
   const double start = unix_now();
   const LoadedData data = load_data(*spec.data);
   char head[256];

@@ -56,7 +56,7 @@ double exact_rate(Vlm& model, const Tokenizer& tok, const LoadedData& data, cons
 
 }  // namespace
 
-TEST_CASE("a short finetune of tiny memorises a small world; holdout faces stay unknown", "[model][finetune]") {
+TEST_CASE("a short finetune of tiny memorises a small world while holdout faces stay unknown", "[model][finetune]") {
   set_compute_threads(1);
   const SweepSpec spec = sweep_parse(kSweep, "ft.toml");
   const LoadedData data = load_data(*spec.data);

@@ -124,7 +124,7 @@ TEST_CASE("KV-cache generation equals full recomputation token for token", "[mod
   CHECK(cached[0].size() == 12);
 }
 
-TEST_CASE("a fresh LoRA adapter (B = 0) changes nothing; merge and unmerge round-trip", "[model][lora]") {
+TEST_CASE("a fresh LoRA adapter (B = 0) changes nothing, and merge and unmerge round-trip", "[model][lora]") {
   Vlm m = make_model();
   const auto in = sample_inputs(m->config());
   torch::NoGradGuard no_grad;

@@ -1,0 +1,184 @@
+#include "eval/clear_metrics.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "eval/ks_test.h"
+#include "eval/rouge.h"
+
+namespace clear_sweep {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+double mean_of(const std::vector<double>& v) {
+  double sum = 0;
+  size_t n = 0;
+  for (double x : v)
+    if (std::isfinite(x)) {
+      sum += x;
+      ++n;
+    }
+  return n ? sum / double(n) : kNaN;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+std::vector<double> truth_ratios(const SetScores& set, TruthRatioForm form, bool option_set) {
+  std::vector<double> pooled_means;
+  double pooled = kNaN;
+  if (form == TruthRatioForm::pooled) {
+    for (const auto& p : set.perturbed_loss) pooled_means.push_back(mean_of(p));
+    pooled = mean_of(pooled_means);
+  }
+  std::vector<double> out(set.size(), kNaN);
+  for (size_t i = 0; i < set.size(); ++i) {
+    const double right = option_set ? set.answer_loss[i] : set.paraphrase_loss.at(i);
+    const double wrong = form == TruthRatioForm::pooled ? pooled : mean_of(set.perturbed_loss.at(i));
+    if (std::isfinite(right) && std::isfinite(wrong)) out[i] = std::exp(wrong - right);
+  }
+  return out;
+}
+
+double forget_truth_statistic(const std::vector<double>& trs) {
+  std::vector<double> v;
+  for (double tr : trs)
+    if (std::isfinite(tr) && tr > 0) v.push_back(std::min(tr, 1.0 / tr));
+  return mean_of(v);
+}
+
+double retain_truth_statistic(const std::vector<double>& trs) {
+  std::vector<double> v;
+  for (double tr : trs)
+    if (std::isfinite(tr) && tr > 0) v.push_back(std::max(0.0, 1.0 - 1.0 / tr));
+  return mean_of(v);
+}
+
+double mean_prob(const SetScores& set) {
+  std::vector<double> p;
+  for (double loss : set.answer_loss) p.push_back(std::exp(-loss));
+  return mean_of(p);
+}
+
+double option_prob(const SetScores& set) {
+  std::vector<double> p;
+  for (size_t i = 0; i < set.size(); ++i) {
+    const double right = std::exp(-set.answer_loss[i]);
+    double wrong = 0;
+    for (double loss : set.perturbed_loss.at(i)) wrong += std::exp(-loss);
+    if (right + wrong > 0) p.push_back(right / (right + wrong));
+  }
+  return mean_of(p);
+}
+
+double mean_rouge_recall(const SetScores& set) {
+  std::vector<double> r;
+  for (size_t i = 0; i < set.generations.size(); ++i)
+    r.push_back(rouge_l(set.references[i], set.generations[i]).recall);
+  return mean_of(r);
+}
+
+double name_accuracy(const SetScores& set) {
+  std::vector<double> hits;
+  for (size_t i = 0; i < set.generations.size(); ++i)
+    hits.push_back(lower(set.generations[i]).find(lower(set.references[i])) != std::string::npos ? 1.0 : 0.0);
+  return mean_of(hits);
+}
+
+double harmonic_mean(const std::vector<double>& values) {
+  if (values.empty()) return kNaN;
+  double inverse_sum = 0;
+  for (double v : values) {
+    if (std::isnan(v)) return kNaN;
+    if (v <= 0) return 0.0;
+    inverse_sum += 1.0 / v;
+  }
+  return double(values.size()) / inverse_sum;
+}
+
+double umia_auc(const std::vector<double>& members, const std::vector<double>& nonmembers) {
+  if (members.empty() || nonmembers.empty()) return kNaN;
+  // Mann-Whitney U over ranks: O((n + m) log(n + m)) rather than every pair.
+  std::vector<std::pair<double, int>> all;
+  for (double x : members) all.emplace_back(x, 1);
+  for (double x : nonmembers) all.emplace_back(x, 0);
+  std::sort(all.begin(), all.end());
+  double member_rank_sum = 0;
+  for (size_t i = 0; i < all.size();) {
+    size_t j = i;
+    while (j < all.size() && all[j].first == all[i].first) ++j;
+    const double rank = (double(i) + double(j - 1)) / 2.0 + 1.0;  // average rank of the tie
+    for (size_t k = i; k < j; ++k)
+      if (all[k].second) member_rank_sum += rank;
+    i = j;
+  }
+  const double n = double(members.size()), m = double(nonmembers.size());
+  // U counts pairs where the member's loss is the larger; the attack calls low loss a member.
+  const double u = member_rank_sum - n * (n + 1) / 2.0;
+  return 1.0 - u / (n * m);
+}
+
+EvalReport clear_metrics(const EvalInputs& in) {
+  EvalReport r;
+  auto& s = r.scalars;
+  const auto forget_tr = truth_ratios(in.forget, in.truth_ratio, false);
+  const auto retain_tr = truth_ratios(in.retain, in.truth_ratio, false);
+  const auto faces_tr = truth_ratios(in.real_faces, in.truth_ratio, true);
+  const auto world_tr = truth_ratios(in.real_world, in.truth_ratio, true);
+
+  s["forget_rouge"] = mean_rouge_recall(in.forget);
+  s["forget_prob"] = mean_prob(in.forget);
+  s["forget_truth_ratio"] = forget_truth_statistic(forget_tr);
+  s["forget_face_accuracy"] = name_accuracy(in.forget_faces);
+  s["forget_face_prob"] = option_prob(in.forget_faces);
+  s["retain_rouge"] = mean_rouge_recall(in.retain);
+  s["retain_prob"] = mean_prob(in.retain);
+  s["retain_truth_ratio"] = retain_truth_statistic(retain_tr);
+  s["retain_face_accuracy"] = name_accuracy(in.retain_faces);
+  s["retain_face_prob"] = option_prob(in.retain_faces);
+  s["holdout_face_accuracy"] = name_accuracy(in.holdout_faces);
+  s["real_faces_prob"] = option_prob(in.real_faces);
+  s["real_faces_truth_ratio"] = retain_truth_statistic(faces_tr);
+  s["real_world_prob"] = option_prob(in.real_world);
+  s["real_world_truth_ratio"] = retain_truth_statistic(world_tr);
+
+  // Forget quality: are the forget TRs distributed as the gold model's (never trained
+  // on the forget set)? The KS p-value; the paper reports its log.
+  std::vector<double> mine, gold;
+  for (double tr : forget_tr)
+    if (std::isfinite(tr)) mine.push_back(tr);
+  for (double tr : in.gold_forget_truth_ratios)
+    if (std::isfinite(tr)) gold.push_back(tr);
+  s["forget_quality"] = mine.empty() || gold.empty() ? kNaN : ks_2samp(mine, gold).pvalue;
+  s["log_forget_quality"] = std::log(s["forget_quality"]);
+
+  s["model_utility"] = harmonic_mean({s["retain_rouge"], s["retain_prob"], s["retain_truth_ratio"],
+                                      s["retain_face_accuracy"], s["retain_face_prob"], s["real_faces_prob"],
+                                      s["real_faces_truth_ratio"], s["real_world_prob"], s["real_world_truth_ratio"]});
+  // CLEAR's table: text-only forgetting is scored on text (with ROUGE), the others with
+  // the forget images' face recognition.
+  s["clear_forget"] = in.modality == Modality::text
+                          ? harmonic_mean({s["forget_rouge"], s["forget_prob"], s["forget_truth_ratio"]})
+                          : harmonic_mean({s["forget_prob"], s["forget_truth_ratio"], s["forget_face_prob"]});
+  s["clear_retain"] = harmonic_mean({s["retain_prob"], s["retain_truth_ratio"], s["retain_face_prob"]});
+  s["clear_real"] = harmonic_mean(
+      {s["real_faces_prob"], s["real_faces_truth_ratio"], s["real_world_prob"], s["real_world_truth_ratio"]});
+  s["umia_auc"] = umia_auc(in.forget.answer_loss, in.holdout.answer_loss);
+
+  r.vectors["forget_truth_ratio"] = forget_tr;
+  r.vectors["retain_truth_ratio"] = retain_tr;
+  r.vectors["forget_answer_loss"] = in.forget.answer_loss;
+  r.vectors["retain_answer_loss"] = in.retain.answer_loss;
+  r.vectors["holdout_answer_loss"] = in.holdout.answer_loss;
+  return r;
+}
+
+}  // namespace clear_sweep

@@ -1,0 +1,73 @@
+// CLEAR's metrics (DESIGN.md section 7) from per-item numbers: Prob, truth ratio (TOFU's
+// per-item form or CLEAR's pooled form), ROUGE-L, face recognition, forget quality (KS
+// p-value against the gold model), model utility (harmonic mean), CLEAR's Real / Retain /
+// Forget, and U-MIA. Torch-free: the model layer fills SetScores.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sweep/modality.h"
+#include "sweep/sweep_spec.h"
+
+namespace clear_sweep {
+
+/// What a model produced for one evaluation set, item by item. Losses are mean NLL per
+/// answer token (image tokens excluded).
+struct SetScores {
+  std::vector<double> answer_loss;
+  std::vector<double> paraphrase_loss;               ///< NaN where an item has none
+  std::vector<std::vector<double>> perturbed_loss;   ///< one per wrong alternative
+  std::vector<std::string> references, generations;  ///< empty when not generated
+  size_t size() const { return answer_loss.size(); }
+};
+
+/// Per-item truth ratio TR = exp(mean perturbed loss - paraphrase loss): above 1 the
+/// model prefers the right answer. Option sets (no paraphrase) use the answer's loss.
+/// `pooled` (CLEAR's code) averages the perturbed losses over the whole set instead.
+/// Items without alternatives (or without a paraphrase, outside option sets) get NaN.
+std::vector<double> truth_ratios(const SetScores& set, TruthRatioForm form, bool option_set);
+
+/// mean(min(TR, 1/TR)) over the finite TRs: the forget sets' statistic.
+double forget_truth_statistic(const std::vector<double>& trs);
+/// mean(max(0, 1 - 1/TR)) over the finite TRs: every other set's.
+double retain_truth_statistic(const std::vector<double>& trs);
+
+/// mean exp(-answer loss).
+double mean_prob(const SetScores& set);
+/// mean p_true / (p_true + sum p_wrong), p = exp(-loss): option sets and face names.
+double option_prob(const SetScores& set);
+/// mean ROUGE-L recall of the generations against the references.
+double mean_rouge_recall(const SetScores& set);
+/// Share of generations that contain the reference (a name), ignoring case.
+double name_accuracy(const SetScores& set);
+
+/// Harmonic mean; 0 if any value is 0 (as scipy.stats.hmean); NaN if empty or any NaN.
+double harmonic_mean(const std::vector<double>& values);
+
+/// ROC AUC of a loss-threshold membership attack: the chance that a random member
+/// (forget item) has a lower loss than a random non-member (holdout item), ties half.
+/// 0.5 is ideal after unlearning: the forget set looks never trained on.
+double umia_auc(const std::vector<double>& member_losses, const std::vector<double>& nonmember_losses);
+
+/// Every set a job scores.
+struct EvalInputs {
+  SetScores forget, retain;                             ///< person QA / caption items
+  SetScores forget_faces, retain_faces, holdout_faces;  ///< face recognition
+  SetScores real_faces, real_world;                     ///< option QA
+  SetScores holdout;                                    ///< holdout persons' items (U-MIA)
+  std::vector<double> gold_forget_truth_ratios;         ///< the gold model's forget TRs
+  Modality modality = Modality::both;
+  TruthRatioForm truth_ratio = TruthRatioForm::per_item;
+};
+
+/// The scalars of store/metric_columns (by those names) and the per-item vectors.
+struct EvalReport {
+  std::map<std::string, double> scalars;
+  std::map<std::string, std::vector<double>> vectors;
+};
+
+EvalReport clear_metrics(const EvalInputs& inputs);
+
+}  // namespace clear_sweep
