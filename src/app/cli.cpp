@@ -16,6 +16,7 @@
 #include "cluster/run_sweep.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
+#include "common/guarded.h"
 #include "common/version.h"
 
 namespace clear_sweep {
@@ -242,18 +243,7 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
     return code == 0 ? kExitOk : kExitBadInput;
   }
 
-  try {
-    return action(out);
-  } catch (const Error& e) {
-    err << e.what() << "\n";
-    return kExitBadInput;
-  } catch (const InternalError& e) {
-    err << e.what() << "\n";
-    return kExitInternal;
-  } catch (const std::exception& e) {
-    err << "error: " << e.what() << "\n";
-    return kExitFailure;
-  }
+  return run_guarded(err, [&] { return action(out); });
 }
 
 }  // namespace clear_sweep

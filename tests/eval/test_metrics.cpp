@@ -74,7 +74,7 @@ TEST_CASE("U-MIA AUC equals the pair-by-pair count, ties half", "[eval][metrics]
   CHECK(std::isnan(umia_auc({}, {1.0})));
 }
 
-TEST_CASE("clear_metrics fills every column; the gold model against itself has forget quality 1", "[eval][metrics]") {
+TEST_CASE("clear_metrics fills every column, and the gold model against itself has forget quality 1", "[eval][metrics]") {
   EvalInputs in;
   in.forget = qa_set();
   in.retain = qa_set();

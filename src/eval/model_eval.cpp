@@ -1,0 +1,126 @@
+#include "eval/model_eval.h"
+
+#include <cmath>
+#include <limits>
+
+#include "data/batch.h"
+#include "data/splits.h"
+#include "model/scoring.h"
+
+namespace clear_sweep {
+namespace {
+
+std::vector<ItemRef> capped(std::vector<ItemRef> items, int64_t max_items) {
+  if (max_items <= 0 || int64_t(items.size()) <= max_items) return items;
+  std::vector<ItemRef> out;
+  for (int64_t i = 0; i < max_items; ++i) out.push_back(items[size_t(i * int64_t(items.size()) / max_items)]);
+  return out;
+}
+
+}  // namespace
+
+EvalSets eval_sets(const Dataset& ds, double fraction, Modality modality, int64_t max_items) {
+  const std::string manifest = ds.root.empty() ? std::string("synthetic world") : ds.manifest_path();
+  const auto forget = forget_persons(ds.splits, fraction, manifest);
+  const auto retain = retain_persons(ds.splits, fraction, manifest);
+  EvalSets s;
+  s.forget = capped(person_items(ds, forget, modality), max_items);
+  s.retain = capped(person_items(ds, retain, modality), max_items);
+  s.holdout = capped(person_items(ds, ds.splits.holdout, modality), max_items);
+  s.forget_faces = capped(face_items(ds, forget), max_items);
+  s.retain_faces = capped(face_items(ds, retain), max_items);
+  s.holdout_faces = capped(face_items(ds, ds.splits.holdout), max_items);
+  s.real_faces = capped(real_face_items(ds), max_items);
+  s.real_world = capped(real_world_items(ds), max_items);
+  return s;
+}
+
+SetScores score_set(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTensors& images,
+                    const std::vector<ItemRef>& items, const ScoreOptions& o) {
+  torch::NoGradGuard no_grad;
+  const int image_tokens = int(model->config().image_tokens());
+  const auto device = model->parameters().front().device();
+  SetScores s;
+  s.answer_loss.assign(items.size(), std::numeric_limits<double>::quiet_NaN());
+  s.paraphrase_loss.assign(items.size(), std::numeric_limits<double>::quiet_NaN());
+  s.perturbed_loss.assign(items.size(), {});
+
+  // Every answer to score is a row: (item, which) with which -1 answer, -2 paraphrase,
+  // k >= 0 the k-th wrong alternative.
+  struct Row {
+    size_t item;
+    int which;
+    Sequence sequence;
+  };
+  std::vector<Row> rows;
+  std::vector<ItemText> texts;
+  for (size_t i = 0; i < items.size(); ++i) {
+    texts.push_back(item_text(ds, items[i]));
+    const ItemText& t = texts.back();
+    rows.push_back({i, -1, make_sequence(tok, t.prompt, t.answer, t.image, image_tokens)});
+    if (!t.paraphrased_answer.empty())
+      rows.push_back({i, -2, make_sequence(tok, t.prompt, t.paraphrased_answer, t.image, image_tokens)});
+    for (size_t k = 0; k < t.perturbed_answers.size(); ++k)
+      rows.push_back({i, int(k), make_sequence(tok, t.prompt, t.perturbed_answers[k], t.image, image_tokens)});
+    s.perturbed_loss[i].assign(t.perturbed_answers.size(), std::numeric_limits<double>::quiet_NaN());
+  }
+  for (size_t first = 0; first < rows.size(); first += size_t(o.batch_size)) {
+    const size_t last = std::min(rows.size(), first + size_t(o.batch_size));
+    std::vector<Sequence> batch;
+    for (size_t r = first; r < last; ++r) batch.push_back(rows[r].sequence);
+    const ModelInputs in = to_model_inputs(collate(batch, tok.special().pad, PadSide::right), images, device);
+    const torch::Tensor mean = score_answers(model, in).mean().to(torch::kCPU).to(torch::kDouble);
+    const double* values = mean.data_ptr<double>();
+    for (size_t r = first; r < last; ++r) {
+      const Row& row = rows[r];
+      const double loss = values[r - first];
+      if (row.which == -1)
+        s.answer_loss[row.item] = loss;
+      else if (row.which == -2)
+        s.paraphrase_loss[row.item] = loss;
+      else
+        s.perturbed_loss[row.item][size_t(row.which)] = loss;
+    }
+  }
+
+  for (const auto& t : texts) s.references.push_back(t.answer);
+  if (!o.generate) {
+    s.references.clear();
+    return s;
+  }
+  GenerateOptions g;
+  g.max_new_tokens = o.max_new_tokens;
+  g.eos_id = tok.special().eos;
+  for (size_t first = 0; first < items.size(); first += size_t(o.batch_size)) {
+    std::vector<Sequence> prompts;
+    for (size_t i = first; i < std::min(items.size(), first + size_t(o.batch_size)); ++i)
+      prompts.push_back(make_sequence(tok, texts[i].prompt, "", texts[i].image, image_tokens));
+    const auto in = to_model_inputs(collate(prompts, tok.special().pad, PadSide::left, true), images, device);
+    for (const auto& ids : generate_greedy(model, in, g)) {
+      std::string text = tok.decode(ids);
+      if (!text.empty() && text[0] == ' ') text.erase(0, 1);
+      s.generations.push_back(std::move(text));
+    }
+  }
+  return s;
+}
+
+EvalInputs evaluate_model(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTensors& images,
+                          const EvalSets& sets, const ScoreOptions& o) {
+  ScoreOptions no_generation = o;
+  no_generation.generate = false;
+  EvalInputs in;
+  in.forget = score_set(model, tok, ds, images, sets.forget, o);
+  in.retain = score_set(model, tok, ds, images, sets.retain, o);
+  in.holdout = score_set(model, tok, ds, images, sets.holdout, no_generation);
+  ScoreOptions names = o;
+  names.max_new_tokens = std::min<int64_t>(o.max_new_tokens, 16);  // a name is short
+  in.forget_faces = score_set(model, tok, ds, images, sets.forget_faces, names);
+  in.retain_faces = score_set(model, tok, ds, images, sets.retain_faces, names);
+  in.holdout_faces = score_set(model, tok, ds, images, sets.holdout_faces, names);
+  in.real_faces = score_set(model, tok, ds, images, sets.real_faces, no_generation);
+  in.real_world = score_set(model, tok, ds, images, sets.real_world, no_generation);
+  return in;
+}
+
+}  // namespace clear_sweep

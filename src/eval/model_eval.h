@@ -1,0 +1,44 @@
+// Evaluating a model on CLEAR's sets: for every item, the loss of its answer, of its
+// paraphrase and of each wrong alternative (all rows of one batched forward pass per
+// batch), and a greedy generation conditioned on the item's image. The numbers go to
+// clear_metrics (clear_metrics.h). Uses libtorch (target cs_eval_model).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "data/dataset.h"
+#include "data/items.h"
+#include "data/tokenizer.h"
+#include "eval/clear_metrics.h"
+#include "model/model_inputs.h"
+#include "model/vlm.h"
+
+namespace clear_sweep {
+
+/// The items of every evaluation set of one job.
+struct EvalSets {
+  std::vector<ItemRef> forget, retain, holdout;                    ///< person items of the modality
+  std::vector<ItemRef> forget_faces, retain_faces, holdout_faces;  ///< face recognition
+  std::vector<ItemRef> real_faces, real_world;
+};
+
+/// Sets for a forget fraction and modality, each capped at `max_items` (CLEAR: 300) by
+/// an even spread over the set, so every person stays represented.
+EvalSets eval_sets(const Dataset& dataset, double forget_fraction, Modality modality, int64_t max_items);
+
+struct ScoreOptions {
+  bool generate = true;
+  int64_t max_new_tokens = 32;
+  int64_t batch_size = 32;  ///< sequences per forward pass
+};
+
+/// Scores one set. Generations are decoded without the leading space.
+SetScores score_set(Vlm& model, const Tokenizer& tokenizer, const Dataset& dataset, ImageTensors& images,
+                    const std::vector<ItemRef>& items, const ScoreOptions& options);
+
+/// Scores every set (the person sets and faces with generation, real sets by options).
+EvalInputs evaluate_model(Vlm& model, const Tokenizer& tokenizer, const Dataset& dataset, ImageTensors& images,
+                          const EvalSets& sets, const ScoreOptions& options);
+
+}  // namespace clear_sweep

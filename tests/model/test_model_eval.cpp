@@ -1,0 +1,76 @@
+// The evaluation runner: set sizes and caps, every alternative scored, batching that
+// does not change a loss, and the metrics of an untrained model being finite.
+#include "data/bpe_tokenizer.h"
+#include "data/dataset_source.h"
+#include "eval/model_eval.h"
+#include "model/compute_threads.h"
+#include "sweep/sweep_spec.h"
+#include "test_support.h"
+
+using namespace clear_sweep;
+
+namespace {
+
+struct Fixture {
+  LoadedData data = [] {
+    DataSpec d;
+    d.persons = 10;
+    d.images_per_person = 2;
+    d.seed = 4;
+    return load_data(d);
+  }();
+  BpeTokenizer tok = BpeTokenizer::train(dataset_corpus(data.dataset), 600);
+  Vlm model = [this] {
+    torch::manual_seed(2);
+    ModelConfig c = model_preset("tiny", tok.vocab_size());
+    Vlm m(c);
+    m->eval();
+    return m;
+  }();
+  ImageTensors images{data.images, model->config().vision.image_size, torch::kCPU};
+};
+
+}  // namespace
+
+TEST_CASE("evaluation sets follow the split, the modality and the cap", "[eval][model]") {
+  Fixture f;
+  const auto& ds = f.data.dataset;
+  const auto sets = eval_sets(ds, 10, Modality::both, 1000);
+  CHECK(sets.forget.size() == 1 * (20 + 2));
+  CHECK(sets.retain.size() == 9 * (20 + 2));
+  CHECK(sets.forget_faces.size() == 2);
+  CHECK(sets.holdout_faces.size() == 2 * 2);
+  CHECK(sets.real_world.size() == ds.real_world.size());
+  const auto text = eval_sets(ds, 10, Modality::text, 50);
+  CHECK(text.forget.size() == 20);
+  CHECK(text.retain.size() == 50);  // capped, spread over the persons
+  CHECK(text.retain.front().person != text.retain.back().person);
+}
+
+TEST_CASE("every answer, paraphrase and alternative is scored, the same in any batch", "[eval][model]") {
+  set_compute_threads(1);
+  Fixture f;
+  const auto sets = eval_sets(f.data.dataset, 10, Modality::both, 1000);
+  std::vector<ItemRef> items(sets.forget.begin(), sets.forget.begin() + 4);
+  items.push_back(sets.forget.back());  // an image caption item
+  ScoreOptions big;
+  big.max_new_tokens = 4;
+  ScoreOptions one = big;
+  one.batch_size = 1;
+  const SetScores a = score_set(f.model, f.tok, f.data.dataset, f.images, items, big);
+  const SetScores b = score_set(f.model, f.tok, f.data.dataset, f.images, items, one);
+  REQUIRE(a.size() == 5);
+  REQUIRE(a.generations.size() == 5);
+  for (size_t i = 0; i < 5; ++i) {
+    CHECK(std::isfinite(a.answer_loss[i]));
+    CHECK(std::isfinite(a.paraphrase_loss[i]));
+    REQUIRE(a.perturbed_loss[i].size() == 3);
+    CHECK(a.answer_loss[i] == Approx(b.answer_loss[i]).epsilon(1e-4));
+    CHECK(a.perturbed_loss[i][2] == Approx(b.perturbed_loss[i][2]).epsilon(1e-4));
+    CHECK(a.generations[i] == b.generations[i]);
+  }
+  const auto report = clear_metrics(
+      evaluate_model(f.model, f.tok, f.data.dataset, f.images, eval_sets(f.data.dataset, 10, Modality::both, 6), big));
+  for (const char* key : {"forget_prob", "retain_truth_ratio", "real_world_prob", "model_utility", "umia_auc"})
+    CHECK(std::isfinite(report.scalars.at(key)));
+}
