@@ -1,0 +1,59 @@
+// The preference family: idk (CE on refusals + CE(r)), dpo (refusal preferred over the
+// true answer, against the frozen teacher), npo (the true answer dispreferred alone).
+#include <cmath>
+
+#include "unlearn/method_family.h"
+
+namespace clear_sweep {
+namespace {
+
+class Idk : public UnlearnMethod {
+ public:
+  std::string name() const override { return "idk"; }
+  AltAnswers alt_answers() const override { return AltAnswers::refusals; }
+  torch::Tensor loss(Vlm& model, const MethodBatch& b, StepKind) override {
+    return cross_entropy(model, b.forget_alt) + cross_entropy(model, b.retain);
+  }
+};
+
+/// -(2/beta) log sigmoid(beta [(log p(idk|f) - log p0(idk|f)) - (log p(a|f) - log p0(a|f))]) + CE(r).
+class Dpo : public UnlearnMethod {
+ public:
+  explicit Dpo(double beta) : beta_(beta) {}
+  std::string name() const override { return "dpo"; }
+  AltAnswers alt_answers() const override { return AltAnswers::refusals; }
+  torch::Tensor loss(Vlm& model, const MethodBatch& b, StepKind) override {
+    const torch::Tensor chosen = sequence_logprob(model, b.forget_alt) - teacher_sequence_logprob(model, b.forget_alt);
+    const torch::Tensor rejected = sequence_logprob(model, b.forget) - teacher_sequence_logprob(model, b.forget);
+    const torch::Tensor preference = -(2.0 / beta_) * torch::log_sigmoid(beta_ * (chosen - rejected)).mean();
+    return preference + cross_entropy(model, b.retain);
+  }
+
+ private:
+  double beta_;
+};
+
+/// -(2/beta) log sigmoid(-beta (log p(a|f) - log p0(a|f))) + CE(r), sequence level.
+class Npo : public UnlearnMethod {
+ public:
+  explicit Npo(double beta) : beta_(beta) {}
+  std::string name() const override { return "npo"; }
+  torch::Tensor loss(Vlm& model, const MethodBatch& b, StepKind) override {
+    const torch::Tensor ratio = sequence_logprob(model, b.forget) - teacher_sequence_logprob(model, b.forget);
+    return -(2.0 / beta_) * torch::log_sigmoid(-beta_ * ratio).mean() + cross_entropy(model, b.retain);
+  }
+
+ private:
+  double beta_;
+};
+
+}  // namespace
+
+std::unique_ptr<UnlearnMethod> make_preference_method(const Job& job) {
+  if (job.method == "idk") return std::make_unique<Idk>();
+  if (job.method == "dpo") return std::make_unique<Dpo>(job.real("beta"));
+  if (job.method == "npo") return std::make_unique<Npo>(job.real("beta"));
+  return nullptr;
+}
+
+}  // namespace clear_sweep

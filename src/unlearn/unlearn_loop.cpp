@@ -1,0 +1,118 @@
+#include "unlearn/unlearn_loop.h"
+
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+#include "common/error.h"
+#include "common/number_format.h"
+#include "data/batch.h"
+#include "data/rng.h"
+#include "model/lr_schedule.h"
+#include "unlearn/losses.h"
+#include "unlearn/refusals.h"
+
+namespace clear_sweep {
+
+UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, const Tokenizer& tok, const Dataset& ds,
+                             ImageTensors& images, const std::vector<ItemRef>& forget,
+                             const std::vector<ItemRef>& retain, const std::function<void(const EpochEnd&)>& on_epoch) {
+  CS_ASSERT(!forget.empty() && !retain.empty(), "unlearning needs forget and retain items");
+  const auto start = std::chrono::steady_clock::now();
+  const uint64_t seed = uint64_t(job.seed);
+  const auto device = model->parameters().front().device();
+  torch::manual_seed(seed);
+  model->attach_adapters(LoraSpec{job.integer("lora_rank"), job.real("lora_alpha"), job.real("lora_dropout")});
+  model->train();
+  std::vector<torch::Tensor> params = model->adapter_parameters();
+  torch::optim::AdamW optimizer(params,
+                                torch::optim::AdamWOptions(job.real("lr")).weight_decay(job.real("weight_decay")));
+
+  const int image_tokens = int(model->config().image_tokens());
+  std::vector<ItemText> forget_texts, retain_texts;
+  std::vector<Sequence> forget_seqs, retain_seqs;
+  for (const auto& item : forget) {
+    forget_texts.push_back(item_text(ds, item));
+    forget_seqs.push_back(item_sequence(tok, forget_texts.back(), image_tokens));
+  }
+  for (const auto& item : retain) {
+    retain_texts.push_back(item_text(ds, item));
+    retain_seqs.push_back(item_sequence(tok, retain_texts.back(), image_tokens));
+  }
+
+  const int64_t batch_size = job.integer("batch_size"), accum = job.integer("grad_accum");
+  const int64_t epochs = job.integer("epochs");
+  const double l1_lambda = job.real("l1_lambda"), max_norm = job.real("max_grad_norm"), lr = job.real("lr");
+  const int64_t batches_per_epoch = (int64_t(forget.size()) + batch_size - 1) / batch_size;
+  const int64_t passes_per_epoch = int64_t(method.epoch_steps(0).size());
+  const int64_t total_steps = std::max<int64_t>(1, epochs * passes_per_epoch * batches_per_epoch / accum);
+  const int64_t warmup_steps =
+      int64_t(std::llround(job.real("warmup_epochs") * double(passes_per_epoch * batches_per_epoch) / double(accum)));
+
+  UnlearnReport report;
+  int64_t micro = 0;
+  optimizer.zero_grad();
+  for (int64_t epoch = 0; epoch < epochs; ++epoch) {
+    const auto order = epoch_order(forget.size(), seed, epoch);
+    Rng pair_rng = Rng::stream(seed, "retain_pairs", uint64_t(epoch));
+    const auto pairs = pair_with_retain(forget.size(), retain.size(), pair_rng);
+    Rng alt_rng = Rng::stream(seed, "alt_answers", uint64_t(epoch));
+    double loss_sum = 0;
+    int64_t loss_count = 0;
+    for (StepKind kind : method.epoch_steps(epoch)) {
+      for (size_t first = 0; first < order.size(); first += size_t(batch_size)) {
+        std::vector<Sequence> f, r, alt;
+        for (size_t k = first; k < std::min(order.size(), first + size_t(batch_size)); ++k) {
+          const size_t i = order[k];
+          f.push_back(forget_seqs[i]);
+          r.push_back(retain_seqs[pairs[i]]);
+          if (method.alt_answers() != AltAnswers::none) {
+            const std::string answer = method.alt_answers() == AltAnswers::refusals
+                                           ? alt_rng.pick(refusal_answers())
+                                           : retain_texts[alt_rng.below(retain_texts.size())].answer;
+            alt.push_back(make_sequence(tok, forget_texts[i].prompt, answer, forget_texts[i].image, image_tokens));
+          }
+        }
+        MethodBatch batch;
+        batch.forget = to_model_inputs(collate(f, tok.special().pad, PadSide::right), images, device);
+        batch.retain = to_model_inputs(collate(r, tok.special().pad, PadSide::right), images, device);
+        if (!alt.empty())
+          batch.forget_alt = to_model_inputs(collate(alt, tok.special().pad, PadSide::right), images, device);
+        for (const auto* in : {&batch.forget, &batch.retain, &batch.forget_alt})
+          if (in->attention_mask.defined()) report.tokens += in->attention_mask.sum().item<int64_t>();
+
+        torch::Tensor loss = method.loss(model, batch, kind);
+        if (l1_lambda > 0) loss = loss + l1_lambda * l1_norm(params);
+        const double value = loss.item<double>();
+        if (!std::isfinite(value)) {
+          std::ostringstream why;
+          why << job.method << " diverged: the loss is " << value << " at epoch " << epoch + 1 << ", step "
+              << report.steps + 1 << " (lr " << format_number(lr) << ")";
+          throw std::runtime_error(why.str() + "; lower lr or max_grad_norm");
+        }
+        (loss / double(accum)).backward();
+        loss_sum += value;
+        ++loss_count;
+        if (++micro % accum == 0) {
+          for (auto& group : optimizer.param_groups())
+            group.options().set_lr(scheduled_lr(lr, report.steps, total_steps, warmup_steps, 1.0));
+          torch::nn::utils::clip_grad_norm_(params, max_norm);
+          optimizer.step();
+          optimizer.zero_grad();
+          ++report.steps;
+        }
+      }
+    }
+    report.epoch_loss.push_back(loss_sum / double(std::max<int64_t>(1, loss_count)));
+    if (on_epoch) {
+      model->eval();
+      on_epoch(EpochEnd{epoch + 1, report.epoch_loss.back()});
+      model->train();
+    }
+  }
+  model->eval();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace clear_sweep

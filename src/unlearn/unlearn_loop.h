@@ -1,0 +1,39 @@
+// The training loop every method shares: fresh LoRA adapters on the shared base model,
+// forget items in seeded epoch order each paired with a random retain item (as CLEAR
+// pairs them), the modality's items only, AdamW on the adapters with one epoch of linear
+// warm-up, gradient accumulation and clipping, L1 on the LoRA weights, and a clear
+// failure when the loss stops being finite.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "data/dataset.h"
+#include "data/items.h"
+#include "data/tokenizer.h"
+#include "model/model_inputs.h"
+#include "unlearn/unlearn_method.h"
+
+namespace clear_sweep {
+
+struct EpochEnd {
+  int64_t epoch = 0;  ///< 1-based
+  double mean_loss = 0;
+};
+
+struct UnlearnReport {
+  int64_t steps = 0;   ///< optimiser steps
+  int64_t tokens = 0;  ///< tokens processed (every row of every forward pass, padding excluded)
+  double seconds = 0;
+  std::vector<double> epoch_loss;
+};
+
+/// Unlearns `forget` (paired with `retain`) by `method` with the job's training
+/// hyperparameters. Leaves the trained adapters attached: evaluation runs next, and the
+/// caller detaches them before the next job. `on_epoch` may evaluate (learning curves).
+UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, const Tokenizer& tokenizer,
+                             const Dataset& dataset, ImageTensors& images, const std::vector<ItemRef>& forget,
+                             const std::vector<ItemRef>& retain,
+                             const std::function<void(const EpochEnd&)>& on_epoch = {});
+
+}  // namespace clear_sweep

@@ -1,0 +1,50 @@
+// An unlearning method: the loss of one step on a forget batch and its paired retain
+// batch (DESIGN.md section 6), as the papers define them. Methods are made by name from
+// a job (make_method); their hyperparameters were validated when the sweep was planned
+// (sweep/method_catalog).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/vlm.h"
+#include "sweep/job.h"
+
+namespace clear_sweep {
+
+/// What a step's forget items are also asked with, besides their true answers.
+enum class AltAnswers { none, refusals, random_answers };
+
+/// One step's inputs. `forget_alt` holds the forget prompts with refusals (idk, dpo) or
+/// with random other answers (llmu); undefined for other methods.
+struct MethodBatch {
+  ModelInputs forget;
+  ModelInputs retain;
+  ModelInputs forget_alt;
+};
+
+/// Which half of SCRUB's alternation a step is; other methods only run `joint` steps.
+enum class StepKind { joint, max_forget, min_retain };
+
+class UnlearnMethod {
+ public:
+  virtual ~UnlearnMethod() = default;
+  virtual std::string name() const = 0;
+  virtual AltAnswers alt_answers() const { return AltAnswers::none; }
+  /// The steps an epoch (0-based) runs, in order; SCRUB alternates passes.
+  virtual std::vector<StepKind> epoch_steps(int64_t /*epoch*/) const { return {StepKind::joint}; }
+  /// The loss to minimise (adapters on; the teacher is the model with adapters off).
+  virtual torch::Tensor loss(Vlm& model, const MethodBatch& batch, StepKind kind) = 0;
+};
+
+/// The method a job names, with its hyperparameters. Error (key "method") for a name
+/// without an implementation; rmu's layer is checked against the model's depth here.
+std::unique_ptr<UnlearnMethod> make_method(const Job& job, const ModelConfig& config);
+
+/// Every method make_method knows (the catalog's model methods must all be here).
+std::vector<std::string> implemented_methods();
+
+}  // namespace clear_sweep

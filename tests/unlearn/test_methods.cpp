@@ -1,0 +1,322 @@
+// Unlearning methods: each loss equals its formula computed by hand from the model's own
+// full logits (so no sign or term can silently change), NPO and DPO at theta = teacher,
+// the L1 term, and what a few steps of training must do (ga raises the forget NLL,
+// retain_ft lowers the retain NLL, rmu moves the forget activations toward c, scrub
+// alternates, a diverging loss fails the job).
+#include <cmath>
+#include <map>
+
+#include "data/batch.h"
+#include "data/bpe_tokenizer.h"
+#include "data/dataset_source.h"
+#include "data/splits.h"
+#include "model/compute_threads.h"
+#include "model/scoring.h"
+#include "sweep/sweep_expand.h"
+#include "test_support.h"
+#include "unlearn/losses.h"
+#include "unlearn/method_family.h"
+#include "unlearn/refusals.h"
+#include "unlearn/unlearn_loop.h"
+
+using namespace clear_sweep;
+
+namespace {
+
+const char* kSweep = R"(name = "u"
+[data]
+persons = 6
+images_per_person = 1
+seed = 3
+[model]
+preset = "tiny"
+[grid]
+method = ["retain_ft", "ga", "gd", "kl", "idk", "dpo", "npo", "rmu", "scrub", "llmu"]
+modality = ["both"]
+forget_fraction = [20]
+[grid.hparams]
+lr = [1e-2]
+epochs = [2]
+batch_size = [4]
+[grid.hparams.gd]
+forget_weight = [0.7]
+[grid.hparams.npo]
+beta = [0.3]
+[grid.hparams.rmu]
+layer = [1]
+steering = [5.0]
+alpha = [2.0]
+[grid.hparams.scrub]
+alpha = [0.5]
+gamma = [2.0]
+)";
+
+struct Fixture {
+  SweepSpec spec = sweep_parse(kSweep, "u.toml");
+  std::map<std::string, Job> jobs = [this] {
+    std::map<std::string, Job> out;
+    for (const auto& job : sweep_expand(spec).jobs) out[job.method] = job;
+    return out;
+  }();
+  LoadedData data = load_data(*spec.data);
+  BpeTokenizer tok = BpeTokenizer::train(dataset_corpus(data.dataset), 500);
+  ModelConfig config = [this] {
+    ModelConfig c = model_preset("tiny", tok.vocab_size());
+    c.text.hidden = 64;
+    c.text.intermediate = 128;
+    c.text.layers = 2;
+    return c;
+  }();
+  Vlm model = [this] {
+    torch::manual_seed(1);
+    Vlm m(config);
+    m->eval();
+    return m;
+  }();
+  ImageTensors images{data.images, config.vision.image_size, torch::kCPU};
+  std::vector<ItemRef> forget =
+      person_items(data.dataset, forget_persons(data.dataset.splits, 20, "m"), Modality::both);
+  std::vector<ItemRef> retain =
+      person_items(data.dataset, retain_persons(data.dataset.splits, 20, "m"), Modality::both);
+
+  ModelInputs inputs(const std::vector<ItemRef>& items, size_t from, size_t count, const std::string& answer = {}) {
+    std::vector<Sequence> seqs;
+    for (size_t i = from; i < from + count; ++i) {
+      ItemText t = item_text(data.dataset, items[i]);
+      if (!answer.empty()) t.answer = answer;
+      seqs.push_back(item_sequence(tok, t, int(config.image_tokens())));
+    }
+    return to_model_inputs(collate(seqs, tok.special().pad, PadSide::right), images, torch::kCPU);
+  }
+  /// A batch with an image item in both halves; adapters with random (non-zero) weights.
+  MethodBatch batch(bool adapters_trained = true) {
+    model->attach_adapters(LoraSpec{4, 8.0, 0.0});
+    if (adapters_trained) {
+      torch::NoGradGuard no_grad;
+      for (auto& p : model->adapter_parameters()) p.normal_(0, 0.05);
+    }
+    MethodBatch b;
+    b.forget = inputs(forget, forget.size() - 3, 3);  // the last items are image captions
+    b.retain = inputs(retain, retain.size() - 3, 3);
+    b.forget_alt = inputs(forget, forget.size() - 3, 3, refusal_answers()[0]);
+    return b;
+  }
+};
+
+// --- The hand computations, from full logits -------------------------------------------
+
+/// Per-token log-probs of the labels and the full distributions at labelled positions.
+struct Manual {
+  torch::Tensor seq_logprob;  // [B]
+  double ce = 0;
+  torch::Tensor dists;  // [N, V] log-softmax at labelled positions
+};
+
+Manual manual(Vlm& model, const ModelInputs& in, bool teacher) {
+  torch::NoGradGuard no_grad;
+  std::unique_ptr<AdaptersDisabled> off;
+  if (teacher) off = std::make_unique<AdaptersDisabled>(model);
+  const auto logits = model->forward(in);
+  const auto logp = torch::log_softmax(logits, -1);
+  const int64_t b = logits.size(0), t = logits.size(1);
+  Manual m;
+  m.seq_logprob = torch::zeros({b}, torch::kDouble);
+  double total = 0, tokens = 0;
+  std::vector<torch::Tensor> rows;
+  for (int64_t r = 0; r < b; ++r)
+    for (int64_t i = 1; i < t; ++i) {
+      const int64_t label = in.labels[r][i].item<int64_t>();
+      if (label == kIgnoreLabel) continue;
+      const double lp = logp[r][i - 1][label].item<double>();
+      m.seq_logprob[r] += lp;
+      total -= lp;
+      tokens += 1;
+      rows.push_back(logp[r][i - 1]);
+    }
+  m.ce = total / tokens;
+  m.dists = torch::stack(rows);
+  return m;
+}
+
+double kl(const torch::Tensor& log_p, const torch::Tensor& log_q) {
+  return (log_p.exp() * (log_p - log_q)).sum(-1).mean().item<double>();
+}
+
+double log_sigmoid(double x) { return -std::log1p(std::exp(-x)); }
+
+double loss_of(Fixture& f, const std::string& name, const MethodBatch& b, StepKind kind = StepKind::joint) {
+  auto method = make_method(f.jobs.at(name), f.config);
+  return method->loss(f.model, b, kind).item<double>();
+}
+
+}  // namespace
+
+TEST_CASE("every model method of the catalog has an implementation", "[unlearn]") {
+  Fixture f;
+  for (const auto& [name, job] : f.jobs) CHECK(make_method(job, f.config)->name() == name);
+  CHECK(implemented_methods().size() == 10);
+  CHECK(refusal_answers().size() >= 50);
+}
+
+TEST_CASE("gradient family losses equal their formulas", "[unlearn][loss]") {
+  Fixture f;
+  const MethodBatch b = f.batch();
+  const Manual fm = manual(f.model, b.forget, false), rm = manual(f.model, b.retain, false);
+  CHECK(loss_of(f, "retain_ft", b) == Approx(rm.ce).epsilon(1e-5));
+  CHECK(loss_of(f, "ga", b) == Approx(-fm.ce).epsilon(1e-5));
+  CHECK(loss_of(f, "gd", b) == Approx(rm.ce - 0.7 * fm.ce).epsilon(1e-5));
+}
+
+TEST_CASE("preference family losses equal their formulas", "[unlearn][loss]") {
+  Fixture f;
+  const MethodBatch b = f.batch();
+  const Manual fm = manual(f.model, b.forget, false), ft = manual(f.model, b.forget, true);
+  const Manual am = manual(f.model, b.forget_alt, false), at = manual(f.model, b.forget_alt, true);
+  const Manual rm = manual(f.model, b.retain, false);
+  CHECK(loss_of(f, "idk", b) == Approx(am.ce + rm.ce).epsilon(1e-5));
+  double npo = 0, dpo = 0;
+  const double npo_beta = 0.3, dpo_beta = 0.1;
+  for (int r = 0; r < 3; ++r) {
+    const double ratio = fm.seq_logprob[r].item<double>() - ft.seq_logprob[r].item<double>();
+    const double chosen = am.seq_logprob[r].item<double>() - at.seq_logprob[r].item<double>();
+    npo += -(2 / npo_beta) * log_sigmoid(-npo_beta * ratio) / 3;
+    dpo += -(2 / dpo_beta) * log_sigmoid(dpo_beta * (chosen - ratio)) / 3;
+  }
+  CHECK(loss_of(f, "npo", b) == Approx(npo + rm.ce).epsilon(1e-4));
+  CHECK(loss_of(f, "dpo", b) == Approx(dpo + rm.ce).epsilon(1e-4));
+}
+
+TEST_CASE("at theta = teacher, NPO's and DPO's forget terms are (2/beta) log 2", "[unlearn][loss]") {
+  Fixture f;
+  const MethodBatch b = f.batch(false);  // B = 0: the adapted model is the teacher
+  const double retain_ce = manual(f.model, b.retain, false).ce;
+  CHECK(loss_of(f, "npo", b) - retain_ce == Approx(2 / 0.3 * std::log(2.0)).epsilon(1e-5));
+  CHECK(loss_of(f, "dpo", b) - retain_ce == Approx(2 / 0.1 * std::log(2.0)).epsilon(1e-5));
+}
+
+TEST_CASE("teacher-matching losses equal their formulas", "[unlearn][loss]") {
+  Fixture f;
+  const MethodBatch b = f.batch();
+  const Manual fm = manual(f.model, b.forget, false), ft = manual(f.model, b.forget, true);
+  const Manual rm = manual(f.model, b.retain, false), rt = manual(f.model, b.retain, true);
+  const Manual am = manual(f.model, b.forget_alt, false);
+  CHECK(loss_of(f, "kl", b) == Approx(-fm.ce + kl(rt.dists, rm.dists)).epsilon(1e-4));
+  CHECK(loss_of(f, "scrub", b, StepKind::max_forget) == Approx(-kl(fm.dists, ft.dists)).epsilon(1e-4));
+  CHECK(loss_of(f, "scrub", b, StepKind::min_retain) ==
+        Approx(0.5 * kl(rm.dists, rt.dists) + 2.0 * rm.ce).epsilon(1e-4));
+  // llmu's forget_alt holds random answers in training; any answers check the formula.
+  CHECK(loss_of(f, "llmu", b) == Approx(-0.5 * fm.ce + 1.0 * am.ce + 1.0 * kl(rm.dists, rt.dists)).epsilon(1e-4));
+  CHECK(kl(rm.dists, rt.dists) > 0);  // the adapters do change the model
+}
+
+TEST_CASE("rmu's loss is the steering distance plus the retain drift", "[unlearn][loss][rmu]") {
+  Fixture f;
+  const MethodBatch b = f.batch();
+  auto method = make_method(f.jobs.at("rmu"), f.config);
+  const auto c = rmu_control_vector(*method);
+  CHECK(c.norm().item<double>() == Approx(5.0));
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> fh, rh, th;
+  f.model->forward(b.forget, {nullptr, &fh});
+  f.model->forward(b.retain, {nullptr, &rh});
+  {
+    AdaptersDisabled off(f.model);
+    f.model->forward(b.retain, {nullptr, &th});
+  }
+  auto masked_mse = [](const torch::Tensor& a, const torch::Tensor& target, const torch::Tensor& mask) {
+    const auto m = mask.unsqueeze(-1).to(torch::kFloat);
+    return (((a - target).pow(2) * m).sum() / (m.sum() * a.size(-1))).item<double>();
+  };
+  const double expected =
+      masked_mse(fh[1], c, b.forget.attention_mask) + 2.0 * masked_mse(rh[1], th[1], b.retain.attention_mask);
+  CHECK(method->loss(f.model, b, StepKind::joint).item<double>() == Approx(expected).epsilon(1e-5));
+
+  Job deep = f.jobs.at("rmu");
+  deep.hparams["layer"] = int64_t(2);
+  CHECK(expect_error([&] { make_method(deep, f.config); }).key() == "grid.hparams.rmu.layer");
+}
+
+TEST_CASE("the L1 term is lambda times the sum of |LoRA weights|", "[unlearn][loss]") {
+  Fixture f;
+  f.batch();
+  const auto params = f.model->adapter_parameters();
+  double manual_sum = 0;
+  for (const auto& p : params) manual_sum += p.abs().sum().item<double>();
+  CHECK(l1_norm(params).item<double>() == Approx(manual_sum).epsilon(1e-6));
+}
+
+TEST_CASE("scrub alternates max and min passes as configured", "[unlearn]") {
+  Fixture f;
+  auto scrub = make_method(f.jobs.at("scrub"), f.config);  // max_epochs 1 (default)
+  CHECK((scrub->epoch_steps(0) == std::vector<StepKind>{StepKind::max_forget, StepKind::min_retain}));
+  CHECK((scrub->epoch_steps(1) == std::vector<StepKind>{StepKind::min_retain}));
+  CHECK((make_method(f.jobs.at("ga"), f.config)->epoch_steps(0) == std::vector<StepKind>{StepKind::joint}));
+}
+
+TEST_CASE("training: ga raises the forget NLL, retain_ft lowers the retain NLL, rmu steers", "[unlearn][train]") {
+  set_compute_threads(1);
+  Fixture f;
+  const ModelInputs all_forget = f.inputs(f.forget, 0, f.forget.size());
+  const ModelInputs all_retain = f.inputs(f.retain, 0, 40);
+  auto nll = [&](const ModelInputs& in) {
+    torch::NoGradGuard no_grad;
+    return cross_entropy(f.model, in).item<double>();
+  };
+  const double forget_before = nll(all_forget), retain_before = nll(all_retain);
+
+  auto ga = make_method(f.jobs.at("ga"), f.config);
+  const auto report =
+      run_unlearning(f.model, *ga, f.jobs.at("ga"), f.tok, f.data.dataset, f.images, f.forget, f.retain);
+  CHECK(report.epoch_loss.size() == 2);
+  CHECK(report.steps == 2 * 6);  // 22 forget items in batches of 4
+  CHECK(nll(all_forget) > forget_before + 0.5);
+  f.model->detach_adapters();
+  CHECK(nll(all_forget) == Approx(forget_before).epsilon(1e-5));  // the base is untouched
+
+  auto retain_ft = make_method(f.jobs.at("retain_ft"), f.config);
+  run_unlearning(f.model, *retain_ft, f.jobs.at("retain_ft"), f.tok, f.data.dataset, f.images, f.forget, f.retain);
+  CHECK(nll(all_retain) < retain_before - 0.5);
+  f.model->detach_adapters();
+
+  auto rmu = make_method(f.jobs.at("rmu"), f.config);
+  const auto c = rmu_control_vector(*rmu);
+  auto distance = [&] {
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> h;
+    f.model->forward(all_forget, {nullptr, &h});
+    const auto m = all_forget.attention_mask.unsqueeze(-1).to(torch::kFloat);
+    return (((h[1] - c).pow(2) * m).sum() / m.sum()).item<double>();
+  };
+  const double before = distance();
+  run_unlearning(f.model, *rmu, f.jobs.at("rmu"), f.tok, f.data.dataset, f.images, f.forget, f.retain);
+  CHECK(distance() < 0.8 * before);
+  f.model->detach_adapters();
+}
+
+TEST_CASE("L1 on LoRA keeps adapters smaller, and a diverging loss fails the job clearly", "[unlearn][train]") {
+  set_compute_threads(1);
+  Fixture f;
+  auto l1_after = [&](double lambda) {
+    Job job = f.jobs.at("ga");
+    job.hparams["l1_lambda"] = lambda;
+    job.hparams["epochs"] = int64_t(1);
+    auto ga = make_method(job, f.config);
+    run_unlearning(f.model, *ga, job, f.tok, f.data.dataset, f.images, f.forget, f.retain);
+    const double norm = l1_norm(f.model->adapter_parameters()).item<double>();
+    f.model->detach_adapters();
+    return norm;
+  };
+  CHECK(l1_after(1e-2) < 0.9 * l1_after(0.0));
+
+  Job wild = f.jobs.at("ga");
+  wild.hparams["lr"] = 1e30;
+  wild.hparams["max_grad_norm"] = 1e30;
+  auto ga = make_method(wild, f.config);
+  try {
+    run_unlearning(f.model, *ga, wild, f.tok, f.data.dataset, f.images, f.forget, f.retain);
+    FAIL("a diverging run must throw");
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string(e.what()).find("ga diverged: the loss is") != std::string::npos);
+  }
+  f.model->detach_adapters();
+}
