@@ -10,9 +10,9 @@
 #include "app/merge_command.h"
 #include "app/methods_command.h"
 #include "app/metric_command.h"
-#include "app/model_plugin.h"
 #include "app/plan_command.h"
 #include "app/status_command.h"
+#include "cluster/model_plugin.h"
 #include "cluster/run_sweep.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
@@ -188,8 +188,11 @@ void add_finetune(CLI::App& app, std::function<int(std::ostream&)>& action, std:
                   "hand-offs than they gain)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
-  sub->callback(
-      [&action, &err, o] { action = [o, &err](std::ostream& out) { return model_plugin().finetune(*o, out, err); }; });
+  sub->callback([&action, &err, o] {
+    action = [o, &err](std::ostream& out) {
+      return model_plugin().finetune(o->sweep_path, o->artifacts, o->device, o->threads, out, err);
+    };
+  });
 }
 
 void add_metric(CLI::App& app, std::function<int(std::ostream&)>& action) {

@@ -1,6 +1,11 @@
-// The model module's entry point (see model_plugin.h): everything here may use libtorch.
-// Errors are caught on this side of the boundary and turned into exit codes.
-#include "app/model_plugin.h"
+// The model module's entry point (see cluster/model_plugin.h): everything here may use
+// libtorch. Errors from commands are caught on this side and turned into exit codes;
+// runner errors propagate to the worker, which records them as failed jobs.
+#include <torch/torch.h>
+
+#include "app/finetune_command.h"
+#include "cluster/model_plugin.h"
+#include "cluster/model_runner.h"
 #include "common/guarded.h"
 
 namespace clear_sweep {
@@ -8,8 +13,15 @@ namespace {
 
 class ModelPluginImpl : public ModelPlugin {
  public:
-  int finetune(const FinetuneCommandOptions& options, std::ostream& out, std::ostream& err) override {
+  int finetune(const std::string& sweep_path, const std::string& artifacts, const std::string& device, int threads,
+               std::ostream& out, std::ostream& err) override {
+    const FinetuneCommandOptions options{sweep_path, artifacts, device, threads};
     return run_guarded(err, [&] { return finetune_command(options, out); });
+  }
+  int cuda_devices() override { return torch::cuda::is_available() ? int(torch::cuda::device_count()) : 0; }
+  std::unique_ptr<JobRunner> make_runner(const std::string& sweep_text, const std::string& sweep_path,
+                                         const std::string& artifacts, const DeviceBinding& binding) override {
+    return std::make_unique<ModelRunner>(sweep_parse(sweep_text, sweep_path), artifacts, binding);
   }
 };
 

@@ -279,6 +279,10 @@ void Coordinator::dispatch() {
         send_shutdown(rank, "stop requested");
         continue;
       }
+      // A stage is never prefetched: it runs for minutes, and a worker holding one in
+      // reserve keeps it from a worker that is idle (or not yet up) now.
+      if (round > 0)
+        if (const auto next = queue_.peek(); next && task_stage_[*next]) continue;
       const auto task = queue_.pop();
       if (!task) {
         if (queue_.finished() && w.assigned.empty()) send_shutdown(rank, "sweep complete");

@@ -4,10 +4,12 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <memory>
 #include <optional>
 
 #include "cluster/device_binding.h"
+#include "cluster/model_plugin.h"
 #include "cluster/mpi_comm.h"
 #include "cluster/noop_runner.h"
 #include "cluster/stop_signals.h"
@@ -94,6 +96,10 @@ int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
         if (!options.shard.empty()) shard = shard_parse(options.shard, "--shard");
         if (shard) plan = sweep_shard(plan, *shard);
         out_path = options.out_path.empty() ? default_out(spec, shard) : options.out_path;
+        if (const auto parent = std::filesystem::path(out_path).parent_path(); !parent.empty()) {
+          std::error_code ec;  // a folder that cannot be made is reported by the store, with its path
+          std::filesystem::create_directories(parent, ec);
+        }
         ResultsHeader header;
         header.sweep_name = spec.name;
         header.sweep_toml = spec.text;
@@ -127,14 +133,25 @@ int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
     const SweepSpec spec = sweep_parse(text.substr(0, split), options.sweep_path);
     const std::string out_path = text.substr(split + 1);
     stop_signals_ignore();
-    // noop computes nothing, so it binds to the CPU whatever [resources] asks: a dry run
-    // on a CPU-only machine must not fail over a GPU it would not use. The model runner
-    // binds [resources].device with the GPU count libtorch sees.
-    const DeviceBinding binding = device_bind("cpu", placement, 0, int(spec.resources.threads_per_rank));
-    NoopRunner runner(options.dry_run, out_path + ".dry-run", binding);
+    std::unique_ptr<JobRunner> runner;
+    if (spec.needs_model() && !options.dry_run) {
+      // The model module loads here, on workers only, after the signal handlers exist;
+      // [resources].device binds with the GPUs libtorch sees.
+      ModelPlugin& plugin = model_plugin();
+      const DeviceBinding binding =
+          device_bind(spec.resources.device, placement, plugin.cuda_devices(), int(spec.resources.threads_per_rank));
+      const std::filesystem::path results(out_path);
+      const std::string artifacts = ((results.has_parent_path() ? results.parent_path() : ".") / "artifacts").string();
+      runner = plugin.make_runner(text.substr(0, split), options.sweep_path, artifacts, binding);
+    } else {
+      // noop computes nothing, so it binds to the CPU whatever [resources] asks: a dry
+      // run on a CPU-only machine must not fail over a GPU it would not use.
+      const DeviceBinding binding = device_bind("cpu", placement, 0, int(spec.resources.threads_per_rank));
+      runner = std::make_unique<NoopRunner>(options.dry_run, out_path + ".dry-run", binding);
+    }
     WorkerOptions worker_options;
     worker_options.heartbeat_seconds = options.heartbeat_seconds;
-    worker_run(runner, worker_options);
+    worker_run(*runner, worker_options);
     return 0;
   } catch (const std::exception& e) {
     // Not a job's failure (those are results): this rank cannot go on, so neither can the sweep.

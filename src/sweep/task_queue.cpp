@@ -58,6 +58,11 @@ std::optional<TaskQueue::Task> TaskQueue::pop() {
   return task;
 }
 
+std::optional<TaskQueue::Task> TaskQueue::peek() const {
+  if (ready_.empty()) return std::nullopt;
+  return ready_.begin()->task;
+}
+
 void TaskQueue::complete(Task task) {
   CS_ASSERT(nodes_.at(task).state == TaskState::running, "complete() of a task that is not running");
   set_state(task, TaskState::done);

@@ -28,6 +28,8 @@ class TaskQueue {
 
   /// The ready task of highest priority, now running; nullopt when none is ready.
   std::optional<Task> pop();
+  /// The task pop() would return, left ready.
+  std::optional<Task> peek() const;
   /// A running task finished: its dependents whose prerequisites are all done become ready.
   void complete(Task task);
   /// A running task failed: every task that (transitively) waits on it is cancelled.

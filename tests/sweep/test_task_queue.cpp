@@ -121,3 +121,16 @@ TEST_CASE("the schedule preview simulates LPT with dependencies") {
     CHECK(paper.efficiency <= 1.0 + 1e-12);
   }
 }
+
+TEST_CASE("peek shows the next task without taking it") {
+  TaskQueue q;
+  const auto a = q.add("a", 1.0);
+  const auto b = q.add("b", 5.0);
+  REQUIRE(q.peek());
+  CHECK(*q.peek() == b);
+  CHECK(q.state(b) == TaskState::ready);
+  CHECK(*q.pop() == b);
+  CHECK(*q.peek() == a);
+  q.pop();
+  CHECK(!q.peek());
+}

@@ -1,4 +1,4 @@
-#include "app/model_plugin.h"
+#include "cluster/model_plugin.h"
 
 #include <dlfcn.h>
 

@@ -1,0 +1,163 @@
+#include "cluster/model_runner.h"
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <map>
+
+#include "cluster/noop_runner.h"
+#include "common/error.h"
+#include "data/dataset_source.h"
+#include "data/splits.h"
+#include "eval/model_eval.h"
+#include "model/checkpoint.h"
+#include "model/compute_threads.h"
+#include "model/device.h"
+#include "model/finetune_stage.h"
+#include "sweep/method_catalog.h"
+#include "sweep/sweep_expand.h"
+#include "unlearn/unlearn_loop.h"
+
+namespace clear_sweep {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+double peak_memory_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return double(usage.ru_maxrss) / 1024.0;  // kilobytes on Linux
+}
+
+}  // namespace
+
+struct ModelRunner::State {
+  SweepSpec spec;
+  std::string artifacts;
+  DeviceBinding binding;
+  torch::Device device = torch::kCPU;
+  std::vector<Stage> stages;
+  NoopRunner noop{false, ""};
+
+  std::unique_ptr<LoadedData> data;
+  LoadedModel base;
+  std::unique_ptr<ImageTensors> images;
+  std::map<std::string, std::vector<double>> gold_truth_ratios;  ///< by fraction/modality
+
+  const Stage& stage(StageKind kind, double fraction) const {
+    for (const auto& s : stages)
+      if (s.kind == kind && (kind == StageKind::finetune_base || s.forget_fraction == fraction)) return s;
+    CS_ASSERT(false, "no such stage in the plan");
+    return stages.front();
+  }
+
+  /// Loads what every job shares, once. Returns the seconds it took (0 when loaded).
+  double ensure_loaded() {
+    if (base.model) return 0;
+    const auto start = std::chrono::steady_clock::now();
+    if (!data) data = std::make_unique<LoadedData>(load_data(*spec.data));
+    const Stage& b = stage(StageKind::finetune_base, 0);
+    if (!stage_complete(artifacts, b))
+      throw std::runtime_error("the base model (stage " + b.id + ") is not in " + artifacts);
+    base = load_model(stage_dir(artifacts, b));
+    base.model->to(device);
+    base.model->eval();
+    images = std::make_unique<ImageTensors>(data->images, base.model->config().vision.image_size, device);
+    return seconds_since(start);
+  }
+
+  ScoreOptions score_options() const {
+    ScoreOptions o;
+    o.max_new_tokens = spec.eval.max_new_tokens;
+    return o;
+  }
+
+  /// The gold model's forget-set truth ratios for a fraction and modality.
+  const std::vector<double>& gold_ratios(double fraction, Modality modality) {
+    const std::string key = std::to_string(fraction) + "/" + modality_name(modality);
+    auto it = gold_truth_ratios.find(key);
+    if (it != gold_truth_ratios.end()) return it->second;
+    const Stage& g = stage(StageKind::finetune_gold, fraction);
+    if (!stage_complete(artifacts, g))
+      throw std::runtime_error("the gold model (stage " + g.id + ") is not in " + artifacts);
+    LoadedModel gold = load_model(stage_dir(artifacts, g));
+    gold.model->to(device);
+    gold.model->eval();
+    const EvalSets sets = eval_sets(data->dataset, fraction, modality, spec.eval.max_items);
+    ScoreOptions o = score_options();
+    o.generate = false;
+    const SetScores scores = score_set(gold.model, *gold.tokenizer, data->dataset, *images, sets.forget, o);
+    return gold_truth_ratios[key] = truth_ratios(scores, spec.eval.truth_ratio, false);
+  }
+};
+
+ModelRunner::ModelRunner(SweepSpec spec, std::string artifacts, DeviceBinding binding)
+    : state_(std::make_unique<State>()) {
+  state_->spec = std::move(spec);
+  state_->artifacts = std::move(artifacts);
+  state_->binding = binding;
+  state_->device = resolve_device(binding.device);
+  state_->stages = sweep_expand(state_->spec).stages;
+  set_compute_threads(binding.threads);
+}
+
+ModelRunner::~ModelRunner() = default;
+
+std::string ModelRunner::device() const { return state_->binding.text(); }
+
+void ModelRunner::run_stage(const Stage& stage) {
+  State& s = *state_;
+  if (!s.data) s.data = std::make_unique<LoadedData>(load_data(*s.spec.data));
+  run_finetune_stage(s.spec, stage, *s.data, s.artifacts, s.binding.device);
+}
+
+ResultRecord ModelRunner::run_job(const Job& job) {
+  State& s = *state_;
+  const MethodInfo* info = method_find(job.method);
+  if (info && !info->needs.model) return s.noop.run_job(job);
+
+  ResultRecord r;
+  r.load_seconds = s.ensure_loaded();
+  const Dataset& ds = s.data->dataset;
+  Vlm& model = s.base.model;
+  const Tokenizer& tok = *s.base.tokenizer;
+  const std::string manifest = ds.root.empty() ? std::string("synthetic world") : ds.manifest_path();
+  const auto forget = person_items(ds, forget_persons(ds.splits, job.forget_fraction, manifest), job.modality);
+  const auto retain = person_items(ds, retain_persons(ds.splits, job.forget_fraction, manifest), job.modality);
+
+  const auto gold_start = std::chrono::steady_clock::now();
+  const std::vector<double>& gold = s.gold_ratios(job.forget_fraction, job.modality);
+  r.load_seconds += seconds_since(gold_start);
+
+  // Whatever happens, the next job starts from the plain base model.
+  struct Detach {
+    Vlm& model;
+    ~Detach() { model->detach_adapters(); }
+  } detach{model};
+
+  auto method = make_method(job, model->config());
+  const auto unlearn_start = std::chrono::steady_clock::now();
+  const UnlearnReport report = run_unlearning(model, *method, job, tok, ds, *s.images, forget, retain);
+  r.unlearn_seconds = seconds_since(unlearn_start);
+
+  const auto eval_start = std::chrono::steady_clock::now();
+  const EvalSets sets = eval_sets(ds, job.forget_fraction, job.modality, s.spec.eval.max_items);
+  EvalInputs inputs = evaluate_model(model, tok, ds, *s.images, sets, s.score_options());
+  inputs.gold_forget_truth_ratios = gold;
+  inputs.modality = job.modality;
+  inputs.truth_ratio = s.spec.eval.truth_ratio;
+  const EvalReport metrics = clear_metrics(inputs);
+  r.eval_seconds = seconds_since(eval_start);
+
+  r.metrics = metrics.scalars;
+  r.vectors = metrics.vectors;
+  r.vectors["gold_forget_truth_ratio"] = gold;
+  r.vectors["unlearn_epoch_loss"] = report.epoch_loss;
+  r.tokens = report.tokens;
+  r.peak_memory_mb = peak_memory_mb();
+  return r;
+}
+
+}  // namespace clear_sweep
