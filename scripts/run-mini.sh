@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
-# README's main command: set up, then run the embedded default sweep, sweeps/mini.toml.
-#
-# Until the model, data and methods land (issues 4-8), the pipeline runs as a dry run:
-# the real coordinator and 2 workers under mpirun, stages and jobs as noop stand-ins,
-# results in results/mini.dry-run.h5 (a rerun resumes it). Then `status` summarises it.
+# README's main command: set up, then run the embedded default sweep, sweeps/mini.toml,
+# end to end: the synthetic world (in memory, from its seed), the base and gold models
+# of the tiny preset (trained on the first run, then reused from results/artifacts), and
+# the unlearning grid under mpirun (rank 0 coordinates, 2 workers), results in
+# results/mini.h5 (a rerun resumes it). Then `status` summarises the file.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/setup.sh"
 bin="${BUILD_DIR:-$root/build}/clear-sweep"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1  # CI and containers run as root
-mkdir -p "$root/results"
-"$bin" plan "$root/sweeps/mini.toml" --ranks 3
-mpirun -np 3 --oversubscribe "$bin" run "$root/sweeps/mini.toml" --dry-run --progress 2 \
-  --out "$root/results/mini.dry-run.h5"
-"$bin" status "$root/results/mini.dry-run.h5"
+cd "$root"
+"$bin" plan sweeps/mini.toml --ranks 3
+mpirun -np 3 --oversubscribe "$bin" run sweeps/mini.toml --progress 30 --out results/mini.h5
+"$bin" status results/mini.h5

@@ -1,6 +1,6 @@
 // What a worker does with a task. The worker owns the loop, the timing, the status and
 // the catch boundary; a runner only does the work. `noop` and `--dry-run` runners live
-// here; the model pipeline (src/ of the model issues) plugs in the same way.
+// here; ModelRunner (model_runner.h, built into the model module) plugs in the same way.
 #pragma once
 
 #include <string>

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/error.h"
 #include "common/hash.h"
 #include "common/number_format.h"
 #include "store/metric_columns.h"
@@ -48,10 +49,8 @@ void NoopRunner::run_stage(const Stage& stage) {
 
 ResultRecord NoopRunner::run_job(const Job& job) {
   const MethodInfo* method = method_find(job.method);
-  if (method && method->needs.model && !dry_run_)
-    throw std::runtime_error("method " + job.method +
-                             " needs the model pipeline, which this build does not have yet "
-                             "(use --dry-run to exercise the sweep without it)");
+  CS_ASSERT(!(method && method->needs.model && !dry_run_),
+            "model method " + job.method + " reached the noop runner (run_sweep picks ModelRunner for model sweeps)");
   for (const auto& stage_id : job.needs)
     if (!std::filesystem::exists(marker_path(artifacts_dir_, stage_id)))
       throw std::runtime_error("stage " + stage_id + " has not finished: a dependency was violated");

@@ -143,8 +143,8 @@ int other_than(int value, int count, Rng& rng) {
   return int((value + 1 + int(rng.below(uint64_t(count - 1)))) % count);
 }
 
-/// Three captions that get the scene wrong in different ways: the scene, the position
-/// and lighting, or the scene and position.
+/// Three captions that get the scene wrong in different ways (the scene, the position
+/// and lighting, or the scene and position), worded as the paraphrased caption is.
 Strings perturbed_captions(const std::string& name, const SceneSpec& s, Rng& rng) {
   const int scenes = int(world::scenes().size()), positions = int(world::positions().size());
   SceneSpec a = s, b = s, c = s;
@@ -153,7 +153,7 @@ Strings perturbed_captions(const std::string& name, const SceneSpec& s, Rng& rng
   b.lighting = 1 - s.lighting;
   c.scene = other_than(s.scene, scenes, rng);
   c.position = other_than(s.position, positions, rng);
-  return {caption_text(name, a), caption_text(name, b), caption_text(name, c)};
+  return {paraphrased_caption_text(name, a), paraphrased_caption_text(name, b), paraphrased_caption_text(name, c)};
 }
 
 std::string person_image_path(int64_t person, int64_t k) {
@@ -256,8 +256,10 @@ SynthWorld synth_world(const SynthOptions& options) {
         qa.question = fill(t.question, person.name, value);
         qa.answer = fill(t.answer, person.name, value);
         qa.paraphrased_answer = fill(t.paraphrase, person.name, value);
+        // As TOFU's: wrong values in the paraphrase's wording, so the truth ratio compares
+        // two unseen phrasings and measures the fact, not the memorised template.
         for (const auto& wrong : wrong_values(kinds[k], value, 3, rng))
-          qa.perturbed_answers.push_back(fill(t.answer, person.name, wrong));
+          qa.perturbed_answers.push_back(fill(t.paraphrase, person.name, wrong));
         person.qa.push_back(std::move(qa));
       }
 

@@ -93,6 +93,16 @@ double name_accuracy(const SetScores& set) {
   return mean_of(hits);
 }
 
+std::vector<double> option_correct(const SetScores& set) {
+  std::vector<double> out;
+  for (size_t i = 0; i < set.size(); ++i) {
+    bool best = std::isfinite(set.answer_loss[i]);
+    for (double loss : set.perturbed_loss.at(i)) best = best && set.answer_loss[i] < loss;
+    out.push_back(best ? 1.0 : 0.0);
+  }
+  return out;
+}
+
 double harmonic_mean(const std::vector<double>& values) {
   if (values.empty()) return kNaN;
   double inverse_sum = 0;
@@ -178,6 +188,10 @@ EvalReport clear_metrics(const EvalInputs& in) {
   r.vectors["forget_answer_loss"] = in.forget.answer_loss;
   r.vectors["retain_answer_loss"] = in.retain.answer_loss;
   r.vectors["holdout_answer_loss"] = in.holdout.answer_loss;
+  // Face recognition as multiple choice (the true name against perturbed_names), per image.
+  r.vectors["forget_face_option_correct"] = option_correct(in.forget_faces);
+  r.vectors["retain_face_option_correct"] = option_correct(in.retain_faces);
+  r.vectors["holdout_face_option_correct"] = option_correct(in.holdout_faces);
   return r;
 }
 

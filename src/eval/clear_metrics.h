@@ -42,6 +42,9 @@ double option_prob(const SetScores& set);
 double mean_rouge_recall(const SetScores& set);
 /// Share of generations that contain the reference (a name), ignoring case.
 double name_accuracy(const SetScores& set);
+/// Per item: 1 when the reference scores best (lowest loss) among it and the wrong
+/// alternatives, else 0: face recognition as a multiple-choice question.
+std::vector<double> option_correct(const SetScores& set);
 
 /// Harmonic mean; 0 if any value is 0 (as scipy.stats.hmean); NaN if empty or any NaN.
 double harmonic_mean(const std::vector<double>& values);

@@ -74,7 +74,8 @@ TEST_CASE("U-MIA AUC equals the pair-by-pair count, ties half", "[eval][metrics]
   CHECK(std::isnan(umia_auc({}, {1.0})));
 }
 
-TEST_CASE("clear_metrics fills every column, and the gold model against itself has forget quality 1", "[eval][metrics]") {
+TEST_CASE("clear_metrics fills every column, and the gold model against itself has forget quality 1",
+          "[eval][metrics]") {
   EvalInputs in;
   in.forget = qa_set();
   in.retain = qa_set();
@@ -97,6 +98,8 @@ TEST_CASE("clear_metrics fills every column, and the gold model against itself h
   CHECK(r.scalars.at("umia_auc") == Approx(0.5));
   CHECK(r.scalars.at("model_utility") > 0);
   CHECK(r.vectors.at("forget_truth_ratio").size() == 3);
+  // Face option accuracy: A (0.1 against 2, 2) wins, B (3.0 against 0.5) loses.
+  CHECK(r.vectors.at("forget_face_option_correct") == std::vector<double>{1.0, 0.0});
   in.modality = Modality::text;
   CHECK(clear_metrics(in).scalars.at("clear_forget") ==
         Approx(harmonic_mean(
