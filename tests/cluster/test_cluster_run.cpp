@@ -9,13 +9,16 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
 #include "cluster/coordinator.h"
 #include "cluster/noop_runner.h"
 #include "store/lock_file.h"
+#include "store/metric_columns.h"
 #include "store/results_store.h"
 #include "sweep/sweep_expand.h"
 #include "test_support.h"
@@ -351,4 +354,55 @@ TEST_CASE("a stop signal during start-up is not lost: the sweep stops cleanly wi
   first.signal(SIGUSR1);
   CHECK(first.wait() == kExitInterrupted);
   CHECK(results_snapshot(out).rows.size() < 20);
+}
+
+TEST_CASE("a model sweep runs end to end under mpirun: stages, real unlearning, every metric") {
+  // The real pipeline on a small world: base and gold tiny models trained on the two
+  // workers, then ga and retain_ft through LoRA unlearning and the full evaluation.
+  TempDir dir;
+  const std::string sweep = dir.file("model.toml");
+  std::ofstream(sweep) << R"(name = "model"
+[data]
+persons = 10
+images_per_person = 2
+seed = 5
+[model]
+preset = "tiny"
+[finetune]
+epochs = 12
+[eval]
+max_items = 40
+max_new_tokens = 16
+[grid]
+method = ["ga", "retain_ft"]
+modality = ["both"]
+forget_fraction = [10]
+[grid.hparams]
+lr = [5e-3]
+epochs = [3]
+)";
+  const std::string out = dir.file("results/model.h5");
+  std::string log;
+  REQUIRE(run(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log"), &log) == 0);
+  const auto rows = results_snapshot(out).rows;
+  REQUIRE(rows.size() == 2);
+  std::map<std::string, ResultRecord> by_method;
+  for (const auto& r : rows) {
+    INFO(r.method << ": " << r.error);
+    CHECK(r.status == RunStatus::ok);
+    for (const auto& column : metric_columns()) CHECK(r.metrics.count(column.name) == 1);
+    CHECK(r.unlearn_seconds > 0);
+    CHECK(r.eval_seconds > 0);
+    CHECK(r.tokens > 0);
+    CHECK((r.metrics.at("forget_quality") > 0 && r.metrics.at("forget_quality") <= 1));
+    by_method[r.method] = r;
+  }
+  // Gradient ascent forgets; finetuning on the retain set does not.
+  const auto& ga = by_method.at("ga").metrics;
+  const auto& keep = by_method.at("retain_ft").metrics;
+  INFO("forget_prob ga " << ga.at("forget_prob") << ", retain_ft " << keep.at("forget_prob"));
+  CHECK(ga.at("forget_prob") < keep.at("forget_prob") - 0.1);
+  CHECK(keep.at("retain_rouge") > 0.5);
+  // The stages are artifacts beside the results, reused by a rerun of a grown grid.
+  CHECK(std::filesystem::exists(dir.file("results/artifacts")));
 }
