@@ -14,6 +14,7 @@
 #include "model/compute_threads.h"
 #include "model/device.h"
 #include "model/finetune_stage.h"
+#include "store/metric_columns.h"
 #include "sweep/method_catalog.h"
 #include "sweep/sweep_expand.h"
 #include "unlearn/unlearn_loop.h"
@@ -45,6 +46,9 @@ struct ModelRunner::State {
   LoadedModel base;
   std::unique_ptr<ImageTensors> images;
   std::map<std::string, std::vector<double>> gold_truth_ratios;  ///< by fraction/modality
+  /// The reference rows of a leaderboard, by fraction/modality: every metric of the
+  /// model before unlearning ("original") and of the gold model, in metric_columns order.
+  std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> references;
 
   const Stage& stage(StageKind kind, double fraction) const {
     for (const auto& s : stages)
@@ -74,11 +78,31 @@ struct ModelRunner::State {
     return o;
   }
 
-  /// The gold model's forget-set truth ratios for a fraction and modality.
-  const std::vector<double>& gold_ratios(double fraction, Modality modality) {
-    const std::string key = std::to_string(fraction) + "/" + modality_name(modality);
-    auto it = gold_truth_ratios.find(key);
-    if (it != gold_truth_ratios.end()) return it->second;
+  static std::string key(double fraction, Modality modality) {
+    return std::to_string(fraction) + "/" + modality_name(modality);
+  }
+
+  /// Every metric of `model` on the sets of a fraction and modality, against `gold`.
+  EvalReport full_eval(Vlm& model, const Tokenizer& tok, double fraction, Modality modality,
+                       const std::vector<double>& gold) {
+    EvalInputs in = evaluate_model(model, tok, data->dataset, *images,
+                                   eval_sets(data->dataset, fraction, modality, spec.eval.max_items), score_options());
+    in.gold_forget_truth_ratios = gold;
+    in.modality = modality;
+    in.truth_ratio = spec.eval.truth_ratio;
+    return clear_metrics(in);
+  }
+
+  static std::vector<double> in_column_order(const EvalReport& report) {
+    std::vector<double> values;
+    for (const auto& column : metric_columns()) values.push_back(report.scalars.at(column.name));
+    return values;
+  }
+
+  /// Per fraction and modality, once: the gold model's forget truth ratios (forget
+  /// quality compares with them) and the Original and Gold reference metrics.
+  void ensure_references(double fraction, Modality modality) {
+    if (gold_truth_ratios.count(key(fraction, modality))) return;
     const Stage& g = stage(StageKind::finetune_gold, fraction);
     if (!stage_complete(artifacts, g))
       throw std::runtime_error("the gold model (stage " + g.id + ") is not in " + artifacts);
@@ -89,7 +113,11 @@ struct ModelRunner::State {
     ScoreOptions o = score_options();
     o.generate = false;
     const SetScores scores = score_set(gold.model, *gold.tokenizer, data->dataset, *images, sets.forget, o);
-    return gold_truth_ratios[key] = truth_ratios(scores, spec.eval.truth_ratio, false);
+    const std::vector<double> ratios = truth_ratios(scores, spec.eval.truth_ratio, false);
+    const EvalReport gold_report = full_eval(gold.model, *gold.tokenizer, fraction, modality, ratios);
+    const EvalReport original = full_eval(base.model, *base.tokenizer, fraction, modality, ratios);
+    references[key(fraction, modality)] = {in_column_order(original), in_column_order(gold_report)};
+    gold_truth_ratios[key(fraction, modality)] = ratios;
   }
 };
 
@@ -128,7 +156,9 @@ ResultRecord ModelRunner::run_job(const Job& job) {
   const auto retain = person_items(ds, retain_persons(ds.splits, job.forget_fraction, manifest), job.modality);
 
   const auto gold_start = std::chrono::steady_clock::now();
-  const std::vector<double>& gold = s.gold_ratios(job.forget_fraction, job.modality);
+  s.ensure_references(job.forget_fraction, job.modality);
+  const std::vector<double>& gold = s.gold_truth_ratios.at(State::key(job.forget_fraction, job.modality));
+  const auto& reference = s.references.at(State::key(job.forget_fraction, job.modality));
   r.load_seconds += seconds_since(gold_start);
 
   // Whatever happens, the next job starts from the plain base model.
@@ -154,6 +184,11 @@ ResultRecord ModelRunner::run_job(const Job& job) {
   r.metrics = metrics.scalars;
   r.vectors = metrics.vectors;
   r.vectors["gold_forget_truth_ratio"] = gold;
+  // The leaderboard's Original and Gold rows (every metric, in metric_columns order):
+  // the same in every job of a fraction and modality, kept with each so any file or
+  // shard carries its own references.
+  r.vectors["reference_original_metrics"] = reference.first;
+  r.vectors["reference_gold_metrics"] = reference.second;
   r.vectors["unlearn_epoch_loss"] = report.epoch_loss;
   r.tokens = report.tokens;
   r.peak_memory_mb = peak_memory_mb();

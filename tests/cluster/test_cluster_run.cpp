@@ -19,6 +19,7 @@
 #include "cluster/noop_runner.h"
 #include "store/lock_file.h"
 #include "store/metric_columns.h"
+#include "store/results_file.h"
 #include "store/results_store.h"
 #include "sweep/sweep_expand.h"
 #include "test_support.h"
@@ -403,6 +404,16 @@ epochs = [3]
   INFO("forget_prob ga " << ga.at("forget_prob") << ", retain_ft " << keep.at("forget_prob"));
   CHECK(ga.at("forget_prob") < keep.at("forget_prob") - 0.1);
   CHECK(keep.at("retain_rouge") > 0.5);
+  // Each record carries the leaderboard's reference rows; the gold model compared with
+  // itself has forget quality 1 (log 0), and the original model forgot nothing.
+  const ResultsFile file = ResultsFile::open_read_only(out);
+  const auto vectors = file.read_vectors(rows.front().job_id);
+  const auto& original = vectors.at("reference_original_metrics");
+  const auto& gold = vectors.at("reference_gold_metrics");
+  REQUIRE(gold.size() == metric_columns().size());
+  CHECK(gold[size_t(metric_column_index("log_forget_quality"))] == 0.0);
+  CHECK(original[size_t(metric_column_index("forget_prob"))] > keep.at("forget_prob") - 0.05);
+  CHECK(vectors.at("forget_truth_ratio").size() == 22);  // 1 person: 20 QA + 2 captions
   // The stages are artifacts beside the results, reused by a rerun of a grown grid.
   CHECK(std::filesystem::exists(dir.file("results/artifacts")));
 }
