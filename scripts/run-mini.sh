@@ -3,7 +3,8 @@
 # end to end: the synthetic world (in memory, from its seed), the base and gold models
 # of the tiny preset (trained on the first run, then reused from results/artifacts), and
 # the unlearning grid under mpirun (rank 0 coordinates, 2 workers), results in
-# results/mini.h5 (a rerun resumes it). Then `status` summarises the file.
+# results/mini.h5 (a rerun resumes it). Then `status` summarises the file and `report`
+# prints the leaderboard.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/setup.sh"
@@ -13,3 +14,4 @@ cd "$root"
 "$bin" plan sweeps/mini.toml --ranks 3
 mpirun -np 3 --oversubscribe "$bin" run sweeps/mini.toml --progress 30 --out results/mini.h5
 "$bin" status results/mini.h5
+"$bin" report results/mini.h5

@@ -11,6 +11,7 @@
 #include "app/methods_command.h"
 #include "app/metric_command.h"
 #include "app/plan_command.h"
+#include "app/report_command.h"
 #include "app/status_command.h"
 #include "cluster/model_plugin.h"
 #include "cluster/run_sweep.h"
@@ -209,6 +210,21 @@ void add_metric(CLI::App& app, std::function<int(std::ostream&)>& action) {
   ks->callback([&action, path] { action = [path](std::ostream& out) { return metric_ks_command(*path, out); }; });
 }
 
+void add_report(CLI::App& app, std::function<int(std::ostream&)>& action) {
+  auto o = std::make_shared<ReportOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "report",
+      "The leaderboard of results files: merged by job id, seeds averaged (mean and sd), each method's best "
+      "setting (highest forget quality with model utility >= 95 % of the Original model's), CLEAR's columns, and "
+      "the Original and Gold reference rows.");
+  sub->add_option("results", o->inputs, "Results files (HDF5)")->required();
+  sub->add_option("--format", o->format, "table (default), md, csv or html")
+      ->check(CLI::IsMember({"table", "md", "csv", "html"}));
+  sub->add_option("--by", o->by, "Group rows by these, in order: method, modality, forget_fraction")->delimiter(',');
+  sub->add_flag("--all", o->all_settings, "Every hyperparameter setting, not only each method's best");
+  sub->callback([&action, o] { action = [o](std::ostream& out) { return report_command(*o, out); }; });
+}
+
 /// Under mpirun every rank parses the same command line: only one should complain.
 bool is_first_rank() {
   for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
@@ -236,6 +252,7 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   add_data(app, action);
   add_finetune(app, action, err);
   add_metric(app, action);
+  add_report(app, action);
 
   try {
     app.parse(argc, argv);

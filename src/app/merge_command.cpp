@@ -9,16 +9,6 @@
 #include "store/results_store.h"
 
 namespace clear_sweep {
-namespace {
-
-/// Which of two records of one job to keep.
-bool better(const ResultRecord& candidate, const ResultRecord& kept) {
-  if (candidate.status != kept.status) return candidate.status == RunStatus::ok;
-  return candidate.finished_at > kept.finished_at;
-}
-
-}  // namespace
-
 int merge_command(const MergeOptions& options, std::ostream& out) {
   if (std::filesystem::exists(options.out_path))
     throw Error({options.out_path}, "", "already exists; merge never overwrites", "give merge a new output path");
@@ -49,7 +39,7 @@ int merge_command(const MergeOptions& options, std::ostream& out) {
       if (it == chosen.end()) {
         order.push_back(id);
         chosen.emplace(id, Chosen{std::move(r), i});
-      } else if (better(r, it->second.record)) {
+      } else if (preferred_record(r, it->second.record)) {
         it->second = Chosen{std::move(r), i};
       }
     }

@@ -14,4 +14,9 @@ bool run_status_parse(const std::string& name, RunStatus& status) {
   return true;
 }
 
+bool preferred_record(const ResultRecord& candidate, const ResultRecord& kept) {
+  if (candidate.status != kept.status) return candidate.status == RunStatus::ok;
+  return candidate.finished_at > kept.finished_at;
+}
+
 }  // namespace clear_sweep

@@ -45,4 +45,8 @@ struct ResultRecord {
   std::map<std::string, std::vector<double>> vectors;
 };
 
+/// Of two records of one job (files merged, a job retried), the one to keep: a success
+/// over a failure, then the later.
+bool preferred_record(const ResultRecord& candidate, const ResultRecord& kept);
+
 }  // namespace clear_sweep
