@@ -82,15 +82,13 @@ struct ModelRunner::State {
     return std::to_string(fraction) + "/" + modality_name(modality);
   }
 
-  /// Every metric of `model` on the sets of a fraction and modality, against `gold`.
-  EvalReport full_eval(Vlm& model, const Tokenizer& tok, double fraction, Modality modality,
-                       const std::vector<double>& gold) {
+  /// What `model` scores on every set of a fraction and modality.
+  EvalInputs scores_of(Vlm& model, const Tokenizer& tok, double fraction, Modality modality) {
     EvalInputs in = evaluate_model(model, tok, data->dataset, *images,
                                    eval_sets(data->dataset, fraction, modality, spec.eval.max_items), score_options());
-    in.gold_forget_truth_ratios = gold;
     in.modality = modality;
     in.truth_ratio = spec.eval.truth_ratio;
-    return clear_metrics(in);
+    return in;
   }
 
   static std::vector<double> in_column_order(const EvalReport& report) {
@@ -109,13 +107,15 @@ struct ModelRunner::State {
     LoadedModel gold = load_model(stage_dir(artifacts, g));
     gold.model->to(device);
     gold.model->eval();
-    const EvalSets sets = eval_sets(data->dataset, fraction, modality, spec.eval.max_items);
-    ScoreOptions o = score_options();
-    o.generate = false;
-    const SetScores scores = score_set(gold.model, *gold.tokenizer, data->dataset, *images, sets.forget, o);
-    const std::vector<double> ratios = truth_ratios(scores, spec.eval.truth_ratio, false);
-    const EvalReport gold_report = full_eval(gold.model, *gold.tokenizer, fraction, modality, ratios);
-    const EvalReport original = full_eval(base.model, *base.tokenizer, fraction, modality, ratios);
+    // One evaluation of the gold model gives both its forget truth ratios (what forget
+    // quality compares with) and its reference row.
+    EvalInputs gold_scores = scores_of(gold.model, *gold.tokenizer, fraction, modality);
+    const std::vector<double> ratios = truth_ratios(gold_scores.forget, spec.eval.truth_ratio, false);
+    gold_scores.gold_forget_truth_ratios = ratios;
+    const EvalReport gold_report = clear_metrics(gold_scores);
+    EvalInputs original_scores = scores_of(base.model, *base.tokenizer, fraction, modality);
+    original_scores.gold_forget_truth_ratios = ratios;
+    const EvalReport original = clear_metrics(original_scores);
     references[key(fraction, modality)] = {in_column_order(original), in_column_order(gold_report)};
     gold_truth_ratios[key(fraction, modality)] = ratios;
   }
@@ -173,11 +173,8 @@ ResultRecord ModelRunner::run_job(const Job& job) {
   r.unlearn_seconds = seconds_since(unlearn_start);
 
   const auto eval_start = std::chrono::steady_clock::now();
-  const EvalSets sets = eval_sets(ds, job.forget_fraction, job.modality, s.spec.eval.max_items);
-  EvalInputs inputs = evaluate_model(model, tok, ds, *s.images, sets, s.score_options());
+  EvalInputs inputs = s.scores_of(model, tok, job.forget_fraction, job.modality);
   inputs.gold_forget_truth_ratios = gold;
-  inputs.modality = job.modality;
-  inputs.truth_ratio = s.spec.eval.truth_ratio;
   const EvalReport metrics = clear_metrics(inputs);
   r.eval_seconds = seconds_since(eval_start);
 
