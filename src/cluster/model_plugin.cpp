@@ -2,10 +2,10 @@
 
 #include <dlfcn.h>
 
-#include <filesystem>
 #include <mutex>
 
 #include "common/error.h"
+#include "common/module_path.h"
 
 namespace clear_sweep {
 namespace {
@@ -13,16 +13,8 @@ constexpr const char* kModuleName = "libclear_sweep_model.so";
 }
 
 std::string model_plugin_path() {
-  if (const char* env = std::getenv("CLEAR_SWEEP_MODEL_PLUGIN")) return env;
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec && std::filesystem::exists(exe.parent_path() / kModuleName))
-    return (exe.parent_path() / kModuleName).string();
-#ifdef CS_MODEL_PLUGIN
-  return CS_MODEL_PLUGIN;
-#else
-  return kModuleName;
-#endif
+  // CS_MODEL_PLUGIN (set by CMake) names the build tree copy.
+  return module_path("CLEAR_SWEEP_MODEL_PLUGIN", kModuleName, CS_MODEL_PLUGIN);
 }
 
 ModelPlugin& model_plugin() {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/module_path.h"
 
 namespace clear_sweep {
 namespace {
@@ -54,15 +55,8 @@ const Shim& shim() {
 }  // namespace
 
 std::string SentencePieceTokenizer::shim_path() {
-  if (const char* env = std::getenv("CLEAR_SWEEP_SENTENCEPIECE_SHIM")) return env;
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec && std::filesystem::exists(exe.parent_path() / kShimName)) return (exe.parent_path() / kShimName).string();
-#ifdef CS_SENTENCEPIECE_SHIM
-  return CS_SENTENCEPIECE_SHIM;
-#else
-  return kShimName;
-#endif
+  // CS_SENTENCEPIECE_SHIM (set by CMake) names the build tree copy.
+  return module_path("CLEAR_SWEEP_SENTENCEPIECE_SHIM", kShimName, CS_SENTENCEPIECE_SHIM);
 }
 
 SentencePieceTokenizer::SentencePieceTokenizer(const std::string& model_path) {

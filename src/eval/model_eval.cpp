@@ -83,11 +83,8 @@ SetScores score_set(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTe
     }
   }
 
+  if (!o.generate) return s;
   for (const auto& t : texts) s.references.push_back(t.answer);
-  if (!o.generate) {
-    s.references.clear();
-    return s;
-  }
   GenerateOptions g;
   g.max_new_tokens = o.max_new_tokens;
   g.eos_id = tok.special().eos;
