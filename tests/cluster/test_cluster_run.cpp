@@ -416,4 +416,9 @@ epochs = [3]
   CHECK(vectors.at("forget_truth_ratio").size() == 22);  // 1 person: 20 QA + 2 captions
   // The stages are artifacts beside the results, reused by a rerun of a grown grid.
   CHECK(std::filesystem::exists(dir.file("results/artifacts")));
+  // The leaderboard of this file lists every method and both reference rows.
+  std::string board;
+  REQUIRE(run(1, {"report", out, "--format", "csv"}, dir.file("report.log"), &board) == 0);
+  INFO(board);
+  for (const std::string row : {"\nOriginal,", "\nGold,", "\nga,", "\nretain_ft,"}) CHECK(board.find(row) != std::string::npos);
 }
