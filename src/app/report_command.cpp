@@ -54,6 +54,7 @@ struct Line {
   std::map<std::string, std::string> keys;  ///< method, modality, forget_fraction, hparams
   std::map<std::string, Stat> stats;
   size_t seeds = 0;
+  bool utility_fallback = false;  ///< no setting kept MU >= 95 % of Original: the highest MU
 };
 
 std::string cell(const Stat& s, bool with_sd) {
@@ -181,10 +182,12 @@ int report_command(const ReportOptions& o, std::ostream& out) {
       if (!keeps) continue;
       if (!best || fq(l) > fq(*best) || (fq(l) == fq(*best) && mu(l) > mu(*best))) best = &l;
     }
-    if (!best)
+    const bool fallback = !best;
+    if (fallback)
       for (const auto& l : candidates)
         if (!best || mu(l) > mu(*best)) best = &l;
     lines.push_back(*best);
+    lines.back().utility_fallback = fallback;
   }
 
   // Print, grouped by --by (stable: references first within their group).
@@ -220,7 +223,9 @@ int report_command(const ReportOptions& o, std::ostream& out) {
   for (const auto& l : lines) {
     std::vector<std::string> row;
     for (const auto& k : o.by) row.push_back(l.keys.at(k));
-    row.push_back(l.keys.at("hparams") == "(reference)" ? "(reference)" : varying(l.keys.at("hparams")));
+    row.push_back(l.keys.at("hparams") == "(reference)" ? "(reference)"
+                                                        : varying(l.keys.at("hparams")) +
+                                                              (l.utility_fallback ? " (utility fallback)" : ""));
     row.push_back(l.seeds ? std::to_string(l.seeds) : "-");
     for (const auto& [name, label] : shown_columns()) row.push_back(cell(l.stats.at(name), o.format != "csv"));
     table.push_back(std::move(row));
@@ -266,6 +271,8 @@ int report_command(const ReportOptions& o, std::ostream& out) {
     out << jobs.size() << " jobs from " << o.inputs.size() << " file(s), " << failed << " failed (left out)"
         << (o.all_settings ? "" : "; each method's best setting: highest forget quality with MU >= 95 % of Original")
         << "\n";
+    if (std::any_of(lines.begin(), lines.end(), [](const Line& l) { return l.utility_fallback; }))
+      out << "(utility fallback): no setting of that method kept MU >= 95 % of Original; its highest MU is shown\n";
   }
   return kExitOk;
 }

@@ -104,3 +104,21 @@ TEST_CASE("report: best setting per method, seeds averaged, references, merged f
   CHECK(run_cli({"report", dir.file("a.h5"), "--by", "colour"}).code == kExitBadInput);
   CHECK(run_cli({"report", dir.file("missing.h5")}).code == kExitBadInput);
 }
+
+TEST_CASE("report: a method with no setting that keeps utility shows its highest MU, marked") {
+  TempDir dir;
+  // Original MU 0.8: neither npo setting reaches 0.76, so the rule falls back to MU.
+  write_results(dir.file("a.h5"), {job("n1", "npo", "lr=0.1", 0, 0.50, -1), job("n2", "npo", "lr=0.01", 0, 0.60, -4),
+                                   job("g1", "ga", "lr=0.01", 0, 0.79, -9), job("g2", "ga", "lr=0.1", 0, 0.78, -8)});
+  const auto r = run_cli({"report", dir.file("a.h5"), "--format", "csv"});
+  REQUIRE(r.code == kExitOk);
+  const auto rows = csv_rows(r.out);
+  REQUIRE(rows.size() == 1 + 2 + 2);
+  CHECK(rows[3][0] == "ga");
+  CHECK(rows[3][3] == "lr=0.1");  // kept utility: no fallback mark
+  CHECK(rows[4][0] == "npo");
+  CHECK(rows[4][3] == "lr=0.01 (utility fallback)");
+  const auto table = run_cli({"report", dir.file("a.h5")});
+  CHECK(table.out.find("(utility fallback): no setting of that method kept MU >= 95 % of Original") !=
+        std::string::npos);
+}
