@@ -53,8 +53,8 @@ TEST_CASE("plan --format json gives counts, stages, ids and the schedule") {
 TEST_CASE("plan text output names the counts, stages and persons") {
   const Run r = run({"plan", source_path("sweeps/mini.toml"), "--ranks", "3", "--list"});
   REQUIRE(r.code == kExitOk);
-  CHECK(r.out.find("jobs: 20") != std::string::npos);
-  CHECK(r.out.find("10% (4 persons) 20") != std::string::npos);
+  CHECK(r.out.find("jobs: 60") != std::string::npos);
+  CHECK(r.out.find("10% (4 persons) 60") != std::string::npos);
   CHECK(r.out.find("finetune_gold 10%") != std::string::npos);
   CHECK(r.out.find("schedule on 3 ranks") != std::string::npos);
   CHECK(r.out.find("npo/both/10%/seed0") != std::string::npos);  // --list

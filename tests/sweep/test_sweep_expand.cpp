@@ -44,16 +44,16 @@ beta = [0.1, 0.5]
 }  // namespace
 
 TEST_CASE("expansion counts are the hand-computed products") {
-  // mini: 10 methods x 1 modality x 1 fraction x 1 seed x 2 l1_lambda.
-  CHECK(sweep_expand(sweep_load(source_path("sweeps/mini.toml"))).jobs.size() == 10 * 1 * 1 * 1 * 2);
+  // mini: 10 methods x 1 modality x 1 fraction x 1 seed x 2 lr x 3 l1_lambda.
+  CHECK(sweep_expand(sweep_load(source_path("sweeps/mini.toml"))).jobs.size() == 10 * 1 * 1 * 1 * 2 * 3);
   // clear-paper: 10 methods x 3 modalities x 3 fractions x 1 seed x 2 l1_lambda.
   const SweepPlan paper = sweep_expand(sweep_load(source_path("sweeps/clear-paper.toml")));
   CHECK(paper.jobs.size() == 10 * 3 * 3 * 1 * 2);
   CHECK(paper.stages.size() == 1 + 3);
-  // l1-lora: 5 methods x 2 fractions x 3 seeds x 2 lr x 4 l1_lambda, gd twice for forget_weight.
+  // l1-lora: 5 methods x 2 fractions x 3 seeds x 2 lr x 5 l1_lambda, gd twice for forget_weight.
   const SweepPlan l1 = sweep_expand(sweep_load(source_path("sweeps/l1-lora.toml")));
-  CHECK(l1.jobs.size() == (4 + 2) * 1 * 2 * 3 * 2 * 4);
-  CHECK(count_method(l1, "gd") == 2 * 2 * 3 * 2 * 4);
+  CHECK(l1.jobs.size() == (4 + 2) * 1 * 2 * 3 * 2 * 5);
+  CHECK(count_method(l1, "gd") == 2 * 2 * 3 * 2 * 5);
 
   // ga: 2 modalities x 2 fractions x 2 seeds x 2 lr; npo: the same x 2 beta.
   const SweepPlan base = expand_text(kBase);
