@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iomanip>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -104,6 +105,7 @@ class Coordinator {
   std::map<int, WorkerState> workers_;
   size_t jobs_total_ = 0, jobs_skipped_ = 0, jobs_ok_ = 0, jobs_failed_ = 0;
   Clock::time_point start_ = Clock::now();
+  std::optional<Clock::time_point> first_job_start_;  ///< the ETA counts from here, not from the stages
   Clock::time_point last_progress_ = Clock::now();
   bool draining_ = false;
   Clock::time_point drain_start_;
@@ -296,6 +298,7 @@ void Coordinator::dispatch() {
       else
         m.job = *task_job_[*task];
       if (w.assigned.empty()) w.front_start = Clock::now();
+      if (!m.is_stage && !first_job_start_) first_job_start_ = Clock::now();
       w.assigned.push_back(*task);
       events_.write(
           {{"event", "task_started"}, {"rank", rank}, {"task", m.is_stage ? stage_label(m.stage) : job_label(m.job)}});
@@ -320,7 +323,9 @@ void Coordinator::print_progress(bool final) {
   const size_t to_run = jobs_total_ - jobs_skipped_;
   const double elapsed = seconds_since(start_);
   const double rate = elapsed > 0 ? done / elapsed * 60 : 0;
-  const double eta = done > 0 ? (to_run - done) * elapsed / done : NAN;
+  // Jobs so far predict the jobs left; the stages before them (minutes of finetuning)
+  // would inflate the estimate many times over.
+  const double eta = done > 0 && first_job_start_ ? (to_run - done) * seconds_since(*first_job_start_) / done : NAN;
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   const double cpu = double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +

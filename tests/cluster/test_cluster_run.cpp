@@ -308,7 +308,7 @@ TEST_CASE("stage dependencies hold: no job starts before its stages finish (dry 
   CHECK(run(4, {"run", source_path("sweeps/mini.toml"), "--out", out, "--dry-run", "--quiet", "--log-json", events},
             dir.file("log")) == 0);
   const ResultsSnapshot snap = results_snapshot(out);
-  CHECK(snap.rows.size() == 20);
+  CHECK(snap.rows.size() == 60);
   for (const auto& r : snap.rows) CHECK(r.status == RunStatus::ok);  // a missing stage marker fails a job
 
   // And from the event log: both stages finished before the first job started.
