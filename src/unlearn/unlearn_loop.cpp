@@ -44,12 +44,24 @@ UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, 
   const int64_t epochs = job.integer("epochs");
   const double l1_lambda = job.real("l1_lambda"), max_norm = job.real("max_grad_norm"), lr = job.real("lr");
   const int64_t batches_per_epoch = (int64_t(forget.size()) + batch_size - 1) / batch_size;
-  const int64_t passes_per_epoch = int64_t(method.epoch_steps(0).size());
-  const int64_t total_steps = std::max<int64_t>(1, epochs * passes_per_epoch * batches_per_epoch / accum);
-  const int64_t warmup_steps =
-      int64_t(std::llround(job.real("warmup_epochs") * double(passes_per_epoch * batches_per_epoch) / double(accum)));
-
+  // Methods may run more passes in some epochs than in others (SCRUB's max passes stop
+  // after its max epochs), so the schedule counts every epoch's own passes.
+  int64_t total_micro = 0;
+  for (int64_t epoch = 0; epoch < epochs; ++epoch)
+    total_micro += int64_t(method.epoch_steps(epoch).size()) * batches_per_epoch;
+  const int64_t total_steps = std::max<int64_t>(1, (total_micro + accum - 1) / accum);
+  const int64_t warmup_steps = int64_t(std::llround(
+      job.real("warmup_epochs") * double(int64_t(method.epoch_steps(0).size()) * batches_per_epoch) / double(accum)));
   UnlearnReport report;
+  auto optimizer_step = [&] {
+    for (auto& group : optimizer.param_groups())
+      group.options().set_lr(scheduled_lr(lr, report.steps, total_steps, warmup_steps, 1.0));
+    torch::nn::utils::clip_grad_norm_(params, max_norm);
+    optimizer.step();
+    optimizer.zero_grad();
+    ++report.steps;
+  };
+
   int64_t micro = 0;
   optimizer.zero_grad();
   for (int64_t epoch = 0; epoch < epochs; ++epoch) {
@@ -93,14 +105,7 @@ UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, 
         (loss / double(accum)).backward();
         loss_sum += value;
         ++loss_count;
-        if (++micro % accum == 0) {
-          for (auto& group : optimizer.param_groups())
-            group.options().set_lr(scheduled_lr(lr, report.steps, total_steps, warmup_steps, 1.0));
-          torch::nn::utils::clip_grad_norm_(params, max_norm);
-          optimizer.step();
-          optimizer.zero_grad();
-          ++report.steps;
-        }
+        if (++micro % accum == 0) optimizer_step();
       }
     }
     report.epoch_loss.push_back(loss_sum / double(std::max<int64_t>(1, loss_count)));
@@ -110,6 +115,7 @@ UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, 
       model->train();
     }
   }
+  if (micro % accum != 0) optimizer_step();  // the last, partial accumulation still counts
   model->eval();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;

@@ -253,6 +253,18 @@ TEST_CASE("scrub alternates max and min passes as configured", "[unlearn]") {
   CHECK((make_method(f.jobs.at("ga"), f.config)->epoch_steps(0) == std::vector<StepKind>{StepKind::joint}));
 }
 
+TEST_CASE("gradient accumulation counts every epoch's own passes and applies the last partial step",
+          "[unlearn][train]") {
+  set_compute_threads(1);
+  Fixture f;
+  Job job = f.jobs.at("scrub");  // epoch 1: max + min passes, epoch 2: min only
+  job.hparams["grad_accum"] = int64_t(4);
+  auto scrub = make_method(job, f.config);
+  const auto report = run_unlearning(f.model, *scrub, job, f.tok, f.data.dataset, f.images, f.forget, f.retain);
+  f.model->detach_adapters();
+  CHECK(report.steps == 5);  // (2 + 1) passes x 6 batches = 18 micro-batches: 4 full steps + 1 partial
+}
+
 TEST_CASE("training: ga raises the forget NLL, retain_ft lowers the retain NLL, rmu steers", "[unlearn][train]") {
   set_compute_threads(1);
   Fixture f;
