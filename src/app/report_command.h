@@ -1,12 +1,5 @@
-// `clear-sweep report results/*.h5`: the leaderboard. Result files are merged (one row
-// per job id, as `merge` keeps them), seeds are averaged (mean and standard deviation),
-// each method's best hyperparameters are picked by a fixed rule, and CLEAR's columns are
-// shown with the Original (before unlearning) and Gold (trained without the forget set)
-// reference rows that every job record carries.
-//
-// The rule: among a method's settings whose model utility is at least 95 % of the
-// original model's, the one with the highest forget quality (ties: higher utility); if
-// no setting keeps 95 %, the one with the highest utility.
+// `clear-sweep report results/*.h5`: the leaderboard (report/leaderboard.h has the
+// merging, the seed averages and the best-setting rule) printed with CLEAR's columns.
 #pragma once
 
 #include <ostream>

@@ -1,0 +1,152 @@
+#include "report/leaderboard.h"
+
+#include <sstream>
+#include <tuple>
+
+#include "common/error.h"
+#include "store/metric_columns.h"
+#include "store/results_file.h"
+#include "store/results_store.h"
+
+namespace clear_sweep {
+
+Stat stat_of(const std::vector<double>& values) {
+  Stat s;
+  std::vector<double> v;
+  for (double x : values)
+    if (!std::isnan(x)) v.push_back(x);  // -inf (log of a zero p-value) is a value
+  s.n = v.size();
+  if (v.empty()) return s;
+  double sum = 0;
+  for (double x : v) sum += x;
+  s.mean = sum / double(v.size());
+  if (v.size() > 1) {
+    double sq = 0;
+    for (double x : v) sq += (x - s.mean) * (x - s.mean);
+    s.sd = std::sqrt(sq / double(v.size() - 1));
+  }
+  return s;
+}
+
+namespace {
+
+using GroupKey = std::pair<double, std::string>;  // forget fraction, modality
+
+struct References {
+  std::vector<double> original, gold;  // metric_columns order
+};
+
+double metric_at(const std::vector<double>& values, const std::string& name) {
+  const int index = metric_column_index(name);
+  return index >= 0 && size_t(index) < values.size() ? values[size_t(index)] : NAN;
+}
+
+LeaderboardLine reference_line(const std::string& name, const GroupKey& group, const std::vector<double>& values) {
+  LeaderboardLine l;
+  l.method = name;
+  l.forget_fraction = group.first;
+  l.modality = group.second;
+  l.reference = true;
+  for (const auto& column : metric_columns()) l.stats[column.name] = Stat{metric_at(values, column.name), NAN, 1};
+  return l;
+}
+
+/// A method's best setting by the rule in leaderboard.h.
+LeaderboardLine best_setting(const std::vector<LeaderboardLine>& candidates, double original_mu) {
+  auto mu = [](const LeaderboardLine& l) { return l.stats.at("model_utility").mean; };
+  auto fq = [](const LeaderboardLine& l) { return l.stats.at("log_forget_quality").mean; };
+  const LeaderboardLine* best = nullptr;
+  for (const auto& l : candidates) {
+    if (!(std::isfinite(original_mu) && mu(l) >= kUtilityKept * original_mu)) continue;
+    if (!best || fq(l) > fq(*best) || (fq(l) == fq(*best) && mu(l) > mu(*best))) best = &l;
+  }
+  const bool fallback = !best;
+  if (fallback)
+    for (const auto& l : candidates)
+      if (!best || mu(l) > mu(*best)) best = &l;
+  LeaderboardLine chosen = *best;
+  chosen.utility_fallback = fallback;
+  return chosen;
+}
+
+}  // namespace
+
+Leaderboard build_leaderboard(const std::vector<std::string>& files, bool all_settings) {
+  // Every file's rows, one per job id.
+  std::map<std::string, std::pair<ResultRecord, std::string>> jobs;  // id -> record, its file
+  for (const auto& path : files) {
+    const ResultsSnapshot snap = results_snapshot(path);
+    for (const auto& r : snap.rows) {
+      auto it = jobs.find(r.job_id);
+      if (it == jobs.end() || preferred_record(r, it->second.first)) jobs[r.job_id] = {r, path};
+    }
+  }
+
+  Leaderboard board;
+  board.jobs = jobs.size();
+  // (fraction, modality, method, hparams) -> its seeds; the references per group.
+  std::map<std::tuple<double, std::string, std::string, std::string>, std::vector<const ResultRecord*>> settings;
+  std::map<GroupKey, References> references;
+  for (const auto& [id, entry] : jobs) {
+    const ResultRecord& r = entry.first;
+    if (r.status != RunStatus::ok) {
+      ++board.failed;
+      continue;
+    }
+    settings[{r.forget_fraction, r.modality, r.method, r.hparams}].push_back(&r);
+    const GroupKey group{r.forget_fraction, r.modality};
+    if (references.count(group)) continue;
+    try {
+      const auto vectors = ResultsFile::open_read_only(entry.second).read_vectors(r.job_id);
+      const auto original = vectors.find("reference_original_metrics");
+      const auto gold = vectors.find("reference_gold_metrics");
+      if (original != vectors.end() && gold != vectors.end()) references[group] = {original->second, gold->second};
+    } catch (const Error&) {
+      // a row still only in the journal has no vectors yet: no reference from it
+    }
+  }
+
+  // Average each setting over its seeds, grouped by (fraction, modality, method).
+  std::map<std::tuple<double, std::string, std::string>, std::vector<LeaderboardLine>> by_method;
+  for (const auto& [key, seeds] : settings) {
+    const auto& [fraction, modality, method, hparams] = key;
+    LeaderboardLine line;
+    line.method = method;
+    line.modality = modality;
+    line.forget_fraction = fraction;
+    line.hparams = hparams;
+    line.seeds = seeds.size();
+    for (const auto& column : metric_columns()) {
+      std::vector<double> values;
+      for (const auto* r : seeds) {
+        const auto it = r->metrics.find(column.name);
+        values.push_back(it == r->metrics.end() ? NAN : it->second);
+      }
+      line.stats[column.name] = stat_of(values);
+    }
+    std::istringstream in(hparams);
+    for (std::string kv; in >> kv;)
+      if (const auto eq = kv.find('='); eq != std::string::npos)
+        board.hparam_values[kv.substr(0, eq)].insert(kv.substr(eq + 1));
+    by_method[{fraction, modality, method}].push_back(std::move(line));
+  }
+
+  std::set<GroupKey> headed;
+  for (auto& [key, candidates] : by_method) {
+    const GroupKey group{std::get<0>(key), std::get<1>(key)};
+    const auto ref = references.find(group);
+    if (headed.insert(group).second && ref != references.end()) {
+      board.lines.push_back(reference_line("Original", group, ref->second.original));
+      board.lines.push_back(reference_line("Gold", group, ref->second.gold));
+    }
+    if (all_settings) {
+      for (auto& l : candidates) board.lines.push_back(std::move(l));
+      continue;
+    }
+    const double original_mu = ref == references.end() ? NAN : metric_at(ref->second.original, "model_utility");
+    board.lines.push_back(best_setting(candidates, original_mu));
+  }
+  return board;
+}
+
+}  // namespace clear_sweep

@@ -1,0 +1,55 @@
+// The leaderboard of one or more results files. Files are merged (one row per job id,
+// as `merge` keeps them), each hyperparameter setting is averaged over its seeds (mean
+// and standard deviation), and each method keeps its best setting by a fixed rule.
+// Every job record carries the Original (before unlearning) and Gold (trained without
+// the forget set) reference rows of its forget fraction and modality; they head each
+// group.
+//
+// The rule: among a method's settings whose model utility is at least 95 % of the
+// original model's, the one with the highest forget quality (ties: higher utility); if
+// no setting keeps 95 %, the one with the highest utility, marked as a fallback.
+#pragma once
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace clear_sweep {
+
+/// The share of the Original model's utility a setting must keep to compete on forget
+/// quality.
+inline constexpr double kUtilityKept = 0.95;
+
+/// Mean and sample standard deviation over seeds (sd is NaN for one value).
+struct Stat {
+  double mean = NAN, sd = NAN;
+  size_t n = 0;
+};
+
+Stat stat_of(const std::vector<double>& values);
+
+struct LeaderboardLine {
+  std::string method, modality, hparams;  ///< hparams as stored ("k=v k=v"); "" for a reference
+  double forget_fraction = 0;
+  bool reference = false;         ///< the Original or Gold row
+  bool utility_fallback = false;  ///< no setting of the method kept the utility: its highest MU
+  size_t seeds = 0;
+  std::map<std::string, Stat> stats;  ///< every metric column by name
+};
+
+struct Leaderboard {
+  /// Per (forget fraction, modality): Original, Gold, then the methods in name order.
+  std::vector<LeaderboardLine> lines;
+  size_t jobs = 0;    ///< distinct job ids in the files
+  size_t failed = 0;  ///< of those, the failed ones (left out)
+  /// Every value each hyperparameter takes over all settings (which ones vary).
+  std::map<std::string, std::set<std::string>> hparam_values;
+};
+
+/// Reads `files`; every setting with `all_settings`, else each method's best. Throws
+/// clear_sweep::Error naming the file that cannot be read.
+Leaderboard build_leaderboard(const std::vector<std::string>& files, bool all_settings);
+
+}  // namespace clear_sweep
