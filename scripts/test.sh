@@ -3,6 +3,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # The Slurm test starts a real one-node Slurm: its daemons come from Debian too; python3
-# runs the export script's test.
-EXTRA_PACKAGES="${EXTRA_PACKAGES:-} slurm-wlm munge python3" "$root/scripts/setup.sh"
+# runs the export script's test, and with h5py, pandas and matplotlib the analysis test.
+EXTRA_PACKAGES="${EXTRA_PACKAGES:-} slurm-wlm munge python3 python3-h5py python3-pandas python3-matplotlib" \
+  "$root/scripts/setup.sh"
 ctest --test-dir "${BUILD_DIR:-$root/build}" --output-on-failure --parallel "${JOBS:-$(nproc)}" "$@"
