@@ -46,7 +46,8 @@ std::string varying_hparams(const Leaderboard& board, const std::string& hparams
   std::string shown;
   for (std::string kv; in >> kv;) {
     const auto eq = kv.find('=');
-    const auto values = eq == std::string::npos ? board.hparam_values.end() : board.hparam_values.find(kv.substr(0, eq));
+    const auto values =
+        eq == std::string::npos ? board.hparam_values.end() : board.hparam_values.find(kv.substr(0, eq));
     if (values == board.hparam_values.end() || values->second.size() > 1) shown += (shown.empty() ? "" : " ") + kv;
   }
   return shown.empty() ? std::string("defaults") : shown;

@@ -430,5 +430,6 @@ l1_lambda = [0.0, 2e-4]
   std::string board;
   REQUIRE(run(1, {"report", out, "--format", "csv"}, dir.file("report.log"), &board) == 0);
   INFO(board);
-  for (const std::string row : {"\nOriginal,", "\nGold,", "\nga,", "\nretain_ft,"}) CHECK(board.find(row) != std::string::npos);
+  for (const std::string row : {"\nOriginal,", "\nGold,", "\nga,", "\nretain_ft,"})
+    CHECK(board.find(row) != std::string::npos);
 }
