@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "common/suggest.h"
 
 namespace clear_sweep {
 namespace {
@@ -66,7 +67,7 @@ void write_table(const TextTable& t, const std::string& format, std::ostream& ou
     line(t.header);
     for (const auto& row : t.rows) line(row);
   } else {
-    throw Error(SourceLocation{}, "--format", "unknown format '" + format + "'", "table, md, csv or html");
+    throw Error(SourceLocation{}, "--format", "unknown format '" + format + "'", join(table_formats()));
   }
 }
 
