@@ -18,11 +18,15 @@ def _text(value):
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _metric_names(f):
+    names = list(f["runs"].dtype.names)
+    return names[names.index(_LAST_FIELD) + 1:]
+
+
 def metric_names(path):
     """The metric columns of a results file, in the order of its reference vectors."""
     with h5py.File(path, "r") as f:
-        names = list(f["runs"].dtype.names)
-    return names[names.index(_LAST_FIELD) + 1:]
+        return _metric_names(f)
 
 
 def _parse_hparams(text):
@@ -64,14 +68,16 @@ def references(runs):
         key = (job["forget_fraction"], job["modality"])
         if key in seen:
             continue
-        names = metric_names(job["file"])
         with h5py.File(job["file"], "r") as f:
+            names = _metric_names(f)
             group = f["jobs"].get(job["job_id"])
             if group is None or "reference_original_metrics" not in group:
                 continue
             for model, name in (("Original", "reference_original_metrics"), ("Gold", "reference_gold_metrics")):
                 values = np.asarray(group[name])
-                assert len(values) == len(names), f"{job['file']}: {name} has {len(values)} values, {len(names)} metrics"
+                if len(values) != len(names):
+                    raise ValueError(f"{job['file']}: jobs/{job['job_id']}/{name} has {len(values)} values "
+                                     f"for {len(names)} metrics")
                 rows.append({"forget_fraction": key[0], "modality": key[1], "model": model, **dict(zip(names, values))})
         seen.add(key)
     if not rows:
