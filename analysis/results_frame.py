@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 # The last fixed field before the metric columns in the runs table.
-_LAST_FIELD = "peak_memory_mb"
+_LAST_FIELD = "tokens_per_second"
 
 
 def _text(value):

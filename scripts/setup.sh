@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Sets clear-sweep up from nothing on Debian 12: installs the Debian packages it needs
-# (only those missing, so a second run is quick), then configures and builds Release
-# into build/. Every other script starts here. Environment:
+# (only those missing, so a second run is quick), the pinned torch of
+# requirements/torch.txt into the repository's .venv (its libtorch is what we build
+# against; never the system Python), then configures and builds Release into build/.
+# Where nvcc is found the build is CUDA-enabled, else CPU (cmake/find_torch.cmake).
+# Every other script starts here. Environment:
 #   BUILD_DIR   build folder (default: build)
 #   BUILD_TYPE  CMake build type (default: Release)
 #   JOBS        parallel compile jobs (default: number of cores)
 #   EXTRA_PACKAGES  more Debian packages to install (scripts/test.sh: Slurm for its test)
+#   VENV        the virtual environment (default: .venv in the repository)
+#   CMAKE_ARGS  more cmake arguments, e.g. -DTorch_DIR=... for another libtorch
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,7 +20,7 @@ jobs="${JOBS:-$(nproc)}"
 
 packages=(
   g++ cmake ninja-build pkg-config          # toolchain
-  libtorch-dev libopenblas0-pthread          # models (OpenBLAS: ~20x faster CPU matmuls)
+  python3-venv                               # .venv, for PyPI's torch (libtorch)
   libopenmpi-dev openmpi-bin                 # the coordinator and workers
   libhdf5-dev                                # results files
   libboost-serialization-dev                 # MPI messages
@@ -44,10 +49,26 @@ if ((${#missing[@]})); then
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# The pinned torch, into .venv (a second run finds it installed and skips pip).
+venv="${VENV:-$root/.venv}"
+[[ -x "$venv/bin/python" ]] || /usr/bin/python3 -m venv "$venv"
+if "$venv/bin/python" -m pip install -q --disable-pip-version-check --dry-run \
+     -r "$root/requirements/torch.txt" 2>&1 | grep -q "Would install"; then
+  echo "setup: installing $(grep -v '^#' "$root/requirements/torch.txt" | xargs) into $venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$root/requirements/torch.txt"
+fi
+
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 # Keep the generator of an existing build folder: CMake refuses to switch it.
 [[ -f "$build_dir/CMakeCache.txt" ]] && generator=()
-cmake -S "$root" -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
+mkdir -p "$build_dir"
+# shellcheck disable=SC2086  # CMAKE_ARGS is a space-separated list
+if ! cmake -S "$root" -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE="$build_type" \
+       -DCLEAR_SWEEP_PYTHON="$venv/bin/python" ${CMAKE_ARGS:-} >"$build_dir/configure.log" 2>&1; then
+  cat "$build_dir/configure.log" >&2
+  exit 1
+fi
+grep -o "clear-sweep: .*" "$build_dir/configure.log" || true  # CUDA or CPU, and which libtorch
 cmake --build "$build_dir" --parallel "$jobs"
 echo "setup: built $build_dir/clear-sweep ($build_type)"

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Side-by-side throughput of clear-sweep's C++ model and the same model and step in
-Python PyTorch (torch_reference.py; Debian's python3-torch, the same libtorch version),
-with the same threads. Runs alternate, REPEATS times each; medians and their ratio are
+Python PyTorch (torch_reference.py, run by the repository's .venv: the pinned torch whose
+libtorch the C++ links), with the same threads. Runs alternate, REPEATS times each; medians and their ratio are
 printed as a Markdown table for BENCHMARKS.md.
 
     /usr/bin/python3 bench/model/run_bench.py [BUILD_DIR] [--repeats 5] [--threads 1]
@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+VENV_PYTHON = os.path.join(HERE, "..", "..", ".venv", "bin", "python")
 
 CASES = [  # mode, preset, batch, seq or prompt, steps or new tokens
     ("train", "tiny", 16, 64, 20),
@@ -48,7 +49,7 @@ def main():
             for _ in range(args.repeats):  # alternate, so drifts in machine load hit both
                 for r in run([bench, mode, preset] + common + [config], env):
                     samples.setdefault(("cpp", r.get("cache")), []).append(r["tokens_per_s"])
-                for r in run(["/usr/bin/python3", os.path.join(HERE, "torch_reference.py"), mode, config] + common, env):
+                for r in run([VENV_PYTHON, os.path.join(HERE, "torch_reference.py"), mode, config] + common, env):
                     samples.setdefault(("python", r.get("cache")), []).append(r["tokens_per_s"])
             for cache in sorted({k[1] for k in samples}, key=str):
                 cpp = statistics.median(samples[("cpp", cache)])

@@ -36,15 +36,11 @@ class LoRALinear(nn.Linear):
         return y
 
 
-def attend(q, k, v, allowed):
-    groups = q.shape[1] // k.shape[1]
-    if groups > 1:
-        k = k.repeat_interleave(groups, 1)
-        v = v.repeat_interleave(groups, 1)
-    scores = (q @ k.transpose(-2, -1)).float() / math.sqrt(q.shape[-1])
-    if allowed is not None:
-        scores = scores.masked_fill(~allowed, -1e9)
-    return torch.softmax(scores, -1).to(v.dtype) @ v
+def attend(q, k, v, allowed, causal=False):
+    """PyTorch's fused attention, as an idiomatic model today calls it (the C++ does too):
+    a boolean mask where one is needed, is_causal where the mask is plain causal."""
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, is_causal=causal,
+                                          enable_gqa=q.shape[1] != k.shape[1])
 
 
 class ClipLayer(nn.Module):
@@ -139,7 +135,7 @@ class LlamaLayer(nn.Module):
                 k = torch.cat([cache[self][0], k], 2)
                 v = torch.cat([cache[self][1], v], 2)
             cache[self] = (k, v)
-        a = attend(q, k, v, allowed)
+        a = attend(q, k, v, allowed, causal=allowed is None)
         x = x + self.o_proj(a.transpose(1, 2).reshape(b, t, -1))
         h = self.post_attention_layernorm(x)
         return x + self.down_proj(F.silu(self.gate_proj(h)) * self.up_proj(h))
@@ -180,8 +176,11 @@ class Vlm(nn.Module):
             cache["mask"] = key_mask
             cache["length"] = key_mask.shape[1]
         t = ids.shape[1]
-        causal = torch.arange(past + t)[None] <= torch.arange(past, past + t)[:, None]
-        allowed = causal[None, None] & key_mask[:, None, None, :]
+        if past == 0 and bool(key_mask.all()):
+            allowed = None  # plain causal: SDPA's is_causal, no mask tensor
+        else:
+            causal = torch.arange(past + t)[None] <= torch.arange(past, past + t)[:, None]
+            allowed = causal[None, None] & key_mask[:, None, None, :]
         cos, sin = rope(positions, self.t["hidden_size"] // self.t["num_attention_heads"], self.t["rope_theta"])
         for layer in self.layers:
             x = layer(x, cos, sin, allowed, cache)

@@ -48,6 +48,13 @@ void add_plan(CLI::App& app, std::function<int(std::ostream&)>& action) {
   sub->add_flag("--list", options->list_jobs, "List every job (id and fields) in text output")->group("Output");
   sub->add_option("--shard", options->shard, "Only shard I of N (0 <= I < N), as `run --shard` runs it")
       ->group("Schedule");
+  sub->add_option("--step-seconds", options->step_seconds,
+                  "Seconds of one measured training step (gpu_bench), to estimate GPU-hours")
+      ->check(CLI::PositiveNumber)
+      ->group("Cost");
+  sub->add_option("--step-items", options->step_items, "Items in that step's batch (default 4)")
+      ->check(CLI::Range(1, 1000000))
+      ->group("Cost");
   sub->callback([&action, options, format] {
     options->format = parse_format(*format);
     action = [options](std::ostream& out) { return plan_command(*options, out); };
@@ -240,7 +247,7 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
       "clear-sweep: multimodal machine-unlearning benchmarks (CLEAR) as MPI sweeps.\n"
       "Exit codes: 0 ok, 1 some work failed, 2 bad input (nothing written), 3 internal error.",
       "clear-sweep"};
-  app.set_version_flag("--version", std::string("clear-sweep ") + version());
+  app.set_version_flag("--version", std::string("clear-sweep ") + version() + " (" + build_description() + ")");
   app.require_subcommand(1);
   app.fallthrough(false);
 

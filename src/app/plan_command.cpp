@@ -55,6 +55,15 @@ PlanSummary summarise(const SweepPlan& plan) {
   return s;
 }
 
+/// Cost units (one item's forward and backward pass) at a measured step time.
+struct GpuHours {
+  double stages = 0, grid = 0;
+};
+GpuHours gpu_hours(const PlanSummary& s, const PlanOptions& o) {
+  const double hours_per_unit = o.step_seconds / double(o.step_items) / 3600.0;
+  return {s.stage_cost * hours_per_unit, s.grid_cost * hours_per_unit};
+}
+
 /// Costs are read by eye, in orders of magnitude: 1234567 -> "1,234,567", and below a
 /// thousand three significant digits (noop jobs sleep fractions of a second).
 std::string grouped(double value) {
@@ -122,6 +131,14 @@ void print_text(const PlanOptions& options, const SweepSpec& spec, const SweepPl
   out << "\nestimated cost: stages " << grouped(s.stage_cost) << " + grid " << grouped(s.grid_cost)
       << (spec.needs_model() ? " units (1 unit = a forward+backward pass over one item)\n"
                              : " seconds of noop sleep\n");
+  if (options.step_seconds > 0 && spec.needs_model()) {
+    const GpuHours h = gpu_hours(s, options);
+    std::ostringstream hours;
+    hours << std::fixed << std::setprecision(1) << "stages " << h.stages << " + grid " << h.grid << " = "
+          << h.stages + h.grid;
+    out << "estimated GPU time: " << hours.str() << " GPU-hours (" << format_number(options.step_seconds)
+        << " s per step of " << options.step_items << " items; evaluation counted as training passes)\n";
+  }
 
   if (options.ranks > 0) {
     const SchedulePreview p = schedule_preview(plan, options.ranks);
@@ -188,6 +205,13 @@ void print_json(const PlanOptions& options, const SweepSpec& spec, const SweepPl
   j["cost"] = {{"stages", s.stage_cost},
                {"grid", s.grid_cost},
                {"unit", spec.needs_model() ? "forward+backward passes over one item" : "seconds"}};
+  if (options.step_seconds > 0 && spec.needs_model()) {
+    const GpuHours h = gpu_hours(s, options);
+    j["gpu_hours"] = {{"stages", h.stages},
+                      {"grid", h.grid},
+                      {"step_seconds", options.step_seconds},
+                      {"step_items", options.step_items}};
+  }
   j["job_ids"] = Json::array();
   for (const auto& job : plan.jobs) j["job_ids"].push_back(job.id);
   j["job_list"] = Json::array();

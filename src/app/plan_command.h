@@ -14,6 +14,10 @@ struct PlanOptions {
   OutputFormat format = OutputFormat::text;
   bool list_jobs = false;  ///< text format: one line per job (JSON always lists them)
   std::string shard;       ///< "I/N": only the part of the grid that shard runs
+  /// A measured training step (seconds for `step_items` items, e.g. from
+  /// bench/model/gpu_bench on the real model): turns cost units into GPU-hours. 0: none.
+  double step_seconds = 0;
+  int step_items = 4;
 };
 
 /// Loads, validates and expands the sweep, then prints the plan. Writes nothing else.

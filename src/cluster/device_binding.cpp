@@ -8,6 +8,7 @@
 
 #include "cluster/mpi_comm.h"
 #include "common/error.h"
+#include "common/version.h"
 
 namespace clear_sweep {
 
@@ -20,8 +21,10 @@ DeviceBinding device_bind(const std::string& requested, const NodePlacement& pla
   DeviceBinding b;
   const bool want_gpu = requested == "cuda" || (requested == "auto" && visible_gpus > 0);
   if (requested == "cuda" && visible_gpus <= 0)
-    throw Error({}, "resources.device", "cuda requested but no GPU is visible on this node",
-                "check CUDA_VISIBLE_DEVICES and the allocation (--gpus-per-task), or use device = \"auto\"");
+    throw Error({}, "resources.device",
+                "'cuda' requested but no GPU is visible on this node (" + std::string(build_description()) + ")",
+                "check CUDA_VISIBLE_DEVICES and the allocation (--gpus-per-task), that libtorch has CUDA "
+                "(clear-sweep --version), or use device = \"auto\"");
   if (want_gpu) {
     b.gpu = placement.local_index % visible_gpus;
     b.device = "cuda:" + std::to_string(b.gpu);

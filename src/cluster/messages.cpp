@@ -55,7 +55,8 @@ template <class Archive>
 void serialize(Archive& ar, clear_sweep::ResultRecord& r, unsigned) {
   ar& r.job_id& r.method& r.modality& r.forget_fraction& r.seed& r.hparams& r.context_hash& r.status& r.error;
   ar& r.wall_seconds& r.load_seconds& r.unlearn_seconds& r.eval_seconds& r.worker_rank& r.host& r.finished_at;
-  ar& r.tokens& r.peak_memory_mb& r.metrics& r.vectors;
+  ar& r.tokens& r.peak_memory_mb& r.gpu_name& r.gpu_uuid& r.peak_gpu_allocated_mb& r.peak_gpu_reserved_mb;
+  ar& r.tokens_per_second& r.metrics& r.vectors;
 }
 
 template <class Archive>

@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -14,6 +15,7 @@
 #include "model/compute_threads.h"
 #include "model/device.h"
 #include "model/finetune_stage.h"
+#include "model/gpu_info.h"
 #include "store/metric_columns.h"
 #include "sweep/method_catalog.h"
 #include "sweep/sweep_expand.h"
@@ -65,8 +67,7 @@ struct ModelRunner::State {
     const Stage& b = stage(StageKind::finetune_base, 0);
     if (!stage_complete(artifacts, b))
       throw std::runtime_error("the base model (stage " + b.id + ") is not in " + artifacts);
-    base = load_model(stage_dir(artifacts, b));
-    base.model->to(device);
+    base = load_model(stage_dir(artifacts, b), device);
     base.model->eval();
     images = std::make_unique<ImageTensors>(data->images, base.model->config().vision.image_size, device);
     return seconds_since(start);
@@ -104,8 +105,7 @@ struct ModelRunner::State {
     const Stage& g = stage(StageKind::finetune_gold, fraction);
     if (!stage_complete(artifacts, g))
       throw std::runtime_error("the gold model (stage " + g.id + ") is not in " + artifacts);
-    LoadedModel gold = load_model(stage_dir(artifacts, g));
-    gold.model->to(device);
+    LoadedModel gold = load_model(stage_dir(artifacts, g), device);
     gold.model->eval();
     // One evaluation of the gold model gives both its forget truth ratios (what forget
     // quality compares with) and its reference row.
@@ -167,6 +167,7 @@ ResultRecord ModelRunner::run_job(const Job& job) {
     ~Detach() { model->detach_adapters(); }
   } detach{model};
 
+  gpu_reset_peak(s.device);
   auto method = make_method(job, model->config());
   const auto unlearn_start = std::chrono::steady_clock::now();
   const UnlearnReport report = run_unlearning(model, *method, job, tok, ds, *s.images, forget, retain);
@@ -189,6 +190,13 @@ ResultRecord ModelRunner::run_job(const Job& job) {
   r.vectors["unlearn_epoch_loss"] = report.epoch_loss;
   r.tokens = report.tokens;
   r.peak_memory_mb = peak_memory_mb();
+  const GpuCard card = gpu_card(s.device);
+  const GpuMemoryPeak gpu_peak = gpu_memory_peak(s.device);
+  r.gpu_name = card.name;
+  r.gpu_uuid = card.uuid;
+  r.peak_gpu_allocated_mb = gpu_peak.allocated_mb;
+  r.peak_gpu_reserved_mb = gpu_peak.reserved_mb;
+  r.tokens_per_second = double(report.tokens) / std::max(1e-9, r.unlearn_seconds);
   return r;
 }
 

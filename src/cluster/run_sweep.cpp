@@ -18,6 +18,7 @@
 #include "common/error.h"
 #include "common/exit_codes.h"
 #include "common/version.h"
+#include "store/lock_file.h"
 #include "store/results_store.h"
 #include "sweep/shard.h"
 #include "sweep/sweep_expand.h"
@@ -47,6 +48,13 @@ void broadcast_text(std::string& text, int root) {
 int broadcast_status(int status) {
   mpi_check(MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Bcast");
   return status;
+}
+
+/// Every rank says how its set-up went (0 or an exit code); all learn the worst.
+int worst_status(int status) {
+  int worst = 0;
+  mpi_check(MPI_Allreduce(&status, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
+  return worst;
 }
 
 std::string default_out(const SweepSpec& spec, const std::optional<Shard>& shard) {
@@ -120,6 +128,13 @@ int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
       broadcast_status(0);
       std::string text = spec.text + '\0' + out_path;
       broadcast_text(text, 0);
+      // Workers bind their devices first: a device that is not there (cuda without a
+      // GPU, or a CPU-only build) stops every rank before any job is handed out.
+      if (const int status = worst_status(0); status != 0) {
+        store->close();
+        err << "error: a worker could not set up (above); no job ran\n";
+        return status;
+      }
       const int code = coordinator_run(spec, plan, *store, options.coordinator, out);
       store->close();
       out << "results: " << out_path << "\n";
@@ -137,17 +152,27 @@ int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
     if (spec.needs_model() && !options.dry_run) {
       // The model module loads here, on workers only, after the signal handlers exist;
       // [resources].device binds with the GPUs libtorch sees.
-      ModelPlugin& plugin = model_plugin();
-      const DeviceBinding binding =
-          device_bind(spec.resources.device, placement, plugin.cuda_devices(), int(spec.resources.threads_per_rank));
-      const std::filesystem::path results(out_path);
-      const std::string artifacts = ((results.has_parent_path() ? results.parent_path() : ".") / "artifacts").string();
-      runner = plugin.make_runner(text.substr(0, split), options.sweep_path, artifacts, binding);
+      int status = 0;
+      try {
+        ModelPlugin& plugin = model_plugin();
+        const DeviceBinding binding = device_bind(spec.resources.device, placement, plugin.cuda_devices(),
+                                                  int(spec.resources.threads_per_rank));
+        const std::filesystem::path results(out_path);
+        const std::string artifacts =
+            ((results.has_parent_path() ? results.parent_path() : ".") / "artifacts").string();
+        runner = plugin.make_runner(text.substr(0, split), options.sweep_path, artifacts, binding);
+      } catch (const Error& e) {
+        err << "error on rank " << rank << " (" << host_name() << "): " << e.what() << "\n";
+        err.flush();
+        status = kExitBadInput;
+      }
+      if (const int worst = worst_status(status); worst != 0) return worst;
     } else {
       // noop computes nothing, so it binds to the CPU whatever [resources] asks: a dry
       // run on a CPU-only machine must not fail over a GPU it would not use.
       const DeviceBinding binding = device_bind("cpu", placement, 0, int(spec.resources.threads_per_rank));
       runner = std::make_unique<NoopRunner>(options.dry_run, out_path + ".dry-run", binding);
+      if (const int worst = worst_status(0); worst != 0) return worst;
     }
     WorkerOptions worker_options;
     worker_options.heartbeat_seconds = options.heartbeat_seconds;

@@ -5,6 +5,7 @@
 
 #include "data/batch.h"
 #include "data/splits.h"
+#include "model/autocast.h"
 #include "model/scoring.h"
 
 namespace clear_sweep {
@@ -40,6 +41,7 @@ SetScores score_set(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTe
   torch::NoGradGuard no_grad;
   const int image_tokens = int(model->config().image_tokens());
   const auto device = model->parameters().front().device();
+  AutocastScope autocast(device);  // bf16 on GPU, as training
   SetScores s;
   s.answer_loss.assign(items.size(), std::numeric_limits<double>::quiet_NaN());
   s.paraphrase_loss.assign(items.size(), std::numeric_limits<double>::quiet_NaN());

@@ -2,10 +2,33 @@
 
 #include <cmath>
 
+#include <optional>
+
+#include "common/error.h"
+#include "model/parameter_factory.h"
+
 namespace clear_sweep {
 
+namespace {
+thread_local bool use_reference = false;
+}  // namespace
+
+AttentionReferenceScope::AttentionReferenceScope() : previous_(use_reference) { use_reference = true; }
+AttentionReferenceScope::~AttentionReferenceScope() { use_reference = previous_; }
+
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                     const torch::Tensor& allowed) {
+                     const torch::Tensor& allowed, bool causal) {
+  CS_ASSERT(!(causal && allowed.defined()), "attend: causal is for the unmasked case");
+  if (use_reference) return attend_reference(q, k, v, allowed, causal);
+  const std::optional<torch::Tensor> mask = allowed.defined() ? std::optional<torch::Tensor>(allowed) : std::nullopt;
+  return at::scaled_dot_product_attention(q, k, v, mask, 0.0, causal, std::nullopt,
+                                          /*enable_gqa=*/q.size(1) != k.size(1));
+}
+
+torch::Tensor attend_reference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                               const torch::Tensor& allowed, bool causal) {
+  torch::Tensor mask = allowed;
+  if (causal) mask = torch::ones({q.size(2), k.size(2)}, q.options().dtype(torch::kBool)).tril();
   const int64_t groups = q.size(1) / k.size(1);
   torch::Tensor keys = k, values = v;
   if (groups > 1) {
@@ -13,7 +36,7 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
     values = v.repeat_interleave(groups, 1);
   }
   torch::Tensor scores = torch::matmul(q, keys.transpose(-2, -1)).to(torch::kFloat) / std::sqrt(double(q.size(-1)));
-  if (allowed.defined()) scores = scores.masked_fill(allowed.logical_not(), -1e9);
+  if (mask.defined()) scores = scores.masked_fill(mask.logical_not(), -1e9);
   const torch::Tensor weights = torch::softmax(scores, -1).to(values.scalar_type());
   return torch::matmul(weights, values);
 }
@@ -35,7 +58,7 @@ torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const
 }
 
 RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
-  weight = register_parameter("weight", torch::ones({dim}));
+  weight = register_parameter("weight", make_parameter({dim}, ParameterInit::ones()));
 }
 
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {

@@ -8,10 +8,31 @@ namespace clear_sweep {
 
 /// softmax(q k^T / sqrt(d) + mask) v. q [B, H, T, d]; k, v [B, Hkv, S, d] with H a
 /// multiple of Hkv (grouped-query: each key/value head serves H / Hkv query heads);
-/// `allowed` [B, 1, T, S] bool or undefined (attend everywhere). Scores are computed in
-/// float32, and a query with nothing allowed gets a uniform (finite) row, never NaN.
+/// `allowed` [B, 1, T, S] bool or undefined (attend everywhere); `causal` (with
+/// `allowed` undefined and T = S) lets query i see keys 0..i.
+/// Fused: at::scaled_dot_product_attention, which takes flash attention on GPU when no
+/// mask is given (causal only) and the memory-efficient kernel with one. Callers never
+/// pass a query with nothing allowed (its row is undefined).
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                     const torch::Tensor& allowed);
+                     const torch::Tensor& allowed, bool causal = false);
+
+/// The plain version attend() is tested against: scores materialised in float32, keys
+/// and values repeated per group; a query with nothing allowed gets a uniform row.
+torch::Tensor attend_reference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                               const torch::Tensor& allowed, bool causal = false);
+
+/// While one exists, attend() on this thread runs attend_reference: tests compare whole
+/// models (padding, grouped-query heads, the KV cache) under both implementations.
+class AttentionReferenceScope {
+ public:
+  AttentionReferenceScope();
+  ~AttentionReferenceScope();
+  AttentionReferenceScope(const AttentionReferenceScope&) = delete;
+  AttentionReferenceScope& operator=(const AttentionReferenceScope&) = delete;
+
+ private:
+  bool previous_;
+};
 
 /// Rotary embeddings as Llama (Hugging Face's rotate_half form): cos and sin of shape
 /// [B, 1, T, d] for `positions` [B, T].

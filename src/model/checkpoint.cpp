@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "model/parameter_factory.h"
 #include "model/safetensors.h"
 
 namespace clear_sweep {
@@ -50,9 +51,11 @@ void save_model(Vlm& model, const Tokenizer& tokenizer, const std::string& dir) 
   tokenizer.save(dir);
 }
 
-void load_weights(Vlm& model, const std::string& dir) {
+namespace {
+
+/// The checkpoint's files: one, or the shards an index's weight_map names.
+std::vector<std::unique_ptr<SafetensorsFile>> open_weight_files(const std::string& dir) {
   const fs::path folder(dir);
-  // One file, or shards named by an index's weight_map.
   std::vector<std::unique_ptr<SafetensorsFile>> files;
   if (fs::exists(folder / "model.safetensors")) {
     files.push_back(std::make_unique<SafetensorsFile>((folder / "model.safetensors").string()));
@@ -69,6 +72,26 @@ void load_weights(Vlm& model, const std::string& dir) {
   } else {
     throw Error(SourceLocation{dir}, "weights", "no model.safetensors or model.safetensors.index.json in the folder");
   }
+  return files;
+}
+
+}  // namespace
+
+torch::ScalarType stored_dtype(const std::string& dir) {
+  std::map<std::string, uint64_t> bytes;  // by safetensors dtype name
+  for (const auto& f : open_weight_files(dir))
+    for (const auto& e : f->entries())
+      if (e.dtype == "F32" || e.dtype == "BF16" || e.dtype == "F16" || e.dtype == "F64") bytes[e.dtype] += e.end - e.begin;
+  std::string most = "F32";
+  for (const auto& [dtype, n] : bytes)
+    if (n > bytes[most]) most = dtype;
+  if (most == "BF16") return torch::kBFloat16;
+  if (most == "F16") return torch::kHalf;
+  return torch::kFloat;  // F64 checkpoints compute in float32
+}
+
+void load_weights(Vlm& model, const std::string& dir) {
+  const std::vector<std::unique_ptr<SafetensorsFile>> files = open_weight_files(dir);
 
   std::map<std::string, std::pair<const SafetensorsFile*, const SafetensorsEntry*>> stored;
   for (const auto& f : files)
@@ -102,16 +125,20 @@ void load_weights(Vlm& model, const std::string& dir) {
   torch::NoGradGuard no_grad;
   for (auto& p : params) {
     const auto& [file, entry] = stored.at(p.key());
+    // One tensor at a time through host memory, in its stored dtype.
     p.value().copy_(file->read(*entry));
   }
 }
 
-LoadedModel load_model(const std::string& dir) {
+LoadedModel load_model(const std::string& dir, torch::Device device) {
   const fs::path config_path = fs::path(dir) / "config.json";
   const ModelConfig config = model_config_parse(read_text(config_path), config_path.string());
   LoadedModel out;
   out.tokenizer = load_tokenizer(dir);
-  out.model = Vlm(config);
+  {
+    ParameterPlacementScope placement({stored_dtype(dir), device, /*initialise=*/false});
+    out.model = Vlm(config);
+  }
   load_weights(out.model, dir);
   return out;
 }

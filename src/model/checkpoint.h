@@ -14,15 +14,22 @@ namespace clear_sweep {
 /// Writes config.json, model.safetensors and the tokenizer into `dir` (created).
 void save_model(Vlm& model, const Tokenizer& tokenizer, const std::string& dir);
 
-/// Copies the weights stored in `dir` into `model`, by name, converting dtype. Names or
-/// shapes that do not match are one Error listing what is missing, extra or misshapen.
+/// Copies the weights stored in `dir` into `model`, by name, converting to the model's
+/// dtype and device. Names or shapes that do not match are one Error listing what is
+/// missing, extra or misshapen.
 void load_weights(Vlm& model, const std::string& dir);
+
+/// The dtype the checkpoint in `dir` stores its floating-point weights in (the one
+/// holding most bytes, e.g. BF16 for llava-1.5-7b-hf).
+torch::ScalarType stored_dtype(const std::string& dir);
 
 struct LoadedModel {
   Vlm model{nullptr};
   std::unique_ptr<Tokenizer> tokenizer;
 };
-/// config.json + weights + tokenizer.
-LoadedModel load_model(const std::string& dir);
+/// config.json + weights + tokenizer. The model is built where it will live, `device`,
+/// in the stored dtype, uninitialised, then filled tensor by tensor from the file: a
+/// bf16 7B model takes its 14 GB once, on the device, and nothing in float32 on the host.
+LoadedModel load_model(const std::string& dir, torch::Device device = torch::kCPU);
 
 }  // namespace clear_sweep

@@ -1,10 +1,9 @@
 #include "model/finetune.h"
 
-#include <ATen/autocast_mode.h>
-
 #include <chrono>
 
 #include "common/error.h"
+#include "model/autocast.h"
 #include "model/lr_schedule.h"
 #include "model/model_inputs.h"
 #include "model/scoring.h"
@@ -17,28 +16,6 @@ std::vector<ItemRef> finetune_items(const Dataset& dataset, const std::vector<in
   for (const auto& item : real_world_items(dataset)) items.push_back(item);
   return items;
 }
-
-namespace {
-
-/// bf16 autocast for a scope, on CUDA only (CPU trains in float32).
-class Autocast {
- public:
-  explicit Autocast(bool on) : on_(on) {
-    if (!on_) return;
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-    at::autocast::set_enabled(true);
-  }
-  ~Autocast() {
-    if (!on_) return;
-    at::autocast::set_enabled(false);
-    at::autocast::clear_cache();
-  }
-
- private:
-  bool on_;
-};
-
-}  // namespace
 
 FinetuneReport finetune(Vlm& model, const Tokenizer& tokenizer, const Dataset& dataset, const ImageTable& images,
                         const std::vector<ItemRef>& items, const FinetuneOptions& o,
@@ -87,7 +64,7 @@ FinetuneReport finetune(Vlm& model, const Tokenizer& tokenizer, const Dataset& d
       torch::Tensor loss;
       AnswerScores scores;
       {
-        Autocast autocast(o.device.is_cuda());
+        AutocastScope autocast(o.device);
         scores = score_answers(model, inputs);
         loss = scores.sum_nll.sum() / scores.tokens.sum().clamp_min(1);
       }

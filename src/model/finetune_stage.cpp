@@ -71,7 +71,7 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
     tokenizer = std::move(bpe);
     model = Vlm(config);
   } else {
-    LoadedModel loaded = load_model(spec.model->path);
+    LoadedModel loaded = load_model(spec.model->path, o.device);
     model = loaded.model;
     tokenizer = std::move(loaded.tokenizer);
   }

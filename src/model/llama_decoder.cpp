@@ -28,7 +28,7 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::T
     cache->keys[layer] = k;
     cache->values[layer] = v;
   }
-  const torch::Tensor out = attend(q, k, v, allowed);
+  const torch::Tensor out = attend(q, k, v, allowed, /*causal=*/!allowed.defined());
   return o_proj(out.transpose(1, 2).reshape({b, t, heads_ * head_dim_}));
 }
 
@@ -56,11 +56,7 @@ torch::Tensor LlamaLayerImpl::forward(const torch::Tensor& x, const torch::Tenso
 }
 
 LlamaModelImpl::LlamaModelImpl(const TextConfig& c) : config_(c) {
-  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocab_size, c.hidden));
-  {
-    torch::NoGradGuard no_grad;
-    embed_tokens->weight.normal_(0, 0.02);
-  }
+  embed_tokens = register_module("embed_tokens", Embedding(c.vocab_size, c.hidden, 0.02));
   layers = register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < c.layers; ++i) layers->push_back(LlamaLayer(c));
   norm = register_module("norm", RMSNorm(c.hidden, c.rms_norm_eps));
@@ -76,13 +72,22 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& embeds, const torch::
     key_mask = cache->key_mask.defined() ? torch::cat({cache->key_mask, mask}, 1) : mask;
     cache->key_mask = key_mask;
   }
-  // Query i (absolute position past + i) sees key j <= past + i, if key j is real.
-  const auto device = embeds.device();
-  const torch::Tensor q_index =
-      torch::arange(past, past + t, torch::TensorOptions().dtype(torch::kLong).device(device));
-  const torch::Tensor k_index = torch::arange(0, past + t, torch::TensorOptions().dtype(torch::kLong).device(device));
-  const torch::Tensor causal = k_index.unsqueeze(0) <= q_index.unsqueeze(1);  // [T, S]
-  const torch::Tensor allowed = causal.unsqueeze(0).unsqueeze(0) & key_mask.unsqueeze(1).unsqueeze(1);
+  // Query i (absolute position past + i) sees key j <= past + i, if key j is real, and
+  // always itself: a padding query then has a finite row (its output is never used).
+  // Without a cache and with padding on the right only (training and scoring batches),
+  // no real query can see a padding key, so plain causal attention is exact for every
+  // real token; it takes the flash kernel on GPU, which accepts no mask.
+  const bool right_padded_only =
+      t < 2 || !(mask.narrow(1, 1, t - 1) & mask.narrow(1, 0, t - 1).logical_not()).any().item<bool>();
+  torch::Tensor allowed;  // [B, 1, T, S] bool, or undefined: causal only
+  if (past > 0 || !right_padded_only) {
+    const auto options = torch::TensorOptions().dtype(torch::kLong).device(embeds.device());
+    const torch::Tensor q_index = torch::arange(past, past + t, options);  // [T]
+    const torch::Tensor k_index = torch::arange(0, past + t, options);     // [S]
+    const torch::Tensor causal = k_index.unsqueeze(0) <= q_index.unsqueeze(1);  // [T, S]
+    const torch::Tensor self = k_index.unsqueeze(0) == q_index.unsqueeze(1);    // [T, S]
+    allowed = (causal.unsqueeze(0).unsqueeze(0) & key_mask.unsqueeze(1).unsqueeze(1)) | self;
+  }
   const auto [cos, sin] = rope_cos_sin(positions, config_.head_dim(), config_.rope_theta, embeds.scalar_type());
 
   torch::Tensor h = embeds;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model/attention.h"
+#include "model/basic_layers.h"
 #include "model/lora_linear.h"
 #include "model/model_config.h"
 
@@ -24,8 +25,8 @@ struct KvCache {
 class LlamaAttentionImpl : public torch::nn::Module {
  public:
   explicit LlamaAttentionImpl(const TextConfig& c);
-  /// x [B, T, D]; `allowed` [B, 1, T, S]; with a cache, the new keys and values are
-  /// appended to layer `layer`'s entries first.
+  /// x [B, T, D]; `allowed` [B, 1, T, S], or undefined for plain causal attention; with
+  /// a cache, the new keys and values are appended to layer `layer`'s entries first.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                         const torch::Tensor& allowed, KvCache* cache, size_t layer);
   LoraLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
@@ -63,7 +64,7 @@ class LlamaModelImpl : public torch::nn::Module {
   /// if given, receives each layer's output (index i = layer i).
   torch::Tensor forward(const torch::Tensor& embeds, const torch::Tensor& positions, const torch::Tensor& mask,
                         KvCache* cache = nullptr, std::vector<torch::Tensor>* hidden_states = nullptr);
-  torch::nn::Embedding embed_tokens{nullptr};
+  Embedding embed_tokens{nullptr};  ///< [V, D]
   torch::nn::ModuleList layers{nullptr};
   RMSNorm norm{nullptr};
 

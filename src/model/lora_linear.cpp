@@ -3,21 +3,25 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "model/parameter_factory.h"
 
 namespace clear_sweep {
 
 LoraLinearImpl::LoraLinearImpl(int64_t in, int64_t out, bool with_bias) {
-  weight = register_parameter("weight", torch::empty({out, in}));
-  const double bound = 1.0 / std::sqrt(double(in));
-  torch::nn::init::uniform_(weight, -bound, bound);
-  if (with_bias) bias = register_parameter("bias", torch::zeros({out}));
+  // torch::nn::Linear's initialisation: U(+-1/sqrt(in)).
+  weight = register_parameter("weight", make_parameter({out, in}, ParameterInit::uniform(1.0 / std::sqrt(double(in)))));
+  if (with_bias) bias = register_parameter("bias", make_parameter({out}, ParameterInit::zeros()));
 }
 
 torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x) {
   torch::Tensor y = torch::nn::functional::linear(x, weight, bias);
   if (lora_a_.defined() && adapter_enabled_ && !merged_) {
-    torch::Tensor h = dropout_ > 0 && is_training() ? torch::dropout(x, dropout_, true) : x;
-    y = y + torch::nn::functional::linear(torch::nn::functional::linear(h, lora_a_), lora_b_) * scale_;
+    // Adapters stay float32 (the master weights) over a bf16 base: the low-rank path
+    // runs in the adapter's dtype, unless autocast already casts both to bf16.
+    torch::Tensor h = x.to(lora_a_.scalar_type());
+    if (dropout_ > 0 && is_training()) h = torch::dropout(h, dropout_, true);
+    const torch::Tensor delta = torch::nn::functional::linear(torch::nn::functional::linear(h, lora_a_), lora_b_);
+    y = y + (delta * scale_).to(y.scalar_type());
   }
   return y;
 }
@@ -25,7 +29,8 @@ torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x) {
 void LoraLinearImpl::attach_adapter(const LoraSpec& spec) {
   CS_ASSERT(spec.rank > 0, "LoRA rank must be positive");
   CS_ASSERT(!merged_, "attach_adapter on a merged layer");
-  const auto options = weight.options().requires_grad(false);
+  // float32 whatever the base weight's dtype: bf16 adapters would lose small updates.
+  const auto options = weight.options().dtype(torch::kFloat).requires_grad(false);
   lora_a_ = torch::empty({spec.rank, weight.size(1)}, options);
   torch::nn::init::kaiming_uniform_(lora_a_, std::sqrt(5.0));
   lora_b_ = torch::zeros({weight.size(0), spec.rank}, options);
@@ -45,14 +50,14 @@ void LoraLinearImpl::detach_adapter() {
 void LoraLinearImpl::merge_adapter() {
   CS_ASSERT(lora_a_.defined() && !merged_, "merge_adapter needs an unmerged adapter");
   torch::NoGradGuard no_grad;
-  weight.add_(torch::matmul(lora_b_, lora_a_) * scale_);
+  weight.add_((torch::matmul(lora_b_, lora_a_) * scale_).to(weight.scalar_type()));
   merged_ = true;
 }
 
 void LoraLinearImpl::unmerge_adapter() {
   CS_ASSERT(lora_a_.defined() && merged_, "unmerge_adapter needs a merged adapter");
   torch::NoGradGuard no_grad;
-  weight.sub_(torch::matmul(lora_b_, lora_a_) * scale_);
+  weight.sub_((torch::matmul(lora_b_, lora_a_) * scale_).to(weight.scalar_type()));
   merged_ = false;
 }
 

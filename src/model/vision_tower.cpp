@@ -1,17 +1,14 @@
 #include "model/vision_tower.h"
 
 #include "model/attention.h"
+#include "model/parameter_factory.h"
 
 namespace clear_sweep {
 
 ClipEmbeddingsImpl::ClipEmbeddingsImpl(const VisionConfig& c) {
-  class_embedding = register_parameter("class_embedding", torch::randn({c.hidden}) * 0.02);
-  patch_embedding = register_module(
-      "patch_embedding",
-      torch::nn::Conv2d(torch::nn::Conv2dOptions(3, c.hidden, c.patch_size).stride(c.patch_size).bias(false)));
-  position_embedding = register_module("position_embedding", torch::nn::Embedding(c.patches() + 1, c.hidden));
-  torch::NoGradGuard no_grad;
-  position_embedding->weight.normal_(0, 0.02);
+  class_embedding = register_parameter("class_embedding", make_parameter({c.hidden}, ParameterInit::normal(0.02)));
+  patch_embedding = register_module("patch_embedding", PatchEmbedding(3, c.hidden, c.patch_size));
+  position_embedding = register_module("position_embedding", Embedding(c.patches() + 1, c.hidden, 0.02));
 }
 
 torch::Tensor ClipEmbeddingsImpl::forward(const torch::Tensor& pixels) {
@@ -46,10 +43,9 @@ torch::Tensor ClipMlpImpl::forward(const torch::Tensor& x) {
 }
 
 ClipLayerImpl::ClipLayerImpl(const VisionConfig& c) {
-  const auto norm = torch::nn::LayerNormOptions({c.hidden}).eps(c.layer_norm_eps);
-  layer_norm1 = register_module("layer_norm1", torch::nn::LayerNorm(norm));
+  layer_norm1 = register_module("layer_norm1", LayerNorm(c.hidden, c.layer_norm_eps));
   self_attn = register_module("self_attn", ClipAttention(c));
-  layer_norm2 = register_module("layer_norm2", torch::nn::LayerNorm(norm));
+  layer_norm2 = register_module("layer_norm2", LayerNorm(c.hidden, c.layer_norm_eps));
   mlp = register_module("mlp", ClipMlp(c));
 }
 
@@ -64,11 +60,10 @@ ClipEncoderImpl::ClipEncoderImpl(const VisionConfig& c) {
 }
 
 ClipVisionModelImpl::ClipVisionModelImpl(const VisionConfig& c) {
-  const auto norm = torch::nn::LayerNormOptions({c.hidden}).eps(c.layer_norm_eps);
   embeddings = register_module("embeddings", ClipEmbeddings(c));
-  pre_layrnorm = register_module("pre_layrnorm", torch::nn::LayerNorm(norm));
+  pre_layrnorm = register_module("pre_layrnorm", LayerNorm(c.hidden, c.layer_norm_eps));
   encoder = register_module("encoder", ClipEncoder(c));
-  post_layernorm = register_module("post_layernorm", torch::nn::LayerNorm(norm));
+  post_layernorm = register_module("post_layernorm", LayerNorm(c.hidden, c.layer_norm_eps));
 }
 
 VisionTowerImpl::VisionTowerImpl(const VisionConfig& c) : select_layer_(c.select_layer) {

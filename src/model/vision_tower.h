@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "model/basic_layers.h"
 #include "model/lora_linear.h"
 #include "model/model_config.h"
 
@@ -14,9 +15,9 @@ class ClipEmbeddingsImpl : public torch::nn::Module {
  public:
   explicit ClipEmbeddingsImpl(const VisionConfig& c);
   torch::Tensor forward(const torch::Tensor& pixels);  ///< [N, 3, S, S] -> [N, 1 + patches, D]
-  torch::Tensor class_embedding;
-  torch::nn::Conv2d patch_embedding{nullptr};
-  torch::nn::Embedding position_embedding{nullptr};
+  torch::Tensor class_embedding;  ///< [D]
+  PatchEmbedding patch_embedding{nullptr};
+  Embedding position_embedding{nullptr};  ///< [1 + patches, D]
 };
 TORCH_MODULE(ClipEmbeddings);
 
@@ -43,7 +44,7 @@ class ClipLayerImpl : public torch::nn::Module {
  public:
   explicit ClipLayerImpl(const VisionConfig& c);
   torch::Tensor forward(const torch::Tensor& x);
-  torch::nn::LayerNorm layer_norm1{nullptr}, layer_norm2{nullptr};
+  LayerNorm layer_norm1{nullptr}, layer_norm2{nullptr};
   ClipAttention self_attn{nullptr};
   ClipMlp mlp{nullptr};
 };
@@ -60,9 +61,9 @@ class ClipVisionModelImpl : public torch::nn::Module {
  public:
   explicit ClipVisionModelImpl(const VisionConfig& c);
   ClipEmbeddings embeddings{nullptr};
-  torch::nn::LayerNorm pre_layrnorm{nullptr};  // sic: Hugging Face's spelling
+  LayerNorm pre_layrnorm{nullptr};  // sic: Hugging Face's spelling
   ClipEncoder encoder{nullptr};
-  torch::nn::LayerNorm post_layernorm{nullptr};
+  LayerNorm post_layernorm{nullptr};
 };
 TORCH_MODULE(ClipVisionModel);
 

@@ -48,6 +48,11 @@ std::string record_to_json(const ResultRecord& r) {
   j["finished_at"] = number_or_null(r.finished_at);
   j["tokens"] = r.tokens;
   j["peak_memory_mb"] = number_or_null(r.peak_memory_mb);
+  j["gpu_name"] = r.gpu_name;
+  j["gpu_uuid"] = r.gpu_uuid;
+  j["peak_gpu_allocated_mb"] = number_or_null(r.peak_gpu_allocated_mb);
+  j["peak_gpu_reserved_mb"] = number_or_null(r.peak_gpu_reserved_mb);
+  j["tokens_per_second"] = number_or_null(r.tokens_per_second);
   Json metrics = Json::object();
   for (const auto& [name, value] : r.metrics) metrics[name] = number_or_null(value);
   j["metrics"] = metrics;
@@ -83,6 +88,12 @@ ResultRecord record_from_json(const std::string& line) {
   r.finished_at = number_from(j.at("finished_at"));
   r.tokens = j.at("tokens").get<int64_t>();
   r.peak_memory_mb = number_from(j.at("peak_memory_mb"));
+  // The GPU fields came later: a journal line without them reads as a CPU job.
+  r.gpu_name = j.value("gpu_name", std::string());
+  r.gpu_uuid = j.value("gpu_uuid", std::string());
+  r.peak_gpu_allocated_mb = j.contains("peak_gpu_allocated_mb") ? number_from(j.at("peak_gpu_allocated_mb")) : 0;
+  r.peak_gpu_reserved_mb = j.contains("peak_gpu_reserved_mb") ? number_from(j.at("peak_gpu_reserved_mb")) : 0;
+  r.tokens_per_second = j.contains("tokens_per_second") ? number_from(j.at("tokens_per_second")) : 0;
   for (const auto& [name, value] : j.at("metrics").items()) r.metrics[name] = number_from(value);
   for (const auto& [name, values] : j.at("vectors").items()) {
     auto& out = r.vectors[name];

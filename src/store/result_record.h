@@ -37,7 +37,13 @@ struct ResultRecord {
   std::string host;
   double finished_at = 0;     ///< Unix time, seconds
   int64_t tokens = 0;         ///< tokens processed (forward passes), for throughput
-  double peak_memory_mb = 0;  ///< peak resident (CPU) or allocated (GPU) memory
+  double peak_memory_mb = 0;  ///< peak resident memory of the worker process (host)
+  // On a GPU (empty / 0 on the CPU):
+  std::string gpu_name;              ///< the card, e.g. "NVIDIA H100 80GB HBM3"
+  std::string gpu_uuid;              ///< "GPU-...", as nvidia-smi prints it
+  double peak_gpu_allocated_mb = 0;  ///< the most tensor memory held at once during the job
+  double peak_gpu_reserved_mb = 0;   ///< the most the caching allocator held from the driver
+  double tokens_per_second = 0;      ///< unlearning throughput: tokens / unlearn_seconds
 
   /// Scalars by metric name (metric_columns.h); a metric not measured is absent (NaN in HDF5).
   std::map<std::string, double> metrics;

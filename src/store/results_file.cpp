@@ -33,6 +33,11 @@ struct RowHead {
   double finished_at;
   int64_t tokens;
   double peak_memory_mb;
+  const char* gpu_name;
+  const char* gpu_uuid;
+  double peak_gpu_allocated_mb;
+  double peak_gpu_reserved_mb;
+  double tokens_per_second;
 };
 static_assert(sizeof(RowHead) % alignof(double) == 0, "metrics must follow RowHead aligned");
 
@@ -67,6 +72,11 @@ H5Handle make_row_type() {
   CS_FIELD(finished_at, H5T_NATIVE_DOUBLE);
   CS_FIELD(tokens, H5T_NATIVE_INT64);
   CS_FIELD(peak_memory_mb, H5T_NATIVE_DOUBLE);
+  CS_FIELD(gpu_name, str.get());
+  CS_FIELD(gpu_uuid, str.get());
+  CS_FIELD(peak_gpu_allocated_mb, H5T_NATIVE_DOUBLE);
+  CS_FIELD(peak_gpu_reserved_mb, H5T_NATIVE_DOUBLE);
+  CS_FIELD(tokens_per_second, H5T_NATIVE_DOUBLE);
 #undef CS_FIELD
   const auto& columns = metric_columns();
   for (size_t i = 0; i < columns.size(); ++i)
@@ -272,6 +282,11 @@ std::vector<ResultRecord> ResultsFile::read_rows() const {
     r.finished_at = h.finished_at;
     r.tokens = h.tokens;
     r.peak_memory_mb = h.peak_memory_mb;
+    r.gpu_name = nonnull(h.gpu_name);
+    r.gpu_uuid = nonnull(h.gpu_uuid);
+    r.peak_gpu_allocated_mb = h.peak_gpu_allocated_mb;
+    r.peak_gpu_reserved_mb = h.peak_gpu_reserved_mb;
+    r.tokens_per_second = h.tokens_per_second;
     for (size_t m = 0; m < columns.size(); ++m) {
       double value;
       std::memcpy(&value, base + sizeof(RowHead) + m * sizeof(double), sizeof value);
@@ -325,7 +340,8 @@ void ResultsFile::write(const std::vector<ResultRecord>& records) {
               r.seed,           r.hparams.c_str(), r.context_hash.c_str(), run_status_name(r.status),
               r.error.c_str(),  r.wall_seconds,    r.load_seconds,         r.unlearn_seconds,
               r.eval_seconds,   r.worker_rank,     r.host.c_str(),         r.finished_at,
-              r.tokens,         r.peak_memory_mb};
+              r.tokens,         r.peak_memory_mb,  r.gpu_name.c_str(),     r.gpu_uuid.c_str(),
+              r.peak_gpu_allocated_mb, r.peak_gpu_reserved_mb, r.tokens_per_second};
     char* base = buffer.data() + i * row_size();
     std::memcpy(base, &h, sizeof h);
     for (size_t m = 0; m < columns.size(); ++m) {

@@ -19,7 +19,7 @@ namespace clear_sweep {
 
 inline constexpr const char* kResultsMagic = "clear-sweep-results";
 /// Bumped whenever /runs changes shape (a field or a metric column added or renamed).
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;  ///< 2: the GPU columns (card, peak memory, tokens/s)
 
 struct ResultsHeader {
   std::string sweep_name;

@@ -8,6 +8,7 @@
 #include "common/number_format.h"
 #include "data/batch.h"
 #include "data/rng.h"
+#include "model/autocast.h"
 #include "model/lr_schedule.h"
 #include "unlearn/losses.h"
 #include "unlearn/refusals.h"
@@ -93,7 +94,11 @@ UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, 
         for (const auto* in : {&batch.forget, &batch.retain, &batch.forget_alt})
           if (in->attention_mask.defined()) report.tokens += in->attention_mask.sum().item<int64_t>();
 
-        torch::Tensor loss = method.loss(model, batch, kind);
+        torch::Tensor loss;
+        {
+          AutocastScope autocast(device);  // bf16 forward on GPU; backward follows its casts
+          loss = method.loss(model, batch, kind);
+        }
         if (l1_lambda > 0) loss = loss + l1_lambda * l1_norm(params);
         const double value = loss.item<double>();
         if (!std::isfinite(value)) {

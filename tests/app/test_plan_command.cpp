@@ -104,3 +104,21 @@ TEST_CASE("methods lists every method with its hyperparameters") {
   const Run text = run({"methods"});
   CHECK(text.out.find("l1_lambda") != std::string::npos);
 }
+
+TEST_CASE("plan --step-seconds turns the cost into GPU-hours at the measured step") {
+  const std::string path = source_path("sweeps/clear-paper.toml");
+  const Run r = run({"plan", path, "--format", "json", "--step-seconds", "0.9", "--step-items", "4"});
+  REQUIRE(r.code == kExitOk);
+  const auto j = nlohmann::json::parse(r.out);
+  // cost units are item passes: hours = units x (0.9 s / 4 items) / 3600.
+  const double per_unit = 0.9 / 4 / 3600;
+  CHECK(j["gpu_hours"]["grid"].get<double>() == Approx(j["cost"]["grid"].get<double>() * per_unit));
+  CHECK(j["gpu_hours"]["stages"].get<double>() == Approx(j["cost"]["stages"].get<double>() * per_unit));
+  const Run text = run({"plan", path, "--step-seconds", "0.9"});
+  REQUIRE(text.code == kExitOk);
+  CHECK(text.out.find("GPU-hours (0.9 s per step of 4 items") != std::string::npos);
+  // Not a duration: exit 2 naming the flag.
+  const Run bad = run({"plan", path, "--step-seconds", "-1"});
+  CHECK(bad.code == kExitBadInput);
+  CHECK(bad.err.find("--step-seconds") != std::string::npos);
+}

@@ -47,6 +47,11 @@ TEST_CASE("messages survive encode/decode with every field") {
   result.record.metrics = {{"forget_rouge", 0.5}};
   result.record.vectors = {{"tr", {1, 2, 3}}};
   result.record.tokens = 1LL << 40;
+  result.record.gpu_name = "NVIDIA H200";
+  result.record.gpu_uuid = "GPU-00000000-1111-2222-3333-444444444444";
+  result.record.peak_gpu_allocated_mb = 1.5;
+  result.record.peak_gpu_reserved_mb = 2.5;
+  result.record.tokens_per_second = 3.5;
   ResultMessage result_back;
   decode(encode(result), result_back);
   CHECK(result_back.task == 9);
@@ -56,6 +61,11 @@ TEST_CASE("messages survive encode/decode with every field") {
   CHECK(result_back.record.metrics == result.record.metrics);
   CHECK(result_back.record.vectors == result.record.vectors);
   CHECK(result_back.record.tokens == result.record.tokens);
+  CHECK(result_back.record.gpu_name == result.record.gpu_name);
+  CHECK(result_back.record.gpu_uuid == result.record.gpu_uuid);
+  CHECK(result_back.record.peak_gpu_allocated_mb == 1.5);
+  CHECK(result_back.record.peak_gpu_reserved_mb == 2.5);
+  CHECK(result_back.record.tokens_per_second == 3.5);
 
   HelloMessage hello{3, "node-1", 1234, "cpu"};
   HelloMessage hello_back;

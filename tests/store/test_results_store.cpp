@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "store/journal.h"
 #include "store/lock_file.h"
@@ -36,6 +37,11 @@ ResultRecord make_record(const std::string& id, RunStatus status = RunStatus::ok
   r.finished_at = 1.7e9;
   r.tokens = 123456;
   r.peak_memory_mb = 512;
+  r.gpu_name = "NVIDIA H100 80GB HBM3";
+  r.gpu_uuid = "GPU-0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9";
+  r.peak_gpu_allocated_mb = 20480.5;
+  r.peak_gpu_reserved_mb = 24576;
+  r.tokens_per_second = 10250.25;
   r.metrics = {{"forget_rouge", 0.25}, {"model_utility", 0.75}};
   r.vectors = {{"forget_truth_ratios", {0.5, 1.5, 2.0}}, {"loss_curve", {3.0, 2.0}}};
   return r;
@@ -66,6 +72,11 @@ void check_same(const ResultRecord& a, const ResultRecord& b) {
   CHECK(a.host == b.host);
   CHECK(a.tokens == b.tokens);
   CHECK(a.peak_memory_mb == b.peak_memory_mb);
+  CHECK(a.gpu_name == b.gpu_name);
+  CHECK(a.gpu_uuid == b.gpu_uuid);
+  CHECK(a.peak_gpu_allocated_mb == b.peak_gpu_allocated_mb);
+  CHECK(a.peak_gpu_reserved_mb == b.peak_gpu_reserved_mb);
+  CHECK(a.tokens_per_second == b.tokens_per_second);
   CHECK(a.metrics == b.metrics);
 }
 
@@ -164,6 +175,15 @@ TEST_CASE("journal: records round trip as JSON lines, NaN included") {
   CHECK(back.vectors.at("with_nan")[0] == 1.0);
   CHECK(std::isnan(back.vectors.at("with_nan")[1]));
   CHECK(back.tokens == r.tokens);
+  check_same(back, r);  // the GPU fields too
+  // A line written before the GPU fields existed reads as a CPU job.
+  auto old = nlohmann::json::parse(record_to_json(r));
+  for (const char* key : {"gpu_name", "gpu_uuid", "peak_gpu_allocated_mb", "peak_gpu_reserved_mb", "tokens_per_second"})
+    old.erase(key);
+  const ResultRecord old_back = record_from_json(old.dump());
+  CHECK(old_back.gpu_name.empty());
+  CHECK(old_back.tokens_per_second == 0);
+  CHECK(old_back.tokens == r.tokens);
 }
 
 TEST_CASE("journal: a torn last line is skipped and cut - a corrupt line elsewhere is an error") {

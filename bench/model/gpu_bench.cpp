@@ -1,0 +1,170 @@
+// The GPU benchmark of scripts/gpu-check.sh: a LoRA training step and greedy generation
+// on a preset's shape with random weights (no download), in the dtype and on the device
+// a real run uses. One JSON line per measurement on stdout, for BENCHMARKS.md.
+//
+//   gpu_bench train    PRESET BATCH TEXT_TOKENS STEPS DEVICE [PEAK_TFLOPS]
+//       every row: BOS, one image (576 placeholders for llava-1.5-7b), TEXT_TOKENS-1 text
+//       tokens, the last half of them the answer. LoRA r=8, alpha 32 on every decoder
+//       linear layer; bf16 base, float32 adapters, bf16 autocast, AdamW. Reports
+//       tokens/s, model FLOPs per step (formula below), MFU against PEAK_TFLOPS (default:
+//       the card's dense bf16 peak where known) and peak memory.
+//   gpu_bench generate PRESET BATCH TEXT_TOKENS NEW DEVICE
+//       greedy decoding of NEW tokens after such a prompt, with the KV cache.
+//
+// On the CPU (DEVICE cpu) it runs in float32: a smoke test of the same code path.
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "model/autocast.h"
+#include "model/device.h"
+#include "model/gpu_info.h"
+#include "model/parameter_factory.h"
+#include "model/scoring.h"
+#include "model/vlm.h"
+
+using namespace clear_sweep;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+ModelInputs image_text_batch(const ModelConfig& c, int64_t batch, int64_t text_tokens, torch::Device device) {
+  const int64_t seq = 1 + c.image_tokens() + text_tokens - 1;
+  ModelInputs in;
+  in.input_ids = torch::randint(10, std::min<int64_t>(c.text.vocab_size, 32000), {batch, seq}, torch::kLong);
+  in.input_ids.select(1, 0).fill_(1);
+  in.input_ids.narrow(1, 1, c.image_tokens()).fill_(c.image_token_id);
+  in.attention_mask = torch::ones({batch, seq}, torch::kBool);
+  in.position_ids = torch::arange(seq, torch::kLong).repeat({batch, 1});
+  const int64_t answer = text_tokens / 2;
+  in.labels = torch::full({batch, seq}, -100, torch::kLong);
+  in.labels.narrow(1, seq - answer, answer).copy_(in.input_ids.narrow(1, seq - answer, answer));
+  in.images = torch::randn({batch, 3, c.vision.image_size, c.vision.image_size});
+  for (torch::Tensor* t : {&in.input_ids, &in.attention_mask, &in.position_ids, &in.labels, &in.images})
+    *t = t->to(device);
+  return in;
+}
+
+void sync(torch::Device device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
+/// Dense bf16 tensor-core peak (no sparsity) of the cards we know, in TFLOPS.
+double known_peak_tflops(const std::string& name) {
+  if (name.find("H100") != std::string::npos || name.find("H200") != std::string::npos) return 989.4;  // SXM
+  if (name.find("A100") != std::string::npos) return 312.0;
+  if (name.find("L40S") != std::string::npos) return 362.1;
+  return 0;
+}
+
+/// Model FLOPs of one LoRA training step (multiply-add = 2 FLOPs), the base frozen:
+///   decoder linears   4 * N_dec * T           forward 2N, backward to the activations 2N;
+///                                             no base weight gradients (frozen)
+///   decoder attention 12 * L * T^2 * D / row  QK^T and AV, 4 T^2 D per layer forward,
+///                                             twice that backward (counted unmasked)
+///   LM head           4 * V * D * A           applied at the A answer tokens only
+///   vision tower      2 * N_vis * P + 4 * L_v * P^2 * D_v per image, forward only
+///   projector         2 * N_proj * (P - 1) per image, forward only
+/// T = tokens in the batch, P = patches + class token, LoRA's own FLOPs (<0.5 %) left out.
+double lora_step_flops(const ModelConfig& c, int64_t batch, int64_t seq, int64_t answer) {
+  const auto& t = c.text;
+  const auto& v = c.vision;
+  const double d = double(t.hidden), kv = double(t.kv_heads * t.head_dim());
+  const double per_layer = d * d * 2 + d * kv * 2 + 3 * d * double(t.intermediate);  // q,o + k,v + mlp
+  const double n_dec = double(t.layers) * per_layer;
+  const double tokens = double(batch * seq);
+  const double decoder = 4 * n_dec * tokens + 12 * double(t.layers) * double(seq * seq) * d * double(batch);
+  const double head = 4 * double(t.vocab_size) * d * double(batch * answer);
+  const double p = double(v.patches() + 1), dv = double(v.hidden);
+  // The tower runs up to its select layer; count every layer (LLaVA: 23 of 24, <0.3 % apart).
+  const double n_vis = double(v.layers) * (4 * dv * dv + 2 * dv * double(v.intermediate));
+  const double vision = (2 * n_vis * p + 4 * double(v.layers) * p * p * dv) * double(batch);
+  const double projector = 2 * (dv * d + d * d) * (p - 1) * double(batch);
+  return decoder + head + vision + projector;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 7) {
+    std::fprintf(stderr, "usage: gpu_bench train|generate PRESET BATCH TEXT_TOKENS STEPS|NEW DEVICE [PEAK_TFLOPS]\n");
+    return 2;
+  }
+  const std::string mode = argv[1], preset = argv[2];
+  const int64_t batch = std::atoll(argv[3]), text_tokens = std::atoll(argv[4]), steps = std::atoll(argv[5]);
+  const torch::Device device = resolve_device(argv[6]);
+  const ModelConfig config = model_preset(preset);
+  const torch::ScalarType dtype = device.is_cuda() ? torch::kBFloat16 : torch::kFloat;
+  torch::manual_seed(0);
+  Vlm model{nullptr};
+  const auto build_start = Clock::now();
+  {
+    ParameterPlacementScope placement({dtype, device, true});  // random, drawn on the device
+    model = Vlm(config);
+  }
+  sync(device);
+  const double build_s = std::chrono::duration<double>(Clock::now() - build_start).count();
+  const GpuCard card = gpu_card(device);
+  const ModelInputs in = image_text_batch(config, batch, text_tokens, device);
+  const int64_t seq = in.input_ids.size(1);
+
+  if (mode == "train") {
+    model->attach_adapters(LoraSpec{8, 32.0, 0.0});
+    model->train();
+    auto params = model->adapter_parameters();
+    torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(1e-4));
+    auto step = [&] {
+      optimizer.zero_grad();
+      torch::Tensor loss;
+      {
+        AutocastScope autocast(device);
+        const auto scores = score_answers(model, in);
+        loss = scores.sum_nll.sum() / scores.tokens.sum();
+      }
+      loss.backward();
+      optimizer.step();
+    };
+    for (int i = 0; i < 3; ++i) step();  // warm-up: kernels chosen, allocator and optimizer state
+    sync(device);
+    gpu_reset_peak(device);
+    const auto start = Clock::now();
+    for (int64_t i = 0; i < steps; ++i) step();
+    sync(device);
+    const double s = std::chrono::duration<double>(Clock::now() - start).count();
+    const GpuMemoryPeak peak = gpu_memory_peak(device);
+    const double step_s = s / double(steps);
+    const double flops = lora_step_flops(config, batch, seq, text_tokens / 2);
+    const double peak_tflops = argc > 7 ? std::atof(argv[7]) : known_peak_tflops(card.name);
+    const double mfu = peak_tflops > 0 ? flops / step_s / (peak_tflops * 1e12) : 0;
+    std::printf("{\"mode\": \"train\", \"preset\": \"%s\", \"device\": \"%s\", \"gpu\": \"%s\", \"dtype\": \"%s\", "
+                "\"batch\": %lld, \"seq\": %lld, \"steps\": %lld, \"step_seconds\": %.4f, \"tokens_per_s\": %.1f, "
+                "\"model_tflop_per_step\": %.3f, \"achieved_tflops\": %.1f, \"peak_tflops\": %.1f, \"mfu\": %.4f, "
+                "\"peak_allocated_gb\": %.2f, \"peak_reserved_gb\": %.2f, \"build_seconds\": %.2f, \"params\": %lld}\n",
+                preset.c_str(), device.str().c_str(), card.name.c_str(), c10::toString(dtype), (long long)batch,
+                (long long)seq, (long long)steps, step_s, double(batch * seq) / step_s, flops / 1e12,
+                flops / step_s / 1e12, peak_tflops, mfu, peak.allocated_mb / 1024, peak.reserved_mb / 1024, build_s,
+                (long long)config.parameter_count());
+  } else {
+    model->eval();
+    ModelInputs prompts = in;
+    prompts.labels = torch::Tensor();
+    GenerateOptions g;
+    g.max_new_tokens = steps;
+    g.eos_id = -1;  // all NEW tokens, every row
+    AutocastScope autocast(device);
+    generate_greedy(model, prompts, {2, -1, true});  // warm-up
+    sync(device);
+    gpu_reset_peak(device);
+    const auto start = Clock::now();
+    const auto out = generate_greedy(model, prompts, g);
+    sync(device);
+    const double s = std::chrono::duration<double>(Clock::now() - start).count();
+    const GpuMemoryPeak peak = gpu_memory_peak(device);
+    std::printf("{\"mode\": \"generate\", \"preset\": \"%s\", \"device\": \"%s\", \"gpu\": \"%s\", \"dtype\": \"%s\", "
+                "\"batch\": %lld, \"prompt\": %lld, \"new_tokens\": %lld, \"seconds\": %.3f, \"tokens_per_s\": %.1f, "
+                "\"peak_allocated_gb\": %.2f}\n",
+                preset.c_str(), device.str().c_str(), card.name.c_str(), c10::toString(dtype), (long long)batch,
+                (long long)seq, (long long)out[0].size(), s, double(batch) * double(out[0].size()) / s,
+                peak.allocated_mb / 1024);
+  }
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The GPU check: anyone with one NVIDIA GPU runs this, with no downloads, from a built
+# tree (scripts/setup.sh builds one; on a machine that downloads nothing, bring the
+# repository with build/ and .venv/ in place). It
+#   1. runs the model tests on CUDA: bf16 logits against float32 CPU logits, fused
+#      attention against the reference, a bf16 checkpoint loaded onto the GPU;
+#   2. benchmarks a LoRA step on the real llava-1.5-7b shape with random weights (r=8 on
+#      every decoder linear, 576 image + TEXT text tokens, batch BATCH, bf16): tokens/s,
+#      MFU and peak memory (bench/model/gpu_bench.cpp writes out its FLOP formula);
+#   3. measures greedy generation with the KV cache on the same shape;
+#   4. estimates the CLEAR paper grid in GPU-hours from the measured step (plan);
+#   5. runs the mini sweep on the GPU (SWEEP=0 skips it).
+# Every number goes to OUT_DIR (default results/gpu-check) as JSON lines and a log.
+# Environment: BUILD_DIR, OUT_DIR, BATCH (4), TEXT (64), STEPS (10), NEW (64), SWEEP (1).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${BUILD_DIR:-$root/build}"
+out="${OUT_DIR:-$root/results/gpu-check}"
+batch="${BATCH:-4}" text="${TEXT:-64}" steps="${STEPS:-10}" new="${NEW:-64}"
+mkdir -p "$out"
+log="$out/gpu-check.log"
+: >"$log"
+say() { echo "gpu-check: $*" | tee -a "$log"; }
+
+command -v nvidia-smi >/dev/null && nvidia-smi -L | tee -a "$log" || say "nvidia-smi not found"
+if [[ ! -x "$build/clear-sweep" || ! -x "$build/bench/model/gpu_bench" ]]; then
+  say "no built tree in $build: building (scripts/setup.sh)"
+  "$root/scripts/setup.sh"
+fi
+"$build/clear-sweep" --version | tee -a "$log"
+
+say "1. model tests on CUDA"
+"$build/tests/test_model" "[cuda],[attention],[precision]" --success --reporter compact 2>&1 |
+  grep -E "passed|failed|warning|^All tests" | tail -20 | tee -a "$log"
+
+say "2. LoRA step, llava-1.5-7b shape, batch $batch, 576 + $text tokens, bf16"
+"$build/bench/model/gpu_bench" train llava-1.5-7b "$batch" "$text" "$steps" cuda | tee -a "$log" "$out/train.json"
+
+say "3. greedy generation with the KV cache, $new new tokens"
+"$build/bench/model/gpu_bench" generate llava-1.5-7b "$batch" "$text" "$new" cuda | tee -a "$log" "$out/generate.json"
+
+say "4. the CLEAR paper grid at the measured step"
+step_s=$(sed -n 's/.*"step_seconds": \([0-9.]*\).*/\1/p' "$out/train.json")
+"$build/clear-sweep" plan "$root/sweeps/clear-paper.toml" --step-seconds "$step_s" --step-items "$batch" |
+  grep -E "jobs:|estimated" | tee -a "$log"
+
+if [[ "${SWEEP:-1}" != 0 ]]; then
+  say "5. the mini sweep on the GPU (one worker)"
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  start=$(date +%s)
+  (cd "$root" && mpirun -np 2 --oversubscribe "$build/clear-sweep" run sweeps/mini.toml --progress 60 \
+     --out "$out/mini-gpu.h5") 2>&1 | tee -a "$log"
+  say "mini sweep: $(( $(date +%s) - start )) s"
+  "$build/clear-sweep" report "$out/mini-gpu.h5" | tee -a "$log"
+fi
+say "done; numbers in $out"
