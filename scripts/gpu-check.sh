@@ -36,6 +36,10 @@ say "1. model tests on CUDA"
 say "2. LoRA step, llava-1.5-7b shape, batch $batch, 576 + $text tokens, bf16"
 "$build/bench/model/gpu_bench" train llava-1.5-7b "$batch" "$text" "$steps" cuda | tee -a "$log" "$out/train.json"
 
+say "2b. the same step with activation checkpointing (memory against time)"
+"$build/bench/model/gpu_bench" train llava-1.5-7b "$batch" "$text" "$steps" cuda 0 checkpointing |
+  tee -a "$log" "$out/train-checkpointing.json"
+
 say "3. greedy generation with the KV cache, $new new tokens"
 "$build/bench/model/gpu_bench" generate llava-1.5-7b "$batch" "$text" "$new" cuda | tee -a "$log" "$out/generate.json"
 

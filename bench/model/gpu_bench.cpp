@@ -2,12 +2,13 @@
 // on a preset's shape with random weights (no download), in the dtype and on the device
 // a real run uses. One JSON line per measurement on stdout, for BENCHMARKS.md.
 //
-//   gpu_bench train    PRESET BATCH TEXT_TOKENS STEPS DEVICE [PEAK_TFLOPS]
+//   gpu_bench train    PRESET BATCH TEXT_TOKENS STEPS DEVICE [PEAK_TFLOPS|0] [checkpointing]
 //       every row: BOS, one image (576 placeholders for llava-1.5-7b), TEXT_TOKENS-1 text
 //       tokens, the last half of them the answer. LoRA r=8, alpha 32 on every decoder
 //       linear layer; bf16 base, float32 adapters, bf16 autocast, AdamW. Reports
 //       tokens/s, model FLOPs per step (formula below), MFU against PEAK_TFLOPS (default:
-//       the card's dense bf16 peak where known) and peak memory.
+//       the card's dense bf16 peak where known) and peak memory. `checkpointing`
+//       recomputes decoder layers in the backward pass (activation checkpointing).
 //   gpu_bench generate PRESET BATCH TEXT_TOKENS NEW DEVICE
 //       greedy decoding of NEW tokens after such a prompt, with the KV cache.
 //
@@ -108,7 +109,9 @@ int main(int argc, char** argv) {
   const ModelInputs in = image_text_batch(config, batch, text_tokens, device);
   const int64_t seq = in.input_ids.size(1);
 
+  const bool checkpointing = argc > 8 && std::string(argv[8]) == "checkpointing";
   if (mode == "train") {
+    model->language_model->model->set_activation_checkpointing(checkpointing);
     model->attach_adapters(LoraSpec{8, 32.0, 0.0});
     model->train();
     auto params = model->adapter_parameters();
@@ -134,14 +137,14 @@ int main(int argc, char** argv) {
     const GpuMemoryPeak peak = gpu_memory_peak(device);
     const double step_s = s / double(steps);
     const double flops = lora_step_flops(config, batch, seq, text_tokens / 2);
-    const double peak_tflops = argc > 7 ? std::atof(argv[7]) : known_peak_tflops(card.name);
+    const double peak_tflops = argc > 7 && std::atof(argv[7]) > 0 ? std::atof(argv[7]) : known_peak_tflops(card.name);
     const double mfu = peak_tflops > 0 ? flops / step_s / (peak_tflops * 1e12) : 0;
     std::printf("{\"mode\": \"train\", \"preset\": \"%s\", \"device\": \"%s\", \"gpu\": \"%s\", \"dtype\": \"%s\", "
-                "\"batch\": %lld, \"seq\": %lld, \"steps\": %lld, \"step_seconds\": %.4f, \"tokens_per_s\": %.1f, "
+                "\"checkpointing\": %s, \"batch\": %lld, \"seq\": %lld, \"steps\": %lld, \"step_seconds\": %.4f, \"tokens_per_s\": %.1f, "
                 "\"model_tflop_per_step\": %.3f, \"achieved_tflops\": %.1f, \"peak_tflops\": %.1f, \"mfu\": %.4f, "
                 "\"peak_allocated_gb\": %.2f, \"peak_reserved_gb\": %.2f, \"build_seconds\": %.2f, \"params\": %lld}\n",
-                preset.c_str(), device.str().c_str(), card.name.c_str(), c10::toString(dtype), (long long)batch,
-                (long long)seq, (long long)steps, step_s, double(batch * seq) / step_s, flops / 1e12,
+                preset.c_str(), device.str().c_str(), card.name.c_str(), c10::toString(dtype),
+                checkpointing ? "true" : "false", (long long)batch, (long long)seq, (long long)steps, step_s, double(batch * seq) / step_s, flops / 1e12,
                 flops / step_s / 1e12, peak_tflops, mfu, peak.allocated_mb / 1024, peak.reserved_mb / 1024, build_s,
                 (long long)config.parameter_count());
   } else {

@@ -68,6 +68,7 @@ struct ModelRunner::State {
     if (!stage_complete(artifacts, b))
       throw std::runtime_error("the base model (stage " + b.id + ") is not in " + artifacts);
     base = load_model(stage_dir(artifacts, b), device);
+    base.model->language_model->model->set_activation_checkpointing(spec.resources.activation_checkpointing);
     base.model->eval();
     images = std::make_unique<ImageTensors>(data->images, base.model->config().vision.image_size, device);
     return seconds_since(start);

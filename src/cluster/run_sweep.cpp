@@ -162,7 +162,7 @@ int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
             ((results.has_parent_path() ? results.parent_path() : ".") / "artifacts").string();
         runner = plugin.make_runner(text.substr(0, split), options.sweep_path, artifacts, binding);
       } catch (const Error& e) {
-        err << "error on rank " << rank << " (" << host_name() << "): " << e.what() << "\n";
+        err << "rank " << rank << " (" << host_name() << "): " << e.what() << "\n";
         err.flush();
         status = kExitBadInput;
       }

@@ -76,6 +76,7 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
     tokenizer = std::move(loaded.tokenizer);
   }
 
+  model->language_model->model->set_activation_checkpointing(spec.resources.activation_checkpointing);
   const auto items = finetune_items(ds, persons);
   const auto start = unix_now();
   int64_t epochs_run = 0;

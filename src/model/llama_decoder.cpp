@@ -1,5 +1,7 @@
 #include "model/llama_decoder.h"
 
+#include "model/activation_checkpointing.h"
+
 namespace clear_sweep {
 
 LlamaAttentionImpl::LlamaAttentionImpl(const TextConfig& c)
@@ -91,8 +93,11 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& embeds, const torch::
   const auto [cos, sin] = rope_cos_sin(positions, config_.head_dim(), config_.rope_theta, embeds.scalar_type());
 
   torch::Tensor h = embeds;
+  const bool checkpoint = checkpointing_ && is_training() && !cache && torch::GradMode::is_enabled();
   for (size_t i = 0; i < layers->size(); ++i) {
-    h = layers[i]->as<LlamaLayer>()->forward(h, cos, sin, allowed, cache, i);
+    auto* layer = layers[i]->as<LlamaLayer>();
+    h = checkpoint ? checkpointed_layer_forward(*layer, h, cos, sin, allowed)
+                   : layer->forward(h, cos, sin, allowed, cache, i);
     if (hidden_states) hidden_states->push_back(h);
   }
   return norm(h);

@@ -64,12 +64,18 @@ class LlamaModelImpl : public torch::nn::Module {
   /// if given, receives each layer's output (index i = layer i).
   torch::Tensor forward(const torch::Tensor& embeds, const torch::Tensor& positions, const torch::Tensor& mask,
                         KvCache* cache = nullptr, std::vector<torch::Tensor>* hidden_states = nullptr);
+  /// Activation checkpointing: while training with gradients, each layer keeps only its
+  /// input and is run again in the backward pass. One more forward per layer, for the
+  /// memory of long image+text sequences (576 image tokens a row in LLaVA-1.5).
+  void set_activation_checkpointing(bool on) { checkpointing_ = on; }
+  bool activation_checkpointing() const { return checkpointing_; }
   Embedding embed_tokens{nullptr};  ///< [V, D]
   torch::nn::ModuleList layers{nullptr};
   RMSNorm norm{nullptr};
 
  private:
   TextConfig config_;
+  bool checkpointing_ = false;
 };
 TORCH_MODULE(LlamaModel);
 

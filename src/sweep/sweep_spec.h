@@ -63,6 +63,10 @@ struct EvalSpec {
 struct ResourceSpec {
   std::string device = "auto";   ///< auto | cpu | cuda
   int64_t threads_per_rank = 0;  ///< 0: cores on the node / ranks on the node
+  /// Recompute each decoder layer in the backward pass instead of keeping its
+  /// activations: less memory for long image+text sequences, one more forward per step.
+  /// The same numbers either way, so, like the device, not part of any id.
+  bool activation_checkpointing = false;
 };
 
 /// One hyperparameter axis as written, with where it was written (for error messages).

@@ -101,6 +101,14 @@ std::optional<std::string> TomlTable::string(std::string_view key) const {
   return std::string(value->get());
 }
 
+std::optional<bool> TomlTable::boolean(std::string_view key) const {
+  const toml::node* node = find(key);
+  if (!node) return std::nullopt;
+  const auto* value = node->as_boolean();
+  if (!value) fail(locate(*node), key_path(key), "expected true or false, got " + toml_type_name(*node));
+  return value->get();
+}
+
 std::optional<std::string> TomlTable::choice(std::string_view key, const std::vector<std::string>& choices) const {
   auto value = string(key);
   if (!value) return value;

@@ -31,6 +31,7 @@ class TomlTable {
   std::optional<int64_t> integer(std::string_view key, const HParamRange& range) const;
   std::optional<double> number(std::string_view key, const HParamRange& range) const;
   std::optional<std::string> string(std::string_view key) const;
+  std::optional<bool> boolean(std::string_view key) const;
   /// A string that must be one of `choices`.
   std::optional<std::string> choice(std::string_view key, const std::vector<std::string>& choices) const;
   std::optional<TomlTable> table(std::string_view key) const;

@@ -28,7 +28,7 @@ execute_process(COMMAND "${MPIEXEC}" -np 2 --oversubscribe "${BINARY}" run "${SW
 if(NOT code EQUAL 2)
   message(FATAL_ERROR "run: expected exit code 2, got ${code}; stdout: ${out} stderr: ${err}")
 endif()
-if(NOT err MATCHES "error on rank 1 \\([^)]+\\): resources\\.device: 'cuda' requested but no GPU is visible")
+if(NOT err MATCHES "rank 1 \\([^)]+\\): error: resources\\.device: 'cuda' requested but no GPU is visible")
   message(FATAL_ERROR "run: the error does not name the rank and the device: ${err}")
 endif()
 if(NOT err MATCHES "no job ran")

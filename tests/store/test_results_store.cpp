@@ -175,7 +175,11 @@ TEST_CASE("journal: records round trip as JSON lines, NaN included") {
   CHECK(back.vectors.at("with_nan")[0] == 1.0);
   CHECK(std::isnan(back.vectors.at("with_nan")[1]));
   CHECK(back.tokens == r.tokens);
-  check_same(back, r);  // the GPU fields too
+  CHECK(back.gpu_name == r.gpu_name);
+  CHECK(back.gpu_uuid == r.gpu_uuid);
+  CHECK(back.peak_gpu_allocated_mb == r.peak_gpu_allocated_mb);
+  CHECK(back.peak_gpu_reserved_mb == r.peak_gpu_reserved_mb);
+  CHECK(back.tokens_per_second == r.tokens_per_second);
   // A line written before the GPU fields existed reads as a CPU job.
   auto old = nlohmann::json::parse(record_to_json(r));
   for (const char* key : {"gpu_name", "gpu_uuid", "peak_gpu_allocated_mb", "peak_gpu_reserved_mb", "tokens_per_second"})

@@ -115,6 +115,7 @@ persons = 100
 source = "synthetic"
 [resources]
 device = "cpu"
+activation_checkpointing = true
 )"));
     CHECK(ids == base_ids);
   }

@@ -60,6 +60,7 @@ forget_fraction = 5
   CHECK(s.eval.max_items == 300);
   CHECK(s.eval.truth_ratio == TruthRatioForm::per_item);
   CHECK(s.resources.device == "auto");
+  CHECK_FALSE(s.resources.activation_checkpointing);
   CHECK(s.training_context() == "clear-sweep/training/v1|no-model");
 }
 

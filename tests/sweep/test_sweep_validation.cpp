@@ -284,6 +284,12 @@ TEST_CASE("data and model settings") {
   SECTION("an unknown device") {
     CHECK(parse_error("name = \"v\"\n[resources]\ndevice = \"tpu\"\n").key() == "resources.device");
   }
+  SECTION("activation checkpointing that is not a boolean") {
+    const Error e = parse_error("name = \"v\"\n[resources]\nactivation_checkpointing = \"yes\"\n");
+    CHECK(e.key() == "resources.activation_checkpointing");
+    CHECK(e.where().line == 3);
+    CHECK(contains(e.message(), "expected true or false"));
+  }
 }
 
 TEST_CASE("TOML syntax errors carry TOML++'s line and column") {
