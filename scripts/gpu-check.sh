@@ -12,9 +12,36 @@
 #   5. runs the mini sweep on the GPU (SWEEP=0 skips it).
 # Every number goes to OUT_DIR (default results/gpu-check) as JSON lines and a log.
 # Environment: BUILD_DIR, OUT_DIR, BATCH (4), TEXT (64), STEPS (10), NEW (64), SWEEP (1).
+#
+# For a GPU machine that has a Python torch 2.11 but neither our build tools nor
+# Debian's libraries: `scripts/gpu-check.sh bundle` (here, after a build) copies the
+# binaries and every shared library they need but libtorch's own into .gpu-bundle/
+# (about 35 MB, ignored by git); there, the script runs from the bundle, with the
+# libtorch of the machine's python3. The mini sweep also needs mpirun there.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
+bundle="$root/.gpu-bundle"
+
+if [[ "${1:-}" == bundle ]]; then
+  rm -rf "$bundle" && mkdir -p "$bundle/tests" "$bundle/bench/model" "$bundle/lib"
+  cp "$build/clear-sweep" "$build"/lib*.so "$bundle/"
+  cp "$build/tests/test_model" "$bundle/tests/"
+  cp "$build/bench/model/gpu_bench" "$bundle/bench/model/"
+  # Every library they load but libtorch's (the machine's torch brings those), glibc's
+  # and the compiler runtime's (a machine with a newer glibc has a newer libstdc++).
+  ldd "$bundle/clear-sweep" "$bundle"/lib*.so "$bundle/tests/test_model" "$bundle/bench/model/gpu_bench" |
+    awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u |
+    grep -v -E '/torch/lib/|/nvidia/|/(libc|libm|libdl|librt|libpthread|ld-linux-x86-64|libstdc\+\+|libgcc_s)\.so' |
+    xargs -I{} cp -L {} "$bundle/lib/"
+  echo "gpu-check: bundle in $bundle ($(du -sh "$bundle" | cut -f1)); carry it with the repository"
+  exit 0
+fi
+if [[ ! -x "$build/clear-sweep" && -x "$bundle/clear-sweep" ]]; then
+  build="$bundle"
+  torch_lib=$(python3 -c "import os, torch; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))")
+  export LD_LIBRARY_PATH="$bundle/lib:$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
 out="${OUT_DIR:-$root/results/gpu-check}"
 batch="${BATCH:-4}" text="${TEXT:-64}" steps="${STEPS:-10}" new="${NEW:-64}"
 mkdir -p "$out"
@@ -48,7 +75,9 @@ step_s=$(sed -n 's/.*"step_seconds": \([0-9.]*\).*/\1/p' "$out/train.json")
 "$build/clear-sweep" plan "$root/sweeps/clear-paper.toml" --step-seconds "$step_s" --step-items "$batch" |
   grep -E "jobs:|estimated" | tee -a "$log"
 
-if [[ "${SWEEP:-1}" != 0 ]]; then
+if [[ "${SWEEP:-1}" != 0 ]] && ! command -v mpirun >/dev/null; then
+  say "5. skipped: no mpirun on this machine"
+elif [[ "${SWEEP:-1}" != 0 ]]; then
   say "5. the mini sweep on the GPU (one worker)"
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
   start=$(date +%s)

@@ -86,11 +86,24 @@ double lora_step_flops(const ModelConfig& c, int64_t batch, int64_t seq, int64_t
 
 }  // namespace
 
+int run(int argc, char** argv);
+
 int main(int argc, char** argv) {
   if (argc < 7) {
-    std::fprintf(stderr, "usage: gpu_bench train|generate PRESET BATCH TEXT_TOKENS STEPS|NEW DEVICE [PEAK_TFLOPS]\n");
+    std::fprintf(stderr,
+                 "usage: gpu_bench train|generate PRESET BATCH TEXT_TOKENS STEPS|NEW DEVICE [PEAK_TFLOPS|0] "
+                 "[checkpointing]\n");
     return 2;
   }
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // a device that is not there, an unknown preset, out of memory
+    std::fprintf(stderr, "gpu_bench: %s\n", e.what());
+    return 2;
+  }
+}
+
+int run(int argc, char** argv) {
   const std::string mode = argv[1], preset = argv[2];
   const int64_t batch = std::atoll(argv[3]), text_tokens = std::atoll(argv[4]), steps = std::atoll(argv[5]);
   const torch::Device device = resolve_device(argv[6]);
@@ -170,4 +183,5 @@ int main(int argc, char** argv) {
                 (long long)seq, (long long)out[0].size(), s, double(batch) * double(out[0].size()) / s,
                 peak.allocated_mb / 1024);
   }
+  return 0;
 }
