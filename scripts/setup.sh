@@ -52,8 +52,9 @@ fi
 # The pinned torch, into .venv (a second run finds it installed and skips pip).
 venv="${VENV:-$root/.venv}"
 [[ -x "$venv/bin/python" ]] || /usr/bin/python3 -m venv "$venv"
-if "$venv/bin/python" -m pip install -q --disable-pip-version-check --dry-run \
-     -r "$root/requirements/torch.txt" 2>&1 | grep -q "Would install"; then
+pending=$("$venv/bin/python" -m pip install --disable-pip-version-check --dry-run \
+            -r "$root/requirements/torch.txt" 2>&1 || true)
+if [[ "$pending" == *"Would install"* ]]; then  # pip says so only without -q
   echo "setup: installing $(grep -v '^#' "$root/requirements/torch.txt" | xargs) into $venv"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$root/requirements/torch.txt"
 fi
