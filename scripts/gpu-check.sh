@@ -49,16 +49,25 @@ log="$out/gpu-check.log"
 : >"$log"
 say() { echo "gpu-check: $*" | tee -a "$log"; }
 
-command -v nvidia-smi >/dev/null && nvidia-smi -L | tee -a "$log" || say "nvidia-smi not found"
+gpus=$(nvidia-smi -L 2>/dev/null || true)
+echo "$gpus" | tee -a "$log"
+if [[ "$gpus" != GPU* ]]; then
+  say "no NVIDIA GPU visible here (nvidia-smi -L lists none): nothing to check"
+  exit 2
+fi
 if [[ ! -x "$build/clear-sweep" || ! -x "$build/bench/model/gpu_bench" ]]; then
   say "no built tree in $build: building (scripts/setup.sh)"
   "$root/scripts/setup.sh"
 fi
 "$build/clear-sweep" --version | tee -a "$log"
 
-say "1. model tests on CUDA"
-"$build/tests/test_model" "[cuda],[attention],[precision]" --success --reporter compact 2>&1 |
-  grep -E "passed|failed|warning|^All tests" | tail -20 | tee -a "$log"
+say "1. model tests on CUDA (and the CPU references they compare with)"
+failed=0
+if ! "$build/tests/test_model" "[cuda],[attention],[precision],[checkpointing]" >"$out/tests.log" 2>&1; then
+  failed=1
+  say "model tests FAILED: see $out/tests.log"
+fi
+tail -3 "$out/tests.log" | tee -a "$log"
 
 say "2. LoRA step, llava-1.5-7b shape, batch $batch, 576 + $text tokens, bf16"
 "$build/bench/model/gpu_bench" train llava-1.5-7b "$batch" "$text" "$steps" cuda | tee -a "$log" "$out/train.json"
@@ -87,3 +96,4 @@ elif [[ "${SWEEP:-1}" != 0 ]]; then
   "$build/clear-sweep" report "$out/mini-gpu.h5" | tee -a "$log"
 fi
 say "done; numbers in $out"
+exit "$failed"

@@ -152,14 +152,16 @@ int run(int argc, char** argv) {
     const double flops = lora_step_flops(config, batch, seq, text_tokens / 2);
     const double peak_tflops = argc > 7 && std::atof(argv[7]) > 0 ? std::atof(argv[7]) : known_peak_tflops(card.name);
     const double mfu = peak_tflops > 0 ? flops / step_s / (peak_tflops * 1e12) : 0;
-    std::printf("{\"mode\": \"train\", \"preset\": \"%s\", \"device\": \"%s\", \"gpu\": \"%s\", \"dtype\": \"%s\", "
-                "\"checkpointing\": %s, \"batch\": %lld, \"seq\": %lld, \"steps\": %lld, \"step_seconds\": %.4f, \"tokens_per_s\": %.1f, "
-                "\"model_tflop_per_step\": %.3f, \"achieved_tflops\": %.1f, \"peak_tflops\": %.1f, \"mfu\": %.4f, "
-                "\"peak_allocated_gb\": %.2f, \"peak_reserved_gb\": %.2f, \"build_seconds\": %.2f, \"params\": %lld}\n",
-                preset.c_str(), device.str().c_str(), card.name.c_str(), c10::toString(dtype),
-                checkpointing ? "true" : "false", (long long)batch, (long long)seq, (long long)steps, step_s, double(batch * seq) / step_s, flops / 1e12,
-                flops / step_s / 1e12, peak_tflops, mfu, peak.allocated_mb / 1024, peak.reserved_mb / 1024, build_s,
-                (long long)config.parameter_count());
+    std::printf(
+        "{\"mode\": \"train\", \"preset\": \"%s\", \"device\": \"%s\", \"gpu\": \"%s\", \"dtype\": \"%s\", "
+        "\"checkpointing\": %s, \"batch\": %lld, \"seq\": %lld, \"steps\": %lld, \"step_seconds\": %.4f, "
+        "\"tokens_per_s\": %.1f, "
+        "\"model_tflop_per_step\": %.3f, \"achieved_tflops\": %.1f, \"peak_tflops\": %.1f, \"mfu\": %.4f, "
+        "\"peak_allocated_gb\": %.2f, \"peak_reserved_gb\": %.2f, \"build_seconds\": %.2f, \"params\": %lld}\n",
+        preset.c_str(), device.str().c_str(), card.name.c_str(), c10::toString(dtype), checkpointing ? "true" : "false",
+        (long long)batch, (long long)seq, (long long)steps, step_s, double(batch * seq) / step_s, flops / 1e12,
+        flops / step_s / 1e12, peak_tflops, mfu, peak.allocated_mb / 1024, peak.reserved_mb / 1024, build_s,
+        (long long)config.parameter_count());
   } else {
     model->eval();
     ModelInputs prompts = in;
@@ -176,12 +178,12 @@ int run(int argc, char** argv) {
     sync(device);
     const double s = std::chrono::duration<double>(Clock::now() - start).count();
     const GpuMemoryPeak peak = gpu_memory_peak(device);
-    std::printf("{\"mode\": \"generate\", \"preset\": \"%s\", \"device\": \"%s\", \"gpu\": \"%s\", \"dtype\": \"%s\", "
-                "\"batch\": %lld, \"prompt\": %lld, \"new_tokens\": %lld, \"seconds\": %.3f, \"tokens_per_s\": %.1f, "
-                "\"peak_allocated_gb\": %.2f}\n",
-                preset.c_str(), device.str().c_str(), card.name.c_str(), c10::toString(dtype), (long long)batch,
-                (long long)seq, (long long)out[0].size(), s, double(batch) * double(out[0].size()) / s,
-                peak.allocated_mb / 1024);
+    std::printf(
+        "{\"mode\": \"generate\", \"preset\": \"%s\", \"device\": \"%s\", \"gpu\": \"%s\", \"dtype\": \"%s\", "
+        "\"batch\": %lld, \"prompt\": %lld, \"new_tokens\": %lld, \"seconds\": %.3f, \"tokens_per_s\": %.1f, "
+        "\"peak_allocated_gb\": %.2f}\n",
+        preset.c_str(), device.str().c_str(), card.name.c_str(), c10::toString(dtype), (long long)batch, (long long)seq,
+        (long long)out[0].size(), s, double(batch) * double(out[0].size()) / s, peak.allocated_mb / 1024);
   }
   return 0;
 }

@@ -155,8 +155,8 @@ int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
       int status = 0;
       try {
         ModelPlugin& plugin = model_plugin();
-        const DeviceBinding binding = device_bind(spec.resources.device, placement, plugin.cuda_devices(),
-                                                  int(spec.resources.threads_per_rank));
+        const DeviceBinding binding =
+            device_bind(spec.resources.device, placement, plugin.cuda_devices(), int(spec.resources.threads_per_rank));
         const std::filesystem::path results(out_path);
         const std::string artifacts =
             ((results.has_parent_path() ? results.parent_path() : ".") / "artifacts").string();

@@ -76,8 +76,8 @@ class CheckpointedLayer : public torch::autograd::Function<CheckpointedLayer> {
     {
       torch::AutoGradMode grad(true);
       AutocastScope autocast(device, ctx->saved_data["autocast"].toBool());
-      out = layer->forward(x, ctx->saved_data["cos"].toTensor(), ctx->saved_data["sin"].toTensor(), allowed, nullptr,
-                           0);
+      out =
+          layer->forward(x, ctx->saved_data["cos"].toTensor(), ctx->saved_data["sin"].toTensor(), allowed, nullptr, 0);
     }
     set_generator_state(device, rng_now);
     const auto grads = torch::autograd::grad({out}, inputs, {grad_out[0]}, false, false, /*allow_unused=*/true);

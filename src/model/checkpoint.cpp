@@ -81,7 +81,8 @@ torch::ScalarType stored_dtype(const std::string& dir) {
   std::map<std::string, uint64_t> bytes;  // by safetensors dtype name
   for (const auto& f : open_weight_files(dir))
     for (const auto& e : f->entries())
-      if (e.dtype == "F32" || e.dtype == "BF16" || e.dtype == "F16" || e.dtype == "F64") bytes[e.dtype] += e.end - e.begin;
+      if (e.dtype == "F32" || e.dtype == "BF16" || e.dtype == "F16" || e.dtype == "F64")
+        bytes[e.dtype] += e.end - e.begin;
   std::string most = "F32";
   for (const auto& [dtype, n] : bytes)
     if (n > bytes[most]) most = dtype;

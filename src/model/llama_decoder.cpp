@@ -84,8 +84,8 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& embeds, const torch::
   torch::Tensor allowed;  // [B, 1, T, S] bool, or undefined: causal only
   if (past > 0 || !right_padded_only) {
     const auto options = torch::TensorOptions().dtype(torch::kLong).device(embeds.device());
-    const torch::Tensor q_index = torch::arange(past, past + t, options);  // [T]
-    const torch::Tensor k_index = torch::arange(0, past + t, options);     // [S]
+    const torch::Tensor q_index = torch::arange(past, past + t, options);       // [T]
+    const torch::Tensor k_index = torch::arange(0, past + t, options);          // [S]
     const torch::Tensor causal = k_index.unsqueeze(0) <= q_index.unsqueeze(1);  // [T, S]
     const torch::Tensor self = k_index.unsqueeze(0) == q_index.unsqueeze(1);    // [T, S]
     allowed = (causal.unsqueeze(0).unsqueeze(0) & key_mask.unsqueeze(1).unsqueeze(1)) | self;

@@ -7,8 +7,7 @@ thread_local ParameterPlacement current_placement;
 
 const ParameterPlacement& parameter_placement() { return current_placement; }
 
-ParameterPlacementScope::ParameterPlacementScope(const ParameterPlacement& placement)
-    : previous_(current_placement) {
+ParameterPlacementScope::ParameterPlacementScope(const ParameterPlacement& placement) : previous_(current_placement) {
   current_placement = placement;
 }
 
@@ -24,10 +23,16 @@ torch::Tensor make_parameter(torch::IntArrayRef shape, const ParameterInit& init
   const auto draw = torch::TensorOptions().dtype(torch::kFloat).device(p.device);
   torch::Tensor t;
   switch (init.kind) {
-    case ParameterInit::Kind::zeros: return torch::zeros(shape, options);
-    case ParameterInit::Kind::ones: return torch::ones(shape, options);
-    case ParameterInit::Kind::normal: t = torch::randn(shape, draw) * init.scale; break;
-    case ParameterInit::Kind::uniform: t = torch::rand(shape, draw) * (2 * init.scale) - init.scale; break;
+    case ParameterInit::Kind::zeros:
+      return torch::zeros(shape, options);
+    case ParameterInit::Kind::ones:
+      return torch::ones(shape, options);
+    case ParameterInit::Kind::normal:
+      t = torch::randn(shape, draw) * init.scale;
+      break;
+    case ParameterInit::Kind::uniform:
+      t = torch::rand(shape, draw) * (2 * init.scale) - init.scale;
+      break;
   }
   return t.to(options);
 }

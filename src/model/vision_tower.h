@@ -15,7 +15,7 @@ class ClipEmbeddingsImpl : public torch::nn::Module {
  public:
   explicit ClipEmbeddingsImpl(const VisionConfig& c);
   torch::Tensor forward(const torch::Tensor& pixels);  ///< [N, 3, S, S] -> [N, 1 + patches, D]
-  torch::Tensor class_embedding;  ///< [D]
+  torch::Tensor class_embedding;                       ///< [D]
   PatchEmbedding patch_embedding{nullptr};
   Embedding position_embedding{nullptr};  ///< [1 + patches, D]
 };

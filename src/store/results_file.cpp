@@ -336,12 +336,29 @@ void ResultsFile::write(const std::vector<ResultRecord>& records) {
   std::vector<char> buffer(records.size() * row_size());
   for (size_t i = 0; i < records.size(); ++i) {
     const ResultRecord& r = records[i];
-    RowHead h{r.job_id.c_str(), r.method.c_str(),  r.modality.c_str(),     r.forget_fraction,
-              r.seed,           r.hparams.c_str(), r.context_hash.c_str(), run_status_name(r.status),
-              r.error.c_str(),  r.wall_seconds,    r.load_seconds,         r.unlearn_seconds,
-              r.eval_seconds,   r.worker_rank,     r.host.c_str(),         r.finished_at,
-              r.tokens,         r.peak_memory_mb,  r.gpu_name.c_str(),     r.gpu_uuid.c_str(),
-              r.peak_gpu_allocated_mb, r.peak_gpu_reserved_mb, r.tokens_per_second};
+    RowHead h{r.job_id.c_str(),
+              r.method.c_str(),
+              r.modality.c_str(),
+              r.forget_fraction,
+              r.seed,
+              r.hparams.c_str(),
+              r.context_hash.c_str(),
+              run_status_name(r.status),
+              r.error.c_str(),
+              r.wall_seconds,
+              r.load_seconds,
+              r.unlearn_seconds,
+              r.eval_seconds,
+              r.worker_rank,
+              r.host.c_str(),
+              r.finished_at,
+              r.tokens,
+              r.peak_memory_mb,
+              r.gpu_name.c_str(),
+              r.gpu_uuid.c_str(),
+              r.peak_gpu_allocated_mb,
+              r.peak_gpu_reserved_mb,
+              r.tokens_per_second};
     char* base = buffer.data() + i * row_size();
     std::memcpy(base, &h, sizeof h);
     for (size_t m = 0; m < columns.size(); ++m) {

@@ -53,8 +53,11 @@ TEST_CASE("cuda: bf16 logits on the GPU agree with float32 on the CPU", "[cuda]"
   INFO("max |diff| " << diff.max().item<double>() << " of max |logit| " << scale);
   CHECK(diff.max().item<double>() < 0.05 * scale);
   // The greedy choice agrees almost everywhere.
-  const double agree = (gpu_logits.argmax(-1) == cpu_logits.argmax(-1)).masked_select(cpu_in.attention_mask)
-                           .to(torch::kFloat).mean().item<double>();
+  const double agree = (gpu_logits.argmax(-1) == cpu_logits.argmax(-1))
+                           .masked_select(cpu_in.attention_mask)
+                           .to(torch::kFloat)
+                           .mean()
+                           .item<double>();
   CHECK(agree > 0.9);
   const GpuCard card = gpu_card(gpu);
   CHECK_FALSE(card.name.empty());

@@ -79,8 +79,8 @@ TEST_CASE("a whole model gives the reference's logits, padded or not, with image
   const int64_t img = m->config().image_token_id;
   ModelInputs in;
   // Row 0 right-padded (the plain causal path), row 1 with an image, row 2 left-padded.
-  in.input_ids = torch::tensor(std::vector<int64_t>{1, 10, 11, 12, 13, 14, 0,  0,  1,  img, img, img,
-                                                    img, 20, 21, 22, 0, 0, 1, 30, 31, 32, 33, 34})
+  in.input_ids = torch::tensor(std::vector<int64_t>{1,   10, 11, 12, 13, 14, 0, 0,  1,  img, img, img,
+                                                    img, 20, 21, 22, 0,  0,  1, 30, 31, 32,  33,  34})
                      .view({3, 8});
   in.attention_mask = in.input_ids != 0;
   in.position_ids = (in.attention_mask.to(torch::kLong).cumsum(1) - 1).clamp_min(0);
@@ -109,7 +109,8 @@ TEST_CASE("a whole model gives the reference's logits, padded or not, with image
   CHECK(torch::allclose(unmasked.masked_select(real2), fused.narrow(0, 0, 2).masked_select(real2), kTol, kTol));
 }
 
-TEST_CASE("generation with the KV cache under fused attention matches the reference step by step", "[model][attention]") {
+TEST_CASE("generation with the KV cache under fused attention matches the reference step by step",
+          "[model][attention]") {
   Vlm m = gqa_model(22);
   const int64_t img = m->config().image_token_id;
   ModelInputs prompts;

@@ -68,9 +68,8 @@ TEST_CASE("bf16 checkpoints keep their dtype through save and load", "[model][ch
   Vlm m32(small_config());
   save_model(m32, tok, tmp32.path());
   CHECK(stored_dtype(tmp32.path()) == torch::kFloat);
-  CHECK(load_model(tmp32.path())
-            .model->named_parameters()["language_model.lm_head.weight"]
-            .scalar_type() == torch::kFloat);
+  CHECK(load_model(tmp32.path()).model->named_parameters()["language_model.lm_head.weight"].scalar_type() ==
+        torch::kFloat);
 }
 
 TEST_CASE("a model built for loading draws no random numbers and is made in the asked dtype", "[model][precision]") {
