@@ -41,6 +41,7 @@ struct ModelRunner::State {
   std::string artifacts;
   DeviceBinding binding;
   torch::Device device = torch::kCPU;
+  GpuCard card;  ///< the rank's GPU (empty on the CPU), named in every row
   std::vector<Stage> stages;
   NoopRunner noop{false, ""};
 
@@ -128,6 +129,7 @@ ModelRunner::ModelRunner(SweepSpec spec, std::string artifacts, DeviceBinding bi
   state_->artifacts = std::move(artifacts);
   state_->binding = binding;
   state_->device = resolve_device(binding.device);
+  state_->card = gpu_card(state_->device);
   state_->stages = sweep_expand(state_->spec).stages;
   set_compute_threads(binding.threads);
 }
@@ -191,10 +193,9 @@ ResultRecord ModelRunner::run_job(const Job& job) {
   r.vectors["unlearn_epoch_loss"] = report.epoch_loss;
   r.tokens = report.tokens;
   r.peak_memory_mb = peak_memory_mb();
-  const GpuCard card = gpu_card(s.device);
   const GpuMemoryPeak gpu_peak = gpu_memory_peak(s.device);
-  r.gpu_name = card.name;
-  r.gpu_uuid = card.uuid;
+  r.gpu_name = s.card.name;
+  r.gpu_uuid = s.card.uuid;
   r.peak_gpu_allocated_mb = gpu_peak.allocated_mb;
   r.peak_gpu_reserved_mb = gpu_peak.reserved_mb;
   r.tokens_per_second = double(report.tokens) / std::max(1e-9, r.unlearn_seconds);

@@ -40,19 +40,6 @@ std::string listed(const std::vector<std::string>& names) {
   return out;
 }
 
-}  // namespace
-
-void save_model(Vlm& model, const Tokenizer& tokenizer, const std::string& dir) {
-  fs::create_directories(dir);
-  std::vector<std::pair<std::string, torch::Tensor>> tensors;
-  for (const auto& p : model->named_parameters()) tensors.emplace_back(p.key(), p.value());
-  write_safetensors((fs::path(dir) / "model.safetensors").string(), tensors, {{"format", "pt"}});
-  std::ofstream(fs::path(dir) / "config.json") << model_config_json(model->config());
-  tokenizer.save(dir);
-}
-
-namespace {
-
 /// The checkpoint's files: one, or the shards an index's weight_map names.
 std::vector<std::unique_ptr<SafetensorsFile>> open_weight_files(const std::string& dir) {
   const fs::path folder(dir);
@@ -75,11 +62,10 @@ std::vector<std::unique_ptr<SafetensorsFile>> open_weight_files(const std::strin
   return files;
 }
 
-}  // namespace
-
-torch::ScalarType stored_dtype(const std::string& dir) {
+/// The dtype holding most floating-point bytes among the files' tensors.
+torch::ScalarType dtype_of(const std::vector<std::unique_ptr<SafetensorsFile>>& files) {
   std::map<std::string, uint64_t> bytes;  // by safetensors dtype name
-  for (const auto& f : open_weight_files(dir))
+  for (const auto& f : files)
     for (const auto& e : f->entries())
       if (e.dtype == "F32" || e.dtype == "BF16" || e.dtype == "F16" || e.dtype == "F64")
         bytes[e.dtype] += e.end - e.begin;
@@ -91,9 +77,8 @@ torch::ScalarType stored_dtype(const std::string& dir) {
   return torch::kFloat;  // F64 checkpoints compute in float32
 }
 
-void load_weights(Vlm& model, const std::string& dir) {
-  const std::vector<std::unique_ptr<SafetensorsFile>> files = open_weight_files(dir);
-
+/// load_weights over files already open: load_model reads their headers once.
+void load_weights_from(Vlm& model, const std::vector<std::unique_ptr<SafetensorsFile>>& files, const std::string& dir) {
   std::map<std::string, std::pair<const SafetensorsFile*, const SafetensorsEntry*>> stored;
   for (const auto& f : files)
     for (const auto& e : f->entries()) stored[e.name] = {f.get(), &e};
@@ -131,16 +116,32 @@ void load_weights(Vlm& model, const std::string& dir) {
   }
 }
 
+}  // namespace
+
+void save_model(Vlm& model, const Tokenizer& tokenizer, const std::string& dir) {
+  fs::create_directories(dir);
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  for (const auto& p : model->named_parameters()) tensors.emplace_back(p.key(), p.value());
+  write_safetensors((fs::path(dir) / "model.safetensors").string(), tensors, {{"format", "pt"}});
+  std::ofstream(fs::path(dir) / "config.json") << model_config_json(model->config());
+  tokenizer.save(dir);
+}
+
+torch::ScalarType stored_dtype(const std::string& dir) { return dtype_of(open_weight_files(dir)); }
+
+void load_weights(Vlm& model, const std::string& dir) { load_weights_from(model, open_weight_files(dir), dir); }
+
 LoadedModel load_model(const std::string& dir, torch::Device device) {
   const fs::path config_path = fs::path(dir) / "config.json";
   const ModelConfig config = model_config_parse(read_text(config_path), config_path.string());
   LoadedModel out;
   out.tokenizer = load_tokenizer(dir);
+  const std::vector<std::unique_ptr<SafetensorsFile>> files = open_weight_files(dir);
   {
-    ParameterPlacementScope placement({stored_dtype(dir), device, /*initialise=*/false});
+    ParameterPlacementScope placement({dtype_of(files), device, /*initialise=*/false});
     out.model = Vlm(config);
   }
-  load_weights(out.model, dir);
+  load_weights_from(out.model, files, dir);
   return out;
 }
 

@@ -9,11 +9,15 @@
 #endif
 
 namespace clear_sweep {
+namespace {
+/// "cuda" means the current device, 0 for a rank (each worker sees its own GPU first).
+c10::DeviceIndex index_of(torch::Device device) { return device.has_index() ? device.index() : 0; }
+}  // namespace
 
 GpuCard gpu_card(torch::Device device) {
   GpuCard card;
   if (!device.is_cuda()) return card;
-  const c10::DeviceIndex index = device.has_index() ? device.index() : 0;
+  const c10::DeviceIndex index = index_of(device);
 #ifdef CLEAR_SWEEP_WITH_CUDA
   const cudaDeviceProp* p = at::cuda::getDeviceProperties(index);
   card.name = p->name;
@@ -29,13 +33,13 @@ GpuCard gpu_card(torch::Device device) {
 }
 
 void gpu_reset_peak(torch::Device device) {
-  if (device.is_cuda()) at::accelerator::resetPeakStats(device.has_index() ? device.index() : 0);
+  if (device.is_cuda()) at::accelerator::resetPeakStats(index_of(device));
 }
 
 GpuMemoryPeak gpu_memory_peak(torch::Device device) {
   GpuMemoryPeak peak;
   if (!device.is_cuda()) return peak;
-  const auto stats = at::accelerator::getDeviceStats(device.has_index() ? device.index() : 0);
+  const auto stats = at::accelerator::getDeviceStats(index_of(device));
   constexpr auto all = static_cast<size_t>(c10::CachingDeviceAllocator::StatType::AGGREGATE);
   peak.allocated_mb = double(stats.allocated_bytes[all].peak) / (1024.0 * 1024.0);
   peak.reserved_mb = double(stats.reserved_bytes[all].peak) / (1024.0 * 1024.0);

@@ -79,10 +79,11 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& embeds, const torch::
   // Without a cache and with padding on the right only (training and scoring batches),
   // no real query can see a padding key, so plain causal attention is exact for every
   // real token; it takes the flash kernel on GPU, which accepts no mask.
-  const bool right_padded_only =
-      t < 2 || !(mask.narrow(1, 1, t - 1) & mask.narrow(1, 0, t - 1).logical_not()).any().item<bool>();
+  // A step after cached tokens always builds the mask, and skips the check (a device sync).
+  const bool causal_only =
+      past == 0 && (t < 2 || !(mask.narrow(1, 1, t - 1) & mask.narrow(1, 0, t - 1).logical_not()).any().item<bool>());
   torch::Tensor allowed;  // [B, 1, T, S] bool, or undefined: causal only
-  if (past > 0 || !right_padded_only) {
+  if (!causal_only) {
     const auto options = torch::TensorOptions().dtype(torch::kLong).device(embeds.device());
     const torch::Tensor q_index = torch::arange(past, past + t, options);       // [T]
     const torch::Tensor k_index = torch::arange(0, past + t, options);          // [S]

@@ -89,11 +89,12 @@ ResultRecord record_from_json(const std::string& line) {
   r.tokens = j.at("tokens").get<int64_t>();
   r.peak_memory_mb = number_from(j.at("peak_memory_mb"));
   // The GPU fields came later: a journal line without them reads as a CPU job.
+  const auto later_number = [&](const char* key) { return j.contains(key) ? number_from(j.at(key)) : 0.0; };
   r.gpu_name = j.value("gpu_name", std::string());
   r.gpu_uuid = j.value("gpu_uuid", std::string());
-  r.peak_gpu_allocated_mb = j.contains("peak_gpu_allocated_mb") ? number_from(j.at("peak_gpu_allocated_mb")) : 0;
-  r.peak_gpu_reserved_mb = j.contains("peak_gpu_reserved_mb") ? number_from(j.at("peak_gpu_reserved_mb")) : 0;
-  r.tokens_per_second = j.contains("tokens_per_second") ? number_from(j.at("tokens_per_second")) : 0;
+  r.peak_gpu_allocated_mb = later_number("peak_gpu_allocated_mb");
+  r.peak_gpu_reserved_mb = later_number("peak_gpu_reserved_mb");
+  r.tokens_per_second = later_number("tokens_per_second");
   for (const auto& [name, value] : j.at("metrics").items()) r.metrics[name] = number_from(value);
   for (const auto& [name, values] : j.at("vectors").items()) {
     auto& out = r.vectors[name];
