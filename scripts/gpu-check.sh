@@ -9,7 +9,8 @@
 #      MFU and peak memory (bench/model/gpu_bench.cpp writes out its FLOP formula);
 #   3. measures greedy generation with the KV cache on the same shape;
 #   4. estimates the CLEAR paper grid in GPU-hours from the measured step (plan);
-#   5. runs the mini sweep on the GPU (SWEEP=0 skips it).
+#   5. runs the mini sweep on the GPU, or without mpirun its finetune stage (SWEEP=0
+#      skips it).
 # Every number goes to OUT_DIR (default results/gpu-check) as JSON lines and a log.
 # Environment: BUILD_DIR, OUT_DIR, BATCH (4), TEXT (64), STEPS (10), NEW (64), SWEEP (1).
 #
@@ -85,7 +86,15 @@ step_s=$(sed -n 's/.*"step_seconds": \([0-9.]*\).*/\1/p' "$out/train.json")
   grep -E "jobs:|estimated" | tee -a "$log"
 
 if [[ "${SWEEP:-1}" != 0 ]] && ! command -v mpirun >/dev/null; then
-  say "5. skipped: no mpirun on this machine"
+  # No MPI launcher (a bare GPU machine): the sweep's first stage still runs in one
+  # process, and it is where most of the mini sweep's training is.
+  say "5. no mpirun here: the mini sweep's finetune stage alone, on the GPU"
+  artifacts="${TMPDIR:-/tmp}/gpu-check-artifacts"
+  rm -rf "$artifacts"
+  start=$(date +%s)
+  (cd "$root" && "$build/clear-sweep" finetune sweeps/mini.toml --device cuda --artifacts "$artifacts") 2>&1 |
+    tail -5 | tee -a "$log"
+  say "mini finetune stage on the GPU: $(( $(date +%s) - start )) s"
 elif [[ "${SWEEP:-1}" != 0 ]]; then
   say "5. the mini sweep on the GPU (one worker)"
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1

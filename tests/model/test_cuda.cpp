@@ -19,7 +19,7 @@ bool gpu_visible() {
   return false;
 }
 
-ModelInputs image_batch(const ModelConfig& c, torch::Device device) {
+ModelInputs image_batch(const ModelConfig& c) {
   const int64_t img = c.image_token_id, n = c.image_tokens();
   std::vector<int64_t> row0{1}, row1{1};
   for (int64_t i = 0; i < n; ++i) row0.push_back(img);
@@ -30,7 +30,6 @@ ModelInputs image_batch(const ModelConfig& c, torch::Device device) {
   in.attention_mask = in.input_ids != 0;
   in.position_ids = (in.attention_mask.to(torch::kLong).cumsum(1) - 1).clamp_min(0);
   in.images = torch::randn({1, 3, c.vision.image_size, c.vision.image_size});
-  for (torch::Tensor* t : {&in.input_ids, &in.attention_mask, &in.position_ids, &in.images}) *t = t->to(device);
   return in;
 }
 
@@ -43,10 +42,14 @@ TEST_CASE("cuda: bf16 logits on the GPU agree with float32 on the CPU", "[cuda]"
   Vlm m(model_preset("tiny", 512));
   m->eval();
   torch::NoGradGuard no_grad;
-  const ModelInputs cpu_in = image_batch(m->config(), torch::kCPU);
+  // One batch (one draw of the random image) for both devices.
+  const ModelInputs cpu_in = image_batch(m->config());
   const torch::Tensor cpu_logits = m->forward(cpu_in);
   m->to(gpu, torch::kBFloat16);
-  const torch::Tensor gpu_logits = m->forward(image_batch(m->config(), gpu)).to(torch::kCPU, torch::kFloat);
+  ModelInputs gpu_in = cpu_in;
+  for (torch::Tensor* t : {&gpu_in.input_ids, &gpu_in.attention_mask, &gpu_in.position_ids, &gpu_in.images})
+    *t = t->to(gpu);
+  const torch::Tensor gpu_logits = m->forward(gpu_in).to(torch::kCPU, torch::kFloat);
   const auto real = cpu_in.attention_mask.unsqueeze(-1).expand_as(cpu_logits);
   const torch::Tensor diff = (gpu_logits - cpu_logits).masked_select(real).abs();
   const double scale = cpu_logits.abs().max().item<double>();
