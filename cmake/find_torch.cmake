@@ -12,7 +12,8 @@
 # CUDA and nvcc is found (PATH, CUDACXX, /usr/local/cuda); otherwise a CPU build against
 # the same libtorch, which still runs everywhere.
 #
-# Sets: TORCH_LIBRARIES (link these), CLEAR_SWEEP_WITH_CUDA (ON/OFF), TORCH_VERSION_STRING.
+# Sets: TORCH_LIBRARIES (link these), CLEAR_SWEEP_WITH_CUDA (ON/OFF), TORCH_VERSION_STRING,
+# TORCH_PYTHON (the interpreter of the reference tests, or empty).
 
 set(CLEAR_SWEEP_CUDA AUTO CACHE STRING "CUDA-enabled build: AUTO (where nvcc is), ON or OFF")
 set_property(CACHE CLEAR_SWEEP_CUDA PROPERTY STRINGS AUTO ON OFF)
@@ -36,6 +37,12 @@ if(NOT Torch_DIR AND NOT CMAKE_PREFIX_PATH)
     endif()
     list(APPEND CMAKE_PREFIX_PATH "${_torch_prefix}")
   endif()
+endif()
+# The Python of the reference tests (transformers, PEFT ...): the one whose torch we
+# build against, else the repository's .venv.
+set(TORCH_PYTHON "${_python}")
+if(NOT TORCH_PYTHON AND EXISTS "${PROJECT_SOURCE_DIR}/.venv/bin/python")
+  set(TORCH_PYTHON "${PROJECT_SOURCE_DIR}/.venv/bin/python")
 endif()
 
 # The libtorch folder (holding lib/ and include/) without running its config yet: the

@@ -33,6 +33,27 @@ bool ignorable(const std::string& name) {
   return ends_with("position_ids") || ends_with("rotary_emb.inv_freq");
 }
 
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+/// Our parameter name for a stored tensor of any of transformers' LLaVA layouts:
+///   < 4.52 (the hub's llava-hf): language_model.model.*, language_model.lm_head.*,
+///     vision_tower.vision_model.*, multi_modal_projector.* (ours);
+///   4.52 to 4.x: model.language_model.*, lm_head.*, model.vision_tower.vision_model.*,
+///     model.multi_modal_projector.*;
+///   5.x: language_model.model.*, language_model.lm_head.*, vision_tower.* (no
+///     vision_model).
+std::string canonical_name(std::string name) {
+  for (const char* part : {"language_model.", "vision_tower.", "multi_modal_projector."})
+    if (starts_with(name, std::string("model.") + part)) name = name.substr(6);
+  if (starts_with(name, "lm_head.")) name = "language_model." + name;
+  if (starts_with(name, "vision_tower.") && !starts_with(name, "vision_tower.vision_model."))
+    name = "vision_tower.vision_model." + name.substr(13);
+  if (starts_with(name, "language_model.") && !starts_with(name, "language_model.model.") &&
+      !starts_with(name, "language_model.lm_head."))
+    name = "language_model.model." + name.substr(15);
+  return name;
+}
+
 std::string listed(const std::vector<std::string>& names) {
   std::string out;
   for (size_t i = 0; i < names.size() && i < 8; ++i) out += (i ? ", " : "") + names[i];
@@ -79,9 +100,16 @@ torch::ScalarType dtype_of(const std::vector<std::unique_ptr<SafetensorsFile>>& 
 
 /// load_weights over files already open: load_model reads their headers once.
 void load_weights_from(Vlm& model, const std::vector<std::unique_ptr<SafetensorsFile>>& files, const std::string& dir) {
-  std::map<std::string, std::pair<const SafetensorsFile*, const SafetensorsEntry*>> stored;
+  std::map<std::string, std::pair<const SafetensorsFile*, const SafetensorsEntry*>> stored;  // by our name
   for (const auto& f : files)
-    for (const auto& e : f->entries()) stored[e.name] = {f.get(), &e};
+    for (const auto& e : f->entries()) {
+      const std::string name = canonical_name(e.name);
+      if (!stored.emplace(name, std::make_pair(f.get(), &e)).second)
+        throw Error(SourceLocation{dir}, "weights", "two stored tensors are both " + name + " (one is " + e.name + ")",
+                    "a checkpoint holds one naming scheme of transformers' LLaVA layouts");
+    }
+  // A tied head reads the embedding; some writers store the head anyway.
+  const bool tied = model->config().text.tie_embeddings;
 
   std::vector<std::string> missing, unexpected, misshapen;
   std::set<std::string> wanted;
@@ -98,7 +126,8 @@ void load_weights_from(Vlm& model, const std::vector<std::unique_ptr<Safetensors
     }
   }
   for (const auto& [name, where] : stored)
-    if (!wanted.count(name) && !ignorable(name)) unexpected.push_back(name);
+    if (!wanted.count(name) && !ignorable(name) && !(tied && name == "language_model.lm_head.weight"))
+      unexpected.push_back(name);
   if (!missing.empty() || !unexpected.empty() || !misshapen.empty()) {
     std::string message = "the weights do not fit the model:";
     if (!missing.empty()) message += " missing " + listed(missing) + ";";
@@ -131,17 +160,23 @@ torch::ScalarType stored_dtype(const std::string& dir) { return dtype_of(open_we
 
 void load_weights(Vlm& model, const std::string& dir) { load_weights_from(model, open_weight_files(dir), dir); }
 
-LoadedModel load_model(const std::string& dir, torch::Device device) {
+Vlm load_vlm(const std::string& dir, torch::Device device) {
   const fs::path config_path = fs::path(dir) / "config.json";
   const ModelConfig config = model_config_parse(read_text(config_path), config_path.string());
-  LoadedModel out;
-  out.tokenizer = load_tokenizer(dir);
   const std::vector<std::unique_ptr<SafetensorsFile>> files = open_weight_files(dir);
+  Vlm model{nullptr};
   {
     ParameterPlacementScope placement({dtype_of(files), device, /*initialise=*/false});
-    out.model = Vlm(config);
+    model = Vlm(config);
   }
-  load_weights_from(out.model, files, dir);
+  load_weights_from(model, files, dir);
+  return model;
+}
+
+LoadedModel load_model(const std::string& dir, torch::Device device) {
+  LoadedModel out;
+  out.tokenizer = load_tokenizer(dir);  // first: a folder without one fails before the weights load
+  out.model = load_vlm(dir, device);
   return out;
 }
 

@@ -31,5 +31,7 @@ struct LoadedModel {
 /// in the stored dtype, uninitialised, then filled tensor by tensor from the file: a
 /// bf16 7B model takes its 14 GB once, on the device, and nothing in float32 on the host.
 LoadedModel load_model(const std::string& dir, torch::Device device = torch::kCPU);
+/// The model alone (config.json and weights), as load_model builds it.
+Vlm load_vlm(const std::string& dir, torch::Device device = torch::kCPU);
 
 }  // namespace clear_sweep

@@ -82,11 +82,12 @@ std::string model_config_json(const ModelConfig& c) {
   j["architectures"] = {"LlavaForConditionalGeneration"};
   j["model_type"] = "llava";
   j["clear_sweep_preset"] = c.preset;
+  j["clear_sweep_prompt"] = c.prompt_template;
   j["image_token_index"] = c.image_token_id;
   j["pad_token_id"] = c.pad_token_id;
   j["projector_hidden_act"] = "gelu";
   j["vision_feature_layer"] = c.vision.select_layer;
-  j["vision_feature_select_strategy"] = "default";
+  j["vision_feature_select_strategy"] = c.vision.keep_class_token ? "full" : "default";
   j["vision_config"] = {{"model_type", "clip_vision_model"},
                         {"image_size", c.vision.image_size},
                         {"patch_size", c.vision.patch_size},
@@ -111,6 +112,57 @@ std::string model_config_json(const ModelConfig& c) {
   return j.dump(2) + "\n";
 }
 
+namespace {
+
+/// Reads one config.json: typed lookups with transformers' defaults as fallbacks, and
+/// checks that a setting has the one value the model implements.
+class ConfigReader {
+ public:
+  ConfigReader(const nlohmann::json& root, std::string source) : root_(root), source_(std::move(source)) {}
+
+  template <typename T>
+  T get(const nlohmann::json& obj, const std::string& prefix, const char* key, T fallback) const {
+    const auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return fallback;
+    try {
+      return it->template get<T>();
+    } catch (const nlohmann::json::exception&) {
+      fail(prefix + key, "has the wrong type: " + it->dump());
+    }
+  }
+
+  /// A setting the model implements one way only: absent, null or `supported`.
+  template <typename T>
+  void require(const nlohmann::json& obj, const std::string& prefix, const char* key, T supported,
+               const std::string& why) const {
+    const auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return;
+    bool same = false;
+    try {
+      same = it->template get<T>() == supported;
+    } catch (const nlohmann::json::exception&) {
+    }
+    if (!same) fail(prefix + key, "is " + it->dump() + ": clear-sweep " + why);
+  }
+
+  const nlohmann::json& section(const char* key) const {
+    if (!root_.contains(key) || !root_[key].is_object())
+      throw Error(SourceLocation{source_}, key, "missing section",
+                  "a LLaVA config.json has vision_config and text_config");
+    return root_[key];
+  }
+
+  [[noreturn]] void fail(const std::string& key, const std::string& message) const {
+    throw Error(SourceLocation{source_}, key, message);
+  }
+
+ private:
+  const nlohmann::json& root_;
+  std::string source_;
+};
+
+}  // namespace
+
 ModelConfig model_config_parse(const std::string& text, const std::string& source) {
   nlohmann::json j;
   try {
@@ -118,49 +170,72 @@ ModelConfig model_config_parse(const std::string& text, const std::string& sourc
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(SourceLocation{source}, "json", std::string("not JSON: ") + e.what());
   }
-  auto get = [&](const nlohmann::json& obj, const std::string& prefix, const char* key, auto fallback) {
-    using T = decltype(fallback);
-    const auto it = obj.find(key);
-    if (it == obj.end()) return fallback;
-    try {
-      return it->template get<T>();
-    } catch (const nlohmann::json::exception&) {
-      throw Error(SourceLocation{source}, prefix + key, "has the wrong type: " + it->dump());
-    }
-  };
-  auto section = [&](const char* key) -> const nlohmann::json& {
-    if (!j.contains(key) || !j[key].is_object())
-      throw Error(SourceLocation{source}, key, "missing section",
-                  "a LLaVA config.json has vision_config and text_config");
-    return j[key];
-  };
+  if (!j.is_object()) throw Error(SourceLocation{source}, "json", "not a JSON object");
+  const ConfigReader r(j, source);
   ModelConfig c;
-  c.preset = get(j, "", "clear_sweep_preset", std::string("custom"));
-  c.image_token_id = get(j, "", "image_token_index", int32_t(3));
-  c.pad_token_id = get(j, "", "pad_token_id", int32_t(0));
-  c.vision.select_layer = get(j, "", "vision_feature_layer", int64_t(-2));
-  const auto& v = section("vision_config");
+  r.require(j, "", "model_type", std::string("llava"), "loads LLaVA models (LlavaForConditionalGeneration) only");
+  c.preset = r.get(j, "", "clear_sweep_preset", std::string("custom"));
+  // Our own folders name their template; a checkpoint from elsewhere is llava-1.5's.
+  c.prompt_template =
+      r.get(j, "", "clear_sweep_prompt", std::string(j.contains("clear_sweep_preset") ? kPlainPrompt : kLlava15Prompt));
+  if (c.prompt_template != kPlainPrompt && c.prompt_template != kLlava15Prompt)
+    r.fail("clear_sweep_prompt", "unknown prompt template '" + c.prompt_template + "' (plain or llava-1.5)");
+  // transformers' LlavaConfig defaults where a key is left out.
+  c.image_token_id = r.get(j, "", "image_token_index", r.get(j, "", "image_token_id", int32_t(32000)));
+  const auto& v = r.section("vision_config");
+  const auto& t = r.section("text_config");
+  c.pad_token_id = r.get(j, "", "pad_token_id", r.get(t, "text_config.", "pad_token_id", int32_t(-1)));
+  if (j.contains("vision_feature_layer") && j["vision_feature_layer"].is_array())
+    r.fail("vision_feature_layer", "is a list: features concatenated from several layers are not supported");
+  c.vision.select_layer = r.get(j, "", "vision_feature_layer", int64_t(-2));
+  const std::string strategy = r.get(j, "", "vision_feature_select_strategy", std::string("default"));
+  if (strategy != "default" && strategy != "full")
+    r.fail("vision_feature_select_strategy", "is '" + strategy + "': clear-sweep knows default and full");
+  c.vision.keep_class_token = strategy == "full";
+  r.require(j, "", "projector_hidden_act", std::string("gelu"), "implements a GELU projector only");
+  r.require(j, "", "multimodal_projector_bias", true, "implements a projector with biases only");
+
   const std::string vp = "vision_config.";
-  // Hugging Face leaves defaults out of saved configs: CLIP ViT-L/14's are the fallbacks.
-  c.vision.image_size = get(v, vp, "image_size", int64_t(224));
-  c.vision.patch_size = get(v, vp, "patch_size", int64_t(32));
-  c.vision.hidden = get(v, vp, "hidden_size", int64_t(768));
-  c.vision.layers = get(v, vp, "num_hidden_layers", int64_t(12));
-  c.vision.heads = get(v, vp, "num_attention_heads", int64_t(12));
-  c.vision.intermediate = get(v, vp, "intermediate_size", int64_t(3072));
-  c.vision.layer_norm_eps = get(v, vp, "layer_norm_eps", 1e-5);
-  const auto& t = section("text_config");
+  r.require(v, vp, "model_type", std::string("clip_vision_model"), "implements CLIP vision towers only");
+  r.require(v, vp, "hidden_act", std::string("quick_gelu"), "implements CLIP's quick_gelu only");
+  r.require(v, vp, "num_channels", int64_t(3), "reads RGB images only");
+  // CLIPVisionConfig's defaults.
+  c.vision.image_size = r.get(v, vp, "image_size", int64_t(224));
+  c.vision.patch_size = r.get(v, vp, "patch_size", int64_t(32));
+  c.vision.hidden = r.get(v, vp, "hidden_size", int64_t(768));
+  c.vision.layers = r.get(v, vp, "num_hidden_layers", int64_t(12));
+  c.vision.heads = r.get(v, vp, "num_attention_heads", int64_t(12));
+  c.vision.intermediate = r.get(v, vp, "intermediate_size", int64_t(3072));
+  c.vision.layer_norm_eps = r.get(v, vp, "layer_norm_eps", 1e-5);
+
   const std::string tp = "text_config.";
-  c.text.vocab_size = get(t, tp, "vocab_size", int64_t(32000));
-  c.text.hidden = get(t, tp, "hidden_size", int64_t(4096));
-  c.text.layers = get(t, tp, "num_hidden_layers", int64_t(32));
-  c.text.heads = get(t, tp, "num_attention_heads", int64_t(32));
-  c.text.kv_heads = get(t, tp, "num_key_value_heads", c.text.heads);
-  c.text.intermediate = get(t, tp, "intermediate_size", int64_t(11008));
-  c.text.max_positions = get(t, tp, "max_position_embeddings", int64_t(4096));
-  c.text.rope_theta = get(t, tp, "rope_theta", 10000.0);
-  c.text.rms_norm_eps = get(t, tp, "rms_norm_eps", 1e-5);
-  c.text.tie_embeddings = get(t, tp, "tie_word_embeddings", false);
+  r.require(t, tp, "model_type", std::string("llama"), "implements Llama decoders only");
+  r.require(t, tp, "hidden_act", std::string("silu"), "implements Llama's SiLU MLP only");
+  r.require(t, tp, "attention_bias", false, "implements attention without biases only");
+  r.require(t, tp, "mlp_bias", false, "implements an MLP without biases only");
+  r.require(t, tp, "pretraining_tp", int64_t(1), "computes the linear layers unsplit (pretraining_tp 1)");
+  if (t.contains("rope_scaling") && !t["rope_scaling"].is_null())
+    r.fail("text_config.rope_scaling", "is " + t["rope_scaling"].dump() + ": rotary scaling is not supported");
+  // LlamaConfig's defaults.
+  c.text.vocab_size = r.get(t, tp, "vocab_size", int64_t(32000));
+  c.text.hidden = r.get(t, tp, "hidden_size", int64_t(4096));
+  c.text.layers = r.get(t, tp, "num_hidden_layers", int64_t(32));
+  c.text.heads = r.get(t, tp, "num_attention_heads", int64_t(32));
+  c.text.kv_heads = r.get(t, tp, "num_key_value_heads", c.text.heads);
+  c.text.intermediate = r.get(t, tp, "intermediate_size", int64_t(11008));
+  c.text.max_positions = r.get(t, tp, "max_position_embeddings", int64_t(2048));
+  c.text.rms_norm_eps = r.get(t, tp, "rms_norm_eps", 1e-6);
+  c.text.rope_theta = r.get(t, tp, "rope_theta", 10000.0);
+  if (t.contains("rope_parameters") && t["rope_parameters"].is_object()) {  // transformers 5
+    const auto& rope = t["rope_parameters"];
+    const std::string rp = tp + "rope_parameters.";
+    r.require(rope, rp, "rope_type", std::string("default"), "implements the default rotary embedding only");
+    c.text.rope_theta = r.get(rope, rp, "rope_theta", c.text.rope_theta);
+  }
+  c.text.tie_embeddings = r.get(t, tp, "tie_word_embeddings", r.get(j, "", "tie_word_embeddings", false));
+  if (c.text.heads > 0 && c.text.hidden % c.text.heads == 0)
+    r.require(t, tp, "head_dim", c.text.hidden / c.text.heads, "needs head_dim = hidden_size / num_attention_heads");
+  if (c.pad_token_id >= c.text.vocab_size) r.fail("pad_token_id", "outside the vocabulary");
   c.validate(source);
   return c;
 }

@@ -21,8 +21,13 @@ struct VisionConfig {
   /// Which layer's output feeds the projector (LLaVA: -2, the penultimate); the class
   /// token is dropped, as LLaVA's "patch" feature selection does.
   int64_t select_layer = -2;
+  /// vision_feature_select_strategy "full": the class token's feature goes to the
+  /// decoder too ("default" drops it).
+  bool keep_class_token = false;
 
   int64_t patches() const { return (image_size / patch_size) * (image_size / patch_size); }
+  /// Features per image that reach the decoder.
+  int64_t features() const { return patches() + (keep_class_token ? 1 : 0); }
 };
 
 struct TextConfig {
@@ -40,15 +45,23 @@ struct TextConfig {
   int64_t head_dim() const { return hidden / heads; }
 };
 
+/// How an item becomes the model's text (data/prompt_template.h): "plain" for the
+/// presets trained from scratch, "llava-1.5" (USER: <image>\n... ASSISTANT:) for
+/// checkpoints from elsewhere.
+inline constexpr const char* kPlainPrompt = "plain";
+inline constexpr const char* kLlava15Prompt = "llava-1.5";
+
 struct ModelConfig {
   std::string preset;  ///< the preset it came from, or "custom"
+  std::string prompt_template = kPlainPrompt;
   VisionConfig vision;
   TextConfig text;
   int32_t image_token_id = 3;  ///< the tokenizer's <image>
   int32_t pad_token_id = 0;
 
-  /// Image placeholder tokens per image: one per patch.
-  int64_t image_tokens() const { return vision.patches(); }
+  /// Image placeholder tokens per image: one per feature (patch, and the class token
+  /// under "full").
+  int64_t image_tokens() const { return vision.features(); }
   /// Parameters of the whole model (vision, projector, decoder).
   int64_t parameter_count() const;
   /// Throws Error naming the key for inconsistent shapes (heads not dividing hidden ...).
@@ -63,7 +76,10 @@ ModelConfig model_preset(const std::string& name, int64_t vocab_size = -1);
 
 /// config.json text (Hugging Face LlavaConfig keys: vision_config, text_config, ...).
 std::string model_config_json(const ModelConfig& config);
-/// Parses config.json; Error naming the file and key on anything missing or wrong.
+/// Parses config.json as transformers 4.x and 5.x write it (defaults left out or not,
+/// rope_theta or rope_parameters); Error naming the file and key on anything missing or
+/// wrong, and on any setting the model cannot represent (biases, activations, rope
+/// scaling, multi-layer vision features ...).
 ModelConfig model_config_parse(const std::string& text, const std::string& source);
 
 }  // namespace clear_sweep

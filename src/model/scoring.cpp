@@ -28,10 +28,11 @@ AnswerScores score_answers(Vlm& model, const ModelInputs& inputs, const ForwardO
   const torch::Tensor targets = inputs.labels.narrow(1, 1, t - 1);
   const torch::Tensor labelled = targets != kIgnoreLabel;  // [B, T-1]
   const torch::Tensor logits = model->language_model->logits(hidden.narrow(1, 0, t - 1).index({labelled}));
-  const torch::Tensor nll = torch::nn::functional::cross_entropy(
-      logits.to(torch::kFloat), targets.index({labelled}),
-      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-  const torch::Tensor row_of = torch::arange(rows, targets.options()).unsqueeze(1).expand({rows, t - 1}).index({labelled});
+  const torch::Tensor nll =
+      torch::nn::functional::cross_entropy(logits.to(torch::kFloat), targets.index({labelled}),
+                                           torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+  const torch::Tensor row_of =
+      torch::arange(rows, targets.options()).unsqueeze(1).expand({rows, t - 1}).index({labelled});
   const torch::Tensor sums = torch::zeros({rows}, nll.options()).index_add(0, row_of, nll);
   return {sums, labelled.sum(1).to(torch::kFloat)};
 }
@@ -46,9 +47,9 @@ std::vector<std::vector<int32_t>> generate_greedy(Vlm& model, const ModelInputs&
   ModelInputs step = prompts;
   ModelInputs full = prompts;  // the whole sequence so far (the no-cache path)
   torch::Tensor next_position = std::get<0>(prompts.position_ids.max(1)) + 1;  // [B]
-  const torch::Tensor banned =
-      torch::tensor({int64_t(model->config().image_token_id), int64_t(model->config().pad_token_id)}, torch::kLong)
-          .to(prompts.input_ids.device());
+  std::vector<int64_t> banned_ids{model->config().image_token_id};
+  if (model->config().pad_token_id >= 0) banned_ids.push_back(model->config().pad_token_id);  // -1: none
+  const torch::Tensor banned = torch::tensor(banned_ids, torch::kLong).to(prompts.input_ids.device());
   for (int64_t i = 0; i < options.max_new_tokens; ++i) {
     torch::Tensor logits;
     if (options.use_cache) {

@@ -66,7 +66,8 @@ ClipVisionModelImpl::ClipVisionModelImpl(const VisionConfig& c) {
   post_layernorm = register_module("post_layernorm", LayerNorm(c.hidden, c.layer_norm_eps));
 }
 
-VisionTowerImpl::VisionTowerImpl(const VisionConfig& c) : select_layer_(c.select_layer) {
+VisionTowerImpl::VisionTowerImpl(const VisionConfig& c)
+    : select_layer_(c.select_layer), keep_class_token_(c.keep_class_token) {
   vision_model = register_module("vision_model", ClipVisionModel(c));
 }
 
@@ -78,7 +79,7 @@ torch::Tensor VisionTowerImpl::forward(const torch::Tensor& pixels) {
   // select_layer -2 is the penultimate layer's output.
   const int64_t wanted = select_layer_ < 0 ? layers + 1 + select_layer_ : select_layer_;
   for (int64_t i = 0; i < wanted; ++i) h = m.encoder->layers[size_t(i)]->as<ClipLayer>()->forward(h);
-  return h.narrow(1, 1, h.size(1) - 1);  // drop the class token
+  return keep_class_token_ ? h : h.narrow(1, 1, h.size(1) - 1);  // "default" drops the class token
 }
 
 ProjectorImpl::ProjectorImpl(int64_t vision_hidden, int64_t text_hidden) {

@@ -67,15 +67,17 @@ class ClipVisionModelImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ClipVisionModel);
 
-/// The tower: returns the patch features of the configured layer (class token dropped).
+/// The tower: returns the features of the configured layer (class token dropped unless
+/// the select strategy is "full").
 class VisionTowerImpl : public torch::nn::Module {
  public:
   explicit VisionTowerImpl(const VisionConfig& c);
-  torch::Tensor forward(const torch::Tensor& pixels);  ///< [N, 3, S, S] -> [N, patches, D]
+  torch::Tensor forward(const torch::Tensor& pixels);  ///< [N, 3, S, S] -> [N, features, D]
   ClipVisionModel vision_model{nullptr};
 
  private:
   int64_t select_layer_;
+  bool keep_class_token_;
 };
 TORCH_MODULE(VisionTower);
 

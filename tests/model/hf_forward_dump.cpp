@@ -1,0 +1,50 @@
+// The model's forward pass for the reference tests (test_hf_parity.py): loads a model
+// folder as `run` does, reads the inputs from a safetensors file and writes what
+// transformers is compared on.
+//   hf_forward_dump MODEL_DIR INPUTS.safetensors OUT.safetensors
+// Inputs: input_ids [B, T] (int64), and optionally attention_mask [B, T], position_ids
+// [B, T] (default 0..T-1) and pixel_values [N, 3, S, S] (float32).
+// Out: logits [B, T, V] and hidden.I [B, T, D], the output of decoder layer I (float32).
+#include <cstdio>
+
+#include "common/error.h"
+#include "model/checkpoint.h"
+#include "model/safetensors.h"
+
+using namespace clear_sweep;
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: hf_forward_dump MODEL_DIR INPUTS.safetensors OUT.safetensors\n");
+    return 2;
+  }
+  try {
+    torch::NoGradGuard no_grad;
+    Vlm model = load_vlm(argv[1], torch::kCPU);
+    model->eval();
+    const SafetensorsFile inputs(argv[2]);
+    auto read = [&](const char* name) {
+      const SafetensorsEntry* e = inputs.find(name);
+      return e ? inputs.read(*e) : torch::Tensor();
+    };
+    ModelInputs in;
+    in.input_ids = read("input_ids").to(torch::kLong);
+    const int64_t rows = in.input_ids.size(0), length = in.input_ids.size(1);
+    const torch::Tensor mask = read("attention_mask");
+    in.attention_mask = mask.defined() ? mask.to(torch::kBool) : torch::ones({rows, length}, torch::kBool);
+    const torch::Tensor positions = read("position_ids");
+    in.position_ids = positions.defined() ? positions.to(torch::kLong)
+                                          : torch::arange(length, torch::kLong).unsqueeze(0).expand({rows, length});
+    in.images = read("pixel_values");
+    std::vector<torch::Tensor> hidden;
+    const torch::Tensor logits = model->forward(in, {nullptr, &hidden});
+    std::vector<std::pair<std::string, torch::Tensor>> out{{"logits", logits.to(torch::kFloat).contiguous()}};
+    for (size_t i = 0; i < hidden.size(); ++i)
+      out.emplace_back("hidden." + std::to_string(i), hidden[i].to(torch::kFloat).contiguous());
+    write_safetensors(argv[3], out);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hf_forward_dump: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

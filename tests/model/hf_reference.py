@@ -1,0 +1,108 @@
+"""Shared helpers of the reference tests (issue 15): the reference packages, tiny random
+LLaVA models built with transformers (no download), and their weight-naming schemes.
+
+A test imports `require()` first: where transformers or its companions are missing it
+prints why and exits 77, which ctest reports as skipped."""
+import json
+import os
+import sys
+
+SKIP = 77
+
+
+def require(*modules):
+    missing = []
+    for name in modules:
+        try:
+            __import__(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        print(f"SKIP: {', '.join(missing)} not installed (pip install -r requirements/reference.txt)")
+        sys.exit(SKIP)
+
+
+def tiny_llava(seed=0, *, feature_layer=-2, strategy="default", heads=4, kv_heads=2, tied=False,
+               rms_norm_eps=1e-6, rope_theta=10000.0, vocab=320, image_token=319, image_size=32, patch=8):
+    """A random LlavaForConditionalGeneration small enough for a CPU test."""
+    import torch
+    from transformers import CLIPVisionConfig, LlamaConfig, LlavaConfig, LlavaForConditionalGeneration
+
+    vision = CLIPVisionConfig(image_size=image_size, patch_size=patch, hidden_size=32, num_hidden_layers=3,
+                              num_attention_heads=4, intermediate_size=64, projection_dim=16)
+    text = LlamaConfig(vocab_size=vocab, hidden_size=64, num_hidden_layers=3, num_attention_heads=heads,
+                       num_key_value_heads=kv_heads, intermediate_size=96, rms_norm_eps=rms_norm_eps,
+                       rope_parameters={"rope_type": "default", "rope_theta": rope_theta},
+                       tie_word_embeddings=tied, max_position_embeddings=512)
+    config = LlavaConfig(vision_config=vision, text_config=text, image_token_index=image_token,
+                         vision_feature_layer=feature_layer, vision_feature_select_strategy=strategy,
+                         tie_word_embeddings=tied)
+    torch.manual_seed(seed)
+    model = LlavaForConditionalGeneration(config).eval()
+    # transformers initialises some weights (norms, biases) to constants: randomise every
+    # tensor so a swapped or ignored one shows.
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(torch.randn_like(p) * (0.3 if p.dim() == 1 else 0.05) + (1.0 if "norm" in name else 0.0))
+    if tied:
+        model.tie_weights()
+    return model
+
+
+def image_features(model):
+    """Placeholder tokens per image."""
+    v = model.config.vision_config
+    n = (v.image_size // v.patch_size) ** 2
+    return n + (1 if model.config.vision_feature_select_strategy == "full" else 0)
+
+
+def rename_weights(folder, scheme):
+    """Rewrites a saved folder's model.safetensors into one of transformers' layouts:
+    'hub' (the llava-hf repositories, transformers < 4.52: vision_tower.vision_model.*,
+    language_model.model.*, language_model.lm_head.*) or 'v4.52' (model.language_model.*,
+    model.vision_tower.vision_model.*, model.multi_modal_projector.*, lm_head.*)."""
+    from safetensors.torch import load_file, save_file
+
+    path = os.path.join(folder, "model.safetensors")
+    tensors = load_file(path)
+    out = {}
+    for name, t in tensors.items():
+        if name.startswith("vision_tower.") and not name.startswith("vision_tower.vision_model."):
+            name = "vision_tower.vision_model." + name[len("vision_tower."):]
+        if name.startswith("model.language_model."):  # any 4.52-style name back to the hub's first
+            name = "language_model.model." + name[len("model.language_model."):]
+        if scheme == "v4.52":
+            if name.startswith("language_model.model."):
+                name = "model.language_model." + name[len("language_model.model."):]
+            elif name.startswith("language_model.lm_head."):
+                name = name[len("language_model."):]
+            elif name.startswith(("vision_tower.", "multi_modal_projector.")):
+                name = "model." + name
+        out[name] = t.contiguous()
+    save_file(out, path, metadata={"format": "pt"})
+    return sorted(out)
+
+
+def minimal_config(folder):
+    """Rewrites config.json as transformers 4.x wrote it: every key equal to its config
+    class's default left out (the defaults read from transformers itself), and
+    rope_theta instead of 5.x's rope_parameters."""
+    from transformers import CLIPVisionConfig, LlamaConfig, LlavaConfig
+
+    path = os.path.join(folder, "config.json")
+    with open(path) as f:
+        full = json.load(f)
+
+    def strip(values, defaults):
+        return {k: v for k, v in values.items() if k == "model_type" or k not in defaults or defaults[k] != v}
+
+    llama = LlamaConfig()
+    out = strip({k: v for k, v in full.items() if not k.endswith("_config")}, LlavaConfig().to_dict())
+    out["vision_config"] = strip(full["vision_config"], CLIPVisionConfig().to_dict())
+    text = dict(full["text_config"])
+    theta = text.pop("rope_parameters")["rope_theta"]
+    out["text_config"] = strip(text, llama.to_dict())
+    if theta != llama.rope_parameters["rope_theta"]:
+        out["text_config"]["rope_theta"] = theta
+    with open(path, "w") as f:
+        json.dump(out, f, indent=2)
