@@ -11,6 +11,7 @@
 #   EXTRA_PACKAGES  more Debian packages to install (scripts/test.sh: Slurm for its test)
 #   VENV        the virtual environment (default: .venv in the repository)
 #   CMAKE_ARGS  more cmake arguments, e.g. -DTorch_DIR=... for another libtorch
+#   REFERENCE   1: also install requirements/reference.txt (scripts/test.sh does)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -49,15 +50,20 @@ if ((${#missing[@]})); then
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# The pinned torch, into .venv (a second run finds it installed and skips pip).
+# The pinned torch, into .venv (a second run finds it installed and skips pip); with
+# REFERENCE=1 also the reference packages the tests compare with (transformers, PEFT ...).
 venv="${VENV:-$root/.venv}"
 [[ -x "$venv/bin/python" ]] || /usr/bin/python3 -m venv "$venv"
-pending=$("$venv/bin/python" -m pip install --disable-pip-version-check --dry-run \
-            -r "$root/requirements/torch.txt" 2>&1 || true)
-if [[ "$pending" == *"Would install"* ]]; then  # pip says so only without -q
-  echo "setup: installing $(grep -v '^#' "$root/requirements/torch.txt" | xargs) into $venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$root/requirements/torch.txt"
-fi
+install_pinned() {
+  local pending
+  pending=$("$venv/bin/python" -m pip install --disable-pip-version-check --dry-run -r "$1" 2>&1 || true)
+  if [[ "$pending" == *"Would install"* ]]; then  # pip says so only without -q
+    echo "setup: installing $(sed 's/#.*//' "$1" | xargs) into $venv"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$1"
+  fi
+}
+install_pinned "$root/requirements/torch.txt"
+[[ "${REFERENCE:-0}" == 1 ]] && install_pinned "$root/requirements/reference.txt"
 
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)

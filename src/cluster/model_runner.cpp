@@ -68,10 +68,13 @@ struct ModelRunner::State {
     const Stage& b = stage(StageKind::finetune_base, 0);
     if (!stage_complete(artifacts, b))
       throw std::runtime_error("the base model (stage " + b.id + ") is not in " + artifacts);
-    base = load_model(stage_dir(artifacts, b), device);
+    const std::string base_dir = stage_dir(artifacts, b);
+    base = load_model(base_dir, device);
     base.model->language_model->model->set_activation_checkpointing(spec.resources.activation_checkpointing);
     base.model->eval();
-    images = std::make_unique<ImageTensors>(data->images, base.model->config().vision.image_size, device);
+    // The folder's image processing: llava-1.5's CLIP processor where it has one.
+    images = std::make_unique<ImageTensors>(
+        data->images, load_image_processor(base_dir, int(base.model->config().vision.image_size)), device);
     return seconds_since(start);
   }
 

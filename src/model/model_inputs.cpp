@@ -4,16 +4,21 @@
 
 namespace clear_sweep {
 
+ImageTensors::ImageTensors(const ImageTable& images, ImageProcessor processor, torch::Device device)
+    : images_(images), processor_(std::move(processor)), device_(device) {}
+
 ImageTensors::ImageTensors(const ImageTable& images, int64_t size, torch::Device device)
-    : images_(images), size_(size), device_(device) {}
+    : ImageTensors(images, ImageProcessor::stretch(int(size)), device) {}
 
 const torch::Tensor& ImageTensors::get(const std::string& path) {
   auto it = cache_.find(path);
   if (it != cache_.end()) return it->second;
   const auto found = images_.find(path);
   CS_ASSERT(found != images_.end(), "image '" + path + "' was not loaded");
-  std::vector<float> pixels = image_to_input(found->second, int(size_));
-  torch::Tensor t = torch::from_blob(pixels.data(), {3, size_, size_}, torch::kFloat).clone().to(device_);
+  std::vector<float> pixels = processor_(found->second);  // [3, H, W]
+  torch::Tensor t = torch::from_blob(pixels.data(), {3, processor_.crop_height, processor_.crop_width}, torch::kFloat)
+                        .clone()
+                        .to(device_);
   return cache_.emplace(path, std::move(t)).first->second;
 }
 

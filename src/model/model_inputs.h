@@ -9,6 +9,7 @@
 
 #include "data/batch.h"
 #include "data/dataset_io.h"
+#include "data/image_processor.h"
 #include "model/vlm.h"
 
 namespace clear_sweep {
@@ -16,12 +17,15 @@ namespace clear_sweep {
 /// Normalised image tensors [3, S, S] by path, made once per image and reused.
 class ImageTensors {
  public:
+  /// Through the model folder's processor (load_image_processor).
+  ImageTensors(const ImageTable& images, ImageProcessor processor, torch::Device device);
+  /// The presets' stretch to size x size.
   ImageTensors(const ImageTable& images, int64_t size, torch::Device device);
   const torch::Tensor& get(const std::string& path);
 
  private:
   const ImageTable& images_;
-  int64_t size_;
+  ImageProcessor processor_;
   torch::Device device_;
   std::unordered_map<std::string, torch::Tensor> cache_;
 };
