@@ -59,10 +59,6 @@ std::vector<Taps> pil_taps(int in_size, int out_size) {
   return taps;
 }
 
-}  // namespace
-
-namespace {
-
 /// Planar float pixels between the two passes.
 struct FloatImage {
   int width = 0, height = 0;
@@ -77,7 +73,7 @@ Image resize_bicubic_pil(const Image& image, int width, int height) {
   // PIL's filter and weights, horizontal pass first, but in double precision throughout:
   // PIL rounds each pass to 8 bits, and which pass Pillow runs first varies between its
   // builds, so the last bit cannot be matched in general. Rounding once keeps every
-  // pixel within 2/255 of PIL's (tests/data/test_clip_processor.py; most are equal).
+  // pixel within 1/255 of PIL's (tests/data/test_clip_processor.py; most are equal).
   const std::vector<Taps> tx = pil_taps(image.width, width), ty = pil_taps(image.height, height);
   const double unit = double(1 << kPrecisionBits);
   FloatImage mid{width, image.height, std::vector<double>(size_t(width) * size_t(image.height) * 3)};
@@ -113,7 +109,6 @@ Image clip_resize_and_crop(const Image& image, const ImageProcessor& p) {
     sized = wide ? resize_bicubic_pil(image, new_long, p.shortest_edge)
                  : resize_bicubic_pil(image, p.shortest_edge, new_long);
   }
-  if (!p.do_center_crop) return sized;
   // transformers' center_crop: offsets floor((size - crop) / 2); zero padding where the
   // image is smaller than the crop.
   Image out(p.crop_width, p.crop_height);
@@ -205,8 +200,8 @@ ImageProcessor ImageProcessor::parse(const std::string& text, const std::string&
       fail("crop_size", "is " + crop.dump() + ": expected {\"height\": H, \"width\": W}");
   }
   if (p.shortest_edge <= 0 || p.crop_height <= 0 || p.crop_width <= 0) fail("size", "must be positive");
-  if (!p.do_center_crop && p.crop_height != p.crop_width)
-    fail("do_center_crop", "is false: the tower needs a square image, so clear-sweep needs the crop");
+  if (!p.do_center_crop)
+    fail("do_center_crop", "is false: the tower takes one fixed size, so clear-sweep needs the crop");
   for (const char* key : {"image_mean", "image_std"}) {
     if (!j.contains(key)) continue;
     const auto& v = j[key];

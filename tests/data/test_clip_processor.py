@@ -87,7 +87,8 @@ with tempfile.TemporaryDirectory() as tmp:
             check(input_diff <= allowed, f"{setting}, {name} ({shape}): model input within {allowed:.3f} "
                                          f"(max {input_diff:.1e})")
 
-    for key, value in [("resample", 2), ("size", {"height": 336, "width": 336}), ("image_mean", [0.5, 0.5])]:
+    for key, value in [("resample", 2), ("size", {"height": 336, "width": 336}), ("image_mean", [0.5, 0.5]),
+                       ("do_center_crop", False)]:
         config = CLIPImageProcessorPil().to_dict()
         config[key] = value
         path = os.path.join(tmp, "bad.json")
