@@ -12,6 +12,7 @@
 #include "app/metric_command.h"
 #include "app/plan_command.h"
 #include "app/report_command.h"
+#include "app/score_command.h"
 #include "app/status_command.h"
 #include "cluster/model_plugin.h"
 #include "cluster/run_sweep.h"
@@ -204,6 +205,26 @@ void add_finetune(CLI::App& app, std::function<int(std::ostream&)>& action, std:
   });
 }
 
+void add_score(CLI::App& app, std::function<int(std::ostream&)>& action, std::ostream& err) {
+  auto o = std::make_shared<ScoreCommandOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "score",
+      "Score each line's answer under a model and generate greedily, with the model folder's prompt template, "
+      "image processing and tokenizer: how a model is checked against other tools.");
+  sub->add_option("--model", o->model, "Model folder (config.json, weights, tokenizer)")->required();
+  sub->add_option("--items", o->items, "JSON lines {\"question\", \"answer\", \"image\"?}")->required();
+  sub->add_option("--images", o->images, "Folder that image paths are relative to (default: the items file's)");
+  sub->add_option("--max-new-tokens", o->max_new_tokens, "Greedy generation length; 0 skips generation")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
+  sub->add_option("--device", o->device, "cpu, auto, cuda or cuda:N")->capture_default_str();
+  auto format = add_format_option(sub);  // json: one object per line (README, "Checking a model")
+  sub->callback([&action, &err, o, format] {
+    o->json = parse_format(*format) == OutputFormat::json;
+    action = [o, &err](std::ostream& out) { return model_plugin().score(*o, out, err); };
+  });
+}
+
 void add_metric(CLI::App& app, std::function<int(std::ostream&)>& action) {
   CLI::App* metric = app.add_subcommand("metric", "Rescore with the sweep's exact metrics, one number per input line.");
   metric->require_subcommand(1);
@@ -258,6 +279,7 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   add_methods(app, action);
   add_data(app, action);
   add_finetune(app, action, err);
+  add_score(app, action, err);
   add_metric(app, action);
   add_report(app, action);
 

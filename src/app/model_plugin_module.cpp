@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "app/finetune_command.h"
+#include "app/score_command.h"
 #include "cluster/model_plugin.h"
 #include "cluster/model_runner.h"
 #include "common/guarded.h"
@@ -17,6 +18,9 @@ class ModelPluginImpl : public ModelPlugin {
                std::ostream& out, std::ostream& err) override {
     const FinetuneCommandOptions options{sweep_path, artifacts, device, threads};
     return run_guarded(err, [&] { return finetune_command(options, out); });
+  }
+  int score(const ScoreCommandOptions& options, std::ostream& out, std::ostream& err) override {
+    return run_guarded(err, [&] { return score_command(options, out); });
   }
   int cuda_devices() override { return torch::cuda::is_available() ? int(torch::cuda::device_count()) : 0; }
   std::unique_ptr<JobRunner> make_runner(const std::string& sweep_text, const std::string& sweep_path,

@@ -14,12 +14,16 @@
 
 namespace clear_sweep {
 
+struct ScoreCommandOptions;
+
 class ModelPlugin {
  public:
   virtual ~ModelPlugin() = default;
   /// `clear-sweep finetune`; errors are printed to `err` and returned as exit codes.
   virtual int finetune(const std::string& sweep_path, const std::string& artifacts, const std::string& device,
                        int threads, std::ostream& out, std::ostream& err) = 0;
+  /// `clear-sweep score` (app/score_command.h), errors as for finetune.
+  virtual int score(const ScoreCommandOptions& options, std::ostream& out, std::ostream& err) = 0;
   /// CUDA devices libtorch sees (CUDA_VISIBLE_DEVICES applied).
   virtual int cuda_devices() = 0;
   /// A worker's runner for a model sweep (its TOML text): stages train into

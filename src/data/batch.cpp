@@ -6,23 +6,45 @@
 
 namespace clear_sweep {
 
+std::string template_text(const PromptFormat& format, const std::string& prompt, bool has_image) {
+  if (!format.chat()) return prompt;
+  return std::string("USER: ") + (has_image ? "<image>\n" : "") + prompt + " ASSISTANT:";
+}
+
+const std::string& template_prompt(const ItemText& text, const PromptFormat& format) {
+  return format.chat() ? text.question : text.prompt;
+}
+
 Sequence make_sequence(const Tokenizer& tokenizer, const std::string& prompt, const std::string& answer,
-                       const std::string& image, int image_tokens) {
+                       const std::string& image, const PromptFormat& format) {
   Sequence s;
   s.image = image;
+  const int32_t image_id = format.image_id >= 0 ? format.image_id : tokenizer.special().image;
+  auto append = [&](std::vector<int32_t>& to, const std::vector<int32_t>& ids) {
+    to.insert(to.end(), ids.begin(), ids.end());
+  };
   s.prompt.push_back(tokenizer.special().bos);
-  if (!image.empty()) s.prompt.insert(s.prompt.end(), size_t(image_tokens), tokenizer.special().image);
-  const auto prompt_ids = tokenizer.encode(prompt);
-  s.prompt.insert(s.prompt.end(), prompt_ids.begin(), prompt_ids.end());
+  if (!format.chat()) {
+    if (!image.empty()) s.prompt.insert(s.prompt.end(), size_t(format.image_tokens), image_id);
+    append(s.prompt, tokenizer.encode(prompt));
+  } else if (image.empty()) {
+    append(s.prompt, tokenizer.encode(template_text(format, prompt, false)));
+  } else {
+    // "USER: " <image> x N "\n{prompt} ASSISTANT:": the text after the placeholders is a
+    // continuation (no dummy prefix), as the Llama tokenizer splits around special tokens.
+    append(s.prompt, tokenizer.encode("USER: "));
+    s.prompt.insert(s.prompt.end(), size_t(format.image_tokens), image_id);
+    append(s.prompt, tokenizer.encode_continuation("\n" + prompt + " ASSISTANT:"));
+  }
   if (!answer.empty()) {
-    s.answer = tokenizer.encode(" " + answer);
+    s.answer = format.chat() ? tokenizer.encode_continuation(" " + answer) : tokenizer.encode(" " + answer);
     s.answer.push_back(tokenizer.special().eos);
   }
   return s;
 }
 
-Sequence item_sequence(const Tokenizer& tokenizer, const ItemText& text, int image_tokens) {
-  return make_sequence(tokenizer, text.prompt, text.answer, text.image, image_tokens);
+Sequence item_sequence(const Tokenizer& tokenizer, const ItemText& text, const PromptFormat& format) {
+  return make_sequence(tokenizer, template_prompt(text, format), text.answer, text.image, format);
 }
 
 TokenBatch collate(const std::vector<Sequence>& sequences, int32_t pad_id, PadSide side, bool prompt_only) {

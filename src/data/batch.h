@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "data/items.h"
@@ -22,11 +23,33 @@ struct Sequence {
   std::string image;            ///< the image the placeholders stand for ("" = none)
 };
 
-/// One sequence; `answer` gets a leading space so it tokenizes as it follows the prompt.
+/// How a model reads an item: its prompt template (model_config.h's kPlainPrompt or
+/// kLlava15Prompt), placeholders per image and the placeholder's id. An int converts to
+/// the plain template with that many placeholders.
+struct PromptFormat {
+  PromptFormat(int image_tokens = 0) : image_tokens(image_tokens) {}  // NOLINT: plain, by count
+  PromptFormat(std::string template_name, int image_tokens, int32_t image_id)
+      : template_name(std::move(template_name)), image_tokens(image_tokens), image_id(image_id) {}
+  std::string template_name = "plain";
+  int image_tokens = 0;
+  int32_t image_id = -1;  ///< < 0: the tokenizer's <image>
+  bool chat() const { return template_name != "plain"; }
+};
+
+/// One sequence. plain: [BOS] [<image> x N] prompt, then " " answer [EOS]. llava-1.5:
+/// the text of its chat template, "USER: <image>\n{prompt} ASSISTANT:" (no "<image>\n"
+/// without an image) with the placeholder expanded to N, then " " answer [EOS]; each
+/// piece after a placeholder or the prompt tokenizes as the continuation it is.
 Sequence make_sequence(const Tokenizer& tokenizer, const std::string& prompt, const std::string& answer,
-                       const std::string& image, int image_tokens);
+                       const std::string& image, const PromptFormat& format);
+/// The text a chat template gives the prompt, with one "<image>" (what a processor's
+/// apply_chat_template renders); the plain template's prompt as it is.
+std::string template_text(const PromptFormat& format, const std::string& prompt, bool has_image);
+/// The prompt an item gives its template: the plain "Question: ...\nAnswer:" form, or
+/// the bare question for a chat template.
+const std::string& template_prompt(const ItemText& text, const PromptFormat& format);
 /// The sequence of an item with its reference answer.
-Sequence item_sequence(const Tokenizer& tokenizer, const ItemText& text, int image_tokens);
+Sequence item_sequence(const Tokenizer& tokenizer, const ItemText& text, const PromptFormat& format);
 
 enum class PadSide { right, left };
 

@@ -34,6 +34,7 @@ ItemText item_text(const Dataset& ds, const ItemRef& item) {
   switch (item.kind) {
     case ItemKind::text_qa: {
       const TextQA& qa = ds.person(item.person).qa.at(size_t(item.index));
+      t.question = qa.question;
       t.prompt = qa_prompt(qa.question);
       t.answer = qa.answer;
       t.paraphrased_answer = qa.paraphrased_answer;
@@ -45,7 +46,8 @@ ItemText item_text(const Dataset& ds, const ItemRef& item) {
       t.image = image.image;
       // A fixed prompt per image (by position), so an item always reads the same.
       const auto& prompts = caption_prompts();
-      t.prompt = qa_prompt(prompts[size_t(item.person + item.index) % prompts.size()]);
+      t.question = prompts[size_t(item.person + item.index) % prompts.size()];
+      t.prompt = qa_prompt(t.question);
       t.answer = image.caption;
       t.paraphrased_answer = image.paraphrased_caption;
       t.perturbed_answers = image.perturbed_captions;
@@ -55,7 +57,7 @@ ItemText item_text(const Dataset& ds, const ItemRef& item) {
       const Person& person = ds.person(item.person);
       const ImageItem& image = person.images.at(size_t(item.index));
       t.image = image.image;
-      t.prompt = kFaceNamePrompt;
+      t.prompt = t.question = kFaceNamePrompt;
       t.answer = person.name;
       t.perturbed_answers = image.perturbed_names;
       break;
@@ -66,6 +68,7 @@ ItemText item_text(const Dataset& ds, const ItemRef& item) {
       const OptionQA& q = set.at(size_t(item.index));
       t.image = q.image;
       // Real faces are asked as CLEAR asks for any face; real-world items as questions.
+      t.question = q.question;
       t.prompt = qa_prompt(q.question);
       t.answer = q.answer;
       t.perturbed_answers = q.options;

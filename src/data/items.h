@@ -27,8 +27,9 @@ struct ItemRef {
 /// (face names and option QA have none); `perturbed_answers` are the wrong alternatives
 /// (perturbed answers, perturbed captions, other persons' names, wrong options).
 struct ItemText {
-  std::string image;  ///< empty: text only
-  std::string prompt;
+  std::string image;     ///< empty: text only
+  std::string prompt;    ///< the plain template's prompt ("Question: ...\nAnswer:" for questions)
+  std::string question;  ///< the bare question (or face prompt) a chat template wraps
   std::string answer;
   std::string paraphrased_answer;
   std::vector<std::string> perturbed_answers;

@@ -104,6 +104,18 @@ std::vector<int32_t> SentencePieceTokenizer::encode(std::string_view text) const
   return {ids.begin(), ids.begin() + n};
 }
 
+std::vector<int32_t> SentencePieceTokenizer::encode_continuation(std::string_view text) const {
+  // SentencePiece adds its dummy prefix to whatever it is given. Encoding a fixed head
+  // in front and dropping the head's pieces leaves the text's pieces as they fall
+  // mid-string; "<unk>" as plain text is the head transformers' slow Llama tokenizer uses.
+  static constexpr std::string_view kHead = "<unk>";
+  const size_t head = encode(kHead).size();
+  std::vector<int32_t> ids = encode(std::string(kHead) + std::string(text));
+  CS_ASSERT(ids.size() >= head, "SentencePiece split the continuation head");
+  ids.erase(ids.begin(), ids.begin() + std::ptrdiff_t(head));
+  return ids;
+}
+
 std::string SentencePieceTokenizer::decode(const std::vector<int32_t>& ids) const {
   std::vector<int> own;
   for (int32_t id : ids)

@@ -21,6 +21,7 @@ class SentencePieceTokenizer : public Tokenizer {
 
   std::string kind() const override { return "sentencepiece"; }
   std::vector<int32_t> encode(std::string_view text) const override;
+  std::vector<int32_t> encode_continuation(std::string_view text) const override;
   std::string decode(const std::vector<int32_t>& ids) const override;
   int32_t vocab_size() const override { return vocab_size_; }
   void save(const std::string& dir) const override;

@@ -26,6 +26,10 @@ class Tokenizer {
   virtual std::string kind() const = 0;
   /// Ids of `text`, without BOS / EOS.
   virtual std::vector<int32_t> encode(std::string_view text) const = 0;
+  /// Ids of `text` that follows a special token or earlier text in the same string: no
+  /// word-start marker is added in front (SentencePiece's dummy prefix), as Hugging
+  /// Face's Llama tokenizers (legacy=False) split a text around its special tokens.
+  virtual std::vector<int32_t> encode_continuation(std::string_view text) const { return encode(text); }
   /// The text of `ids`; special tokens are skipped.
   virtual std::string decode(const std::vector<int32_t>& ids) const = 0;
   /// Every id is below this, special tokens included.

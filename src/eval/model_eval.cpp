@@ -39,7 +39,7 @@ EvalSets eval_sets(const Dataset& ds, double fraction, Modality modality, int64_
 SetScores score_set(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTensors& images,
                     const std::vector<ItemRef>& items, const ScoreOptions& o) {
   torch::NoGradGuard no_grad;
-  const int image_tokens = int(model->config().image_tokens());
+  const PromptFormat format = prompt_format(model->config());
   const auto device = model->parameters().front().device();
   AutocastScope autocast(device);  // bf16 on GPU, as training
   SetScores s;
@@ -59,11 +59,12 @@ SetScores score_set(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTe
   for (size_t i = 0; i < items.size(); ++i) {
     texts.push_back(item_text(ds, items[i]));
     const ItemText& t = texts.back();
-    rows.push_back({i, -1, make_sequence(tok, t.prompt, t.answer, t.image, image_tokens)});
+    rows.push_back({i, -1, make_sequence(tok, template_prompt(t, format), t.answer, t.image, format)});
     if (!t.paraphrased_answer.empty())
-      rows.push_back({i, -2, make_sequence(tok, t.prompt, t.paraphrased_answer, t.image, image_tokens)});
+      rows.push_back({i, -2, make_sequence(tok, template_prompt(t, format), t.paraphrased_answer, t.image, format)});
     for (size_t k = 0; k < t.perturbed_answers.size(); ++k)
-      rows.push_back({i, int(k), make_sequence(tok, t.prompt, t.perturbed_answers[k], t.image, image_tokens)});
+      rows.push_back(
+          {i, int(k), make_sequence(tok, template_prompt(t, format), t.perturbed_answers[k], t.image, format)});
     s.perturbed_loss[i].assign(t.perturbed_answers.size(), std::numeric_limits<double>::quiet_NaN());
   }
   for (size_t first = 0; first < rows.size(); first += size_t(o.batch_size)) {
@@ -93,7 +94,7 @@ SetScores score_set(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTe
   for (size_t first = 0; first < items.size(); first += size_t(o.batch_size)) {
     std::vector<Sequence> prompts;
     for (size_t i = first; i < std::min(items.size(), first + size_t(o.batch_size)); ++i)
-      prompts.push_back(make_sequence(tok, texts[i].prompt, "", texts[i].image, image_tokens));
+      prompts.push_back(make_sequence(tok, template_prompt(texts[i], format), "", texts[i].image, format));
     const auto in = to_model_inputs(collate(prompts, tok.special().pad, PadSide::left, true), images, device);
     for (const auto& ids : generate_greedy(model, in, g)) {
       std::string text = tok.decode(ids);

@@ -37,10 +37,10 @@ FinetuneReport finetune(Vlm& model, const Tokenizer& tokenizer, const Dataset& d
   torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
 
   // Tokenise once; batches index into this.
-  const int image_tokens = int(model->config().image_tokens());
+  const PromptFormat format = prompt_format(model->config());
   std::vector<Sequence> sequences;
   sequences.reserve(items.size());
-  for (const auto& item : items) sequences.push_back(item_sequence(tokenizer, item_text(dataset, item), image_tokens));
+  for (const auto& item : items) sequences.push_back(item_sequence(tokenizer, item_text(dataset, item), format));
   ImageTensors image_tensors(images, model->config().vision.image_size, o.device);
 
   const int64_t steps_per_epoch = (int64_t(items.size()) + o.batch_size - 1) / o.batch_size;

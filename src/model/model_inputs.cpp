@@ -42,4 +42,8 @@ ModelInputs to_model_inputs(const TokenBatch& b, ImageTensors& images, torch::De
   return in;
 }
 
+PromptFormat prompt_format(const ModelConfig& config) {
+  return PromptFormat(config.prompt_template, int(config.image_tokens()), config.image_token_id);
+}
+
 }  // namespace clear_sweep

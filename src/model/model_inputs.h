@@ -32,4 +32,8 @@ class ImageTensors {
 
 ModelInputs to_model_inputs(const TokenBatch& batch, ImageTensors& images, torch::Device device);
 
+/// How the model reads items: its config's prompt template, placeholders per image and
+/// the placeholder id.
+PromptFormat prompt_format(const ModelConfig& config);
+
 }  // namespace clear_sweep

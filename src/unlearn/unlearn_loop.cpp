@@ -29,16 +29,16 @@ UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, 
   torch::optim::AdamW optimizer(params,
                                 torch::optim::AdamWOptions(job.real("lr")).weight_decay(job.real("weight_decay")));
 
-  const int image_tokens = int(model->config().image_tokens());
+  const PromptFormat format = prompt_format(model->config());
   std::vector<ItemText> forget_texts, retain_texts;
   std::vector<Sequence> forget_seqs, retain_seqs;
   for (const auto& item : forget) {
     forget_texts.push_back(item_text(ds, item));
-    forget_seqs.push_back(item_sequence(tok, forget_texts.back(), image_tokens));
+    forget_seqs.push_back(item_sequence(tok, forget_texts.back(), format));
   }
   for (const auto& item : retain) {
     retain_texts.push_back(item_text(ds, item));
-    retain_seqs.push_back(item_sequence(tok, retain_texts.back(), image_tokens));
+    retain_seqs.push_back(item_sequence(tok, retain_texts.back(), format));
   }
 
   const int64_t batch_size = job.integer("batch_size"), accum = job.integer("grad_accum");
@@ -83,7 +83,8 @@ UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, 
             const std::string answer = method.alt_answers() == AltAnswers::refusals
                                            ? alt_rng.pick(refusal_answers())
                                            : retain_texts[alt_rng.below(retain_texts.size())].answer;
-            alt.push_back(make_sequence(tok, forget_texts[i].prompt, answer, forget_texts[i].image, image_tokens));
+            alt.push_back(
+                make_sequence(tok, template_prompt(forget_texts[i], format), answer, forget_texts[i].image, format));
           }
         }
         MethodBatch batch;

@@ -1,0 +1,149 @@
+"""`clear-sweep score` against transformers (issue 15): a tiny random LLaVA with a
+SentencePiece tokenizer trained here with Llama's settings (byte fallback, dummy prefix,
+split digits, no normalisation), llava-1.5's chat template and a CLIP processor, saved as
+a llava-hf folder is laid out. For items with and without images and with varied text
+(spaces, newlines, digits, unicode):
+  - the sequence clear-sweep scores equals LlavaProcessor's tokens for
+    apply_chat_template's text plus " " + answer (placeholders expanded), then EOS, and
+    the answer starts where the prompt's tokens end;
+  - text-only sequences also equal the sentencepiece library's own encoding (what the
+    slow Llama tokenizer did; transformers 5 has only the fast one);
+  - per-token answer NLL within 1e-4 of transformers' (1e-3 with an image: the pixels
+    differ by up to 1/255, see test_clip_processor.py);
+  - greedy generation equals generate(do_sample=False) token for token (clear-sweep never
+    emits <image> or <pad>; transformers is told the same with bad_words_ids).
+A malformed items file is refused naming the file, line and field.
+
+usage: test_hf_score.py CLEAR_SWEEP"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from hf_reference import require, tiny_llava  # noqa: E402
+
+require("torch", "transformers", "sentencepiece", "PIL", "skimage")
+import numpy as np  # noqa: E402
+import sentencepiece as spm  # noqa: E402
+import skimage.data  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+from transformers import AddedToken, CLIPImageProcessorPil, LlamaTokenizer, LlavaProcessor  # noqa: E402
+
+CLEAR_SWEEP = sys.argv[1]
+TOLERANCE = 1e-4
+IMAGE_TOLERANCE = 1e-3
+NEW_TOKENS = 6
+failures = []
+
+
+def check(condition, message):
+    print(("ok    " if condition else "FAIL  ") + message)
+    if not condition:
+        failures.append(message)
+
+
+ITEMS = [
+    {"question": "What is shown in this picture?", "answer": "A red fox, 12 years old.", "image": "fox.png"},
+    {"question": "Describe the image.", "answer": "Two cats  on a sofa\nand a lamp.", "image": "cat.png"},
+    {"question": "Where was Ada Lovelace born?", "answer": "In London, in 1815."},
+    {"question": "Naïve café — déjà vu?", "answer": "Oui: 3 croissants à 2,50 €."},
+    {"question": "Line one\nline two", "answer": "  leading spaces and 007 digits"},
+    {"question": "The name of the person on the image is", "answer": "Grace Hopper", "image": "cat.png"},
+]
+CORPUS = [w for item in ITEMS for w in (item["question"], item["answer"])] + [
+    "USER: ASSISTANT: the a an of in on is was", "The quick brown fox jumps over the lazy dog.",
+    "What can you see in this image? Write a caption for the image.", "Numbers 0123456789 and more."] * 40
+
+with tempfile.TemporaryDirectory() as root:
+    folder = os.path.join(root, "llava")
+    os.makedirs(folder)
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(CORPUS), model_prefix=os.path.join(folder, "tokenizer"), vocab_size=400,
+        model_type="bpe", byte_fallback=True, split_digits=True, add_dummy_prefix=True,
+        remove_extra_whitespaces=False, normalization_rule_name="identity", allow_whitespace_only_pieces=True,
+        unk_id=0, bos_id=1, eos_id=2, pad_id=-1, character_coverage=1.0, minloglevel=2)
+    os.remove(os.path.join(folder, "tokenizer.vocab"))
+    with open(os.path.join(folder, "tokenizer_config.json"), "w") as f:
+        json.dump({"tokenizer_class": "LlamaTokenizer", "legacy": False, "add_bos_token": True,
+                   "add_eos_token": False}, f)
+    tokenizer = LlamaTokenizer.from_pretrained(folder)
+    # llava-hf's added tokens: <image> then <pad>, after the SentencePiece pieces.
+    tokenizer.add_tokens([AddedToken("<image>", special=True, normalized=False)], special_tokens=True)
+    tokenizer.add_special_tokens({"pad_token": "<pad>"})
+    image_id, pad_id = tokenizer.convert_tokens_to_ids(["<image>", "<pad>"])
+    check((image_id, pad_id) == (400, 401), f"the reference tokenizer puts <image> at 400, <pad> at 401 "
+                                            f"(got {image_id}, {pad_id})")
+    model = tiny_llava(vocab=402, image_token=image_id, image_size=32, patch=8)
+    model.config.pad_token_id = pad_id
+    model.save_pretrained(folder)
+    processor_config = dict(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    CLIPImageProcessorPil(**processor_config).save_pretrained(folder)
+    with open(os.path.join(HERE, "fixtures", "llava-1.5-chat-template.jinja")) as f:
+        template = f.read()  # llava-hf/llava-1.5-7b-hf's chat template
+    processor = LlavaProcessor(image_processor=CLIPImageProcessorPil(**processor_config), tokenizer=tokenizer,
+                               patch_size=8, vision_feature_select_strategy="default", num_additional_image_tokens=1,
+                               chat_template=template, image_token="<image>")
+
+    Image.fromarray(skimage.data.chelsea()).save(os.path.join(root, "cat.png"))
+    Image.fromarray(skimage.data.coffee()[:300, 50:500]).save(os.path.join(root, "fox.png"))
+    items_path = os.path.join(root, "items.jsonl")
+    with open(items_path, "w") as f:
+        for item in ITEMS:
+            f.write(json.dumps(item) + "\n")
+    run = subprocess.run([CLEAR_SWEEP, "score", "--model", folder, "--items", items_path, "--format", "json",
+                          "--max-new-tokens", str(NEW_TOKENS)], capture_output=True, text=True)
+    check(run.returncode == 0, f"clear-sweep score runs ({run.stderr.strip()[-300:]})")
+    lines = [json.loads(line) for line in run.stdout.splitlines()] if run.returncode == 0 else []
+    check(len(lines) == len(ITEMS), f"one JSON object per item ({len(lines)})")
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(folder, "tokenizer.model"))
+
+    for n, (item, ours) in enumerate(zip(ITEMS, lines), 1):
+        content = ([{"type": "image"}] if "image" in item else []) + [{"type": "text", "text": item["question"]}]
+        prompt_text = processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True)
+        image = Image.open(os.path.join(root, item["image"])) if "image" in item else None
+        full = processor(text=prompt_text + " " + item["answer"], images=image, return_tensors="pt")
+        prompt = processor(text=prompt_text, images=image, return_tensors="pt")
+        expected = full["input_ids"][0].tolist() + [tokenizer.eos_token_id]
+        check(ours["input_ids"] == expected, f"item {n}: the scored sequence is LlavaProcessor's tokens + EOS")
+        start = prompt["input_ids"].shape[1]
+        check(ours["answer_start"] == start, f"item {n}: the answer starts at {start} ({ours['answer_start']})")
+        if image is None:
+            spm_ids = [1] + sp.encode(prompt_text + " " + item["answer"]) + [2]
+            check(ours["input_ids"] == spm_ids, f"item {n}: text-only sequence equals sentencepiece's encoding")
+
+        ids = torch.tensor([ours["input_ids"]])
+        with torch.no_grad():
+            logits = model(input_ids=ids, pixel_values=full.get("pixel_values")).logits[0]
+        nll = torch.nn.functional.cross_entropy(logits[start - 1:-1], ids[0, start:], reduction="none")
+        diff = float(np.abs(np.array(ours["nll_per_token"]) - nll.numpy()).max())
+        # With an image, clear-sweep's pixels are within 1/255 of the processor's
+        # (test_clip_processor.py), and this random model carries that into the NLL.
+        tolerance = TOLERANCE if image is None else IMAGE_TOLERANCE
+        check(len(ours["nll_per_token"]) == ours["tokens"] == ids.shape[1] - start and diff < tolerance,
+              f"item {n}: per-token answer NLL within {tolerance} (max |diff| {diff:.1e}, {ours['tokens']} tokens)")
+        check(abs(ours["nll_sum"] - float(nll.sum())) < tolerance * ours["tokens"], f"item {n}: NLL sum")
+        pixels = {"pixel_values": prompt["pixel_values"]} if image is not None else {}
+        with torch.no_grad():
+            out = model.generate(input_ids=prompt["input_ids"], attention_mask=prompt["attention_mask"], **pixels,
+                                 max_new_tokens=NEW_TOKENS, do_sample=False, eos_token_id=2, pad_token_id=pad_id,
+                                 bad_words_ids=[[image_id], [pad_id]])
+        new = out[0, start:].tolist()
+        if 2 in new:
+            new = new[:new.index(2)]
+        check(ours["generation_ids"] == new, f"item {n}: greedy generation equals transformers' ({new})")
+
+    bad = os.path.join(root, "bad.jsonl")
+    with open(bad, "w") as f:
+        f.write(json.dumps(ITEMS[2]) + "\n" + json.dumps({"question": "no answer"}) + "\n")
+    run = subprocess.run([CLEAR_SWEEP, "score", "--model", folder, "--items", bad], capture_output=True, text=True)
+    check(run.returncode != 0 and "bad.jsonl:2" in run.stderr and "answer" in run.stderr,
+          f"a line without an answer is refused naming file:line and the field ({run.stderr.strip()[:160]})")
+
+if failures:
+    print(f"{len(failures)} check(s) failed")
+    sys.exit(1)
+print("all checks passed")
