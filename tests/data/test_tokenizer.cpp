@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "data/batch.h"
 #include "data/bpe_tokenizer.h"
 #include "data/items.h"
 #include "data/sentencepiece_tokenizer.h"
@@ -81,10 +82,12 @@ TEST_CASE("a SentencePiece model round-trips and gains <image> and <pad> ids", "
     }
     write_file(corpus_path, text);
   }
-  // A small Llama-like model: BPE, bos 1, eos 2, unk 0, no pad.
+  // A small model with Llama's settings: BPE, bos 1, eos 2, unk 0, no pad, byte
+  // fallback, digits split, no normalisation (newlines and runs of spaces kept).
   const auto status = sentencepiece::SentencePieceTrainer::Train(
       "--input=" + corpus_path + " --model_prefix=" + tmp.file("tokenizer") +
-      " --vocab_size=600 --model_type=bpe --character_coverage=1.0 --byte_fallback=true"
+      " --vocab_size=600 --model_type=bpe --character_coverage=1.0 --byte_fallback=true --split_digits=true"
+      " --normalization_rule_name=identity --remove_extra_whitespaces=false --allow_whitespace_only_pieces=true"
       " --unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 --minloglevel=2");
   INFO(status.ToString());
   REQUIRE(status.ok());
@@ -102,6 +105,30 @@ TEST_CASE("a SentencePiece model round-trips and gains <image> and <pad> ids", "
   ids.insert(ids.begin(), {sp->special().bos, sp->special().image, sp->special().image});
   ids.push_back(sp->special().pad);
   CHECK(sp->decode(ids) == "Describe the image.");
+
+  // A continuation has no dummy prefix: joined to what precedes it, it decodes as one
+  // string (transformers' test_hf_score.py checks the ids themselves).
+  for (const auto& [head, tail] : std::vector<std::pair<std::string, std::string>>{
+           {"Where was", " Kalo Mira born?"}, {"USER: ", "\nDescribe the image."}, {"In 19", "87."}}) {
+    auto joined = sp->encode(head);
+    const auto rest = sp->encode_continuation(tail);
+    joined.insert(joined.end(), rest.begin(), rest.end());
+    CHECK(sp->decode(joined) == head + tail);
+  }
+  CHECK(sp->encode_continuation("Lisbon") != sp->encode("Lisbon"));
+  // llava-1.5's template: the whole sequence decodes as the chat text, placeholders skipped.
+  const PromptFormat llava("llava-1.5", 3, sp->special().image);
+  const Sequence s = make_sequence(*sp, "Describe the image.", "Kalo Mira.", "a.png", llava);
+  CHECK(std::count(s.prompt.begin(), s.prompt.end(), sp->special().image) == 3);
+  CHECK(s.prompt.front() == sp->special().bos);
+  CHECK(s.answer.back() == sp->special().eos);
+  std::vector<int32_t> all = s.prompt;
+  all.insert(all.end(), s.answer.begin(), s.answer.end());
+  CHECK(sp->decode(all) == "USER: \nDescribe the image. ASSISTANT: Kalo Mira.");
+  CHECK(template_text(llava, "Q?", true) == "USER: <image>\nQ? ASSISTANT:");
+  CHECK(template_text(llava, "Q?", false) == "USER: Q? ASSISTANT:");
+  const Sequence text_only = make_sequence(*sp, "Where was Kalo Mira born?", "Lisbon", "", llava);
+  CHECK(std::count(text_only.prompt.begin(), text_only.prompt.end(), sp->special().image) == 0);
 
   TempDir copy;
   sp->save(copy.path());
