@@ -35,25 +35,6 @@ bool ignorable(const std::string& name) {
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
-/// Our parameter name for a stored tensor of any of transformers' LLaVA layouts:
-///   < 4.52 (the hub's llava-hf): language_model.model.*, language_model.lm_head.*,
-///     vision_tower.vision_model.*, multi_modal_projector.* (ours);
-///   4.52 to 4.x: model.language_model.*, lm_head.*, model.vision_tower.vision_model.*,
-///     model.multi_modal_projector.*;
-///   5.x: language_model.model.*, language_model.lm_head.*, vision_tower.* (no
-///     vision_model).
-std::string canonical_name(std::string name) {
-  for (const char* part : {"language_model.", "vision_tower.", "multi_modal_projector."})
-    if (starts_with(name, std::string("model.") + part)) name = name.substr(6);
-  if (starts_with(name, "lm_head.")) name = "language_model." + name;
-  if (starts_with(name, "vision_tower.") && !starts_with(name, "vision_tower.vision_model."))
-    name = "vision_tower.vision_model." + name.substr(13);
-  if (starts_with(name, "language_model.") && !starts_with(name, "language_model.model.") &&
-      !starts_with(name, "language_model.lm_head."))
-    name = "language_model.model." + name.substr(15);
-  return name;
-}
-
 std::string listed(const std::vector<std::string>& names) {
   std::string out;
   for (size_t i = 0; i < names.size() && i < 8; ++i) out += (i ? ", " : "") + names[i];
@@ -103,7 +84,7 @@ void load_weights_from(Vlm& model, const std::vector<std::unique_ptr<Safetensors
   std::map<std::string, std::pair<const SafetensorsFile*, const SafetensorsEntry*>> stored;  // by our name
   for (const auto& f : files)
     for (const auto& e : f->entries()) {
-      const std::string name = canonical_name(e.name);
+      const std::string name = canonical_weight_name(e.name);
       if (!stored.emplace(name, std::make_pair(f.get(), &e)).second)
         throw Error(SourceLocation{dir}, "weights", "two stored tensors are both " + name + " (one is " + e.name + ")",
                     "a checkpoint holds one naming scheme of transformers' LLaVA layouts");
@@ -146,6 +127,25 @@ void load_weights_from(Vlm& model, const std::vector<std::unique_ptr<Safetensors
 }
 
 }  // namespace
+
+// Our parameter name for a stored tensor of any of transformers' LLaVA layouts:
+//   < 4.52 (the hub's llava-hf): language_model.model.*, language_model.lm_head.*,
+//     vision_tower.vision_model.*, multi_modal_projector.* (ours);
+//   4.52 to 4.x: model.language_model.*, lm_head.*, model.vision_tower.vision_model.*,
+//     model.multi_modal_projector.*;
+//   5.x: language_model.model.*, language_model.lm_head.*, vision_tower.* (no
+//     vision_model).
+std::string canonical_weight_name(std::string name) {
+  for (const char* part : {"language_model.", "vision_tower.", "multi_modal_projector."})
+    if (starts_with(name, std::string("model.") + part)) name = name.substr(6);
+  if (starts_with(name, "lm_head.")) name = "language_model." + name;
+  if (starts_with(name, "vision_tower.") && !starts_with(name, "vision_tower.vision_model."))
+    name = "vision_tower.vision_model." + name.substr(13);
+  if (starts_with(name, "language_model.") && !starts_with(name, "language_model.model.") &&
+      !starts_with(name, "language_model.lm_head."))
+    name = "language_model.model." + name.substr(15);
+  return name;
+}
 
 void save_model(Vlm& model, const Tokenizer& tokenizer, const std::string& dir) {
   fs::create_directories(dir);

@@ -11,6 +11,10 @@
 
 namespace clear_sweep {
 
+/// Our name for a tensor or module of any of transformers' LLaVA layouts (the hub's,
+/// 4.52's model.* + lm_head, 5.x's vision_tower.* without vision_model).
+std::string canonical_weight_name(std::string name);
+
 /// Writes config.json, model.safetensors and the tokenizer into `dir` (created).
 void save_model(Vlm& model, const Tokenizer& tokenizer, const std::string& dir);
 

@@ -37,6 +37,7 @@ class LoraLinearImpl : public torch::nn::Module {
   torch::Tensor& lora_a() { return lora_a_; }
   torch::Tensor& lora_b() { return lora_b_; }
   double scale() const { return scale_; }
+  double dropout() const { return dropout_; }
 
   torch::Tensor weight, bias;
 

@@ -1,7 +1,9 @@
 // The model's forward pass for the reference tests (test_hf_parity.py): loads a model
 // folder as `run` does, reads the inputs from a safetensors file and writes what
 // transformers is compared on.
-//   hf_forward_dump MODEL_DIR INPUTS.safetensors OUT.safetensors
+//   hf_forward_dump MODEL_DIR INPUTS.safetensors OUT.safetensors [--adapter DIR | --random-adapter DIR]
+// --adapter loads a PEFT LoRA folder first; --random-adapter attaches r=4, alpha=8
+// adapters with random A and B on the default targets and saves them there as PEFT's.
 // Inputs: input_ids [B, T] (int64), and optionally attention_mask [B, T], position_ids
 // [B, T] (default 0..T-1) and pixel_values [N, 3, S, S] (float32).
 // Out: logits [B, T, V] and hidden.I [B, T, D], the output of decoder layer I (float32).
@@ -9,19 +11,31 @@
 
 #include "common/error.h"
 #include "model/checkpoint.h"
+#include "model/peft_adapter.h"
 #include "model/safetensors.h"
 
 using namespace clear_sweep;
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: hf_forward_dump MODEL_DIR INPUTS.safetensors OUT.safetensors\n");
+  if (argc != 4 && argc != 6) {
+    std::fprintf(stderr,
+                 "usage: hf_forward_dump MODEL_DIR INPUTS.safetensors OUT.safetensors "
+                 "[--adapter DIR | --random-adapter DIR]\n");
     return 2;
   }
   try {
     torch::NoGradGuard no_grad;
     Vlm model = load_vlm(argv[1], torch::kCPU);
     model->eval();
+    if (argc == 6 && std::string(argv[4]) == "--adapter") {
+      load_peft_adapter(model, argv[5]);
+    } else if (argc == 6) {
+      torch::manual_seed(7);
+      model->attach_adapters({4, 8.0, 0.0});
+      for (auto& [name, layer] : model->linear_layers())
+        if (layer->has_adapter()) layer->lora_b().normal_(0.0, 0.05);  // B = 0 would hide a swap
+      save_peft_adapter(model, argv[5], "tiny random llava");
+    }
     const SafetensorsFile inputs(argv[2]);
     auto read = [&](const char* name) {
       const SafetensorsEntry* e = inputs.find(name);

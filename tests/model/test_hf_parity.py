@@ -90,6 +90,14 @@ def expect_error(name, folder, key):
     check(run.returncode != 0 and key in run.stderr, f"{name}: refused naming {key} ({run.stderr.strip()[:160]})")
 
 
+def main():
+    run_variants()
+    if failures:
+        print(f"{len(failures)} check(s) failed")
+        sys.exit(1)
+    print("all checks passed")
+
+
 VARIANTS = {
     "layer -2, default, GQA 4/2, untied": {},
     "layer -1, full, plain heads, tied, theta 1e6": dict(feature_layer=-1, strategy="full", heads=4, kv_heads=4,
@@ -99,44 +107,44 @@ VARIANTS = {
     "layer -2, full, GQA 4/1, tied, eps 1e-5": dict(strategy="full", kv_heads=1, tied=True, rms_norm_eps=1e-5, seed=3),
 }
 
-with tempfile.TemporaryDirectory() as root:
-    for i, (name, kwargs) in enumerate(VARIANTS.items()):
-        model = tiny_llava(**kwargs)
-        folder = os.path.join(root, f"m{i}")
-        model.save_pretrained(folder)
-        compare(f"{name} (saved by transformers 5)", model, folder)
-        if i < 2:
-            for scheme in ("hub", "v4.52"):
-                rename_weights(folder, scheme)
-                compare(f"{name} ({scheme} weight names)", model, folder)
-            minimal_config(folder)
-            compare(f"{name} (config.json with defaults left out)", model, folder)
+def run_variants():
+    with tempfile.TemporaryDirectory() as root:
+        for i, (name, kwargs) in enumerate(VARIANTS.items()):
+            model = tiny_llava(**kwargs)
+            folder = os.path.join(root, f"m{i}")
+            model.save_pretrained(folder)
+            compare(f"{name} (saved by transformers 5)", model, folder)
+            if i < 2:
+                for scheme in ("hub", "v4.52"):
+                    rename_weights(folder, scheme)
+                    compare(f"{name} ({scheme} weight names)", model, folder)
+                minimal_config(folder)
+                compare(f"{name} (config.json with defaults left out)", model, folder)
 
-    # Settings the model does not implement: refused, naming the key.
-    folder = os.path.join(root, "bad")
-    tiny_llava().save_pretrained(folder)
-    with open(os.path.join(folder, "config.json")) as f:
-        good = json.load(f)
-    for key_path, value, key in [
-        (("text_config", "attention_bias"), True, "text_config.attention_bias"),
-        (("text_config", "rope_scaling"), {"rope_type": "linear", "factor": 2.0}, "text_config.rope_scaling"),
-        (("vision_feature_layer",), [-2, -5], "vision_feature_layer"),
-        (("vision_feature_select_strategy",), "cls", "vision_feature_select_strategy"),
-        (("text_config", "hidden_act"), "gelu", "text_config.hidden_act"),
-        (("vision_config", "hidden_act"), "gelu", "vision_config.hidden_act"),
-        (("text_config", "head_dim"), 32, "text_config.head_dim"),
-        (("model_type",), "qwen2_vl", "model_type"),
-    ]:
-        config = json.loads(json.dumps(good))
-        target = config
-        for part in key_path[:-1]:
-            target = target[part]
-        target[key_path[-1]] = value
-        with open(os.path.join(folder, "config.json"), "w") as f:
-            json.dump(config, f)
-        expect_error(f"{'.'.join(key_path)} = {json.dumps(value)}", folder, key)
+        # Settings the model does not implement: refused, naming the key.
+        folder = os.path.join(root, "bad")
+        tiny_llava().save_pretrained(folder)
+        with open(os.path.join(folder, "config.json")) as f:
+            good = json.load(f)
+        for key_path, value, key in [
+            (("text_config", "attention_bias"), True, "text_config.attention_bias"),
+            (("text_config", "rope_scaling"), {"rope_type": "linear", "factor": 2.0}, "text_config.rope_scaling"),
+            (("vision_feature_layer",), [-2, -5], "vision_feature_layer"),
+            (("vision_feature_select_strategy",), "cls", "vision_feature_select_strategy"),
+            (("text_config", "hidden_act"), "gelu", "text_config.hidden_act"),
+            (("vision_config", "hidden_act"), "gelu", "vision_config.hidden_act"),
+            (("text_config", "head_dim"), 32, "text_config.head_dim"),
+            (("model_type",), "qwen2_vl", "model_type"),
+        ]:
+            config = json.loads(json.dumps(good))
+            target = config
+            for part in key_path[:-1]:
+                target = target[part]
+            target[key_path[-1]] = value
+            with open(os.path.join(folder, "config.json"), "w") as f:
+                json.dump(config, f)
+            expect_error(f"{'.'.join(key_path)} = {json.dumps(value)}", folder, key)
 
-if failures:
-    print(f"{len(failures)} check(s) failed")
-    sys.exit(1)
-print("all checks passed")
+
+if __name__ == "__main__":
+    main()
