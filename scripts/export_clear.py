@@ -5,9 +5,18 @@
     /usr/bin/python3 scripts/export_clear.py --out data/clear
     clear-sweep data stats data/clear
 
-Needs Python's `datasets` (and network access, or a filled Hugging Face cache). The
-conversion itself (`convert`) takes plain row dicts, so it is tested without `datasets`
-(tests/data/test_export_clear.py).
+Needs Python's `datasets` (`REFERENCE=1 scripts/setup.sh` puts it in .venv). Compute
+nodes reach no hub: download both repositories once where there is network, then export
+from the copies anywhere (tests/data/test_export_clear_offline.py does this with the hub
+switched off):
+
+    huggingface-cli download therem/CLEAR --repo-type dataset --local-dir /datasets/hf/CLEAR
+    huggingface-cli download locuslab/TOFU --repo-type dataset --local-dir /datasets/hf/TOFU
+    HF_HUB_OFFLINE=1 .venv/bin/python scripts/export_clear.py --clear /datasets/hf/CLEAR \
+        --tofu /datasets/hf/TOFU --out /datasets/CLEAR
+
+The conversion itself (`convert`) takes plain row dicts, so it is also tested without
+`datasets` (tests/data/test_export_clear.py).
 
 What goes where:
   persons.jsonl   one person per TOFU author (200; id = TOFU's author index), named by the
@@ -179,8 +188,8 @@ def convert(out, full_rows, perturbed_rows, forget_names, tofu_rows, tofu_pertur
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="new dataset folder")
-    parser.add_argument("--clear", default="therem/CLEAR", help="CLEAR's Hugging Face repository")
-    parser.add_argument("--tofu", default="locuslab/TOFU", help="TOFU's Hugging Face repository")
+    parser.add_argument("--clear", default="therem/CLEAR", help="CLEAR's Hugging Face repository, or a local copy")
+    parser.add_argument("--tofu", default="locuslab/TOFU", help="TOFU's Hugging Face repository, or a local copy")
     args = parser.parse_args()
     try:
         import datasets

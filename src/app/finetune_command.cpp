@@ -1,6 +1,7 @@
 #include "app/finetune_command.h"
 
 #include <cstdio>
+#include <iostream>
 
 #include "common/clock.h"
 #include "common/exit_codes.h"
@@ -14,6 +15,7 @@ namespace clear_sweep {
 
 int finetune_command(const FinetuneCommandOptions& options, std::ostream& out) {
   const SweepSpec spec = sweep_load(options.sweep_path);
+  for (const auto& warning : spec.warnings) std::cerr << "warning: " << warning << "\n";
   const SweepPlan plan = sweep_expand(spec);
   if (plan.stages.empty()) {
     out << spec.name << ": no method needs a model; nothing to finetune\n";

@@ -1,5 +1,7 @@
 #include "app/plan_command.h"
 
+#include <iostream>
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -247,6 +249,7 @@ void print_json(const PlanOptions& options, const SweepSpec& spec, const SweepPl
 
 int plan_command(const PlanOptions& options, std::ostream& out) {
   const SweepSpec spec = sweep_load(options.sweep_path);
+  for (const auto& warning : spec.warnings) std::cerr << "warning: " << warning << "\n";
   SweepPlan plan = sweep_expand(spec);
   if (!options.shard.empty()) plan = sweep_shard(plan, shard_parse(options.shard, "--shard"));
   if (options.format == OutputFormat::json)

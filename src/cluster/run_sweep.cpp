@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <optional>
 
@@ -99,6 +100,7 @@ int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
       std::string out_path;
       try {
         spec = sweep_load(options.sweep_path);
+        for (const auto& warning : spec.warnings) std::cerr << "warning: " << warning << "\n";
         plan = sweep_expand(spec);
         std::optional<Shard> shard;
         if (!options.shard.empty()) shard = shard_parse(options.shard, "--shard");

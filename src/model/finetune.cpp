@@ -28,7 +28,7 @@ FinetuneReport finetune(Vlm& model, const Tokenizer& tokenizer, const Dataset& d
 
   std::vector<torch::Tensor> params;
   if (o.lora_rank > 0) {
-    model->attach_adapters(LoraSpec{o.lora_rank, 2.0 * double(o.lora_rank), 0.0});
+    model->attach_adapters(LoraSpec{o.lora_rank, o.lora_alpha > 0 ? o.lora_alpha : 2.0 * double(o.lora_rank), 0.0});
     params = model->adapter_parameters();
   } else {
     model->set_base_trainable(true);

@@ -23,6 +23,7 @@ struct FinetuneOptions {
   double lr = 3e-3;
   int64_t batch_size = 16;
   int64_t lora_rank = 0;  ///< 0: train every weight; > 0: LoRA adapters, merged at the end
+  double lora_alpha = 0;  ///< 0: 2 x lora_rank
   double weight_decay = 0.01;
   double max_grad_norm = 1.0;
   double final_lr_fraction = 0.1;

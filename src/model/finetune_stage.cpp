@@ -15,6 +15,7 @@
 #include "model/checkpoint.h"
 #include "model/device.h"
 #include "model/finetune.h"
+#include "model/peft_adapter.h"
 
 namespace clear_sweep {
 namespace fs = std::filesystem;
@@ -59,6 +60,7 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
   o.lr = spec.finetune.lr;
   o.batch_size = spec.finetune.batch_size;
   o.lora_rank = spec.finetune.lora_rank;
+  o.lora_alpha = spec.finetune.lora_alpha;
   o.device = resolve_device(device);
   o.stop_loss = kMemorisedLoss;
   torch::manual_seed(0);
@@ -80,16 +82,24 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
   const auto items = finetune_items(ds, persons);
   const auto start = unix_now();
   int64_t epochs_run = 0;
-  const FinetuneReport report = finetune(model, *tokenizer, ds, data.images, items, o, [&](const EpochReport& e) {
-    ++epochs_run;
-    if (log) {
-      char line[200];
-      std::snprintf(line, sizeof line, "%s: epoch %lld/%lld loss %.4f (%.1f s, %.0f tokens/s)",
-                    stage_label(stage).c_str(), (long long)e.epoch, (long long)o.epochs, e.mean_loss, e.seconds,
-                    e.tokens / std::max(1e-9, e.seconds));
-      log(line);
-    }
-  });
+  const bool imported = stage.kind == StageKind::finetune_base && !spec.finetune.base_adapter.empty();
+  if (imported) {  // the base is [model] + a published LoRA finetune: fold it in, train nothing
+    torch::NoGradGuard no_grad;
+    load_peft_adapter(model, spec.finetune.base_adapter);
+    model->fold_adapters();
+    if (log) log(stage_label(stage) + ": folded the adapter " + spec.finetune.base_adapter);
+  }
+  const FinetuneReport report =
+      imported ? FinetuneReport{} : finetune(model, *tokenizer, ds, data.images, items, o, [&](const EpochReport& e) {
+        ++epochs_run;
+        if (log) {
+          char line[200];
+          std::snprintf(line, sizeof line, "%s: epoch %lld/%lld loss %.4f (%.1f s, %.0f tokens/s)",
+                        stage_label(stage).c_str(), (long long)e.epoch, (long long)o.epochs, e.mean_loss, e.seconds,
+                        e.tokens / std::max(1e-9, e.seconds));
+          log(line);
+        }
+      });
 
   // Written beside, renamed into place: a folder with stage.json is a whole artifact.
   const fs::path partial = fs::path(root) / ("." + stage.id + ".partial-" + std::to_string(getpid()));
@@ -98,6 +108,9 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
   fs::create_directories(partial);
   model->to(torch::kCPU);
   save_model(model, *tokenizer, partial.string());
+  // A pretrained folder's image processing goes with its finetunes (the worker reads it).
+  if (spec.model->preset.empty() && fs::exists(fs::path(spec.model->path) / "preprocessor_config.json"))
+    fs::copy_file(fs::path(spec.model->path) / "preprocessor_config.json", partial / "preprocessor_config.json");
   nlohmann::ordered_json j;
   j["stage"] = stage.id;
   j["kind"] = stage_kind_name(stage.kind);

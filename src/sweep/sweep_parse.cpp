@@ -95,12 +95,17 @@ ModelSpec read_model(const TomlTable& t) {
 }
 
 FinetuneSpec read_finetune(const TomlTable& t) {
-  t.expect_keys({"epochs", "lr", "batch_size", "lora_rank"});
+  t.expect_keys({"epochs", "lr", "batch_size", "lora_rank", "lora_alpha", "base_adapter"});
   FinetuneSpec f;
   f.epochs = t.integer("epochs", {1, 100000}).value_or(f.epochs);
   f.lr = t.number("lr", {0, 1, true, false}).value_or(f.lr);
   f.batch_size = t.integer("batch_size", {1, 65536}).value_or(f.batch_size);
   f.lora_rank = t.integer("lora_rank", {0, 65536}).value_or(f.lora_rank);
+  f.lora_alpha = t.number("lora_alpha", {0, 1e6, true, true}).value_or(f.lora_alpha);
+  if (t.has("lora_alpha") && f.lora_rank == 0)
+    t.fail(t.locate_key("lora_alpha"), t.key_path("lora_alpha"), "set without lora_rank",
+           "lora_alpha scales LoRA adapters; give lora_rank too");
+  f.base_adapter = t.string("base_adapter").value_or("");
   return f;
 }
 
@@ -338,6 +343,14 @@ void check_cross_sections(const TomlTable& root, SweepSpec& spec) {
                 why + "; e.g. [data] source = \"synthetic\", persons = 40");
     if (!spec.model)
       root.fail({spec.file}, "model", "missing [model] section", why + "; e.g. [model] preset = \"tiny\"");
+    // The big preset has the real shape but random weights: fine for plan and benchmarks,
+    // noise as the start of an unlearning study on real data.
+    if (spec.model->preset == "llava-1.5-7b" && spec.data->source == DataSource::clear)
+      spec.warnings.push_back(spec.file +
+                              ": model.preset: \"llava-1.5-7b\" is randomly initialised; finetuning it "
+                              "on real CLEAR data trains a 7B model from noise, and its unlearning numbers mean "
+                              "nothing. Use [model] path = a llava-hf/llava-1.5-7b-hf folder (README: \"Running on "
+                              "a Slurm cluster\")");
     // Every forget split must forget someone and keep someone.
     const auto grid_table = root.table("grid");
     const auto fraction_nodes = grid_table->axis("forget_fraction");

@@ -59,6 +59,9 @@ std::string SweepSpec::training_context() const {
   out += ",lr=" + format_number(finetune.lr);
   out += ",batch_size=" + std::to_string(finetune.batch_size);
   out += ",lora_rank=" + std::to_string(finetune.lora_rank);
+  // Later keys only when given, so the ids of earlier sweeps stay as they were.
+  if (finetune.lora_alpha > 0) out += ",lora_alpha=" + format_number(finetune.lora_alpha);
+  if (!finetune.base_adapter.empty()) out += ",base_adapter=" + finetune.base_adapter;
   return out;
 }
 

@@ -46,6 +46,10 @@ struct FinetuneSpec {
   double lr = 3e-3;
   int64_t batch_size = 16;
   int64_t lora_rank = 0;  ///< 0 trains every weight (a from-scratch preset); CLEAR: 8 on 7B
+  double lora_alpha = 0;  ///< 0: 2 x lora_rank; CLEAR: 32
+  /// A PEFT LoRA folder that is the base model's finetune (CLEAR publishes its base as
+  /// llava-1.5 + a LoRA): folded into [model], instead of training the base stage.
+  std::string base_adapter;
 };
 
 enum class TruthRatioForm { per_item, pooled };
@@ -97,6 +101,9 @@ struct SweepSpec {
   EvalSpec eval;
   GridSpec grid;
   ResourceSpec resources;
+  /// Settings that parse but are likely a mistake, one line each ("FILE: KEY: why");
+  /// plan, finetune and run print them to stderr.
+  std::vector<std::string> warnings;
 
   /// True when some method in the grid needs a model (so: data, model, finetune stages).
   bool needs_model() const;

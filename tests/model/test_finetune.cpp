@@ -1,6 +1,7 @@
 // Finetuning: the tiny preset measurably memorises a small synthetic world, and finetune
 // stages are content-addressed artifacts that a second call reuses.
 #include <filesystem>
+#include <fstream>
 
 #include "data/bpe_tokenizer.h"
 #include "data/dataset_source.h"
@@ -10,6 +11,7 @@
 #include "model/finetune.h"
 #include "model/finetune_stage.h"
 #include "model/model_inputs.h"
+#include "model/peft_adapter.h"
 #include "model/scoring.h"
 #include "sweep/sweep_expand.h"
 #include "test_support.h"
@@ -137,4 +139,49 @@ TEST_CASE("finetune stages write content-addressed artifacts that are reused", "
   for (const auto& entry : std::filesystem::directory_iterator(tmp.path()))
     hidden += entry.path().filename().string()[0] == '.';
   CHECK(hidden == 0);  // no partial folders left behind
+}
+
+TEST_CASE("a PEFT adapter folds into [model] as the base stage, and the image processor goes with it",
+          "[model][finetune][peft]") {
+  set_compute_threads(1);
+  TempDir tmp;
+  // A model folder from elsewhere: weights, tokenizer, a CLIP processor, and a LoRA.
+  const SweepSpec world = sweep_parse(kSweep, "ft.toml");
+  const LoadedData data = load_data(*world.data);
+  ModelConfig config = model_preset("tiny");
+  const auto tok = BpeTokenizer::train(dataset_corpus(data.dataset), int32_t(config.text.vocab_size));
+  config.text.vocab_size = tok.vocab_size();
+  config.image_token_id = tok.special().image;
+  config.pad_token_id = tok.special().pad;
+  torch::manual_seed(5);
+  Vlm model(config);
+  const std::string model_dir = tmp.file("pretrained"), adapter_dir = tmp.file("lora");
+  save_model(model, tok, model_dir);
+  std::ofstream(model_dir + "/preprocessor_config.json")
+      << R"({"image_processor_type": "CLIPImageProcessor", "size": {"shortest_edge": 32},
+            "crop_size": {"height": 32, "width": 32}})";
+  {
+    torch::NoGradGuard no_grad;
+    model->attach_adapters({4, 16.0, 0.0});
+    for (auto& [name, layer] : model->linear_layers())
+      if (layer->has_adapter()) layer->lora_b().normal_(0.0, 0.05);
+    save_peft_adapter(model, adapter_dir);
+    model->fold_adapters();  // what the base stage must hold
+  }
+
+  std::string text = kSweep;
+  text.replace(text.find("preset = \"tiny\""), 15, "path = \"" + model_dir + "\"");
+  text.replace(text.find("epochs = 25"), 11, "epochs = 25\nlora_rank = 4\nbase_adapter = \"" + adapter_dir + "\"");
+  const SweepSpec spec = sweep_parse(text, "adapter.toml");
+  const SweepPlan plan = sweep_expand(spec);
+  std::vector<std::string> lines;
+  const auto base = run_finetune_stage(spec, plan.stages[0], data, tmp.file("artifacts"), "cpu",
+                                       [&](const std::string& l) { lines.push_back(l); });
+  REQUIRE(lines.size() == 1);  // folded, no epoch trained
+  CHECK(lines[0].find("folded the adapter") != std::string::npos);
+  const Vlm stored = load_vlm(base.dir);
+  auto expected = model->named_parameters();
+  for (const auto& p : stored->named_parameters()) CHECK(torch::allclose(p.value(), expected[p.key()], 1e-6, 1e-6));
+  CHECK(std::filesystem::exists(base.dir + "/preprocessor_config.json"));
+  CHECK(load_image_processor(base.dir, 32).kind == ImageProcessor::Kind::clip);
 }

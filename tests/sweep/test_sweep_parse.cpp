@@ -26,7 +26,11 @@ TEST_CASE("the shipped sweeps parse") {
     CHECK(s.data->source == DataSource::clear);
     CHECK(s.data->path == "/datasets/CLEAR");
     CHECK(s.persons() == 200);
-    CHECK(s.model->preset == "llava-1.5-7b");
+    // The pretrained model, not the random-weight preset: no warning.
+    CHECK(s.model->path == "/models/llava-1.5-7b-hf");
+    CHECK(s.warnings.empty());
+    CHECK(s.finetune.lora_rank == 8);
+    CHECK(s.finetune.lora_alpha == 32);
     CHECK(s.grid.modalities.size() == 3);
     CHECK(s.grid.forget_fractions == std::vector<double>{1, 5, 10});
     // CLEAR's splits: 2 / 10 / 20 persons forgotten.
@@ -41,6 +45,28 @@ TEST_CASE("the shipped sweeps parse") {
     CHECK(s.grid.seeds == std::vector<int64_t>{0, 1, 2});
     CHECK(s.grid.method_axes.at("gd").at("forget_weight").values.size() == 2);
   }
+}
+
+TEST_CASE("real models: the random 7B preset on real data warns, LoRA alpha and a base adapter") {
+  const std::string head = "name = \"r\"\n[data]\nsource = \"clear\"\npath = \"/d\"\n";
+  const std::string grid = "[grid]\nmethod = [\"ga\"]\nmodality = \"both\"\nforget_fraction = 10\n";
+  const SweepSpec random = sweep_parse(head + "[model]\npreset = \"llava-1.5-7b\"\n" + grid, "r.toml");
+  REQUIRE(random.warnings.size() == 1);
+  CHECK(random.warnings[0].find("r.toml: model.preset") == 0);
+  CHECK(random.warnings[0].find("randomly initialised") != std::string::npos);
+  const std::string model = "[model]\npath = \"/m\"\n";
+  const SweepSpec plain = sweep_parse(head + model + "[finetune]\nlora_rank = 8\n" + grid, "p.toml");
+  CHECK(plain.warnings.empty());
+  // Keys added later stay out of the context unless given: earlier artifacts keep their ids.
+  CHECK(plain.training_context().find("lora_alpha") == std::string::npos);
+  const SweepSpec alpha = sweep_parse(head + model + "[finetune]\nlora_rank = 8\nlora_alpha = 32\n" + grid, "a.toml");
+  CHECK(alpha.training_context() == plain.training_context() + ",lora_alpha=32");
+  const SweepSpec adapter =
+      sweep_parse(head + model + "[finetune]\nlora_rank = 8\nbase_adapter = \"/lora\"\n" + grid, "b.toml");
+  CHECK(adapter.finetune.base_adapter == "/lora");
+  CHECK(adapter.training_context() == plain.training_context() + ",base_adapter=/lora");
+  const Error e = expect_error([&] { sweep_parse(head + model + "[finetune]\nlora_alpha = 32\n" + grid, "e.toml"); });
+  CHECK(e.key() == "finetune.lora_alpha");
 }
 
 TEST_CASE("defaults and optional sections") {
