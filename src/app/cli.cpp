@@ -250,6 +250,10 @@ void add_report(CLI::App& app, std::function<int(std::ostream&)>& action) {
   sub->add_option("--format", o->format, "table (default), md, csv or html")->check(CLI::IsMember(table_formats()));
   sub->add_option("--by", o->by, "Group rows by these, in order: method, modality, forget_fraction")->delimiter(',');
   sub->add_flag("--all", o->all_settings, "Every hyperparameter setting, not only each method's best");
+  sub->add_option("--adapters-out", o->adapters_out,
+                  "Copy the shown settings' LoRA adapters (PEFT folders, every seed) into this folder");
+  sub->add_option("--adapters-from", o->adapters_from, "Where the run saved them ([resources] save_adapters = \"all\")")
+      ->capture_default_str();
   sub->callback([&action, o] { action = [o](std::ostream& out) { return report_command(*o, out); }; });
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -53,6 +54,32 @@ std::string varying_hparams(const Leaderboard& board, const std::string& hparams
   return shown.empty() ? std::string("defaults") : shown;
 }
 
+/// The shown settings' PEFT adapter folders, copied out (report_command.h).
+void copy_adapters(const Leaderboard& board, const ReportOptions& o, std::ostream& out) {
+  namespace fs = std::filesystem;
+  std::vector<std::pair<fs::path, fs::path>> copies;  // checked first, copied after: all or nothing
+  for (const auto& l : board.lines) {
+    if (l.reference) continue;
+    const std::string group = format_number(l.forget_fraction) + "-" + l.modality + "-" + l.method;
+    for (const auto& id : l.job_ids) {
+      const fs::path from = fs::path(o.adapters_from) / id, to = fs::path(o.adapters_out) / group / id;
+      if (!fs::exists(from / "adapter_config.json"))
+        throw Error(SourceLocation{from.string()}, "--adapters-from",
+                    "no adapter of job " + id + " (" + l.method + " " + l.hparams + ")",
+                    "run the sweep with [resources] save_adapters = \"all\", or point --adapters-from at its "
+                    "<artifacts>/adapters");
+      if (fs::exists(to))
+        throw Error(SourceLocation{to.string()}, "--adapters-out", "already exists; nothing is overwritten");
+      copies.emplace_back(from, to);
+    }
+  }
+  for (const auto& [from, to] : copies) {
+    fs::create_directories(to.parent_path());
+    fs::copy(from, to, fs::copy_options::recursive);
+  }
+  out << "copied " << copies.size() << " adapter folder(s) (PEFT LoRA) into " << o.adapters_out << "\n";
+}
+
 }  // namespace
 
 int report_command(const ReportOptions& o, std::ostream& out) {
@@ -87,6 +114,8 @@ int report_command(const ReportOptions& o, std::ostream& out) {
     table.rows.push_back(std::move(row));
   }
   write_table(table, o.format, out);
+
+  if (!o.adapters_out.empty()) copy_adapters(board, o, out);
 
   if (o.format == "table") {
     out << board.jobs << " jobs from " << o.inputs.size() << " file(s), " << board.failed << " failed (left out)"

@@ -14,6 +14,11 @@ struct ReportOptions {
   /// Row grouping, any of method, modality, forget_fraction (in the order given).
   std::vector<std::string> by = {"method", "modality", "forget_fraction"};
   bool all_settings = false;  ///< every hyperparameter setting, not only each method's best
+  /// With adapters_out: copy the shown settings' adapters (every seed) from
+  /// adapters_from (a run's <artifacts>/adapters, [resources] save_adapters = "all") into
+  /// adapters_out/<fraction>-<modality>-<method>/<job id>; nothing there is overwritten.
+  std::string adapters_from = "results/artifacts/adapters";
+  std::string adapters_out;
 };
 
 int report_command(const ReportOptions& options, std::ostream& out);

@@ -1,9 +1,11 @@
 #include "cluster/model_runner.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <map>
 
 #include "cluster/noop_runner.h"
@@ -16,6 +18,7 @@
 #include "model/device.h"
 #include "model/finetune_stage.h"
 #include "model/gpu_info.h"
+#include "model/peft_adapter.h"
 #include "store/metric_columns.h"
 #include "sweep/method_catalog.h"
 #include "sweep/sweep_expand.h"
@@ -126,6 +129,25 @@ struct ModelRunner::State {
   }
 };
 
+namespace {
+
+/// [resources] save_adapters = "all": the job's adapters as a PEFT folder under
+/// <artifacts>/adapters/<job id>.
+void save_job_adapters(Vlm& model, const SweepSpec& spec, const std::string& artifacts, const std::string& job_id) {
+  const auto layers = model->linear_layers();
+  if (std::none_of(layers.begin(), layers.end(), [](const auto& l) { return l.second->has_adapter(); })) return;
+  // Written beside, renamed into place: a folder under adapters/ is always whole.
+  const std::filesystem::path root = std::filesystem::path(artifacts) / "adapters";
+  const std::filesystem::path partial = root / ("." + job_id + ".partial-" + std::to_string(getpid()));
+  std::error_code ec;
+  std::filesystem::remove_all(partial, ec);
+  save_peft_adapter(model, partial.string(), spec.model->preset.empty() ? spec.model->path : spec.model->preset);
+  std::filesystem::remove_all(root / job_id, ec);  // a rerun of the same job replaces its own
+  std::filesystem::rename(partial, root / job_id);
+}
+
+}  // namespace
+
 ModelRunner::ModelRunner(SweepSpec spec, std::string artifacts, DeviceBinding binding)
     : state_(std::make_unique<State>()) {
   state_->spec = std::move(spec);
@@ -178,6 +200,8 @@ ResultRecord ModelRunner::run_job(const Job& job) {
   const auto unlearn_start = std::chrono::steady_clock::now();
   const UnlearnReport report = run_unlearning(model, *method, job, tok, ds, *s.images, forget, retain);
   r.unlearn_seconds = seconds_since(unlearn_start);
+
+  if (s.spec.resources.save_adapters == "all") save_job_adapters(model, s.spec, s.artifacts, job.id);
 
   const auto eval_start = std::chrono::steady_clock::now();
   EvalInputs inputs = s.scores_of(model, tok, job.forget_fraction, job.modality);

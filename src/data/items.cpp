@@ -27,6 +27,16 @@ const std::vector<std::string>& caption_prompts() {
   return prompts;
 }
 
+const std::vector<std::string>& clear_caption_questions() {
+  static const std::vector<std::string> questions{
+      "What can you see in this picture?",        "Tell me about the content of this image",
+      "Can you give a description of the image?", "What is depicted in the image?",
+      "Explain what you observe in the picture.", "Describe the image in detail.",
+      "What is the main subject of this image?",  "Can you describe the scene or objects in the image?",
+      "What is happening in this image?"};
+  return questions;
+}
+
 std::string qa_prompt(const std::string& question) { return "Question: " + question + "\nAnswer:"; }
 
 ItemText item_text(const Dataset& ds, const ItemRef& item) {
@@ -46,8 +56,9 @@ ItemText item_text(const Dataset& ds, const ItemRef& item) {
       t.image = image.image;
       // A fixed prompt per image (by position), so an item always reads the same.
       const auto& prompts = caption_prompts();
-      t.question = prompts[size_t(item.person + item.index) % prompts.size()];
-      t.prompt = qa_prompt(t.question);
+      t.prompt = qa_prompt(prompts[size_t(item.person + item.index) % prompts.size()]);
+      const auto& clear = clear_caption_questions();  // a chat template asks as CLEAR does
+      t.question = clear[size_t(item.person + item.index) % clear.size()];
       t.answer = image.caption;
       t.paraphrased_answer = image.paraphrased_caption;
       t.perturbed_answers = image.perturbed_captions;
@@ -57,7 +68,8 @@ ItemText item_text(const Dataset& ds, const ItemRef& item) {
       const Person& person = ds.person(item.person);
       const ImageItem& image = person.images.at(size_t(item.index));
       t.image = image.image;
-      t.prompt = t.question = kFaceNamePrompt;
+      t.prompt = kFaceNamePrompt;
+      t.question = kClearFaceQuestion;
       t.answer = person.name;
       t.perturbed_answers = image.perturbed_names;
       break;

@@ -39,6 +39,12 @@ ItemText item_text(const Dataset& dataset, const ItemRef& item);
 
 /// The prompts that ask for a caption; an image uses one of them, fixed per image.
 const std::vector<std::string>& caption_prompts();
+/// CLEAR's caption questions (its code's IMAGE_CAPTION_QUESTIONS): what a chat template
+/// asks of an image item. CLEAR draws one at random per sample; an image here keeps one,
+/// fixed by its position, so an item always reads the same.
+const std::vector<std::string>& clear_caption_questions();
+/// CLEAR's face question, trailing space included, as its code asks it.
+inline constexpr const char* kClearFaceQuestion = "The name of the person on the image is ";
 /// The question-answer template: "Question: ...\nAnswer:".
 std::string qa_prompt(const std::string& question);
 /// CLEAR's face-recognition prompt.

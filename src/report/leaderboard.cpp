@@ -116,6 +116,7 @@ Leaderboard build_leaderboard(const std::vector<std::string>& files, bool all_se
     line.forget_fraction = fraction;
     line.hparams = hparams;
     line.seeds = seeds.size();
+    for (const auto* r : seeds) line.job_ids.push_back(r->job_id);
     for (const auto& column : metric_columns()) {
       std::vector<double> values;
       for (const auto* r : seeds) {

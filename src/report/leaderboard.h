@@ -36,6 +36,7 @@ struct LeaderboardLine {
   bool reference = false;         ///< the Original or Gold row
   bool utility_fallback = false;  ///< no setting of the method kept the utility: its highest MU
   size_t seeds = 0;
+  std::vector<std::string> job_ids;   ///< the jobs (one per seed) the line averages; none for a reference
   std::map<std::string, Stat> stats;  ///< every metric column by name
 };
 

@@ -120,8 +120,9 @@ EvalSpec read_eval(const TomlTable& t) {
 }
 
 ResourceSpec read_resources(const TomlTable& t) {
-  t.expect_keys({"device", "threads_per_rank", "activation_checkpointing"});
+  t.expect_keys({"device", "threads_per_rank", "activation_checkpointing", "save_adapters"});
   ResourceSpec r;
+  r.save_adapters = t.choice("save_adapters", {"none", "all"}).value_or(r.save_adapters);
   r.device = t.choice("device", {"auto", "cpu", "cuda"}).value_or(r.device);
   r.threads_per_rank = t.integer("threads_per_rank", {0, 4096}).value_or(r.threads_per_rank);
   r.activation_checkpointing = t.boolean("activation_checkpointing").value_or(r.activation_checkpointing);

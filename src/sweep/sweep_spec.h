@@ -71,6 +71,9 @@ struct ResourceSpec {
   /// activations: less memory for long image+text sequences, one more forward per step.
   /// The same numbers either way, so, like the device, not part of any id.
   bool activation_checkpointing = false;
+  /// "all": each job's LoRA adapters as a PEFT folder, <artifacts>/adapters/<job id>
+  /// (`report --adapters-out` picks each method's best from there); "none": kept nowhere.
+  std::string save_adapters = "none";
 };
 
 /// One hyperparameter axis as written, with where it was written (for error messages).

@@ -383,6 +383,8 @@ forget_fraction = [10]
 lr = [5e-3]
 epochs = [3]
 l1_lambda = [0.0, 2e-4]
+[resources]
+save_adapters = "all"
 )";
   const std::string out = dir.file("results/model.h5");
   std::string log;
@@ -432,4 +434,22 @@ l1_lambda = [0.0, 2e-4]
   INFO(board);
   for (const std::string row : {"\nOriginal,", "\nGold,", "\nga,", "\nretain_ft,"})
     CHECK(board.find(row) != std::string::npos);
+
+  // save_adapters = "all": every job's LoRA as a PEFT folder; report copies each method's
+  // best out of them, and never over an earlier copy.
+  const std::string adapters = dir.file("results/artifacts/adapters");
+  for (const auto& r : rows) CHECK(std::filesystem::exists(adapters + "/" + r.job_id + "/adapter_model.safetensors"));
+  const std::vector<std::string> copy = {"report",        out, "--adapters-from", adapters, "--adapters-out",
+                                         dir.file("best")};
+  std::string copied;
+  REQUIRE(run(1, copy, dir.file("copy.log"), &copied) == 0);
+  CHECK(copied.find("copied 2 adapter folder(s)") != std::string::npos);
+  size_t folders = 0;
+  for (const auto& method : std::filesystem::directory_iterator(dir.file("best"))) {
+    CHECK(method.path().filename().string().find("10-both-") == 0);
+    for (const auto& job : std::filesystem::directory_iterator(method.path()))
+      folders += std::filesystem::exists(job.path() / "adapter_config.json");
+  }
+  CHECK(folders == 2);
+  CHECK(run(1, copy, dir.file("copy2.log")) != 0);
 }

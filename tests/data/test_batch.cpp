@@ -65,6 +65,26 @@ TEST_CASE("image items carry the image and its placeholder run, text items neith
   CHECK(f.tokenizer.decode(face.prompt) == kFaceNamePrompt);
 }
 
+TEST_CASE("a chat template asks as CLEAR's code does, the plain one keeps the presets' prompts", "[data][batch]") {
+  Fixture f;
+  const PromptFormat chat("llava-1.5", 4, f.tokenizer.special().image), plain(4);
+  const int64_t id = f.ds().persons[0].id;
+  for (int32_t i = 0; i < int32_t(f.ds().persons[0].images.size()); ++i) {
+    const ItemText caption = item_text(f.ds(), {ItemKind::image_caption, id, i});
+    const auto& clear = clear_caption_questions();
+    CHECK(std::find(clear.begin(), clear.end(), template_prompt(caption, chat)) != clear.end());
+    CHECK(template_prompt(caption, plain).rfind("Question: ", 0) == 0);
+    CHECK(item_text(f.ds(), {ItemKind::image_caption, id, i}).question == caption.question);  // fixed per image
+  }
+  const ItemText face = item_text(f.ds(), {ItemKind::face_name, id, 0});
+  CHECK(template_prompt(face, chat) == "The name of the person on the image is ");
+  CHECK(template_text(chat, template_prompt(face, chat), true) ==
+        "USER: <image>\nThe name of the person on the image is  ASSISTANT:");
+  const ItemText qa = item_text(f.ds(), {ItemKind::text_qa, id, 0});
+  CHECK(template_text(chat, template_prompt(qa, chat), false) == "USER: " + qa.question + " ASSISTANT:");
+  CHECK(template_prompt(qa, plain) == qa_prompt(qa.question));
+}
+
 TEST_CASE("left padding for generation ends every row at its last prompt token", "[data][batch]") {
   Fixture f;
   std::vector<Sequence> seqs;
