@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "model"))
-from hf_reference import require  # noqa: E402
+from hf_reference import check, finish, require  # noqa: E402
 
 require("numpy", "PIL", "skimage", "transformers")
 import numpy as np  # noqa: E402
@@ -23,13 +23,6 @@ from PIL import Image  # noqa: E402
 from transformers import CLIPImageProcessorPil  # noqa: E402
 
 DUMP = sys.argv[1]
-failures = []
-
-
-def check(condition, message):
-    print(("ok    " if condition else "FAIL  ") + message)
-    if not condition:
-        failures.append(message)
 
 
 def photographs():
@@ -98,7 +91,4 @@ with tempfile.TemporaryDirectory() as tmp:
         check(run.returncode != 0 and key in run.stderr, f"{key} = {json.dumps(value)}: refused naming it "
                                                          f"({run.stderr.strip()[:140]})")
 
-if failures:
-    print(f"{len(failures)} check(s) failed")
-    sys.exit(1)
-print("all checks passed")
+finish()

@@ -18,7 +18,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(HERE, "..", "model"))
-from hf_reference import require  # noqa: E402
+from hf_reference import check, finish, require  # noqa: E402
 
 require("datasets", "pyarrow", "PIL", "numpy")
 import numpy as np  # noqa: E402
@@ -26,13 +26,6 @@ from datasets import Dataset, Features, Image, Sequence, Value  # noqa: E402
 from PIL import Image as PILImage  # noqa: E402
 
 CLEAR_SWEEP = sys.argv[1]
-failures = []
-
-
-def check(condition, message):
-    print(("ok    " if condition else "FAIL  ") + message)
-    if not condition:
-        failures.append(message)
 
 
 def png(seed):
@@ -135,7 +128,4 @@ with tempfile.TemporaryDirectory() as root:
                             "--tofu", tofu_dir, "--out", out], capture_output=True, text=True, env=env)
     check(rerun.returncode != 0 and "already exists" in rerun.stderr, "a second export never overwrites the first")
 
-if failures:
-    print(f"{len(failures)} check(s) failed")
-    sys.exit(1)
-print("all checks passed")
+finish()

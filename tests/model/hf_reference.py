@@ -106,3 +106,21 @@ def minimal_config(folder):
         out["text_config"]["rope_theta"] = theta
     with open(path, "w") as f:
         json.dump(out, f, indent=2)
+
+
+FAILURES = []
+
+
+def check(condition, message):
+    """One line per check, as ctest's log shows them; failures are counted for finish()."""
+    print(("ok    " if condition else "FAIL  ") + message)
+    if not condition:
+        FAILURES.append(message)
+
+
+def finish():
+    """Exit 1 if any check failed."""
+    if FAILURES:
+        print(f"{len(FAILURES)} check(s) failed")
+        sys.exit(1)
+    print("all checks passed")

@@ -16,7 +16,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hf_reference import image_features, minimal_config, rename_weights, require, tiny_llava  # noqa: E402
+from hf_reference import (check, finish, image_features, minimal_config, rename_weights, require,  # noqa: E402
+                          tiny_llava)
 
 require("torch", "transformers", "safetensors")
 import torch  # noqa: E402
@@ -24,13 +25,6 @@ from safetensors.torch import load_file, save_file  # noqa: E402
 
 DUMP = sys.argv[1]
 TOLERANCE = 1e-4
-failures = []
-
-
-def check(condition, message):
-    print(("ok    " if condition else "FAIL  ") + message)
-    if not condition:
-        failures.append(message)
 
 
 def inputs_for(model):
@@ -92,10 +86,7 @@ def expect_error(name, folder, key):
 
 def main():
     run_variants()
-    if failures:
-        print(f"{len(failures)} check(s) failed")
-        sys.exit(1)
-    print("all checks passed")
+    finish()
 
 
 VARIANTS = {

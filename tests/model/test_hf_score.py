@@ -23,7 +23,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from hf_reference import require, tiny_llava  # noqa: E402
+from hf_reference import check, finish, require, tiny_llava  # noqa: E402
 
 require("torch", "transformers", "sentencepiece", "PIL", "skimage")
 import numpy as np  # noqa: E402
@@ -37,13 +37,6 @@ CLEAR_SWEEP = sys.argv[1]
 TOLERANCE = 1e-4
 IMAGE_TOLERANCE = 1e-3
 NEW_TOKENS = 6
-failures = []
-
-
-def check(condition, message):
-    print(("ok    " if condition else "FAIL  ") + message)
-    if not condition:
-        failures.append(message)
 
 
 ITEMS = [
@@ -143,7 +136,4 @@ with tempfile.TemporaryDirectory() as root:
     check(run.returncode != 0 and "bad.jsonl:2" in run.stderr and "answer" in run.stderr,
           f"a line without an answer is refused naming file:line and the field ({run.stderr.strip()[:160]})")
 
-if failures:
-    print(f"{len(failures)} check(s) failed")
-    sys.exit(1)
-print("all checks passed")
+finish()

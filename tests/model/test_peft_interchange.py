@@ -17,7 +17,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hf_reference import require, tiny_llava  # noqa: E402
+from hf_reference import check, finish, require, tiny_llava  # noqa: E402
 from test_hf_parity import inputs_for  # noqa: E402  (imports only: its checks run as __main__)
 
 require("torch", "transformers", "peft", "safetensors")
@@ -28,13 +28,6 @@ from safetensors.torch import load_file, save_file  # noqa: E402
 DUMP = sys.argv[1]
 TOLERANCE = 1e-4
 CLEAR_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
-failures = []
-
-
-def check(condition, message):
-    print(("ok    " if condition else "FAIL  ") + message)
-    if not condition:
-        failures.append(message)
 
 
 def ours(folder, inputs, *adapter):
@@ -101,7 +94,4 @@ with tempfile.TemporaryDirectory() as root:
         logits, err = ours(base_dir, inputs, "--adapter", bad_dir)
         check(logits is None and key in err, f"{key} = {json.dumps(value)}: refused naming it ({err[:140]})")
 
-if failures:
-    print(f"{len(failures)} check(s) failed")
-    sys.exit(1)
-print("all checks passed")
+finish()
