@@ -18,7 +18,7 @@ def require(*modules):
         except ImportError:
             missing.append(name)
     if missing:
-        print(f"SKIP: {', '.join(missing)} not installed (pip install -r requirements/reference.txt)")
+        print(f"SKIP: {', '.join(missing)} not installed (REFERENCE=1 scripts/setup.sh puts them in .venv)")
         sys.exit(SKIP)
 
 
