@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "data/items.h"
+#include "data/prompt_template.h"
 #include "data/rng.h"
 #include "data/tokenizer.h"
 
@@ -23,17 +24,17 @@ struct Sequence {
   std::string image;            ///< the image the placeholders stand for ("" = none)
 };
 
-/// How a model reads an item: its prompt template (model_config.h's kPlainPrompt or
-/// kLlava15Prompt), placeholders per image and the placeholder's id. An int converts to
-/// the plain template with that many placeholders.
+/// How a model reads an item: its prompt template (prompt_template.h), placeholders per
+/// image and the placeholder's id. An int converts to the plain template with that many
+/// placeholders.
 struct PromptFormat {
   PromptFormat(int image_tokens = 0) : image_tokens(image_tokens) {}  // NOLINT: plain, by count
   PromptFormat(std::string template_name, int image_tokens, int32_t image_id)
       : template_name(std::move(template_name)), image_tokens(image_tokens), image_id(image_id) {}
-  std::string template_name = "plain";
+  std::string template_name = kPlainPrompt;
   int image_tokens = 0;
   int32_t image_id = -1;  ///< < 0: the tokenizer's <image>
-  bool chat() const { return template_name != "plain"; }
+  bool chat() const { return template_name != kPlainPrompt; }
 };
 
 /// One sequence. plain: [BOS] [<image> x N] prompt, then " " answer [EOS]. llava-1.5:

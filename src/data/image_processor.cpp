@@ -175,7 +175,6 @@ ImageProcessor ImageProcessor::parse(const std::string& text, const std::string&
   if (get("resample", 3) != 3) fail("resample", "is not 3 (bicubic), the only filter clear-sweep implements");
   if (!get("do_convert_rgb", true)) fail("do_convert_rgb", "is false: images are read as RGB");
   p.do_resize = get("do_resize", true);
-  p.do_center_crop = get("do_center_crop", true);
   p.do_rescale = get("do_rescale", true);
   p.do_normalize = get("do_normalize", true);
   p.rescale_factor = get("rescale_factor", 1.0 / 255.0);
@@ -200,7 +199,7 @@ ImageProcessor ImageProcessor::parse(const std::string& text, const std::string&
       fail("crop_size", "is " + crop.dump() + ": expected {\"height\": H, \"width\": W}");
   }
   if (p.shortest_edge <= 0 || p.crop_height <= 0 || p.crop_width <= 0) fail("size", "must be positive");
-  if (!p.do_center_crop)
+  if (!get("do_center_crop", true))
     fail("do_center_crop", "is false: the tower takes one fixed size, so clear-sweep needs the crop");
   for (const char* key : {"image_mean", "image_std"}) {
     if (!j.contains(key)) continue;

@@ -19,7 +19,7 @@ struct ImageProcessor {
   Kind kind = Kind::stretch;
   int shortest_edge = 0;  ///< clip: the resize target of the shorter side
   int crop_height = 0, crop_width = 0;
-  bool do_resize = true, do_center_crop = true, do_rescale = true, do_normalize = true;
+  bool do_resize = true, do_rescale = true, do_normalize = true;  // always center-cropped
   double rescale_factor = 1.0 / 255.0;
   PixelNorm norm = kClipPixelNorm;
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "data/prompt_template.h"
+
 namespace clear_sweep {
 
 struct VisionConfig {
@@ -45,15 +47,9 @@ struct TextConfig {
   int64_t head_dim() const { return hidden / heads; }
 };
 
-/// How an item becomes the model's text (data/prompt_template.h): "plain" for the
-/// presets trained from scratch, "llava-1.5" (USER: <image>\n... ASSISTANT:) for
-/// checkpoints from elsewhere.
-inline constexpr const char* kPlainPrompt = "plain";
-inline constexpr const char* kLlava15Prompt = "llava-1.5";
-
 struct ModelConfig {
-  std::string preset;  ///< the preset it came from, or "custom"
-  std::string prompt_template = kPlainPrompt;
+  std::string preset;                          ///< the preset it came from, or "custom"
+  std::string prompt_template = kPlainPrompt;  ///< data/prompt_template.h
   VisionConfig vision;
   TextConfig text;
   int32_t image_token_id = 3;  ///< the tokenizer's <image>
