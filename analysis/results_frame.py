@@ -10,8 +10,8 @@ import h5py
 import numpy as np
 import pandas as pd
 
-# The last fixed field before the metric columns in the runs table.
-_LAST_FIELD = "tokens_per_second"
+# The last fixed field before the metric columns in the runs table (schema 3).
+_LAST_FIELD = "constraint_margin"
 
 
 def _text(value):

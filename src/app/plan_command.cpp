@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/number_format.h"
+#include "search/search_driver.h"
 #include "sweep/method_catalog.h"
 #include "sweep/schedule_preview.h"
 #include "sweep/shard.h"
@@ -108,6 +109,42 @@ void print_tally(std::ostream& out, const char* title, const Tally& tally,
   out << "\n";
 }
 
+/// A search's part of the plan: its trials, its rungs and its cost, worst and expected.
+void print_search(const SweepSpec& spec, const SweepPlan& plan, double stage_cost, std::ostream& out) {
+  const SearchSpec& search = *spec.search;
+  const SearchCost cost = search_cost(spec, plan.jobs);
+  out << "\nsearch: " << plan.jobs.size() << (plan.jobs.size() == 1 ? " cell" : " cells") << " (the jobs above) x "
+      << search.trials << " trials = " << grouped(cost.trials) << " trials, "
+      << (search.sampler == SamplerKind::sobol ? "sobol" : "random") << " sampler, seed " << search.seed << "\n";
+  for (const auto& method : spec.grid.methods)
+    for (const auto& [name, d] : search.space_of(method))
+      out << "  " << std::left << std::setw(12) << method << std::setw(16) << name << d.text() << "\n";
+  out << "  objective: " << (search.objective.maximize ? "maximize " : "minimize ") << search.objective.metric;
+  if (const auto& c = search.objective.constraint) {
+    const std::string of = c->relative_to.empty() ? "" : " x the " + c->relative_to + "'s";
+    out << " subject to " << c->metric;
+    if (c->min) out << " >= " << format_number(*c->min) << of;
+    if (c->max) out << (c->min ? " and" : "") << " <= " << format_number(*c->max) << of;
+  }
+  out << "\n";
+  if (search.asha) {
+    out << "  successive halving: eta " << search.asha->eta << ", rungs at";
+    for (int64_t b = 0; b < search.asha->brackets; ++b) {
+      out << (b ? "; bracket " + std::to_string(b) + ":" : "");
+      for (int64_t e : search.asha->rungs(b)) out << " " << e;
+    }
+    out << " epochs; rungs below the top evaluate " << search.rung_max_items << " items per set\n";
+  }
+  const char* unit = spec.needs_model() ? " units" : " s";
+  out << "\nestimated cost: stages " << grouped(stage_cost) << unit << "\n";
+  out << "  every trial to the top (worst case): " << grouped(cost.worst_jobs) << " trial-rungs, "
+      << grouped(cost.worst_cost) << unit << "\n";
+  if (search.asha)
+    out << "  under halving (expected):            " << grouped(cost.expected_jobs) << " trial-rungs, "
+        << grouped(cost.expected_cost) << unit << " (" << std::fixed << std::setprecision(2)
+        << cost.expected_cost / std::max(1e-9, cost.worst_cost) << " of the worst case)\n";
+}
+
 void print_text(const PlanOptions& options, const SweepSpec& spec, const SweepPlan& plan, std::ostream& out) {
   const PlanSummary s = summarise(plan);
   out << "sweep " << spec.name << " (" << spec.file << ", context " << spec.context_hash() << ")\n";
@@ -129,6 +166,11 @@ void print_text(const PlanOptions& options, const SweepSpec& spec, const SweepPl
     out << "  " << std::left << std::setw(20) << stage_label(stage) << std::setw(28) << stage_scope(spec, stage)
         << "id " << stage.id << "  cost " << grouped(stage.cost) << "\n";
   if (plan.stages.empty()) out << "  (none: no method needs a model)\n";
+
+  if (spec.search) {
+    print_search(spec, plan, s.stage_cost, out);
+    return;
+  }
 
   out << "\nestimated cost: stages " << grouped(s.stage_cost) << " + grid " << grouped(s.grid_cost)
       << (spec.needs_model() ? " units (1 unit = a forward+backward pass over one item)\n"
@@ -213,6 +255,14 @@ void print_json(const PlanOptions& options, const SweepSpec& spec, const SweepPl
                       {"grid", h.grid},
                       {"step_seconds", options.step_seconds},
                       {"step_items", options.step_items}};
+  }
+  if (spec.search) {
+    const SearchCost cost = search_cost(spec, plan.jobs);
+    j["search"] = {{"cells", plan.jobs.size()},
+                   {"trials_per_cell", spec.search->trials},
+                   {"trials", cost.trials},
+                   {"worst", {{"trial_rungs", cost.worst_jobs}, {"cost", cost.worst_cost}}},
+                   {"expected", {{"trial_rungs", cost.expected_jobs}, {"cost", cost.expected_cost}}}};
   }
   j["job_ids"] = Json::array();
   for (const auto& job : plan.jobs) j["job_ids"].push_back(job.id);

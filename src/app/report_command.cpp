@@ -10,6 +10,7 @@
 #include "common/exit_codes.h"
 #include "common/number_format.h"
 #include "report/leaderboard.h"
+#include "report/search_summary.h"
 #include "report/table_format.h"
 
 namespace clear_sweep {
@@ -123,6 +124,13 @@ int report_command(const ReportOptions& o, std::ostream& out) {
         << "\n";
     if (std::any_of(board.lines.begin(), board.lines.end(), [](const auto& l) { return l.utility_fallback; }))
       out << "(utility fallback): no setting of that method kept MU >= 95 % of Original; its highest MU is shown\n";
+    if (board.rung_results)
+      out << board.rung_results << " search rung result(s) on capped evaluations left out of the table\n";
+    for (const auto& path : o.inputs)
+      if (const auto summary = search_summary(path)) {
+        out << "\n" << path << ":";
+        print_search_summary(*summary, out);
+      }
   }
   return kExitOk;
 }

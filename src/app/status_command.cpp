@@ -10,8 +10,10 @@
 #include <iomanip>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "common/exit_codes.h"
+#include "search/search_driver.h"
 #include "store/lock_file.h"
 #include "store/results_store.h"
 #include "sweep/shard.h"
@@ -66,12 +68,40 @@ int status_command(const StatusOptions& options, std::ostream& out) {
 
   // What is left of the grid: expand the sweep stored in the file.
   long expected = -1, missing = -1;
+  // A search: the stored trial-rungs rebuild its state, which says what is left.
+  nlohmann::ordered_json search_json;
+  std::string search_text;
   try {
-    SweepPlan plan = sweep_expand(sweep_parse(snap.header.sweep_toml, options.results_path + ":sweep_toml"));
+    const SweepSpec spec = sweep_parse(snap.header.sweep_toml, options.results_path + ":sweep_toml");
+    SweepPlan plan = sweep_expand(spec);
     if (!snap.header.shard.empty()) plan = sweep_shard(plan, shard_parse(snap.header.shard, "shard"));
-    expected = long(plan.jobs.size());
-    missing = 0;
-    for (const auto& job : plan.jobs) missing += stored_ids.count(job.id) == 0;
+    if (spec.search) {
+      SearchDriver search(spec, plan.jobs);
+      std::vector<ResultRecord> trial_rows;
+      for (const auto& r : snap.rows)
+        if (!r.trial_id.empty()) trial_rows.push_back(r);
+      search.restore(trial_rows);
+      missing = search.finished() ? 0 : 1;
+      std::ostringstream text;
+      text << "  search: " << search.trials_started() << " of " << search.trials_budget() << " trials started"
+           << (search.finished() ? ", complete" : ", not complete") << "\n";
+      search_json = {{"trials_started", search.trials_started()},
+                     {"trials", search.trials_budget()},
+                     {"complete", search.finished()},
+                     {"rungs", nlohmann::ordered_json::array()}};
+      for (const auto& r : search.rung_summary()) {
+        text << "    rung " << std::setw(5) << r.epochs << " epochs: " << r.results << " trial(s)";
+        if (!r.top) text << ", " << r.promoted << " promoted";
+        text << "\n";
+        search_json["rungs"].push_back(
+            {{"epochs", r.epochs}, {"top", r.top}, {"results", r.results}, {"promoted", r.promoted}});
+      }
+      search_text = text.str();
+    } else {
+      expected = long(plan.jobs.size());
+      missing = 0;
+      for (const auto& job : plan.jobs) missing += stored_ids.count(job.id) == 0;
+    }
   } catch (const std::exception&) {
     // A file from a sweep this version cannot parse: counts without the grid.
   }
@@ -94,6 +124,7 @@ int status_command(const StatusOptions& options, std::ostream& out) {
     j["shard"] = snap.header.shard;
     j["grid_jobs"] = expected;
     j["missing"] = missing;
+    if (!search_json.is_null()) j["search"] = search_json;
     j["by_method"] = nlohmann::ordered_json::object();
     for (const auto& [method, counts] : by_method)
       j["by_method"][method] = {{"ok", counts.ok}, {"failed", counts.failed}};
@@ -121,7 +152,7 @@ int status_command(const StatusOptions& options, std::ostream& out) {
   if (expected >= 0)
     out << " of " << expected << " in the grid"
         << (snap.header.shard.empty() ? "" : " (shard " + snap.header.shard + ")") << ", " << missing << " to run";
-  out << "\n";
+  out << "\n" << search_text;
   if (snap.unflushed)
     out << "  " << snap.unflushed << " of them only in the journal so far (not yet flushed to HDF5)\n";
   out << "  by method:\n";

@@ -20,6 +20,7 @@
 #include "cluster/stop_signals.h"
 #include "common/clock.h"
 #include "common/error.h"
+#include "search/search_driver.h"
 #include "store/lock_file.h"
 
 namespace clear_sweep {
@@ -87,6 +88,8 @@ class Coordinator {
   void record_job(const Job& job, ResultRecord record);
   void fail_cancelled(const std::vector<TaskQueue::Task>& cancelled, const std::string& why);
   void dispatch();
+  std::optional<TaskQueue::Task> next_search_task();
+  bool work_left() const;
   void send_shutdown(int rank, const std::string& reason);
   void print_progress(bool final);
   bool all_workers_gone() const;
@@ -102,6 +105,11 @@ class Coordinator {
   TaskQueue queue_;
   std::vector<const Stage*> task_stage_;  ///< per task: its stage, or null for a job
   std::vector<const Job*> task_job_;      ///< per task: its job, or null for a stage
+  /// A search (the sweep has [search]): it makes the jobs, one trial-rung at a time.
+  std::unique_ptr<SearchDriver> search_;
+  std::deque<Job> search_jobs_;                        ///< the jobs it made (stable addresses)
+  double search_expected_jobs_ = 0;                    ///< trial-rungs under halving (the ETA's total)
+  std::map<std::string, TaskQueue::Task> stage_task_;  ///< stage id -> task
   std::map<int, WorkerState> workers_;
   size_t jobs_total_ = 0, jobs_skipped_ = 0, jobs_ok_ = 0, jobs_failed_ = 0;
   Clock::time_point start_ = Clock::now();
@@ -118,6 +126,23 @@ class Coordinator {
 };
 
 void Coordinator::build_queue() {
+  if (spec_.search) {
+    // A search makes its jobs as results arrive; the stages go in now, if some cell has
+    // work left (its stored results are restored first).
+    search_ = std::make_unique<SearchDriver>(spec_, plan_.jobs);
+    const std::string note = search_->restore(store_.stored_search_rows());
+    if (!note.empty()) log_ << "[coordinator] " << note << "\n";
+    jobs_skipped_ = search_->restored();
+    jobs_total_ = jobs_skipped_;  // grows as the search makes jobs
+    search_expected_jobs_ = search_cost(spec_, plan_.jobs).expected_jobs;
+    if (!search_->finished())
+      for (const auto& stage : plan_.stages) {
+        stage_task_[stage.id] = queue_.add(stage.id, stage.cost);
+        task_stage_.push_back(&stage);
+        task_job_.push_back(nullptr);
+      }
+    return;
+  }
   // Jobs already stored are skipped (failed ones too, unless --retry-failed); stages
   // enter the queue only if a job that runs needs them.
   std::vector<const Job*> pending;
@@ -159,6 +184,7 @@ void Coordinator::record_job(const Job& job, ResultRecord r) {
   r.hparams = hparams_text(job.hparams);
   r.context_hash = results_context(spec_, options_.dry_run);
   if (r.finished_at == 0) r.finished_at = unix_now();
+  if (search_ && job.rung >= 0) search_->record(job, r);  // its trial, rung and score
   store_.record(r);
   (r.status == RunStatus::ok ? jobs_ok_ : jobs_failed_) += 1;
   events_.write({{"event", "job_finished"},
@@ -206,6 +232,15 @@ void Coordinator::on_result(int rank, const ResultMessage& result) {
     } else {
       log_ << "[coordinator] " << stage_label(stage) << " failed on rank " << rank << ": " << result.error << "\n";
       fail_cancelled(queue_.fail(t), stage_label(stage) + " failed: " + result.error);
+      if (search_) {
+        const auto needs_it = [&](const Job& cell) {
+          return std::find(cell.needs.begin(), cell.needs.end(), stage.id) != cell.needs.end();
+        };
+        for (const Job* cell : search_->abandon(needs_it)) {
+          ++jobs_failed_;
+          log_ << "[coordinator] search of " << job_label(*cell) << " abandoned: " << stage_label(stage) << " failed\n";
+        }
+      }
     }
     return;
   }
@@ -285,10 +320,13 @@ void Coordinator::dispatch() {
       // reserve keeps it from a worker that is idle (or not yet up) now.
       if (round > 0)
         if (const auto next = queue_.peek(); next && task_stage_[*next]) continue;
-      const auto task = queue_.pop();
+      auto task = queue_.pop();
+      // A search's next trial-rung is decided when a worker is free, not before: the
+      // later the decision, the more results it sees (so searches never prefetch).
+      if (!task && search_ && round == 0) task = next_search_task();
       if (!task) {
-        if (queue_.finished() && w.assigned.empty()) send_shutdown(rank, "sweep complete");
-        continue;  // blocked work remains: it waits for a stage to finish
+        if (!work_left() && w.assigned.empty()) send_shutdown(rank, "sweep complete");
+        continue;  // blocked work remains: it waits for a stage (or a search's results)
       }
       TaskMessage m;
       m.task = *task;
@@ -305,6 +343,27 @@ void Coordinator::dispatch() {
       outbox_.push_back({rank, kTagTask, encode(m)});
     }
 }
+
+std::optional<TaskQueue::Task> Coordinator::next_search_task() {
+  const auto stages_done = [&](const Job& cell) {
+    for (const auto& need : cell.needs)
+      if (queue_.state(stage_task_.at(need)) != TaskState::done) return false;
+    return true;
+  };
+  auto job = search_->next(stages_done);
+  if (!job) return std::nullopt;
+  search_jobs_.push_back(std::move(*job));
+  const Job& made = search_jobs_.back();
+  std::vector<TaskQueue::Task> prerequisites;
+  for (const auto& need : made.needs) prerequisites.push_back(stage_task_.at(need));
+  queue_.add(made.id, made.cost, prerequisites);
+  task_stage_.push_back(nullptr);
+  task_job_.push_back(&made);
+  ++jobs_total_;
+  return queue_.pop();
+}
+
+bool Coordinator::work_left() const { return !queue_.finished() || (search_ && !search_->finished()); }
 
 bool Coordinator::all_workers_gone() const {
   for (const auto& [rank, w] : workers_)
@@ -325,7 +384,10 @@ void Coordinator::print_progress(bool final) {
   const double rate = elapsed > 0 ? done / elapsed * 60 : 0;
   // Jobs so far predict the jobs left; the stages before them (minutes of finetuning)
   // would inflate the estimate many times over.
-  const double eta = done > 0 && first_job_start_ ? (to_run - done) * seconds_since(*first_job_start_) / done : NAN;
+  // A search's total is what halving is expected to run; the ETA is that rough too.
+  const double left =
+      search_ ? std::max(0.0, search_expected_jobs_ - double(done + jobs_skipped_)) : double(to_run - done);
+  const double eta = done > 0 && first_job_start_ ? left * seconds_since(*first_job_start_) / done : NAN;
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   const double cpu = double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
@@ -340,7 +402,11 @@ void Coordinator::print_progress(bool final) {
                  {"busy_workers", busy_workers()}});
   if (options_.quiet && !final) return;
   std::ostringstream line;
-  line << "[coordinator] " << done + jobs_skipped_ << "/" << jobs_total_ << " jobs done";
+  if (search_) {
+    line << "[coordinator] search: " << search_->progress() << "; " << done + jobs_skipped_ << " trial-rungs done";
+  } else {
+    line << "[coordinator] " << done + jobs_skipped_ << "/" << jobs_total_ << " jobs done";
+  }
   if (jobs_skipped_) line << " (" << jobs_skipped_ << " from before)";
   line << ", " << jobs_failed_ << " failed, " << std::fixed << std::setprecision(1) << rate << " jobs/min";
   if (!final) {
@@ -366,7 +432,11 @@ int Coordinator::run() {
   build_queue();
   const int workers = mpi_size() - 1;
   for (int r = 1; r <= workers; ++r) workers_[r];
-  if (!options_.quiet)
+  if (!options_.quiet && search_)
+    log_ << "[coordinator] search " << spec_.name << ": " << search_->cells() << " cells x " << spec_.search->trials
+         << " trials, " << jobs_skipped_ << " trial-rungs already stored, " << queue_.size() << " stages to run on "
+         << workers << " workers\n";
+  else if (!options_.quiet)
     log_ << "[coordinator] sweep " << spec_.name << ": " << jobs_total_ << " jobs, " << jobs_skipped_
          << " already stored, " << queue_.size() << " tasks to run on " << workers << " workers\n";
   events_.write({{"event", "start"},

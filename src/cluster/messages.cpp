@@ -18,6 +18,7 @@ template <class Archive>
 void serialize(Archive& ar, clear_sweep::Job& j, unsigned) {
   // std::variant is not known to Boost 1.74: hyperparameters travel as (is_int, value).
   ar& j.id& j.method& j.modality& j.forget_fraction& j.seed& j.cost& j.needs;
+  ar& j.trial_id& j.rung& j.resume_epochs& j.eval_max_items;
   if constexpr (Archive::is_saving::value) {
     uint64_t n = j.hparams.size();
     ar& n;
@@ -57,6 +58,7 @@ void serialize(Archive& ar, clear_sweep::ResultRecord& r, unsigned) {
   ar& r.wall_seconds& r.load_seconds& r.unlearn_seconds& r.eval_seconds& r.worker_rank& r.host& r.finished_at;
   ar& r.tokens& r.peak_memory_mb& r.gpu_name& r.gpu_uuid& r.peak_gpu_allocated_mb& r.peak_gpu_reserved_mb;
   ar& r.tokens_per_second& r.metrics& r.vectors;
+  ar& r.trial_id& r.rung& r.capped_eval& r.objective& r.constraint_margin;
 }
 
 template <class Archive>

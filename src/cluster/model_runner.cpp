@@ -87,14 +87,15 @@ struct ModelRunner::State {
     return o;
   }
 
-  static std::string key(double fraction, Modality modality) {
-    return std::to_string(fraction) + "/" + modality_name(modality);
+  /// A search rung evaluates on fewer items: its references are measured on the same.
+  static std::string key(double fraction, Modality modality, int64_t max_items) {
+    return std::to_string(fraction) + "/" + modality_name(modality) + "/" + std::to_string(max_items);
   }
 
-  /// What `model` scores on every set of a fraction and modality.
-  EvalInputs scores_of(Vlm& model, const Tokenizer& tok, double fraction, Modality modality) {
+  /// What `model` scores on every set of a fraction and modality, `max_items` per set.
+  EvalInputs scores_of(Vlm& model, const Tokenizer& tok, double fraction, Modality modality, int64_t max_items) {
     EvalInputs in = evaluate_model(model, tok, data->dataset, *images,
-                                   eval_sets(data->dataset, fraction, modality, spec.eval.max_items), score_options());
+                                   eval_sets(data->dataset, fraction, modality, max_items), score_options());
     in.modality = modality;
     in.truth_ratio = spec.eval.truth_ratio;
     return in;
@@ -108,8 +109,8 @@ struct ModelRunner::State {
 
   /// Per fraction and modality, once: the gold model's forget truth ratios (forget
   /// quality compares with them) and the Original and Gold reference metrics.
-  void ensure_references(double fraction, Modality modality) {
-    if (gold_truth_ratios.count(key(fraction, modality))) return;
+  void ensure_references(double fraction, Modality modality, int64_t max_items) {
+    if (gold_truth_ratios.count(key(fraction, modality, max_items))) return;
     const Stage& g = stage(StageKind::finetune_gold, fraction);
     if (!stage_complete(artifacts, g))
       throw std::runtime_error("the gold model (stage " + g.id + ") is not in " + artifacts);
@@ -117,15 +118,15 @@ struct ModelRunner::State {
     gold.model->eval();
     // One evaluation of the gold model gives both its forget truth ratios (what forget
     // quality compares with) and its reference row.
-    EvalInputs gold_scores = scores_of(gold.model, *gold.tokenizer, fraction, modality);
+    EvalInputs gold_scores = scores_of(gold.model, *gold.tokenizer, fraction, modality, max_items);
     const std::vector<double> ratios = truth_ratios(gold_scores.forget, spec.eval.truth_ratio, false);
     gold_scores.gold_forget_truth_ratios = ratios;
     const EvalReport gold_report = clear_metrics(gold_scores);
-    EvalInputs original_scores = scores_of(base.model, *base.tokenizer, fraction, modality);
+    EvalInputs original_scores = scores_of(base.model, *base.tokenizer, fraction, modality, max_items);
     original_scores.gold_forget_truth_ratios = ratios;
     const EvalReport original = clear_metrics(original_scores);
-    references[key(fraction, modality)] = {in_column_order(original), in_column_order(gold_report)};
-    gold_truth_ratios[key(fraction, modality)] = ratios;
+    references[key(fraction, modality, max_items)] = {in_column_order(original), in_column_order(gold_report)};
+    gold_truth_ratios[key(fraction, modality, max_items)] = ratios;
   }
 };
 
@@ -144,6 +145,31 @@ void save_job_adapters(Vlm& model, const SweepSpec& spec, const std::string& art
   save_peft_adapter(model, partial.string(), spec.model->preset.empty() ? spec.model->path : spec.model->preset);
   std::filesystem::remove_all(root / job_id, ec);  // a rerun of the same job replaces its own
   std::filesystem::rename(partial, root / job_id);
+}
+
+/// A search trial's training state after `epochs` epochs: one file per trial and rung
+/// under the artifacts folder, so whichever rank runs the next rung finds it.
+std::string trial_state_path(const std::string& artifacts, const std::string& trial_id, int64_t epochs) {
+  return artifacts + "/trials/" + trial_id + "/state-e" + std::to_string(epochs) + ".pt";
+}
+
+/// Where a trial-rung resumes from and saves to. A state that is missing (its rank's
+/// disk is not shared, or it was cleaned away) means training from the start: slower,
+/// the same result.
+UnlearnContinuation trial_continuation(const SweepSpec& spec, const std::string& artifacts, const Job& job) {
+  UnlearnContinuation c;
+  if (job.trial_id.empty() || !spec.search || !spec.search->asha) return c;
+  if (job.resume_epochs > 0) {
+    const std::string from = trial_state_path(artifacts, job.trial_id, job.resume_epochs);
+    if (std::filesystem::exists(from)) {
+      c.resume_path = from;
+      c.resume_epochs = job.resume_epochs;
+    }
+  }
+  // The top rung's state would never be resumed from.
+  if (job.integer("epochs") < spec.search->asha->max_epochs)
+    c.save_path = trial_state_path(artifacts, job.trial_id, job.integer("epochs"));
+  return c;
 }
 
 }  // namespace
@@ -184,9 +210,11 @@ ResultRecord ModelRunner::run_job(const Job& job) {
   const auto retain = person_items(ds, retain_persons(ds.splits, job.forget_fraction, manifest), job.modality);
 
   const auto gold_start = std::chrono::steady_clock::now();
-  s.ensure_references(job.forget_fraction, job.modality);
-  const std::vector<double>& gold = s.gold_truth_ratios.at(State::key(job.forget_fraction, job.modality));
-  const auto& reference = s.references.at(State::key(job.forget_fraction, job.modality));
+  const int64_t max_items = job.eval_max_items > 0 ? job.eval_max_items : s.spec.eval.max_items;
+  s.ensure_references(job.forget_fraction, job.modality, max_items);
+  const std::string key = State::key(job.forget_fraction, job.modality, max_items);
+  const std::vector<double>& gold = s.gold_truth_ratios.at(key);
+  const auto& reference = s.references.at(key);
   r.load_seconds += seconds_since(gold_start);
 
   // Whatever happens, the next job starts from the plain base model.
@@ -198,13 +226,18 @@ ResultRecord ModelRunner::run_job(const Job& job) {
   gpu_reset_peak(s.device);
   auto method = make_method(job, model->config());
   const auto unlearn_start = std::chrono::steady_clock::now();
-  const UnlearnReport report = run_unlearning(model, *method, job, tok, ds, *s.images, forget, retain);
+  const UnlearnContinuation continuation = trial_continuation(s.spec, s.artifacts, job);
+  const UnlearnReport report =
+      run_unlearning(model, *method, job, tok, ds, *s.images, forget, retain, {}, continuation);
+  if (job.rung >= 0) r.vectors["resumed_epochs"] = {double(report.resumed_epochs)};
+  // Promotion happens once per rung: the state resumed from is not needed again.
+  if (!continuation.resume_path.empty()) std::filesystem::remove(continuation.resume_path);
   r.unlearn_seconds = seconds_since(unlearn_start);
 
   if (s.spec.resources.save_adapters == "all") save_job_adapters(model, s.spec, s.artifacts, job.id);
 
   const auto eval_start = std::chrono::steady_clock::now();
-  EvalInputs inputs = s.scores_of(model, tok, job.forget_fraction, job.modality);
+  EvalInputs inputs = s.scores_of(model, tok, job.forget_fraction, job.modality, max_items);
   inputs.gold_forget_truth_ratios = gold;
   const EvalReport metrics = clear_metrics(inputs);
   r.eval_seconds = seconds_since(eval_start);

@@ -1,6 +1,8 @@
 #include "cluster/noop_runner.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -28,6 +30,13 @@ double noop_uniform(const std::string& key) {
   return double(std::strtoull(short_hash(key, 13).c_str(), nullptr, 16)) / double(1ull << 52);
 }
 
+double noop_learning_curve(double x, double y, double epochs) {
+  const double u = std::log10(std::max(x, 1e-12));
+  const double q = 1 - 0.15 * (u + 2) * (u + 2) - 2 * (y - 0.7) * (y - 0.7);
+  const double tau = 1.5 * std::pow(10.0, -(u + 2) / 4);
+  return q * (1 - std::exp(-epochs / tau));
+}
+
 NoopRunner::NoopRunner(bool dry_run, std::string artifacts_dir, DeviceBinding binding, double stage_seconds)
     : dry_run_(dry_run),
       artifacts_dir_(std::move(artifacts_dir)),
@@ -52,16 +61,22 @@ ResultRecord NoopRunner::run_job(const Job& job) {
     if (!std::filesystem::exists(marker_path(artifacts_dir_, stage_id)))
       throw std::runtime_error("stage " + stage_id + " has not finished: a dependency was violated");
 
-  const auto seconds = job.hparams.find("seconds");
+  const auto real = [&](const char* name, double otherwise) {
+    const auto it = job.hparams.find(name);
+    return it == job.hparams.end() ? otherwise : hparam_as_double(it->second);
+  };
   const auto fail_rate = job.hparams.find("fail_rate");
   const auto start = std::chrono::steady_clock::now();
-  sleep_seconds(seconds == job.hparams.end() ? 0.0 : hparam_as_double(seconds->second));
+  // A promoted search trial resumes: only the epochs it adds take time.
+  const double epochs = real("epochs", 1);
+  sleep_seconds(real("seconds", 0) * std::max(0.0, epochs - double(job.resume_epochs)));
   if (fail_rate != job.hparams.end() && noop_uniform(job.id + "/fail") < hparam_as_double(fail_rate->second))
     throw std::runtime_error("noop: injected failure (fail_rate=" + hparam_text(fail_rate->second) + ")");
 
   ResultRecord r;
   r.unlearn_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (const auto& column : metric_columns()) r.metrics[column.name] = noop_uniform(job.id + "/" + column.name);
+  r.metrics["model_utility"] = noop_learning_curve(real("x", 0.5), real("y", 0.5), epochs);
   auto& ratios = r.vectors["forget_truth_ratios"];
   for (int i = 0; i < 8; ++i) ratios.push_back(2 * noop_uniform(job.id + "/tr/" + std::to_string(i)));
   return r;

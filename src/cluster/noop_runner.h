@@ -1,6 +1,8 @@
-// The built-in `noop` method: sleeps `seconds`, fails with probability `fail_rate`
-// (decided by a hash of the job id, so the same job fails the same way every time),
-// and returns pseudo-metrics derived from the job id. It is how tests and the scheduler
+// The built-in `noop` method: sleeps `seconds` per epoch it trains, fails with
+// probability `fail_rate` (decided by a hash of the job id, so the same job fails the
+// same way every time), and returns pseudo-metrics derived from the job id, except
+// model_utility: a learning curve in (x, y, epochs) with a known optimum, which the
+// search's tests and benchmark climb. It is how tests and the scheduler
 // benchmark drive the cluster layer without a model.
 //
 // In dry-run mode (`run --dry-run`) every method runs as noop and stages write marker
@@ -33,5 +35,12 @@ class NoopRunner : public JobRunner {
 
 /// A number in [0, 1) fixed by `key`: the noop's failures and pseudo-metrics.
 double noop_uniform(const std::string& key);
+
+/// The synthetic learning curve: q(x, y) (1 - exp(-epochs / tau(x))), with
+/// u = log10(x), q = 1 - 0.15 (u + 2)^2 - 2 (y - 0.7)^2 and tau = 1.5 x 10^(-(u + 2) / 4).
+/// Its maximum over x, y is at x = 0.01, y = 0.7, where it tends to 1; a larger x learns
+/// faster but plateaus lower, so curves cross, as learning rates' do. bench/search
+/// computes the same curve for the peers it runs.
+double noop_learning_curve(double x, double y, double epochs);
 
 }  // namespace clear_sweep

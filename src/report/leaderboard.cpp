@@ -89,6 +89,10 @@ Leaderboard build_leaderboard(const std::vector<std::string>& files, bool all_se
   std::map<GroupKey, References> references;
   for (const auto& [id, entry] : jobs) {
     const ResultRecord& r = entry.first;
+    if (r.capped_eval) {  // a search rung's ranking on a capped subset, not a result
+      ++board.rung_results;
+      continue;
+    }
     if (r.status != RunStatus::ok) {
       ++board.failed;
       continue;

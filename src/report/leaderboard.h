@@ -43,8 +43,9 @@ struct LeaderboardLine {
 struct Leaderboard {
   /// Per (forget fraction, modality): Original, Gold, then the methods in name order.
   std::vector<LeaderboardLine> lines;
-  size_t jobs = 0;    ///< distinct job ids in the files
-  size_t failed = 0;  ///< of those, the failed ones (left out)
+  size_t jobs = 0;          ///< distinct job ids in the files
+  size_t failed = 0;        ///< of those, the failed ones (left out)
+  size_t rung_results = 0;  ///< of those, search rungs evaluated on a capped subset (left out)
   /// Every value each hyperparameter takes over all settings (which ones vary).
   std::map<std::string, std::set<std::string>> hparam_values;
 };

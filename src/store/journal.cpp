@@ -53,6 +53,13 @@ std::string record_to_json(const ResultRecord& r) {
   j["peak_gpu_allocated_mb"] = number_or_null(r.peak_gpu_allocated_mb);
   j["peak_gpu_reserved_mb"] = number_or_null(r.peak_gpu_reserved_mb);
   j["tokens_per_second"] = number_or_null(r.tokens_per_second);
+  if (!r.trial_id.empty()) {  // search rows only: grid lines stay as they were
+    j["trial_id"] = r.trial_id;
+    j["rung"] = r.rung;
+    j["capped_eval"] = r.capped_eval;
+    j["objective"] = number_or_null(r.objective);
+    j["constraint_margin"] = number_or_null(r.constraint_margin);
+  }
   Json metrics = Json::object();
   for (const auto& [name, value] : r.metrics) metrics[name] = number_or_null(value);
   j["metrics"] = metrics;
@@ -95,6 +102,11 @@ ResultRecord record_from_json(const std::string& line) {
   r.peak_gpu_allocated_mb = later_number("peak_gpu_allocated_mb");
   r.peak_gpu_reserved_mb = later_number("peak_gpu_reserved_mb");
   r.tokens_per_second = later_number("tokens_per_second");
+  r.trial_id = j.value("trial_id", std::string());
+  r.rung = j.value("rung", int32_t(-1));
+  r.capped_eval = j.value("capped_eval", false);
+  r.objective = later_number("objective");
+  r.constraint_margin = later_number("constraint_margin");
   for (const auto& [name, value] : j.at("metrics").items()) r.metrics[name] = number_from(value);
   for (const auto& [name, values] : j.at("vectors").items()) {
     auto& out = r.vectors[name];

@@ -45,6 +45,18 @@ struct ResultRecord {
   double peak_gpu_reserved_mb = 0;   ///< the most the caching allocator held from the driver
   double tokens_per_second = 0;      ///< unlearning throughput: tokens / unlearn_seconds
 
+  // A search's trial at one rung (empty / -1 for grid jobs), so a killed search resumes
+  // from the file alone and `report` shows each trial's history.
+  std::string trial_id;
+  int32_t rung = -1;
+  /// Evaluated on the rung's capped subset: a ranking, not a result; the leaderboard
+  /// leaves it out.
+  bool capped_eval = false;
+  /// The search's objective metric as the trial reported it (NaN when failed or absent).
+  double objective = 0;
+  /// How far inside its bound the constraint metric is (>= 0: kept; NaN: no constraint).
+  double constraint_margin = 0;
+
   /// Scalars by metric name (metric_columns.h); a metric not measured is absent (NaN in HDF5).
   std::map<std::string, double> metrics;
   /// Per-item vectors and curves by name (truth ratios, losses, ...): /jobs/<id>/<name>.

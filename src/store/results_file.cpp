@@ -38,6 +38,11 @@ struct RowHead {
   double peak_gpu_allocated_mb;
   double peak_gpu_reserved_mb;
   double tokens_per_second;
+  const char* trial_id;
+  int32_t rung;
+  int32_t capped_eval;
+  double objective;
+  double constraint_margin;
 };
 static_assert(sizeof(RowHead) % alignof(double) == 0, "metrics must follow RowHead aligned");
 
@@ -77,6 +82,11 @@ H5Handle make_row_type() {
   CS_FIELD(peak_gpu_allocated_mb, H5T_NATIVE_DOUBLE);
   CS_FIELD(peak_gpu_reserved_mb, H5T_NATIVE_DOUBLE);
   CS_FIELD(tokens_per_second, H5T_NATIVE_DOUBLE);
+  CS_FIELD(trial_id, str.get());
+  CS_FIELD(rung, H5T_NATIVE_INT32);
+  CS_FIELD(capped_eval, H5T_NATIVE_INT32);
+  CS_FIELD(objective, H5T_NATIVE_DOUBLE);
+  CS_FIELD(constraint_margin, H5T_NATIVE_DOUBLE);
 #undef CS_FIELD
   const auto& columns = metric_columns();
   for (size_t i = 0; i < columns.size(); ++i)
@@ -244,8 +254,12 @@ void ResultsFile::set_header(const ResultsHeader& header) {
 
 void ResultsFile::index_rows() {
   index_.clear();
-  const auto rows = read_rows();
-  for (size_t i = 0; i < rows.size(); ++i) index_[rows[i].job_id] = {i, rows[i].status};
+  search_rows_.clear();
+  auto rows = read_rows();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    index_[rows[i].job_id] = {i, rows[i].status};
+    if (!rows[i].trial_id.empty()) search_rows_.push_back(std::move(rows[i]));
+  }
 }
 
 std::vector<ResultRecord> ResultsFile::read_rows() const {
@@ -287,6 +301,11 @@ std::vector<ResultRecord> ResultsFile::read_rows() const {
     r.peak_gpu_allocated_mb = h.peak_gpu_allocated_mb;
     r.peak_gpu_reserved_mb = h.peak_gpu_reserved_mb;
     r.tokens_per_second = h.tokens_per_second;
+    r.trial_id = nonnull(h.trial_id);
+    r.rung = h.rung;
+    r.capped_eval = h.capped_eval != 0;
+    r.objective = h.objective;
+    r.constraint_margin = h.constraint_margin;
     for (size_t m = 0; m < columns.size(); ++m) {
       double value;
       std::memcpy(&value, base + sizeof(RowHead) + m * sizeof(double), sizeof value);
@@ -358,7 +377,12 @@ void ResultsFile::write(const std::vector<ResultRecord>& records) {
               r.gpu_uuid.c_str(),
               r.peak_gpu_allocated_mb,
               r.peak_gpu_reserved_mb,
-              r.tokens_per_second};
+              r.tokens_per_second,
+              r.trial_id.c_str(),
+              r.rung,
+              r.capped_eval ? 1 : 0,
+              r.objective,
+              r.constraint_margin};
     char* base = buffer.data() + i * row_size();
     std::memcpy(base, &h, sizeof h);
     for (size_t m = 0; m < columns.size(); ++m) {

@@ -19,7 +19,8 @@ namespace clear_sweep {
 
 inline constexpr const char* kResultsMagic = "clear-sweep-results";
 /// Bumped whenever /runs changes shape (a field or a metric column added or renamed).
-inline constexpr int kSchemaVersion = 2;  ///< 2: the GPU columns (card, peak memory, tokens/s)
+/// 2: the GPU columns (card, peak memory, tokens/s); 3: a search's trial, rung and objective.
+inline constexpr int kSchemaVersion = 3;
 
 struct ResultsHeader {
   std::string sweep_name;
@@ -53,6 +54,8 @@ class ResultsFile {
   };
   const std::map<std::string, RowIndex>& index() const { return index_; }
   size_t row_count() const { return index_.size(); }
+  /// The rows of search trials (trial_id set), in row order; files opened to write only.
+  const std::vector<ResultRecord>& search_rows() const { return search_rows_; }
   /// Every row (vectors not included: read_vectors loads them per job).
   std::vector<ResultRecord> read_rows() const;
   std::map<std::string, std::vector<double>> read_vectors(const std::string& job_id) const;
@@ -75,6 +78,7 @@ class ResultsFile {
   H5Handle row_type_;
   ResultsHeader header_;
   std::map<std::string, RowIndex> index_;  ///< job id -> row and status (writable files)
+  std::vector<ResultRecord> search_rows_;
 };
 
 }  // namespace clear_sweep

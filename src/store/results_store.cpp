@@ -86,6 +86,23 @@ ResultsStore::ResultsStore(const std::string& path, const ResultsHeader& header,
     notes.push_back(path + ": recovered " + std::to_string(replay.size()) + " result(s) from the journal");
   }
 
+  // The file's rows, then what the journal had beyond them: the order they finished in.
+  search_rows_ = file_->search_rows();
+  std::map<std::string, size_t> search_index;
+  for (size_t i = 0; i < search_rows_.size(); ++i) search_index[search_rows_[i].job_id] = i;
+  for (const auto& r : replay) {
+    if (r.trial_id.empty()) continue;
+    ResultRecord row = r;
+    row.vectors.clear();
+    const auto it = search_index.find(row.job_id);
+    if (it != search_index.end()) {
+      search_rows_[it->second] = std::move(row);
+    } else {
+      search_index[row.job_id] = search_rows_.size();
+      search_rows_.push_back(std::move(row));
+    }
+  }
+
   journal_ = std::make_unique<Journal>(journal_path(path));
   writer_ = std::thread([this] { writer_loop(); });
 }

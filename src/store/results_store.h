@@ -50,6 +50,9 @@ class ResultsStore {
 
   /// Status of every job stored so far (the file's rows, the journal and this run's).
   const std::map<std::string, RunStatus>& stored() const { return stored_; }
+  /// Every search trial's rung result stored before this run opened the store, oldest
+  /// first, one per job id, without vectors: what a search resumes from.
+  const std::vector<ResultRecord>& stored_search_rows() const { return search_rows_; }
 
   /// Journals a finished job and queues its row for HDF5. Rethrows a failure of the
   /// background threads (a full disk, say) so the sweep stops instead of losing rows.
@@ -75,6 +78,7 @@ class ResultsStore {
   std::unique_ptr<Journal> journal_;
   std::optional<ResultsFile> file_;
   std::map<std::string, RunStatus> stored_;
+  std::vector<ResultRecord> search_rows_;
   bool closed_ = false;
 
   // Shared with the writer thread.

@@ -31,6 +31,8 @@ std::string job_canonical_text(const Job& job, const std::string& job_context) {
     out += (first ? "" : ",") + name + "=" + hparam_text(value);
     first = false;
   }
+  // Only when set, so that every id made before searches existed stays as it was.
+  if (job.eval_max_items > 0) out += "|eval_max_items=" + std::to_string(job.eval_max_items);
   out += "|context:" + job_context;
   return out;
 }
@@ -39,6 +41,7 @@ std::string job_label(const Job& job) {
   std::string out = job.method + "/" + modality_name(job.modality) + "/" + format_number(job.forget_fraction) +
                     "%/seed" + std::to_string(job.seed);
   if (!job.hparams.empty()) out += " " + hparams_text(job.hparams);
+  if (job.rung >= 0) out += " (trial " + job.trial_id.substr(0, 8) + ", rung " + std::to_string(job.rung) + ")";
   return out;
 }
 

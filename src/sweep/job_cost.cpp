@@ -37,8 +37,10 @@ double eval_cost(const SweepSpec& spec, double forget_fraction) {
 
 double job_cost(const SweepSpec& spec, const MethodInfo& method, const Job& job) {
   if (!method.needs.model) {
-    const auto it = job.hparams.find("seconds");
-    return it == job.hparams.end() ? 0.0 : hparam_as_double(it->second);
+    const auto seconds = job.hparams.find("seconds");
+    const auto epochs = job.hparams.find("epochs");
+    return (seconds == job.hparams.end() ? 0.0 : hparam_as_double(seconds->second)) *
+           (epochs == job.hparams.end() ? 1.0 : hparam_as_double(epochs->second));
   }
   const double epochs = double(job.integer("epochs"));
   const double train = epochs * forget_items(spec, job.modality, job.forget_fraction) * method.passes_per_pair;

@@ -3,7 +3,7 @@
 //
 // Unit: one forward+backward pass over one item (a forward alone counts 1/3). Only the
 // ordering and the ratios within one sweep matter, so no machine constant is involved.
-// The noop method sleeps, so its cost is its `seconds` hyperparameter.
+// The noop method sleeps, so its cost is its `seconds` (per epoch) x `epochs`.
 #pragma once
 
 #include "sweep/job.h"

@@ -121,12 +121,17 @@ std::vector<MethodInfo> make_catalog() {
     MethodNeeds none;
     none.model = false;
     m.push_back({"noop",
-                 "no model: sleeps, then returns deterministic pseudo-metrics (tests and "
-                 "scheduler benchmarks of the cluster layer)",
+                 "no model: sleeps, then returns deterministic pseudo-metrics and a synthetic learning "
+                 "curve (tests and benchmarks of the cluster layer and the search)",
                  none,
                  false,
-                 {real("seconds", 0.0, {0, 86400}, "how long the job sleeps"),
-                  real("fail_rate", 0.0, {0, 1}, "probability (seeded by the job id) that it throws")},
+                 {real("seconds", 0.0, {0, 86400}, "how long each epoch sleeps"),
+                  real("fail_rate", 0.0, {0, 1}, "probability (seeded by the job id) that it throws"),
+                  integer("epochs", 1, {1, 10000}, "epochs: the resource of a search's successive halving"),
+                  real("x", 0.5, {0, 1},
+                       "a learning-rate-like input of the synthetic learning curve reported as model_utility "
+                       "(its optimum: x = 0.01)"),
+                  real("y", 0.5, {0, 1}, "the curve's second input (its optimum: y = 0.7)")},
                  1.0});
   }
   for (auto& method : m) method.own_hparams = sorted(std::move(method.own_hparams));

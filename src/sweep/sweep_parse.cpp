@@ -12,6 +12,7 @@
 #include "common/number_format.h"
 #include "common/suggest.h"
 #include "sweep/method_catalog.h"
+#include "sweep/search_parse.h"
 #include "sweep/sweep_spec.h"
 #include "sweep/toml_reader.h"
 
@@ -392,7 +393,7 @@ SweepSpec sweep_parse(std::string_view text, const std::string& file) {
   }
 
   const TomlTable root(document, "", file);
-  root.expect_keys({"name", "data", "model", "finetune", "eval", "grid", "resources"});
+  root.expect_keys({"name", "data", "model", "finetune", "eval", "grid", "search", "resources"});
   read_name(root, spec);
   if (auto t = root.table("data")) spec.data = read_data(*t);
   if (auto t = root.table("model")) spec.model = read_model(*t);
@@ -404,6 +405,7 @@ SweepSpec sweep_parse(std::string_view text, const std::string& file) {
     root.fail({file}, "grid", "missing [grid] section",
               "a sweep needs at least grid.method, grid.modality and grid.forget_fraction");
   spec.grid = read_grid(*grid);
+  if (auto t = root.table("search")) spec.search = read_search(*t, spec.grid);
   check_cross_sections(root, spec);
   return spec;
 }

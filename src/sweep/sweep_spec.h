@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "sweep/hparam.h"
 #include "sweep/modality.h"
+#include "sweep/search_spec.h"
 
 namespace clear_sweep {
 
@@ -103,6 +104,8 @@ struct SweepSpec {
   FinetuneSpec finetune;
   EvalSpec eval;
   GridSpec grid;
+  /// [search]: when set, the grid's cells are searched, each with `trials` sampled trials.
+  std::optional<SearchSpec> search;
   ResourceSpec resources;
   /// Settings that parse but are likely a mistake, one line each ("FILE: KEY: why");
   /// plan, finetune and run print them to stderr.

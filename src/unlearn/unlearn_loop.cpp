@@ -12,12 +12,14 @@
 #include "model/lr_schedule.h"
 #include "unlearn/losses.h"
 #include "unlearn/refusals.h"
+#include "unlearn/training_state.h"
 
 namespace clear_sweep {
 
 UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, const Tokenizer& tok, const Dataset& ds,
                              ImageTensors& images, const std::vector<ItemRef>& forget,
-                             const std::vector<ItemRef>& retain, const std::function<void(const EpochEnd&)>& on_epoch) {
+                             const std::vector<ItemRef>& retain, const std::function<void(const EpochEnd&)>& on_epoch,
+                             const UnlearnContinuation& continuation) {
   CS_ASSERT(!forget.empty() && !retain.empty(), "unlearning needs forget and retain items");
   const auto start = std::chrono::steady_clock::now();
   const uint64_t seed = uint64_t(job.seed);
@@ -65,7 +67,17 @@ UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, 
 
   int64_t micro = 0;
   optimizer.zero_grad();
-  for (int64_t epoch = 0; epoch < epochs; ++epoch) {
+  int64_t first_epoch = 0;
+  if (!continuation.resume_path.empty()) {
+    const TrainingState state = load_training_state(continuation.resume_path, params, optimizer, device);
+    CS_ASSERT(state.epochs == continuation.resume_epochs, "the saved state trained another number of epochs");
+    CS_ASSERT(state.epochs <= epochs, "the saved state trained more epochs than the job asks");
+    first_epoch = state.epochs;
+    report.steps = state.steps;
+    micro = state.micro;
+    report.resumed_epochs = state.epochs;
+  }
+  for (int64_t epoch = first_epoch; epoch < epochs; ++epoch) {
     const auto order = epoch_order(forget.size(), seed, epoch);
     Rng pair_rng = Rng::stream(seed, "retain_pairs", uint64_t(epoch));
     const auto pairs = pair_with_retain(forget.size(), retain.size(), pair_rng);
@@ -121,6 +133,10 @@ UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, 
       model->train();
     }
   }
+  // Saved before the last partial accumulation is stepped: a trial that goes on
+  // accumulates into it, as one that had trained the longer run at once would have.
+  if (!continuation.save_path.empty())
+    save_training_state(continuation.save_path, TrainingState{epochs, report.steps, micro}, params, optimizer);
   if (micro % accum != 0) optimizer_step();  // the last, partial accumulation still counts
   model->eval();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

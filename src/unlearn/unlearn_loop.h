@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "data/dataset.h"
@@ -21,11 +22,22 @@ struct EpochEnd {
   double mean_loss = 0;
 };
 
+/// A search trial's training between rungs (DESIGN.md section 10): a promoted trial
+/// resumes from the adapters, gradients and AdamW state its last rung saved, so that
+/// training e1 epochs, saving, and going on to e2 gives the same adapters as training
+/// e2 epochs at once (bit for bit on the CPU; lora_dropout > 0 draws differently).
+struct UnlearnContinuation {
+  std::string resume_path;  ///< a state saved after `resume_epochs` epochs ("": start fresh)
+  int64_t resume_epochs = 0;
+  std::string save_path;  ///< where to save the state at the end ("": nowhere)
+};
+
 struct UnlearnReport {
   int64_t steps = 0;   ///< optimiser steps
   int64_t tokens = 0;  ///< tokens processed (every row of every forward pass, padding excluded)
   double seconds = 0;
-  std::vector<double> epoch_loss;
+  std::vector<double> epoch_loss;  ///< the epochs this call trained (after resume_epochs)
+  int64_t resumed_epochs = 0;      ///< epochs the loaded state had trained (0: fresh)
 };
 
 /// Unlearns `forget` (paired with `retain`) by `method` with the job's training
@@ -34,6 +46,7 @@ struct UnlearnReport {
 UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, const Tokenizer& tokenizer,
                              const Dataset& dataset, ImageTensors& images, const std::vector<ItemRef>& forget,
                              const std::vector<ItemRef>& retain,
-                             const std::function<void(const EpochEnd&)>& on_epoch = {});
+                             const std::function<void(const EpochEnd&)>& on_epoch = {},
+                             const UnlearnContinuation& continuation = {});
 
 }  // namespace clear_sweep

@@ -167,12 +167,25 @@ seconds = [0.25]
 )");
   REQUIRE(plan.jobs.size() == 1);
   const std::string canonical = job_canonical_text(plan.jobs[0], "clear-sweep/training/v1|no-model");
+  // (noop's own hyperparameters epochs, x and y came with the search; every value,
+  // defaults too, is in the text.)
   CHECK(canonical ==
-        "clear-sweep/job/v1|method=noop|modality=visual|forget_fraction=2.5|seed=42|hparams:fail_rate=0,seconds=0.25"
-        "|context:clear-sweep/training/v1|no-model");
+        "clear-sweep/job/v1|method=noop|modality=visual|forget_fraction=2.5|seed=42|hparams:epochs=1,fail_rate=0,"
+        "seconds=0.25,x=0.5,y=0.5|context:clear-sweep/training/v1|no-model");
   CHECK(plan.jobs[0].id == short_hash(canonical));
   // Computed independently: hashlib.sha256(canonical.encode()).hexdigest()[:16] in Python.
-  CHECK(plan.jobs[0].id == "abc2f4cb4a1f1152");
+  CHECK(plan.jobs[0].id == "3edfc7660577254a");
+  // A search rung's capped evaluation is part of what its result is; the trial and the
+  // rung are bookkeeping and stay out.
+  Job rung = plan.jobs[0];
+  rung.trial_id = "t";
+  rung.rung = 1;
+  rung.resume_epochs = 1;
+  CHECK(job_canonical_text(rung, "c") == job_canonical_text(plan.jobs[0], "c"));
+  rung.eval_max_items = 64;
+  CHECK(job_canonical_text(rung, "c") ==
+        "clear-sweep/job/v1|method=noop|modality=visual|forget_fraction=2.5|seed=42|hparams:epochs=1,fail_rate=0,"
+        "seconds=0.25,x=0.5,y=0.5|eval_max_items=64|context:c");
 }
 
 TEST_CASE("stages: a base model, and a gold model per forget fraction") {

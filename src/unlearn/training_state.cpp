@@ -1,0 +1,88 @@
+#include "unlearn/training_state.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "common/error.h"
+
+namespace clear_sweep {
+namespace {
+
+torch::Tensor scalar(int64_t v) { return torch::tensor({v}, torch::kInt64); }
+
+}  // namespace
+
+void save_training_state(const std::string& path, const TrainingState& state, const std::vector<torch::Tensor>& params,
+                         torch::optim::Optimizer& optimizer) {
+  torch::serialize::OutputArchive archive;
+  archive.write("epochs", scalar(state.epochs));
+  archive.write("steps", scalar(state.steps));
+  archive.write("micro", scalar(state.micro));
+  archive.write("count", scalar(int64_t(params.size())));
+  for (size_t i = 0; i < params.size(); ++i) {
+    const torch::Tensor& p = params[i];
+    archive.write("param/" + std::to_string(i), p.detach().cpu());
+    // A gradient not yet stepped (a partial accumulation) resumes too; none is zeros.
+    archive.write("grad/" + std::to_string(i),
+                  p.grad().defined() ? p.grad().detach().cpu() : torch::zeros_like(p).cpu());
+  }
+  torch::serialize::OutputArchive optimizer_archive;
+  optimizer.save(optimizer_archive);
+  archive.write("optimizer", optimizer_archive);
+
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  const std::string partial = path + ".partial-" + std::to_string(getpid());
+  try {
+    archive.save_to(partial);
+  } catch (const c10::Error& e) {
+    std::remove(partial.c_str());
+    throw Error({path}, "", std::string("cannot save the training state: ") + e.what_without_backtrace());
+  }
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    std::remove(partial.c_str());
+    throw Error({path}, "", "cannot move the training state into place");
+  }
+}
+
+TrainingState load_training_state(const std::string& path, std::vector<torch::Tensor>& params,
+                                  torch::optim::Optimizer& optimizer, const torch::Device& device) {
+  torch::serialize::InputArchive archive;
+  TrainingState state;
+  try {
+    archive.load_from(path, device);
+    torch::Tensor t;
+    archive.read("epochs", t);
+    state.epochs = t.item<int64_t>();
+    archive.read("steps", t);
+    state.steps = t.item<int64_t>();
+    archive.read("micro", t);
+    state.micro = t.item<int64_t>();
+    archive.read("count", t);
+    if (t.item<int64_t>() != int64_t(params.size()))
+      throw Error({path}, "",
+                  "holds " + std::to_string(t.item<int64_t>()) + " adapter tensors, the model has " +
+                      std::to_string(params.size()));
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < params.size(); ++i) {
+      torch::Tensor value, grad;
+      archive.read("param/" + std::to_string(i), value);
+      archive.read("grad/" + std::to_string(i), grad);
+      if (!value.sizes().equals(params[i].sizes()))
+        throw Error({path}, "", "adapter tensor " + std::to_string(i) + " has another shape than the model's");
+      params[i].copy_(value);
+      params[i].mutable_grad() = grad.to(params[i].device(), params[i].scalar_type()).clone();
+    }
+    torch::serialize::InputArchive optimizer_archive;
+    archive.read("optimizer", optimizer_archive);
+    optimizer.load(optimizer_archive);
+  } catch (const c10::Error& e) {
+    throw Error({path}, "",
+                std::string("not a training state this model can resume from: ") + e.what_without_backtrace());
+  }
+  return state;
+}
+
+}  // namespace clear_sweep
