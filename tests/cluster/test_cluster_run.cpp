@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -452,4 +453,143 @@ save_adapters = "all"
   }
   CHECK(folders == 2);
   CHECK(run(1, copy, dir.file("copy2.log")) != 0);
+}
+
+// ---- Hyperparameter search (issue 16) on noop's synthetic learning curve -------------
+
+namespace {
+
+/// A search of noop's learning curve (noop_runner.h): its optimum is x = 0.01, y = 0.7.
+std::string search_sweep(const TempDir& dir, const std::string& name, int trials, double seconds,
+                         const std::string& extra_space = "") {
+  return write_sweep(dir, name,
+                     "[search]\nseed = 5\ntrials = " + std::to_string(trials) +
+                         "\nobjective = \"model_utility\"\n[search.asha]\nmin_epochs = 1\nmax_epochs = 9\neta = 3\n"
+                         "[search.space]\nx = { log_uniform = [1e-4, 1.0] }\ny = { uniform = [0.0, 1.0] }\n"
+                         "seconds = { choice = [" +
+                         std::to_string(seconds) + "] }\n" + extra_space);
+}
+
+double hparam_of(const ResultRecord& r, const std::string& name) {
+  const auto at = r.hparams.find(name + "=");
+  REQUIRE(at != std::string::npos);
+  return std::stod(r.hparams.substr(at + name.size() + 1));
+}
+
+/// The journal's job ids, one per line written: a trial-rung run twice shows twice.
+std::map<std::string, int> journal_counts(const std::string& results) {
+  std::map<std::string, int> counts;
+  std::ifstream in(journal_path(results));
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) ++counts[nlohmann::json::parse(line).at("job_id").get<std::string>()];
+  return counts;
+}
+
+/// Every row as "job id status objective": what a search decided and measured.
+std::set<std::string> search_rows(const std::string& results) {
+  std::set<std::string> rows;
+  for (const auto& r : results_snapshot(results).rows)
+    rows.insert(r.job_id + " " + run_status_name(r.status) + " " + std::to_string(r.objective) + " rung " +
+                std::to_string(r.rung));
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("search: ASHA under mpirun finds the region of the known optimum, and status and report show it") {
+  TempDir dir;
+  const std::string sweep = search_sweep(dir, "find", 27, 0.0);
+  const std::string out = dir.file("r.h5");
+  std::string log;
+  REQUIRE(run(4, {"run", sweep, "--out", out}, dir.file("log"), &log) == 0);
+  const ResultsSnapshot snap = results_snapshot(out);
+  // 27 trials at 1 epoch; the top third at 3, and of those the top third at 9. Three
+  // workers promote as results arrive: a trial in the top third of a rung's results so
+  // far moves on even if later ones outrank it, so a rung may take more than a third (13 of
+  // 27 seen here), never fewer, and each rung still holds at most half the one below.
+  std::map<int, int> per_rung;
+  const ResultRecord* best = nullptr;
+  for (const auto& r : snap.rows) {
+    CHECK(r.status == RunStatus::ok);
+    CHECK(r.trial_id.size() == 16);
+    ++per_rung[r.rung];
+    if (r.rung == 2 && (!best || r.objective > best->objective)) best = &r;
+  }
+  INFO("trials per rung: " << per_rung[0] << " " << per_rung[1] << " " << per_rung[2]);
+  CHECK(per_rung[0] == 27);
+  CHECK((per_rung[1] >= 9 && per_rung[1] <= 27 / 2));
+  CHECK((per_rung[2] >= 3 && per_rung[2] <= per_rung[1] / 2));
+  REQUIRE(best);
+  CHECK(best->objective == best->metrics.at("model_utility"));
+  CHECK(best->objective > 0.9);  // the optimum's curve reaches 0.9975 at 9 epochs
+  CHECK(std::abs(std::log10(hparam_of(*best, "x")) + 2) < 0.8);
+  CHECK(std::abs(hparam_of(*best, "y") - 0.7) < 0.25);
+  CHECK(hparam_of(*best, "epochs") == 9);
+
+  std::string status;
+  CHECK(run(1, {"status", out}, dir.file("status"), &status) == 0);
+  CHECK(status.find("27 of 27 trials started, complete") != std::string::npos);
+  CHECK(status.find("rung     3 epochs: " + std::to_string(per_rung[1]) + " trial(s), " + std::to_string(per_rung[2]) +
+                    " promoted") != std::string::npos);
+  std::string report;
+  CHECK(run(1, {"report", out}, dir.file("report"), &report) == 0);
+  CHECK(report.find("rung at 1 epochs: 27 evaluated, " + std::to_string(27 - per_rung[1]) + " stopped there") !=
+        std::string::npos);
+  CHECK(report.find("trial " + best->trial_id.substr(0, 8)) != std::string::npos);
+}
+
+TEST_CASE("search: kill -9 mid-search, then resume - no trial-rung twice, the same results as an uninterrupted run") {
+  TempDir dir;
+  // One worker: ASHA's decisions are then a function of the results alone, so the
+  // uninterrupted run is the reference the resumed one must equal.
+  const std::string sweep = search_sweep(dir, "resume", 18, 0.04);
+  const std::string whole = dir.file("whole.h5"), out = dir.file("r.h5");
+  REQUIRE(run(2, {"run", sweep, "--out", whole, "--quiet"}, dir.file("log0")) == 0);
+
+  Launch first(2, {"run", sweep, "--out", out, "--quiet"}, dir.file("log1"));
+  const long pid = coordinator_pid(out);
+  wait_for_jobs(out, 12);
+  ::kill(pid_t(pid), SIGKILL);
+  CHECK(first.wait() != 0);
+  const size_t before = results_snapshot(out).rows.size();
+  CHECK(before >= 12);
+  std::string log;
+  CHECK(run(2, {"run", sweep, "--out", out}, dir.file("log2"), &log) == 0);
+  CHECK(log.find(std::to_string(before) + " trial-rungs already stored") != std::string::npos);
+  CHECK(search_rows(out) == search_rows(whole));
+  for (const auto& [id, n] : journal_counts(out)) CHECK(n == 1);
+
+  // A larger budget adds trials: the stored ones stay, none runs again.
+  const std::string bigger = search_sweep(dir, "resume", 30, 0.04);
+  CHECK(run(2, {"run", bigger, "--out", out, "--quiet"}, dir.file("log3")) == 0);
+  std::set<std::string> trials;
+  for (const auto& r : results_snapshot(out).rows) trials.insert(r.trial_id);
+  CHECK(trials.size() == 30);
+  for (const auto& row : search_rows(whole)) CHECK(search_rows(out).count(row) == 1);
+  for (const auto& [id, n] : journal_counts(out)) CHECK(n == 1);
+}
+
+TEST_CASE("search: a failing trial counts as failed and the search goes on") {
+  TempDir dir;
+  const std::string sweep = search_sweep(dir, "fail", 12, 0.0, "fail_rate = { choice = [0.0, 0.5] }\n");
+  const std::string out = dir.file("r.h5");
+  CHECK(run(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log")) == 1);  // some failed
+  const ResultsSnapshot snap = results_snapshot(out);
+  size_t failed = 0, top = 0;
+  std::set<std::string> trials;
+  for (const auto& r : snap.rows) {
+    trials.insert(r.trial_id);
+    if (r.status == RunStatus::failed) {
+      ++failed;
+      CHECK(r.error.find("injected failure") != std::string::npos);
+      CHECK(std::isnan(r.objective));
+    }
+    top += r.rung == 2 && r.status == RunStatus::ok;
+  }
+  CHECK(failed > 0);
+  CHECK(trials.size() == 12);  // every trial started despite the failures
+  CHECK(top >= 1);             // and some still reached the top rung
+  std::string status;
+  run(1, {"status", out}, dir.file("status"), &status);
+  CHECK(status.find("12 of 12 trials started, complete") != std::string::npos);
 }

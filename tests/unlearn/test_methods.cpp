@@ -4,6 +4,8 @@
 // retain_ft lowers the retain NLL, rmu moves the forget activations toward c, scrub
 // alternates, a diverging loss fails the job).
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "data/batch.h"
@@ -331,4 +333,63 @@ TEST_CASE("L1 on LoRA keeps adapters smaller, and a diverging loss fails the job
     CHECK(std::string(e.what()).find("ga diverged: the loss is") != std::string::npos);
   }
   f.model->detach_adapters();
+}
+
+TEST_CASE("a search trial that resumes from its saved state trains what one long run would", "[unlearn][train]") {
+  // NPO (a teacher, retain pairs) and SCRUB (passes that change with the epoch), with a
+  // gradient accumulation that leaves a partial step at each epoch's end: 1 epoch, saved,
+  // then on to 3 must give the adapters, AdamW state and counters of 3 at once.
+  set_compute_threads(1);
+  Fixture f;
+  TempDir dir;
+  for (const char* name : {"npo", "scrub"}) {
+    Job job = f.jobs.at(name);
+    job.hparams["grad_accum"] = int64_t(4);
+    job.hparams["epochs"] = int64_t(3);
+    auto adapters = [&] {
+      std::vector<torch::Tensor> out;
+      for (const auto& p : f.model->adapter_parameters()) out.push_back(p.detach().clone());
+      return out;
+    };
+    auto once = make_method(job, f.config);
+    const auto whole = run_unlearning(f.model, *once, job, f.tok, f.data.dataset, f.images, f.forget, f.retain);
+    const auto expected = adapters();
+    f.model->detach_adapters();
+
+    Job first = job;
+    first.hparams["epochs"] = int64_t(1);
+    const std::string state = dir.file(std::string(name) + "-e1.pt");
+    auto m1 = make_method(first, f.config);
+    UnlearnContinuation save;
+    save.save_path = state;
+    run_unlearning(f.model, *m1, first, f.tok, f.data.dataset, f.images, f.forget, f.retain, {}, save);
+    f.model->detach_adapters();
+    REQUIRE(std::filesystem::exists(state));
+
+    auto m2 = make_method(job, f.config);
+    UnlearnContinuation resume;
+    resume.resume_path = state;
+    resume.resume_epochs = 1;
+    const auto rest =
+        run_unlearning(f.model, *m2, job, f.tok, f.data.dataset, f.images, f.forget, f.retain, {}, resume);
+    const auto resumed = adapters();
+    f.model->detach_adapters();
+    INFO(name);
+    CHECK(rest.resumed_epochs == 1);
+    CHECK(rest.epoch_loss.size() == 2);
+    CHECK(rest.steps == whole.steps);
+    REQUIRE(resumed.size() == expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) CHECK(torch::equal(resumed[i], expected[i]));
+
+    // A file that is not a state is refused by name.
+    std::ofstream(dir.file("junk.pt")) << "not an archive";
+    auto m3 = make_method(job, f.config);
+    UnlearnContinuation junk;
+    junk.resume_path = dir.file("junk.pt");
+    junk.resume_epochs = 1;
+    const Error e = expect_error(
+        [&] { run_unlearning(f.model, *m3, job, f.tok, f.data.dataset, f.images, f.forget, f.retain, {}, junk); });
+    f.model->detach_adapters();
+    CHECK(e.where().file == dir.file("junk.pt"));
+  }
 }
