@@ -229,7 +229,6 @@ ResultRecord ModelRunner::run_job(const Job& job) {
   const UnlearnContinuation continuation = trial_continuation(s.spec, s.artifacts, job);
   const UnlearnReport report =
       run_unlearning(model, *method, job, tok, ds, *s.images, forget, retain, {}, continuation);
-  if (job.rung >= 0) r.vectors["resumed_epochs"] = {double(report.resumed_epochs)};
   // Promotion happens once per rung: the state resumed from is not needed again.
   if (!continuation.resume_path.empty()) std::filesystem::remove(continuation.resume_path);
   r.unlearn_seconds = seconds_since(unlearn_start);
@@ -251,6 +250,7 @@ ResultRecord ModelRunner::run_job(const Job& job) {
   r.vectors["reference_original_metrics"] = reference.first;
   r.vectors["reference_gold_metrics"] = reference.second;
   r.vectors["unlearn_epoch_loss"] = report.epoch_loss;
+  if (job.rung >= 0) r.vectors["resumed_epochs"] = {double(report.resumed_epochs)};
   r.tokens = report.tokens;
   r.peak_memory_mb = peak_memory_mb();
   const GpuMemoryPeak gpu_peak = gpu_memory_peak(s.device);

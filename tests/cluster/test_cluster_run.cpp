@@ -593,3 +593,74 @@ TEST_CASE("search: a failing trial counts as failed and the search goes on") {
   run(1, {"status", out}, dir.file("status"), &status);
   CHECK(status.find("12 of 12 trials started, complete") != std::string::npos);
 }
+
+TEST_CASE("search on the tiny model: capped rungs, the promoted trial resumes its state and equals a grid job") {
+  TempDir dir;
+  const std::string head = R"(name = "model-search"
+[data]
+persons = 10
+images_per_person = 2
+seed = 5
+[model]
+preset = "tiny"
+[finetune]
+epochs = 12
+[eval]
+max_items = 40
+max_new_tokens = 16
+[grid]
+method = ["ga"]
+modality = ["text"]
+forget_fraction = [10]
+)";
+  const std::string sweep = dir.file("search.toml");
+  std::ofstream(sweep) << head << R"([search]
+trials = 3
+rung_max_items = 10
+objective = "forget_prob"
+direction = "minimize"
+constraint = { metric = "model_utility", min = 0.5, relative_to = "original" }
+[search.asha]
+min_epochs = 1
+max_epochs = 3
+eta = 3
+[search.space]
+lr = { log_uniform = [1e-3, 1e-2] }
+)";
+  const std::string out = dir.file("results/search.h5");
+  REQUIRE(run(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log")) == 0);
+  const ResultsSnapshot snap = results_snapshot(out);
+  REQUIRE(snap.rows.size() == 4);  // 3 trials at 1 epoch, the best at 3
+  const ResultRecord* top = nullptr;
+  for (const auto& r : snap.rows) {
+    INFO(r.error);
+    CHECK(r.status == RunStatus::ok);
+    CHECK(r.objective == r.metrics.at("forget_prob"));
+    CHECK(std::isfinite(r.constraint_margin));
+    CHECK(r.capped_eval == (r.rung == 0));
+    if (r.rung == 1) top = &r;
+  }
+  REQUIRE(top);
+  const auto vectors = ResultsFile::open_read_only(out).read_vectors(top->job_id);
+  CHECK(vectors.at("resumed_epochs") == std::vector<double>{1.0});  // not trained from scratch
+  // The promoted trial's 1-epoch state was consumed; the stopped trials' stay for a
+  // later promotion; the top rung saves none.
+  size_t states = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir.file("results/artifacts/trials")))
+    states += e.path().extension() == ".pt";
+  CHECK(states == 2);
+
+  // The same setting as a grid job: the same id, the same numbers (resume is exact).
+  const std::string grid = dir.file("grid.toml");
+  const std::string lr = top->hparams.substr(top->hparams.find(" lr=") + 4);
+  std::ofstream(grid) << head << "[grid.hparams]\nlr = [" << lr.substr(0, lr.find(' ')) << "]\nepochs = [3]\n";
+  const std::string grid_out = dir.file("results/grid.h5");
+  REQUIRE(run(2, {"run", grid, "--out", grid_out, "--quiet"}, dir.file("log2")) == 0);
+  const auto grid_rows = results_snapshot(grid_out).rows;
+  REQUIRE(grid_rows.size() == 1);
+  CHECK(grid_rows[0].job_id == top->job_id);
+  for (const auto& [name, value] : top->metrics) {
+    INFO(name);
+    CHECK(grid_rows[0].metrics.at(name) == Approx(value).margin(1e-9));
+  }
+}
