@@ -69,6 +69,12 @@ GpuHours gpu_hours(const PlanSummary& s, const PlanOptions& o) {
 
 /// Costs are read by eye, in orders of magnitude: 1234567 -> "1,234,567", and below a
 /// thousand three significant digits (noop jobs sleep fractions of a second).
+std::string fixed(double value, int digits) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(digits) << value;
+  return out.str();
+}
+
 std::string grouped(double value) {
   if (std::fabs(value) < 1000) {
     std::ostringstream small;
@@ -133,7 +139,10 @@ void print_search(const SweepSpec& spec, const SweepPlan& plan, double stage_cos
       out << (b ? "; bracket " + std::to_string(b) + ":" : "");
       for (int64_t e : search.asha->rungs(b)) out << " " << e;
     }
-    out << " epochs; rungs below the top evaluate " << search.rung_max_items << " items per set\n";
+    out << " epochs";
+    if (spec.needs_model() && search.rung_max_items < spec.eval.max_items)
+      out << "; rungs below the top evaluate " << search.rung_max_items << " items per set";
+    out << "\n";
   }
   const char* unit = spec.needs_model() ? " units" : " s";
   out << "\nestimated cost: stages " << grouped(stage_cost) << unit << "\n";
@@ -141,8 +150,10 @@ void print_search(const SweepSpec& spec, const SweepPlan& plan, double stage_cos
       << grouped(cost.worst_cost) << unit << "\n";
   if (search.asha)
     out << "  under halving (expected):            " << grouped(cost.expected_jobs) << " trial-rungs, "
-        << grouped(cost.expected_cost) << unit << " (" << std::fixed << std::setprecision(2)
-        << cost.expected_cost / std::max(1e-9, cost.worst_cost) << " of the worst case)\n";
+        << grouped(cost.expected_cost) << unit
+        << (cost.worst_cost > 0 ? " (" + fixed(cost.expected_cost / cost.worst_cost, 2) + " of the worst case)"
+                                : std::string())
+        << "\n";
 }
 
 void print_text(const PlanOptions& options, const SweepSpec& spec, const SweepPlan& plan, std::ostream& out) {
@@ -279,7 +290,7 @@ void print_json(const PlanOptions& options, const SweepSpec& spec, const SweepPl
     jj["needs"] = job.needs;
     j["job_list"].push_back(jj);
   }
-  if (options.ranks > 0) {
+  if (options.ranks > 0 && !spec.search) {  // a search's jobs exist only as it runs
     const SchedulePreview p = schedule_preview(plan, options.ranks);
     Json sched;
     sched["ranks"] = options.ranks;

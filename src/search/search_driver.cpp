@@ -223,11 +223,15 @@ SearchCost search_cost(const SweepSpec& spec, const std::vector<Job>& cells) {
   SearchCost cost;
   for (const Job& base : cells) {
     const MethodInfo& method = *method_find(base.method);
-    auto cost_of = [&](int64_t epochs) {
+    // Rungs below the top evaluate a capped subset: their evaluation costs less.
+    SweepSpec capped = spec;
+    capped.eval.max_items = std::min(spec.eval.max_items, search.rung_max_items);
+    auto cost_with = [&](int64_t epochs, const SweepSpec& s) {
       Job j = base;
       if (search.asha) j.hparams["epochs"] = std::max<int64_t>(1, epochs);
-      return job_cost(spec, method, j);
+      return job_cost(s, method, j);
     };
+    auto cost_of = [&](int64_t epochs) { return cost_with(epochs, spec); };
     cost.trials += double(search.trials);
     if (!search.asha) {
       cost.worst_jobs += double(search.trials);
@@ -236,18 +240,19 @@ SearchCost search_cost(const SweepSpec& spec, const std::vector<Job>& cells) {
     }
     const auto& a = *search.asha;
     // job_cost is training plus one evaluation: split them to count a rung's share.
-    const double eval = cost_of(1) - (cost_of(2) - cost_of(1));
     const double per_epoch = cost_of(2) - cost_of(1);
+    const double eval = cost_of(1) - per_epoch, rung_eval = cost_with(1, capped) - per_epoch;
     for (int64_t b = 0; b < a.brackets; ++b) {
       const double n = double((search.trials - b + a.brackets - 1) / a.brackets);  // trials dealt to bracket b
       const auto rungs = a.rungs(b);
       cost.worst_jobs += n * double(rungs.size());
-      cost.worst_cost += n * (double(rungs.back()) * per_epoch + double(rungs.size()) * eval);
+      cost.worst_cost += n * (double(rungs.back()) * per_epoch + double(rungs.size() - 1) * rung_eval + eval);
       double survivors = n;
       int64_t below = 0;
       for (size_t k = 0; k < rungs.size(); ++k) {
         cost.expected_jobs += survivors;
-        cost.expected_cost += survivors * (double(rungs[k] - below) * per_epoch + eval);
+        cost.expected_cost +=
+            survivors * (double(rungs[k] - below) * per_epoch + (k + 1 == rungs.size() ? eval : rung_eval));
         below = rungs[k];
         survivors = std::floor(survivors / double(a.eta));
       }

@@ -172,14 +172,7 @@ void read_space(const TomlTable& t, const GridSpec& grid, SearchSpec& search) {
     if (owners.empty())
       t.fail(key_where, t.key_path(key), "no method in grid.method has a hyperparameter '" + key + "'",
              "methods: " + join(grid.methods) + " (`clear-sweep methods` lists their hyperparameters)");
-    const HParamDecl& decl = *method_hparam(*method_find(owners.front()), key);
-    for (const auto& owner : owners) {
-      const HParamDecl& other = *method_hparam(*method_find(owner), key);
-      if (other.type != decl.type || other.range.text() != decl.range.text())
-        t.fail(key_where, t.key_path(key),
-               "'" + key + "' means different things for " + owners.front() + " and " + owner,
-               "give it per method, under [search.space." + owners.front() + "] and [search.space." + owner + "]");
-    }
+    const HParamDecl& decl = shared_hparam_decl(t, key_where, key, owners, "search.space");
     check_not_a_grid_axis(t, key, grid, owners);
     search.shared_space[key] = read_distribution(t, key, decl, "shared by " + join(owners));
   }

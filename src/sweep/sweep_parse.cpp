@@ -226,14 +226,7 @@ void read_hparams(const TomlTable& t, GridSpec& grid) {
                                 : "'" + key + "' belongs to " + join(elsewhere) + ", none of which grid.method lists";
       t.fail(key_where, t.key_path(key), "no method in grid.method has a hyperparameter '" + key + "'", hint);
     }
-    const HParamDecl& decl = *method_hparam(*method_find(owners.front()), key);
-    for (const auto& owner : owners) {
-      const HParamDecl& other = *method_hparam(*method_find(owner), key);
-      if (other.type != decl.type || other.range.text() != decl.range.text())
-        t.fail(key_where, t.key_path(key),
-               "'" + key + "' means different things for " + owners.front() + " and " + owner,
-               "give it per method, under [grid.hparams." + owners.front() + "] and [grid.hparams." + owner + "]");
-    }
+    const HParamDecl& decl = shared_hparam_decl(t, key_where, key, owners, "grid.hparams");
     grid.shared_axes[key] = read_hparam_axis(t, key, decl, "shared by " + join(owners));
   }
 }

@@ -4,6 +4,7 @@
 
 #include "common/number_format.h"
 #include "common/suggest.h"
+#include "sweep/method_catalog.h"
 
 namespace clear_sweep {
 
@@ -36,6 +37,18 @@ std::optional<double> toml_number(const toml::node& node) {
   if (const auto* i = node.as_integer()) return static_cast<double>(i->get());
   if (const auto* f = node.as_floating_point()) return f->get();
   return std::nullopt;
+}
+
+const HParamDecl& shared_hparam_decl(const TomlTable& t, const SourceLocation& where, const std::string& key,
+                                     const std::vector<std::string>& owners, const std::string& section) {
+  const HParamDecl& decl = *method_hparam(*method_find(owners.front()), key);
+  for (const auto& owner : owners) {
+    const HParamDecl& other = *method_hparam(*method_find(owner), key);
+    if (other.type != decl.type || other.range.text() != decl.range.text())
+      t.fail(where, t.key_path(key), "'" + key + "' means different things for " + owners.front() + " and " + owner,
+             "give it per method, under [" + section + "." + owners.front() + "] and [" + section + "." + owner + "]");
+  }
+  return decl;
 }
 
 std::string TomlTable::key_path(std::string_view key) const {

@@ -57,6 +57,12 @@ class TomlTable {
   std::string file_;
 };
 
+/// The one declaration `key` has for every method in `owners` (those that declare it),
+/// for a hyperparameter given once for all of them under the table [`section`]; fails
+/// at `where` when two of them declare it differently.
+const HParamDecl& shared_hparam_decl(const TomlTable& t, const SourceLocation& where, const std::string& key,
+                                     const std::vector<std::string>& owners, const std::string& section);
+
 /// "integer", "string", "array", ...: for "expected X, got Y" messages.
 std::string toml_type_name(const toml::node& node);
 

@@ -122,3 +122,26 @@ TEST_CASE("plan --step-seconds turns the cost into GPU-hours at the measured ste
   CHECK(bad.code == kExitBadInput);
   CHECK(bad.err.find("--step-seconds") != std::string::npos);
 }
+
+TEST_CASE("plan of a search prints its trials, space, rungs and cost: worst case and under halving") {
+  const std::string path = source_path("sweeps/mini-search.toml");
+  const Run text = run({"plan", path});
+  REQUIRE(text.code == kExitOk);
+  CHECK(text.out.find("search: 2 cells (the jobs above) x 12 trials = 24 trials, random sampler, seed 0") !=
+        std::string::npos);
+  CHECK(text.out.find("l1_lambda       choice(0, 0.0001, 0.0002, 0.0004)") != std::string::npos);
+  CHECK(text.out.find("maximize log_forget_quality subject to model_utility >= 0.95 x the original's") !=
+        std::string::npos);
+  CHECK(text.out.find("rungs at 1 3 9 epochs; rungs below the top evaluate 30 items per set") != std::string::npos);
+  CHECK(text.out.find("every trial to the top (worst case): 72 trial-rungs") != std::string::npos);
+  CHECK(text.out.find("under halving (expected):            34 trial-rungs") != std::string::npos);
+
+  const Run json = run({"plan", path, "--format", "json", "--ranks", "3"});
+  REQUIRE(json.code == kExitOk);
+  const auto j = nlohmann::json::parse(json.out);
+  CHECK(j["search"]["trials"] == 24);
+  CHECK(j["search"]["worst"]["trial_rungs"] == 72);
+  CHECK(j["search"]["expected"]["trial_rungs"] == 34);
+  CHECK(j["search"]["expected"]["cost"].get<double>() < j["search"]["worst"]["cost"].get<double>() / 2);
+  CHECK_FALSE(j.contains("schedule"));  // a search's jobs exist only as it runs
+}
