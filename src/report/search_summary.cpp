@@ -22,6 +22,18 @@ std::string epochs_of(const std::string& hparams) {
   return "";
 }
 
+/// "epochs=9 l1_lambda=0.0001 lr=0.0003": the hyperparameters the search chose.
+std::string searched_hparams(const std::string& hparams, const SearchSpec& search, const std::string& method) {
+  const auto space = search.space_of(method);
+  std::istringstream in(hparams);
+  std::string out;
+  for (std::string kv; in >> kv;) {
+    const std::string name = kv.substr(0, kv.find('='));
+    if (space.count(name) || (search.asha && name == "epochs")) out += (out.empty() ? "" : " ") + kv;
+  }
+  return out;
+}
+
 std::string objective_text(const SearchObjective& o) {
   std::string out = std::string(o.maximize ? "maximize " : "minimize ") + o.metric;
   if (o.constraint) {
@@ -89,7 +101,7 @@ std::optional<SearchSummary> search_summary(const std::string& results_path) {
     b.forget_fraction = top.forget_fraction;
     b.seed = top.seed;
     b.trial_id = trial;
-    b.hparams = top.hparams;
+    b.hparams = searched_hparams(top.hparams, *spec.search, top.method);
     b.constraint_margin = top.constraint_margin;
     for (const auto* r : trial_rows)
       b.history.push_back({r->rung, epochs_of(r->hparams), r->objective, r->status == RunStatus::ok, r->capped_eval});
@@ -119,7 +131,9 @@ void print_search_summary(const SearchSummary& s, std::ostream& out) {
       out << (i ? " -> " : "") << (h.epochs.empty() ? "" : h.epochs + "ep ")
           << (h.ok ? value_text(h.objective) : std::string("failed")) << (h.capped_eval ? "*" : "");
     }
-    if (std::isfinite(b.constraint_margin)) out << "  (constraint margin " << value_text(b.constraint_margin) << ")";
+    if (std::isfinite(b.constraint_margin))
+      out << (b.constraint_margin >= 0 ? "  (keeps the constraint, margin " : "  (breaks the constraint by ")
+          << value_text(std::abs(b.constraint_margin)) << ")";
     out << "\n";
   }
 }
