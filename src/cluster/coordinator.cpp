@@ -130,7 +130,11 @@ void Coordinator::build_queue() {
     // A search makes its jobs as results arrive; the stages go in now, if some cell has
     // work left (its stored results are restored first).
     search_ = std::make_unique<SearchDriver>(spec_, plan_.jobs);
-    const std::string note = search_->restore(store_.stored_search_rows());
+    // --retry-failed: a failed trial-rung is forgotten, so the search hands it out again.
+    std::vector<ResultRecord> stored;
+    for (const auto& r : store_.stored_search_rows())
+      if (r.status == RunStatus::ok || !options_.retry_failed) stored.push_back(r);
+    const std::string note = search_->restore(stored);
     if (!note.empty()) log_ << "[coordinator] " << note << "\n";
     jobs_skipped_ = search_->restored();
     jobs_total_ = jobs_skipped_;  // grows as the search makes jobs

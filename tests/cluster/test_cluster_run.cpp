@@ -592,6 +592,14 @@ TEST_CASE("search: a failing trial counts as failed and the search goes on") {
   std::string status;
   run(1, {"status", out}, dir.file("status"), &status);
   CHECK(status.find("12 of 12 trials started, complete") != std::string::npos);
+
+  // --retry-failed hands each failed trial-rung out once more (noop fails the same job
+  // again: its failures are a hash of the job id); nothing else runs twice.
+  std::set<std::string> failed_ids;
+  for (const auto& r : snap.rows)
+    if (r.status == RunStatus::failed) failed_ids.insert(r.job_id);
+  CHECK(run(3, {"run", sweep, "--out", out, "--quiet", "--retry-failed"}, dir.file("log2")) == 1);
+  for (const auto& [id, n] : journal_counts(out)) CHECK(n == (failed_ids.count(id) ? 2 : 1));
 }
 
 TEST_CASE("search on the tiny model: capped rungs, the promoted trial resumes its state and equals a grid job") {
