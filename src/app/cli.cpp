@@ -229,10 +229,25 @@ void add_metric(CLI::App& app, std::function<int(std::ostream&)>& action) {
   CLI::App* metric = app.add_subcommand("metric", "Rescore with the sweep's exact metrics, one number per input line.");
   metric->require_subcommand(1);
   auto path = std::make_shared<std::string>();
+  auto type = std::make_shared<std::string>("rougeL"), measure = std::make_shared<std::string>("recall");
   CLI::App* rouge = metric->add_subcommand(
-      "rouge", "ROUGE-L recall (rouge_score, use_stemmer=True) of lines {\"reference\": ..., \"prediction\": ...}");
+      "rouge", "ROUGE (rouge_score, use_stemmer=True) of lines {\"reference\": ..., \"prediction\": ...}");
   rouge->add_option("file", *path, "JSON-lines file")->required();
-  rouge->callback([&action, path] { action = [path](std::ostream& out) { return metric_rouge_command(*path, out); }; });
+  rouge->add_option("--type", *type, "rougeL (CLEAR), rouge1 or rouge2")
+      ->check(CLI::IsMember({"rougeL", "rouge1", "rouge2"}))
+      ->capture_default_str();
+  rouge->add_option("--measure", *measure, "recall (CLEAR), precision or fmeasure (MLLMU-Bench)")
+      ->check(CLI::IsMember({"recall", "precision", "fmeasure"}))
+      ->capture_default_str();
+  rouge->callback([&action, path, type, measure] {
+    action = [path, type, measure](std::ostream& out) { return metric_rouge_command(*path, *type, *measure, out); };
+  });
+  CLI::App* bleu =
+      metric->add_subcommand("bleu",
+                             "Sentence BLEU (NLTK, whitespace tokens, smoothing method1, as MLLMU-Bench) of lines "
+                             "{\"reference\": ..., \"prediction\": ...}");
+  bleu->add_option("file", *path, "JSON-lines file")->required();
+  bleu->callback([&action, path] { action = [path](std::ostream& out) { return metric_bleu_command(*path, out); }; });
   CLI::App* ks = metric->add_subcommand(
       "ks", "Two-sample KS p-value (scipy.stats.ks_2samp, method auto) of lines {\"a\": [...], \"b\": [...]}");
   ks->add_option("file", *path, "JSON-lines file")->required();

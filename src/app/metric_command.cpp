@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/exit_codes.h"
+#include "eval/bleu.h"
 #include "eval/ks_test.h"
 #include "eval/rouge.h"
 
@@ -42,15 +43,29 @@ const nlohmann::json& field(const nlohmann::json& j, const char* key, const Sour
   return j[key];
 }
 
+std::pair<std::string, std::string> reference_and_prediction(const nlohmann::json& j, const SourceLocation& where) {
+  const auto& ref = field(j, "reference", where);
+  const auto& pred = field(j, "prediction", where);
+  if (!ref.is_string()) throw Error(where, "reference", "expected a string");
+  if (!pred.is_string()) throw Error(where, "prediction", "expected a string");
+  return {ref.get<std::string>(), pred.get<std::string>()};
+}
+
 }  // namespace
 
-int metric_rouge_command(const std::string& path, std::ostream& out) {
+int metric_rouge_command(const std::string& path, const std::string& type, const std::string& measure,
+                         std::ostream& out) {
+  return for_each_line(path, out, [&](const nlohmann::json& j, const SourceLocation& where) {
+    const auto [ref, pred] = reference_and_prediction(j, where);
+    const RougeScore s = type == "rougeL" ? rouge_l(ref, pred) : rouge_n(ref, pred, type == "rouge1" ? 1 : 2);
+    return measure == "recall" ? s.recall : measure == "precision" ? s.precision : s.fmeasure;
+  });
+}
+
+int metric_bleu_command(const std::string& path, std::ostream& out) {
   return for_each_line(path, out, [](const nlohmann::json& j, const SourceLocation& where) {
-    const auto& ref = field(j, "reference", where);
-    const auto& pred = field(j, "prediction", where);
-    if (!ref.is_string()) throw Error(where, "reference", "expected a string");
-    if (!pred.is_string()) throw Error(where, "prediction", "expected a string");
-    return rouge_l(ref.get<std::string>(), pred.get<std::string>()).recall;
+    const auto [ref, pred] = reference_and_prediction(j, where);
+    return sentence_bleu(ref, pred);
   });
 }
 

@@ -1,5 +1,8 @@
 #include "eval/rouge.h"
 
+#include <algorithm>
+#include <map>
+
 #include "eval/porter_stemmer.h"
 
 namespace clear_sweep {
@@ -11,6 +14,18 @@ size_t utf8_length(unsigned char lead) {
   if (lead >= 0xE0) return 3;
   if (lead >= 0xC0) return 2;
   return 1;
+}
+
+/// rouge_score's scoring.fmeasure: 2PR / (P + R), 0 when both are 0.
+double fmeasure(double precision, double recall) {
+  return precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0;
+}
+
+std::map<std::vector<std::string>, size_t> ngram_counts(const std::vector<std::string>& tokens, int n) {
+  std::map<std::vector<std::string>, size_t> counts;
+  for (size_t i = 0; i + size_t(n) <= tokens.size(); ++i)
+    ++counts[std::vector<std::string>(tokens.begin() + long(i), tokens.begin() + long(i) + n)];
+  return counts;
 }
 
 }  // namespace
@@ -74,8 +89,24 @@ RougeScore rouge_l(const std::string& reference, const std::string& prediction, 
   const double lcs = double(lcs_length(ref, pred));
   s.precision = lcs / double(pred.size());
   s.recall = lcs / double(ref.size());
-  // rouge_score's scoring.fmeasure: 2PR / (P + R), 0 when both are 0.
-  s.fmeasure = s.precision + s.recall > 0 ? 2 * s.precision * s.recall / (s.precision + s.recall) : 0;
+  s.fmeasure = fmeasure(s.precision, s.recall);
+  return s;
+}
+
+RougeScore rouge_n(const std::string& reference, const std::string& prediction, int n, bool stem) {
+  const auto ref = ngram_counts(rouge_tokenize(reference, stem), n);
+  const auto pred = ngram_counts(rouge_tokenize(prediction, stem), n);
+  size_t overlap = 0, ref_total = 0, pred_total = 0;
+  for (const auto& [gram, count] : ref) {
+    ref_total += count;
+    const auto it = pred.find(gram);
+    if (it != pred.end()) overlap += std::min(count, it->second);
+  }
+  for (const auto& [gram, count] : pred) pred_total += count;
+  RougeScore s;
+  s.precision = double(overlap) / double(std::max<size_t>(pred_total, 1));
+  s.recall = double(overlap) / double(std::max<size_t>(ref_total, 1));
+  s.fmeasure = fmeasure(s.precision, s.recall);
   return s;
 }
 
