@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <iostream>
 #include <map>
 
 #include "cluster/noop_runner.h"
@@ -192,7 +193,9 @@ std::string ModelRunner::device() const { return state_->binding.text(); }
 void ModelRunner::run_stage(const Stage& stage) {
   State& s = *state_;
   if (!s.data) s.data = std::make_unique<LoadedData>(load_data(*s.spec.data));
-  run_finetune_stage(s.spec, stage, *s.data, s.artifacts, s.binding.device);
+  // Its lines (epochs, a damaged artifact trained again) go to the run's output.
+  run_finetune_stage(s.spec, stage, *s.data, s.artifacts, s.binding.device,
+                     [](const std::string& line) { std::cerr << "[worker] " << line << std::endl; });
 }
 
 ResultRecord ModelRunner::run_job(const Job& job) {

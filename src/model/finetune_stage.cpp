@@ -2,13 +2,16 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/hash.h"
 #include "common/number_format.h"
 #include "data/bpe_tokenizer.h"
 #include "data/splits.h"
@@ -31,8 +34,47 @@ constexpr double kMemorisedLoss = 0.01;
 
 std::string stage_dir(const std::string& root, const Stage& stage) { return (fs::path(root) / stage.id).string(); }
 
+namespace {
+
+/// Every file of a stage folder but stage.json: its size and SHA-256.
+nlohmann::ordered_json file_manifest(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.is_regular_file() && entry.path().filename() != kStageFile) names.push_back(entry.path().filename());
+  std::sort(names.begin(), names.end());
+  nlohmann::ordered_json files = nlohmann::ordered_json::object();
+  for (const auto& name : names)
+    files[name] = {{"bytes", fs::file_size(dir / name)}, {"sha256", sha256_file((dir / name).string())}};
+  return files;
+}
+
+}  // namespace
+
+std::string stage_damage(const std::string& root, const Stage& stage, bool hashes) {
+  const fs::path dir = stage_dir(root, stage);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(std::ifstream(dir / kStageFile));
+  } catch (const nlohmann::json::exception&) {
+    return std::string(kStageFile) + " is not JSON";
+  }
+  if (!j.contains("files")) return "";  // written before stages listed their files
+  for (const auto& [name, want] : j["files"].items()) {
+    const fs::path file = dir / name;
+    std::error_code ec;
+    const auto bytes = fs::file_size(file, ec);
+    if (ec) return name + " is missing";
+    if (bytes != want.at("bytes").get<uintmax_t>())
+      return name + ": " + std::to_string(bytes) + " bytes, " + kStageFile + " says " +
+             std::to_string(want.at("bytes").get<uintmax_t>());
+    if (hashes && sha256_file(file.string()) != want.at("sha256").get<std::string>())
+      return name + ": its SHA-256 is not the one " + std::string(kStageFile) + " lists";
+  }
+  return "";
+}
+
 bool stage_complete(const std::string& root, const Stage& stage) {
-  return fs::exists(fs::path(stage_dir(root, stage)) / kStageFile);
+  return fs::exists(fs::path(stage_dir(root, stage)) / kStageFile) && stage_damage(root, stage, false).empty();
 }
 
 StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const LoadedData& data,
@@ -40,9 +82,18 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
                                const std::function<void(const std::string&)>& log) {
   StageResult result;
   result.dir = stage_dir(root, stage);
-  if (stage_complete(root, stage)) {
-    result.reused = true;
-    return result;
+  if (fs::exists(fs::path(result.dir) / kStageFile)) {
+    const std::string damage = stage_damage(root, stage, true);
+    if (damage.empty()) {
+      result.reused = true;
+      return result;
+    }
+    // Kept for a look, never deleted: the stage trains again beside it.
+    const fs::path aside = result.dir + ".damaged-" + std::to_string(std::time(nullptr));
+    fs::rename(result.dir, aside);
+    if (log)
+      log(stage_label(stage) + ": " + result.dir + " is damaged (" + damage + "); moved to " + aside.string() +
+          ", training it again");
   }
   CS_ASSERT(spec.model.has_value(), "a finetune stage without [model]");
   const Dataset& ds = data.dataset;
@@ -122,6 +173,7 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
   j["seconds"] = report.seconds;
   j["epoch_loss"] = nlohmann::json::array();
   for (const auto& e : report.epochs) j["epoch_loss"].push_back(e.mean_loss);
+  j["files"] = file_manifest(partial);  // what a later run checks before it trusts the folder
   std::ofstream(partial / kStageFile) << j.dump(2) << "\n";
   fs::remove_all(result.dir, ec);  // a leftover without stage.json
   fs::rename(partial, result.dir);

@@ -15,8 +15,14 @@ namespace clear_sweep {
 
 /// The folder of a stage's artifact: ROOT/STAGE_ID.
 std::string stage_dir(const std::string& artifacts_root, const Stage& stage);
-/// True when the folder holds a finished artifact (stage.json is written last).
+/// True when the folder holds a finished artifact (stage.json is written last) whose
+/// files all have the sizes stage.json lists (cheap: no hashing).
 bool stage_complete(const std::string& artifacts_root, const Stage& stage);
+
+/// What is wrong with a finished artifact's files against the sizes and SHA-256s its
+/// stage.json lists ("model.safetensors: 1024 bytes, stage.json says 9216"), or "" when
+/// nothing is (or when stage.json predates the list). `hashes`: check contents too.
+std::string stage_damage(const std::string& artifacts_root, const Stage& stage, bool hashes);
 
 struct StageResult {
   std::string dir;
@@ -25,8 +31,10 @@ struct StageResult {
   double final_loss = 0;
 };
 
-/// Trains the stage's model unless its artifact exists; writes it atomically (a
-/// temporary folder renamed into place). `device` as resolve_device takes it. `log`
+/// Trains the stage's model unless its artifact exists whole; writes it atomically (a
+/// temporary folder renamed into place). An artifact whose files were damaged (a kill
+/// during a copy, a full disk) is moved aside to ROOT/STAGE_ID.damaged-TIME, said in
+/// `log`, and trained again. `device` as resolve_device takes it. `log`
 /// gets one line per epoch.
 StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const LoadedData& data,
                                const std::string& artifacts_root, const std::string& device,

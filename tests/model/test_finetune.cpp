@@ -139,6 +139,37 @@ TEST_CASE("finetune stages write content-addressed artifacts that are reused", "
   for (const auto& entry : std::filesystem::directory_iterator(tmp.path()))
     hidden += entry.path().filename().string()[0] == '.';
   CHECK(hidden == 0);  // no partial folders left behind
+
+  // Damage: stage.json lists every file's size and SHA-256. A changed byte passes the
+  // cheap size check that workers make, and fails the hash check the stage makes before
+  // it reuses a folder, which then trains again beside the kept damaged one.
+  CHECK(stage_damage(tmp.path(), plan.stages[0], true).empty());
+  const std::string model_file = base.dir + "/model.safetensors";
+  {
+    std::fstream f(model_file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-1, std::ios::end);
+    f.put('\x7f');
+  }
+  CHECK(stage_complete(tmp.path(), plan.stages[0]));
+  CHECK(stage_damage(tmp.path(), plan.stages[0], true) ==
+        "model.safetensors: its SHA-256 is not the one stage.json lists");
+  lines.clear();
+  const auto again = run_finetune_stage(spec, plan.stages[0], data, tmp.path(), "cpu",
+                                        [&](const std::string& l) { lines.push_back(l); });
+  CHECK(!again.reused);
+  REQUIRE(!lines.empty());
+  CHECK(lines.front().find("is damaged (model.safetensors: its SHA-256") != std::string::npos);
+  CHECK(stage_damage(tmp.path(), plan.stages[0], true).empty());
+  int damaged = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(tmp.path()))
+    damaged += entry.path().filename().string().find(".damaged-") != std::string::npos;
+  CHECK(damaged == 1);
+  // A missing file, and a size that differs: the cheap check catches both.
+  std::filesystem::remove(gold.dir + "/tokenizer.json");
+  CHECK(stage_damage(tmp.path(), plan.stages[1], false) == "tokenizer.json is missing");
+  CHECK(!stage_complete(tmp.path(), plan.stages[1]));
+  std::filesystem::resize_file(base.dir + "/config.json", 3);
+  CHECK(stage_damage(tmp.path(), plan.stages[0], false).rfind("config.json: 3 bytes, stage.json says ", 0) == 0);
 }
 
 TEST_CASE("a PEFT adapter folds into [model] as the base stage, and the image processor goes with it",
