@@ -102,6 +102,12 @@ void add_run(CLI::App& app, std::function<int(std::ostream&)>& action, std::ostr
                   "Tasks each worker holds beyond the one it runs, to hide the round trip (short jobs)")
       ->check(CLI::Range(0, 64))
       ->group("Scheduling");
+  sub->add_option("--job-timeout", o->coordinator.job_timeout,
+                  "Seconds a job may run before its rank is taken for hung: the job fails, the rank gets no more "
+                  "work, the others finish, then MPI_Abort ends the run (exit 4). 0: 10 x the job's estimated cost "
+                  "at the pace of the jobs finished so far, at least 600 s")
+      ->check(CLI::NonNegativeNumber)
+      ->group("Stopping");
   sub->add_option("--heartbeat", o->heartbeat_seconds, "Seconds between a busy worker's heartbeats")
       ->check(CLI::PositiveNumber)
       ->group("Progress");

@@ -47,6 +47,8 @@ struct WorkerState {
   bool started = false;                  ///< said hello
   bool shutdown_sent = false;            ///< told to stop
   bool gone = false;                     ///< said bye
+  bool hung = false;                     ///< ran a job past its time limit: no more work, not waited for
+  std::string host;                      ///< from its hello
   std::deque<TaskQueue::Task> assigned;  ///< sent, not reported; the front one runs
   Clock::time_point front_start;         ///< when the front task started (about)
 };
@@ -91,6 +93,8 @@ class Coordinator {
   std::optional<TaskQueue::Task> next_search_task();
   bool work_left() const;
   void send_shutdown(int rank, const std::string& reason);
+  double job_time_limit(const Job& job) const;
+  void check_hung_workers();
   void print_progress(bool final);
   bool all_workers_gone() const;
   size_t busy_workers() const;
@@ -112,6 +116,8 @@ class Coordinator {
   std::map<std::string, TaskQueue::Task> stage_task_;  ///< stage id -> task
   std::map<int, WorkerState> workers_;
   size_t jobs_total_ = 0, jobs_skipped_ = 0, jobs_ok_ = 0, jobs_failed_ = 0;
+  std::vector<double> seconds_per_cost_;  ///< of the jobs finished in this run (the automatic time limit)
+  std::vector<int> hung_ranks_;
   Clock::time_point start_ = Clock::now();
   std::optional<Clock::time_point> first_job_start_;  ///< the ETA counts from here, not from the stages
   Clock::time_point last_progress_ = Clock::now();
@@ -249,6 +255,8 @@ void Coordinator::on_result(int rank, const ResultMessage& result) {
     return;
   }
   const ResultRecord& record = result.record;
+  if (record.status == RunStatus::ok && task_job_[t]->cost > 0)
+    seconds_per_cost_.push_back(record.wall_seconds / task_job_[t]->cost);
   record_job(*task_job_[t], record);
   if (record.status == RunStatus::ok)
     queue_.complete(t);
@@ -263,6 +271,7 @@ void Coordinator::handle(const Envelope& message) {
       HelloMessage hello;
       decode(message.bytes, hello);
       w.started = true;
+      w.host = hello.host;
       events_.write({{"event", "worker_up"},
                      {"rank", hello.rank},
                      {"host", hello.host},
@@ -315,7 +324,7 @@ void Coordinator::dispatch() {
   // still spread over all workers instead of piling onto the first.
   for (size_t round = 0; round < depth; ++round)
     for (auto& [rank, w] : workers_) {
-      if (!w.started || w.shutdown_sent || w.assigned.size() > round) continue;
+      if (!w.started || w.shutdown_sent || w.hung || w.assigned.size() > round) continue;
       if (draining_) {
         send_shutdown(rank, "stop requested");
         continue;
@@ -371,13 +380,49 @@ bool Coordinator::work_left() const { return !queue_.finished() || (search_ && !
 
 bool Coordinator::all_workers_gone() const {
   for (const auto& [rank, w] : workers_)
-    if (!w.gone) return false;
+    if (!w.gone && !w.hung) return false;
   return true;
+}
+
+double Coordinator::job_time_limit(const Job& job) const {
+  if (options_.job_timeout > 0) return options_.job_timeout;
+  if (seconds_per_cost_.size() < 3 || job.cost <= 0) return INFINITY;  // nothing to go by yet
+  std::vector<double> rates = seconds_per_cost_;
+  std::nth_element(rates.begin(), rates.begin() + long(rates.size() / 2), rates.end());
+  return std::max(options_.job_timeout_floor, options_.job_timeout_factor * job.cost * rates[rates.size() / 2]);
+}
+
+void Coordinator::check_hung_workers() {
+  for (auto& [rank, w] : workers_) {
+    if (w.gone || w.hung || w.assigned.empty()) continue;
+    const TaskQueue::Task t = w.assigned.front();
+    if (!task_job_[t]) continue;  // stages train for as long as they train
+    const double limit = job_time_limit(*task_job_[t]), elapsed = seconds_since(w.front_start);
+    if (!(elapsed > limit)) continue;
+    // The rank may be stuck in a kernel or a lock: nothing can stop it from here but
+    // MPI_Abort at the end. Its job fails, its queued tasks go to the others.
+    w.hung = true;
+    hung_ranks_.push_back(rank);
+    ResultRecord r;
+    r.status = RunStatus::failed;
+    r.error = "timed out after " + std::to_string(std::lround(elapsed)) + " s on rank " + std::to_string(rank) +
+              " (host " + w.host + "), past its limit of " + std::to_string(std::lround(limit)) +
+              " s; the rank got no more work";
+    r.worker_rank = rank;
+    r.host = w.host;
+    r.wall_seconds = elapsed;
+    queue_.fail(t);
+    record_job(*task_job_[t], r);
+    w.assigned.pop_front();
+    for (const TaskQueue::Task queued : w.assigned) queue_.requeue(queued);
+    w.assigned.clear();
+    events_.write({{"event", "worker_hung"}, {"rank", rank}, {"host", w.host}, {"seconds", elapsed}});
+  }
 }
 
 size_t Coordinator::busy_workers() const {
   size_t n = 0;
-  for (const auto& [rank, w] : workers_) n += !w.assigned.empty() && !w.gone;
+  for (const auto& [rank, w] : workers_) n += !w.assigned.empty() && !w.gone && !w.hung;
   return n;
 }
 
@@ -418,7 +463,7 @@ void Coordinator::print_progress(bool final) {
     for (const auto& [rank, w] : workers_) {
       line << " r" << rank << ":";
       if (w.assigned.empty()) {
-        line << (w.gone ? "done" : "idle");
+        line << (w.hung ? "hung" : w.gone ? "done" : "idle");
       } else {
         const TaskQueue::Task t = w.assigned.front();
         line << (task_stage_[t] ? stage_label(*task_stage_[t]) : task_job_[t]->method) << "("
@@ -465,6 +510,7 @@ int Coordinator::run() {
            << options_.grace_seconds << " s for " << busy_workers() << " running task(s)\n";
       events_.write({{"event", "stop_requested"}, {"signal", stop_signal_received()}, {"running", busy_workers()}});
     }
+    check_hung_workers();
     dispatch();
     // Results are already in the journal (a write each; its own thread fsyncs them in
     // groups) and queued for HDF5 (another thread): replying never waits on the disk. A
@@ -493,6 +539,18 @@ int Coordinator::run() {
   }
   store_.flush();
   print_progress(true);
+  if (!hung_ranks_.empty()) {
+    std::string ranks;
+    for (int r : hung_ranks_) ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
+    log_ << "[coordinator] rank(s) " << ranks << " ran a job past its time limit and may be stuck: ending every "
+         << "rank with MPI_Abort (exit " << kExitHungWorker << "); the results are stored"
+         << (queue_.finished() ? "" : ", and a rerun runs what is left") << "\n";
+    log_.flush();
+    store_.close();
+    events_.write({{"event", "aborted_hung"}, {"ranks", hung_ranks_}});
+    events_.flush();  // mpi_abort runs no destructors
+    mpi_abort(kExitHungWorker);
+  }
   if (draining_) {
     log_ << "[coordinator] stopped early: rerun the same command to resume\n";
     return kExitInterrupted;

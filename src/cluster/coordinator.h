@@ -23,6 +23,12 @@ struct CoordinatorOptions {
   /// Tasks a worker holds beyond the one it runs: the next starts the moment one ends,
   /// hiding the round trip to the coordinator (it matters for short jobs).
   int prefetch = 1;
+  /// Seconds a job may run before its rank is taken for hung (a stuck kernel, a deadlock,
+  /// an NFS hang). 0: automatic, job_timeout_factor x the job's cost at the seconds per
+  /// cost unit the finished jobs took (once 3 have), at least job_timeout_floor.
+  double job_timeout = 0;
+  double job_timeout_factor = 10;
+  double job_timeout_floor = 600;
 };
 
 /// The context hash results of this sweep are stored under: a dry run's rows are a
@@ -31,6 +37,8 @@ std::string results_context(const SweepSpec& spec, bool dry_run);
 
 /// Runs the sweep to its end on MPI_COMM_WORLD's ranks 1..N-1. Returns kExitOk when
 /// every job succeeded, kExitFailure when some failed, kExitInterrupted when stopped.
+/// When a job passed its time limit, it stores the job as failed, gives that rank no
+/// more work, lets the others finish, and ends every rank with MPI_Abort(kExitHungWorker).
 int coordinator_run(const SweepSpec& spec, const SweepPlan& plan, ResultsStore& store,
                     const CoordinatorOptions& options, std::ostream& log);
 

@@ -66,6 +66,8 @@ ResultRecord NoopRunner::run_job(const Job& job) {
     return it == job.hparams.end() ? otherwise : hparam_as_double(it->second);
   };
   const auto fail_rate = job.hparams.find("fail_rate");
+  if (noop_uniform(job.id + "/hang") < real("hang_rate", 0))  // a stuck kernel, a deadlock
+    while (true) sleep_seconds(3600);
   const auto start = std::chrono::steady_clock::now();
   // A promoted search trial resumes: only the epochs it adds take time.
   const double epochs = real("epochs", 1);

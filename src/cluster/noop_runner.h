@@ -1,9 +1,8 @@
 // The built-in `noop` method: sleeps `seconds` per epoch it trains, fails with
-// probability `fail_rate` (decided by a hash of the job id, so the same job fails the
-// same way every time), and returns pseudo-metrics derived from the job id, except
-// model_utility: a learning curve in (x, y, epochs) with a known optimum, which the
-// search's tests and benchmark climb. It is how tests and the scheduler
-// benchmark drive the cluster layer without a model.
+// probability `fail_rate` and hangs forever with probability `hang_rate` (each decided by
+// a hash of the job id, so the same job does the same every time), and returns pseudo-metrics derived from the job id,
+// except model_utility: a learning curve in (x, y, epochs) with a known optimum, which the search's tests and benchmark
+// climb. It is how tests and the scheduler benchmark drive the cluster layer without a model.
 //
 // In dry-run mode (`run --dry-run`) every method runs as noop and stages write marker
 // files instead of models: the whole pipeline - MPI, scheduling, stage order, results

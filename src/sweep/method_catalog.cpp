@@ -127,6 +127,8 @@ std::vector<MethodInfo> make_catalog() {
                  false,
                  {real("seconds", 0.0, {0, 86400}, "how long each epoch sleeps"),
                   real("fail_rate", 0.0, {0, 1}, "probability (seeded by the job id) that it throws"),
+                  real("hang_rate", 0.0, {0, 1},
+                       "probability (seeded by the job id) that it hangs, never to return (tests of the time limit)"),
                   integer("epochs", 1, {1, 10000}, "epochs: the resource of a search's successive halving"),
                   real("x", 0.5, {0, 1},
                        "a learning-rate-like input of the synthetic learning curve reported as model_utility "

@@ -63,6 +63,12 @@ std::optional<TaskQueue::Task> TaskQueue::peek() const {
   return ready_.begin()->task;
 }
 
+void TaskQueue::requeue(Task task) {
+  CS_ASSERT(nodes_.at(task).state == TaskState::running, "requeue() of a task that is not running");
+  set_state(task, TaskState::ready);
+  ready_.insert({nodes_[task].priority, task});
+}
+
 void TaskQueue::complete(Task task) {
   CS_ASSERT(nodes_.at(task).state == TaskState::running, "complete() of a task that is not running");
   set_state(task, TaskState::done);

@@ -32,6 +32,8 @@ class TaskQueue {
   std::optional<Task> peek() const;
   /// A running task finished: its dependents whose prerequisites are all done become ready.
   void complete(Task task);
+  /// A running task goes back to the ready set (its worker went away before starting it).
+  void requeue(Task task);
   /// A running task failed: every task that (transitively) waits on it is cancelled.
   /// Returns the cancelled tasks, so their jobs can be reported as failed too.
   std::vector<Task> fail(Task task);

@@ -672,3 +672,34 @@ lr = { log_uniform = [1e-3, 1e-2] }
     CHECK(grid_rows[0].metrics.at(name) == Approx(value).margin(1e-9));
   }
 }
+
+TEST_CASE("a hung worker: its job times out, its rank gets no more work, the others finish, exit 4") {
+  TempDir dir;
+  // A hang rate that makes exactly one job of the grid hang (noop decides by the job id).
+  std::string sweep;
+  std::string hanging;
+  for (int n = 12; n < 80 && hanging.empty(); ++n) {
+    sweep = write_sweep(dir, "hang", seeds(n) + "[grid.hparams.noop]\nseconds = [0.1]\nhang_rate = [0.05]\n");
+    std::vector<std::string> hangs;
+    for (const auto& job : sweep_expand(sweep_load(sweep)).jobs)
+      if (noop_uniform(job.id + "/hang") < 0.05) hangs.push_back(job.id);
+    if (hangs.size() == 1) hanging = hangs.front();
+  }
+  REQUIRE(!hanging.empty());
+  const std::string out = dir.file("r.h5");
+  std::string log;
+  CHECK(run(4, {"run", sweep, "--out", out, "--job-timeout", "2"}, dir.file("log"), &log) == 4);
+  CHECK(log.find("ran a job past its time limit and may be stuck") != std::string::npos);
+  const ResultsSnapshot snap = results_snapshot(out);
+  CHECK(stored_ids(snap) == grid_ids(sweep));  // every other job finished on the other ranks
+  for (const auto& r : snap.rows) {
+    INFO(r.job_id << ": " << r.error);
+    if (r.job_id == hanging) {
+      CHECK(r.status == RunStatus::failed);
+      CHECK(r.error.rfind("timed out after 2 s on rank " + std::to_string(r.worker_rank) + " (host ", 0) == 0);
+      CHECK(r.error.find("past its limit of 2 s") != std::string::npos);
+    } else {
+      CHECK(r.status == RunStatus::ok);
+    }
+  }
+}

@@ -167,14 +167,15 @@ seconds = [0.25]
 )");
   REQUIRE(plan.jobs.size() == 1);
   const std::string canonical = job_canonical_text(plan.jobs[0], "clear-sweep/training/v1|no-model");
-  // (noop's own hyperparameters epochs, x and y came with the search; every value,
+  // (noop's own epochs, x and y came with the search, hang_rate with the time limit; every value,
   // defaults too, is in the text.)
   CHECK(canonical ==
-        "clear-sweep/job/v1|method=noop|modality=visual|forget_fraction=2.5|seed=42|hparams:epochs=1,fail_rate=0,"
+        "clear-sweep/job/"
+        "v1|method=noop|modality=visual|forget_fraction=2.5|seed=42|hparams:epochs=1,fail_rate=0,hang_rate=0,"
         "seconds=0.25,x=0.5,y=0.5|context:clear-sweep/training/v1|no-model");
   CHECK(plan.jobs[0].id == short_hash(canonical));
   // Computed independently: hashlib.sha256(canonical.encode()).hexdigest()[:16] in Python.
-  CHECK(plan.jobs[0].id == "3edfc7660577254a");
+  CHECK(plan.jobs[0].id == "6be76a5eab5e8c3f");
   // A search rung's capped evaluation is part of what its result is; the trial and the
   // rung are bookkeeping and stay out.
   Job rung = plan.jobs[0];
@@ -184,7 +185,8 @@ seconds = [0.25]
   CHECK(job_canonical_text(rung, "c") == job_canonical_text(plan.jobs[0], "c"));
   rung.eval_max_items = 64;
   CHECK(job_canonical_text(rung, "c") ==
-        "clear-sweep/job/v1|method=noop|modality=visual|forget_fraction=2.5|seed=42|hparams:epochs=1,fail_rate=0,"
+        "clear-sweep/job/"
+        "v1|method=noop|modality=visual|forget_fraction=2.5|seed=42|hparams:epochs=1,fail_rate=0,hang_rate=0,"
         "seconds=0.25,x=0.5,y=0.5|eval_max_items=64|context:c");
 }
 

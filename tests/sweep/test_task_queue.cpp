@@ -134,3 +134,17 @@ TEST_CASE("peek shows the next task without taking it") {
   q.pop();
   CHECK(!q.peek());
 }
+
+TEST_CASE("requeue puts a running task back among the ready ones, in its place") {
+  TaskQueue q;
+  q.add("a", 5);
+  q.add("b", 3);
+  const auto a = q.pop();
+  REQUIRE(a);
+  CHECK(q.state(*a) == TaskState::running);
+  q.requeue(*a);  // its worker went away before starting it
+  CHECK(q.state(*a) == TaskState::ready);
+  CHECK(q.count(TaskState::running) == 0);
+  CHECK(q.pop() == a);                     // still the longest
+  CHECK_THROWS(q.requeue(q.add("c", 1)));  // only running tasks go back
+}
