@@ -180,6 +180,12 @@ int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
     worker_options.heartbeat_seconds = options.heartbeat_seconds;
     worker_run(*runner, worker_options);
     return 0;
+  } catch (const ResumableError& e) {
+    // A full disk under the results: what is stored is safe, so the run is interrupted
+    // (75, requeued by slurm/), not failed.
+    err << e.what() << "\n";
+    err.flush();
+    mpi_abort(kExitInterrupted);
   } catch (const std::exception& e) {
     // Not a job's failure (those are results): this rank cannot go on, so neither can the sweep.
     err << "fatal on rank " << rank << ": " << e.what() << "\n";

@@ -35,6 +35,13 @@ class Error : public std::runtime_error {
   std::string hint_;
 };
 
+/// Writing results failed (a full disk, a quota, an I/O error). Everything stored before
+/// is safe, and the same command resumes once the cause is fixed: `run` exits 75.
+class ResumableError : public Error {
+ public:
+  using Error::Error;
+};
+
 /// A broken invariant inside clear-sweep: a bug, never the user's fault.
 class InternalError : public std::logic_error {
  public:

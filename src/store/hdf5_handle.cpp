@@ -22,8 +22,11 @@ void H5Handle::reset() {
 }
 
 void h5_quiet() {
-  static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+  // Per thread: a thread-safe HDF5 keeps an error stack, and its printing, per thread.
+  thread_local bool quiet = false;
+  if (quiet) return;
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  quiet = true;
 }
 
 std::string h5_last_error() {

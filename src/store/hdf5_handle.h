@@ -29,7 +29,7 @@ class H5Handle {
   Closer closer_ = nullptr;
 };
 
-/// Silences HDF5's automatic error printing (once per process): errors become
+/// Silences HDF5's automatic error printing for the calling thread: errors become
 /// exceptions with the message of the innermost HDF5 error instead.
 void h5_quiet();
 

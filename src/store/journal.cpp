@@ -26,6 +26,10 @@ double number_from(const Json& j) { return j.is_number() ? j.get<double>() : std
   throw Error({path}, "", what + ": " + std::strerror(errno));
 }
 
+constexpr const char* kResumeHint =
+    "every result journaled before is safe; free space (or fix the cause) and rerun "
+    "the same command to resume";
+
 }  // namespace
 
 std::string record_to_json(const ResultRecord& r) {
@@ -163,7 +167,7 @@ void Journal::sync_loop() {
 
 void Journal::check_failure() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!failure_.empty()) throw Error({path_}, "", failure_);
+  if (!failure_.empty()) throw ResumableError({path_}, "", failure_, kResumeHint);
 }
 
 void Journal::append(const ResultRecord& record) {
@@ -173,7 +177,8 @@ void Journal::append(const ResultRecord& record) {
   while (written < line.size()) {
     const ssize_t n = ::write(fd_, line.data() + written, line.size() - written);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail_errno(path_, "cannot write journal");
+    if (n < 0)
+      throw ResumableError({path_}, "", std::string("cannot write journal: ") + std::strerror(errno), kResumeHint);
     written += size_t(n);
   }
   {
@@ -186,7 +191,7 @@ void Journal::append(const ResultRecord& record) {
 void Journal::sync() {
   std::unique_lock<std::mutex> lock(mutex_);
   changed_.wait(lock, [this] { return synced_ >= appended_ || !failure_.empty(); });
-  if (!failure_.empty()) throw Error({path_}, "", failure_);
+  if (!failure_.empty()) throw ResumableError({path_}, "", failure_, kResumeHint);
 }
 
 std::vector<ResultRecord> Journal::read(const std::string& path, std::vector<std::string>* warnings) {

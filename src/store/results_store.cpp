@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "store/hdf5_handle.h"
 
 namespace clear_sweep {
 namespace {
@@ -108,6 +109,7 @@ ResultsStore::ResultsStore(const std::string& path, const ResultsHeader& header,
 }
 
 void ResultsStore::writer_loop() {
+  h5_quiet();  // HDF5's error printing is per thread: its failures come back as messages
   using Clock = std::chrono::steady_clock;
   const auto interval =
       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.flush_seconds));
@@ -153,8 +155,9 @@ void ResultsStore::writer_loop() {
 void ResultsStore::check_failure() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!failure_.empty())
-    throw Error({path_}, "", "cannot write results: " + failure_,
-                "every result is in the journal; fix the cause and rerun to resume");
+    throw ResumableError({path_}, "", "cannot write results: " + failure_,
+                         "every result is in the journal; free space (or fix the cause) and rerun the same command "
+                         "to resume");
 }
 
 ResultsStore::~ResultsStore() {
@@ -232,9 +235,18 @@ ResultsSnapshot results_snapshot(const std::string& path) {
     throw Error({path}, "", "no such results file", "the path given to `run --out`");
   std::map<std::string, size_t> index;
   if (std::filesystem::exists(path)) {
-    const ResultsFile file = ResultsFile::open_read_only(path);
-    snap.header = file.header();
-    snap.rows = file.read_rows();
+    try {
+      const ResultsFile file = ResultsFile::open_read_only(path);
+      snap.header = file.header();
+      snap.rows = file.read_rows();
+    } catch (const Error& e) {
+      // A file damaged by a full disk or a crash: the journal still has every row, and
+      // the next run rebuilds the file from it.
+      if (!std::filesystem::exists(journal_path(path))) throw;
+      snap.rows.clear();
+      snap.notes.push_back(path + " cannot be read (" + e.message() +
+                           "); showing the journal's rows, and the next run rebuilds the file from them");
+    }
     for (size_t i = 0; i < snap.rows.size(); ++i) index[snap.rows[i].job_id] = i;
   }
   for (const auto& r : latest_per_job(Journal::read(journal_path(path), &snap.notes))) {
