@@ -77,5 +77,8 @@ if ! cmake -S "$root" -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE="$bui
   exit 1
 fi
 grep -o "clear-sweep: .*" "$build_dir/configure.log" || true  # CUDA or CPU, and which libtorch
-cmake --build "$build_dir" --parallel "$jobs"
+# BUILD_TARGETS: what to build (default: everything, tests included); the main command
+# builds only the program and its model module.
+# shellcheck disable=SC2086  # a space-separated list of targets
+cmake --build "$build_dir" --parallel "$jobs" ${BUILD_TARGETS:+--target $BUILD_TARGETS}
 echo "setup: built $build_dir/clear-sweep ($build_type)"
