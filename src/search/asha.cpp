@@ -24,7 +24,7 @@ Asha::Asha(std::vector<std::vector<int64_t>> rungs, int64_t eta) : eta_(eta) {
   }
 }
 
-Asha::Step Asha::make_step(int64_t trial, int32_t rung) const {
+Asha::Step Asha::step_at(int64_t trial, int32_t rung) const {
   const Bracket& b = brackets_[size_t(bracket_of(trial))];
   Step s;
   s.trial = trial;
@@ -47,12 +47,12 @@ std::optional<Asha::Step> Asha::find(int64_t budget, bool start_new) const {
       const size_t quota = ranked.size() / size_t(eta_);
       for (size_t i = 0; i < quota; ++i)
         if (!ranked[i].second.failed && !rung.promoted.count(ranked[i].first))
-          return make_step(ranked[i].first, int32_t(k + 1));
+          return step_at(ranked[i].first, int32_t(k + 1));
     }
   // Then a new trial: the lowest index not started (after a crash, the ones lost in flight).
   if (!start_new) return std::nullopt;
   for (int64_t t = 0; t < budget; ++t)
-    if (!started_.count(t)) return make_step(t, 0);
+    if (!started_.count(t)) return step_at(t, 0);
   return std::nullopt;
 }
 

@@ -51,6 +51,8 @@ class Asha {
   void record(int64_t trial, int32_t rung, const TrialScore& score);
   /// A trial-rung that finished in an earlier run: it was issued, and it is done.
   void restore(int64_t trial, int32_t rung, const TrialScore& score);
+  /// The step that runs `trial` at `rung` (its epochs, where it resumes, whether last).
+  Step step_at(int64_t trial, int32_t rung) const;
   /// Forgets a trial-rung in flight (its worker went away): it may be issued again.
   void abandon(int64_t trial, int32_t rung);
 
@@ -77,7 +79,6 @@ class Asha {
     std::vector<Rung> rungs;
   };
   std::optional<Step> find(int64_t budget, bool start_new) const;
-  Step make_step(int64_t trial, int32_t rung) const;
 
   std::vector<Bracket> brackets_;
   int64_t eta_;

@@ -120,14 +120,8 @@ std::string SearchDriver::restore(const std::vector<ResultRecord>& rows) {
       const int64_t trial = it->second.second;
       const auto& epochs = cell.asha.rung_epochs(cell.asha.bracket_of(trial));
       if (row.rung >= 0 && size_t(row.rung) < epochs.size()) {
-        Asha::Step step;
-        step.trial = trial;
-        step.rung = row.rung;
-        step.epochs = epochs[size_t(row.rung)];
-        step.resume_epochs = row.rung > 0 ? epochs[size_t(row.rung - 1)] : 0;
-        step.last = size_t(row.rung) + 1 == epochs.size();
         // The same trial at the same rung is the same job only if nothing else changed.
-        matched = make_job(cell, step).id == row.job_id;
+        matched = make_job(cell, cell.asha.step_at(trial, row.rung)).id == row.job_id;
         if (matched) cell.asha.restore(trial, row.rung, trial_score(*spec_.search, row));
       }
     }
