@@ -111,8 +111,12 @@ class Coordinator {
   std::vector<const Job*> task_job_;      ///< per task: its job, or null for a stage
   /// A search (the sweep has [search]): it makes the jobs, one trial-rung at a time.
   std::unique_ptr<SearchDriver> search_;
-  std::deque<Job> search_jobs_;                        ///< the jobs it made (stable addresses)
-  double search_expected_jobs_ = 0;                    ///< trial-rungs under halving (the ETA's total)
+  std::deque<Job> search_jobs_;      ///< the jobs it made (stable addresses)
+  double search_expected_jobs_ = 0;  ///< trial-rungs under halving (the ETA's total)
+  /// The search's answer can change only when a result or a stage arrives: until then a
+  /// "nothing now" stands, and the idle loop does not ask (it sorts every rung) again.
+  bool search_changed_ = true;
+  bool search_finished_ = false;                       ///< as of the last time it had nothing to hand out
   std::map<std::string, TaskQueue::Task> stage_task_;  ///< stage id -> task
   std::map<int, WorkerState> workers_;
   size_t jobs_total_ = 0, jobs_skipped_ = 0, jobs_ok_ = 0, jobs_failed_ = 0;
@@ -223,6 +227,7 @@ void Coordinator::fail_cancelled(const std::vector<TaskQueue::Task>& cancelled, 
 
 void Coordinator::on_result(int rank, const ResultMessage& result) {
   WorkerState& w = workers_[rank];
+  search_changed_ = true;
   // Workers run their tasks in the order sent: a result is always for the front one.
   CS_ASSERT(!w.assigned.empty() && w.assigned.front() == result.task,
             "rank " + std::to_string(rank) + " reported a task out of order");
@@ -363,8 +368,13 @@ std::optional<TaskQueue::Task> Coordinator::next_search_task() {
       if (queue_.state(stage_task_.at(need)) != TaskState::done) return false;
     return true;
   };
+  if (!search_changed_) return std::nullopt;
   auto job = search_->next(stages_done);
-  if (!job) return std::nullopt;
+  if (!job) {
+    search_changed_ = false;
+    search_finished_ = search_->finished();
+    return std::nullopt;
+  }
   search_jobs_.push_back(std::move(*job));
   const Job& made = search_jobs_.back();
   std::vector<TaskQueue::Task> prerequisites;
@@ -376,7 +386,7 @@ std::optional<TaskQueue::Task> Coordinator::next_search_task() {
   return queue_.pop();
 }
 
-bool Coordinator::work_left() const { return !queue_.finished() || (search_ && !search_->finished()); }
+bool Coordinator::work_left() const { return !queue_.finished() || (search_ && !search_finished_); }
 
 bool Coordinator::all_workers_gone() const {
   for (const auto& [rank, w] : workers_)
@@ -397,12 +407,16 @@ void Coordinator::check_hung_workers() {
     if (w.gone || w.hung || w.assigned.empty()) continue;
     const TaskQueue::Task t = w.assigned.front();
     if (!task_job_[t]) continue;  // stages train for as long as they train
-    const double limit = job_time_limit(*task_job_[t]), elapsed = seconds_since(w.front_start);
+    const double elapsed = seconds_since(w.front_start);
+    // The automatic limit is never below its floor: no need to work it out before then.
+    if (options_.job_timeout <= 0 && elapsed <= options_.job_timeout_floor) continue;
+    const double limit = job_time_limit(*task_job_[t]);
     if (!(elapsed > limit)) continue;
     // The rank may be stuck in a kernel or a lock: nothing can stop it from here but
     // MPI_Abort at the end. Its job fails, its queued tasks go to the others.
     w.hung = true;
     hung_ranks_.push_back(rank);
+    search_changed_ = true;
     ResultRecord r;
     r.status = RunStatus::failed;
     r.error = "timed out after " + std::to_string(std::lround(elapsed)) + " s on rank " + std::to_string(rank) +
