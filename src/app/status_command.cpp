@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "common/exit_codes.h"
-#include "search/search_driver.h"
+#include "report/search_summary.h"
 #include "store/lock_file.h"
 #include "store/results_store.h"
 #include "sweep/shard.h"
@@ -75,26 +75,21 @@ int status_command(const StatusOptions& options, std::ostream& out) {
     const SweepSpec spec = sweep_parse(snap.header.sweep_toml, options.results_path + ":sweep_toml");
     SweepPlan plan = sweep_expand(spec);
     if (!snap.header.shard.empty()) plan = sweep_shard(plan, shard_parse(snap.header.shard, "shard"));
-    if (spec.search) {
-      SearchDriver search(spec, plan.jobs);
-      std::vector<ResultRecord> trial_rows;
-      for (const auto& r : snap.rows)
-        if (!r.trial_id.empty()) trial_rows.push_back(r);
-      search.restore(trial_rows);
-      missing = search.finished() ? 0 : 1;
+    if (const auto search = spec.search ? search_summary(snap, options.results_path) : std::nullopt) {
+      missing = search->complete ? 0 : 1;
       std::ostringstream text;
-      text << "  search: " << search.trials_started() << " of " << search.trials_budget() << " trials started"
-           << (search.finished() ? ", complete" : ", not complete") << "\n";
-      search_json = {{"trials_started", search.trials_started()},
-                     {"trials", search.trials_budget()},
-                     {"complete", search.finished()},
+      text << "  search: " << search->trials << " of " << search->trials_budget << " trials started"
+           << (search->complete ? ", complete" : ", not complete") << "\n";
+      search_json = {{"trials_started", search->trials},
+                     {"trials", search->trials_budget},
+                     {"complete", search->complete},
                      {"rungs", nlohmann::ordered_json::array()}};
-      for (const auto& r : search.rung_summary()) {
-        text << "    rung " << std::setw(5) << r.epochs << " epochs: " << r.results << " trial(s)";
+      for (const auto& r : search->rungs) {
+        text << "    rung " << std::setw(5) << r.epochs << " epochs: " << r.evaluated << " trial(s)";
         if (!r.top) text << ", " << r.promoted << " promoted";
         text << "\n";
         search_json["rungs"].push_back(
-            {{"epochs", r.epochs}, {"top", r.top}, {"results", r.results}, {"promoted", r.promoted}});
+            {{"epochs", r.epochs}, {"top", r.top}, {"results", r.evaluated}, {"promoted", r.promoted}});
       }
       search_text = text.str();
     } else {

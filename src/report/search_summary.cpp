@@ -56,7 +56,10 @@ std::string value_text(double v) {
 }  // namespace
 
 std::optional<SearchSummary> search_summary(const std::string& results_path) {
-  const ResultsSnapshot snap = results_snapshot(results_path);
+  return search_summary(results_snapshot(results_path), results_path);
+}
+
+std::optional<SearchSummary> search_summary(const ResultsSnapshot& snap, const std::string& results_path) {
   const SweepSpec spec = sweep_parse(snap.header.sweep_toml, results_path + ":sweep_toml");
   if (!spec.search) return std::nullopt;
   SweepPlan plan = sweep_expand(spec);
@@ -73,18 +76,13 @@ std::optional<SearchSummary> search_summary(const std::string& results_path) {
   s.trials = driver.trials_started();
   s.trials_budget = driver.trials_budget();
   s.complete = driver.finished();
-  std::map<std::string, size_t> failed_by_epochs;
+  s.halving = spec.search->asha.has_value();
+  // Failures by their rung's resource, as rung_summary counts (0 for every row without halving).
+  std::map<int64_t, size_t> failed_by_epochs;
   for (const auto& r : rows)
-    if (r.status != RunStatus::ok) ++failed_by_epochs[epochs_of(r.hparams)];
-  for (const auto& r : driver.rung_summary()) {
-    RungCount c;
-    c.epochs = spec.search->asha ? std::to_string(r.epochs) : "";
-    c.top = r.top;
-    c.evaluated = r.results;
-    c.stopped = r.top ? 0 : r.results - r.promoted;
-    c.failed = failed_by_epochs[c.epochs];
-    s.rungs.push_back(c);
-  }
+    if (r.status != RunStatus::ok) ++failed_by_epochs[s.halving ? std::stoll(epochs_of(r.hparams)) : 0];
+  for (const auto& r : driver.rung_summary())
+    s.rungs.push_back({r.epochs, r.top, r.results, r.promoted, failed_by_epochs[r.epochs]});
 
   // Each trial's rows by rung; the best per group among trials with a full result.
   std::map<std::string, std::vector<const ResultRecord*>> by_trial;
@@ -117,8 +115,9 @@ void print_search_summary(const SearchSummary& s, std::ostream& out) {
   out << "\nsearch: " << s.objective << "; " << s.trials << " of " << s.trials_budget << " trials started"
       << (s.complete ? ", complete" : ", not complete") << "\n";
   for (const auto& r : s.rungs) {
-    out << "  rung" << (r.epochs.empty() ? "" : " at " + r.epochs + " epochs") << ": " << r.evaluated << " evaluated";
-    if (!r.top) out << ", " << r.stopped << " stopped there";
+    out << "  rung" << (s.halving ? " at " + std::to_string(r.epochs) + " epochs" : std::string()) << ": "
+        << r.evaluated << " evaluated";
+    if (!r.top) out << ", " << r.evaluated - r.promoted << " stopped there";
     if (r.failed) out << ", " << r.failed << " failed";
     out << (r.top ? " (top)" : "") << "\n";
   }

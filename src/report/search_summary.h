@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "store/results_store.h"
+
 namespace clear_sweep {
 
 struct TrialRung {
@@ -28,22 +30,27 @@ struct BestTrial {
   std::vector<TrialRung> history;  ///< rung by rung
 };
 
+/// One rung's resource over every cell and bracket: the trials evaluated there, how many
+/// of them went on to a higher rung (the others stopped there), and how many failed.
 struct RungCount {
-  std::string epochs;
-  bool top = false;
-  size_t evaluated = 0, stopped = 0, failed = 0;
+  int64_t epochs = 0;  ///< 0 without successive halving (each trial its own epochs)
+  bool top = false;    ///< a bracket's last rung
+  size_t evaluated = 0, promoted = 0, failed = 0;
 };
 
 struct SearchSummary {
   std::string objective;  ///< "maximize log_forget_quality subject to ..."
   int64_t trials = 0, trials_budget = 0;
   bool complete = false;
+  bool halving = false;  ///< [search.asha]: rungs have epochs
   std::vector<RungCount> rungs;
   std::vector<BestTrial> best;  ///< per method, modality and forget fraction (and seed)
 };
 
 /// nullopt when the file's sweep has no [search]. Throws naming the file it cannot read.
 std::optional<SearchSummary> search_summary(const std::string& results_path);
+/// The same from a snapshot already read of `results_path` (status reads one anyway).
+std::optional<SearchSummary> search_summary(const ResultsSnapshot& snapshot, const std::string& results_path);
 
 void print_search_summary(const SearchSummary& summary, std::ostream& out);
 
