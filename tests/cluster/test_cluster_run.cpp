@@ -358,14 +358,8 @@ TEST_CASE("a stop signal during start-up is not lost: the sweep stops cleanly wi
   CHECK(results_snapshot(out).rows.size() < 20);
 }
 
-TEST_CASE("a model sweep runs end to end under mpirun: stages, real unlearning, every metric") {
-  // The real pipeline on a small world: base and gold tiny models trained on the two
-  // workers, then ga and retain_ft, each with and without L1, through LoRA unlearning and
-  // the full evaluation.
-  TempDir dir;
-  const std::string sweep = dir.file("model.toml");
-  std::ofstream(sweep) << R"(name = "model"
-[data]
+/// The model sweeps' world: 10 persons, tiny models trained 12 epochs, small evaluation sets.
+constexpr const char* kSmallWorld = R"([data]
 persons = 10
 images_per_person = 2
 seed = 5
@@ -376,7 +370,16 @@ epochs = 12
 [eval]
 max_items = 40
 max_new_tokens = 16
-[grid]
+)";
+
+TEST_CASE("a model sweep runs end to end under mpirun: stages, real unlearning, every metric") {
+  // The real pipeline on a small world: base and gold tiny models trained on the two
+  // workers, then ga and retain_ft, each with and without L1, through LoRA unlearning and
+  // the full evaluation.
+  TempDir dir;
+  const std::string sweep = dir.file("model.toml");
+  std::ofstream(sweep) << "name = \"model\"\n"
+                       << kSmallWorld << R"([grid]
 method = ["ga", "retain_ft"]
 modality = ["both"]
 forget_fraction = [10]
@@ -604,19 +607,7 @@ TEST_CASE("search: a failing trial counts as failed and the search goes on") {
 
 TEST_CASE("search on the tiny model: capped rungs, the promoted trial resumes its state and equals a grid job") {
   TempDir dir;
-  const std::string head = R"(name = "model-search"
-[data]
-persons = 10
-images_per_person = 2
-seed = 5
-[model]
-preset = "tiny"
-[finetune]
-epochs = 12
-[eval]
-max_items = 40
-max_new_tokens = 16
-[grid]
+  const std::string head = "name = \"model-search\"\n" + std::string(kSmallWorld) + R"([grid]
 method = ["ga"]
 modality = ["text"]
 forget_fraction = [10]
