@@ -164,9 +164,14 @@ void add_data(CLI::App& app, std::function<int(std::ostream&)>& action) {
   s->add_option("--persons", w.persons, "Trained persons (the forget / retain pool)")->capture_default_str();
   s->add_option("--images-per-person", w.images_per_person, "Images of each person")->capture_default_str();
   s->add_option("--seed", w.seed, "Seed of the world")->capture_default_str();
+  s->add_option("--benchmark", synth->benchmark,
+                "clear, or mllmu: an MLLMU-Bench-like world (profiles, choice / cloze / generation questions, "
+                "test images, --celebrities as its celebrity set)")
+      ->check(CLI::IsMember({"clear", "mllmu"}))
+      ->capture_default_str();
   s->add_option("--holdout", w.holdout, "Persons never trained on (default: 10 % of --persons, at least 2)")
       ->group("More sizes");
-  s->add_option("--celebrities", w.celebrities, "Identities of the real_faces set")
+  s->add_option("--celebrities", w.celebrities, "Identities of the real_faces set (mllmu: the celebrity set)")
       ->capture_default_str()
       ->group("More sizes");
   s->add_option("--images-per-celebrity", w.images_per_celebrity, "Images of each celebrity")

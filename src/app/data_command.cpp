@@ -12,7 +12,15 @@ namespace clear_sweep {
 
 int data_synth_command(const DataSynthOptions& options, std::ostream& out) {
   const auto start = std::chrono::steady_clock::now();
-  const SynthWorld world = synth_world(options.world);
+  SynthWorld world;
+  if (options.benchmark == "mllmu") {
+    SynthMllmuOptions mllmu;
+    mllmu.world = options.world;
+    mllmu.celebrities = options.world.celebrities;
+    world = synth_mllmu_world(mllmu);
+  } else {
+    world = synth_world(options.world);
+  }
   write_dataset(world.dataset, world.images, options.out_dir);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   int64_t qa = 0, images = 0;
@@ -28,6 +36,13 @@ int data_synth_command(const DataSynthOptions& options, std::ostream& out) {
                 world.dataset.splits.holdout.size(), (long long)qa, (long long)images, world.dataset.real_faces.size(),
                 world.dataset.real_world.size(), seconds);
   out << line;
+  if (world.dataset.is_mllmu()) {
+    size_t count[3] = {0, 0, 0};
+    for (const auto& q : world.dataset.mllmu) ++count[size_t(q.role)];
+    out << "MLLMU-Bench: " << count[size_t(MllmuRole::train)] << " training pairs, " << count[size_t(MllmuRole::eval)]
+        << " questions, " << count[size_t(MllmuRole::test)] << " Test_Set questions, "
+        << world.dataset.splits.celebrity.size() << " celebrities\n";
+  }
   return kExitOk;
 }
 

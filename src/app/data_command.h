@@ -6,13 +6,14 @@
 #include <string>
 
 #include "app/plan_command.h"
-#include "data/synth_world.h"
+#include "data/synth_mllmu.h"
 
 namespace clear_sweep {
 
 struct DataSynthOptions {
   std::string out_dir;
   SynthOptions world;
+  std::string benchmark = "clear";  ///< "mllmu": the MLLMU-Bench-like world (data/synth_mllmu.h)
 };
 int data_synth_command(const DataSynthOptions& options, std::ostream& out);
 

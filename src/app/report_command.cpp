@@ -16,12 +16,38 @@
 namespace clear_sweep {
 namespace {
 
-/// The columns shown: CLEAR's table, then the summaries.
-const std::vector<std::pair<std::string, std::string>>& shown_columns() {
-  static const std::vector<std::pair<std::string, std::string>> columns{
-      {"clear_real", "Real"},           {"clear_retain", "Retain"}, {"clear_forget", "Forget"},
-      {"log_forget_quality", "log FQ"}, {"model_utility", "MU"},    {"forget_rouge", "forget ROUGE"},
-      {"retain_rouge", "retain ROUGE"}, {"umia_auc", "U-MIA"}};
+/// A column of the table: one metric, or the mean of a few (MLLMU-Bench's cloze and
+/// ROUGE-L over both Types).
+struct ShownColumn {
+  std::vector<std::string> metrics;
+  std::string label;
+};
+
+/// CLEAR's table, then the summaries.
+const std::vector<ShownColumn>& clear_columns() {
+  static const std::vector<ShownColumn> columns{{{"clear_real"}, "Real"},           {{"clear_retain"}, "Retain"},
+                                                {{"clear_forget"}, "Forget"},       {{"log_forget_quality"}, "log FQ"},
+                                                {{"model_utility"}, "MU"},          {{"forget_rouge"}, "forget ROUGE"},
+                                                {{"retain_rouge"}, "retain ROUGE"}, {{"umia_auc"}, "U-MIA"}};
+  return columns;
+}
+
+/// MLLMU-Bench's table: per set (forget, test, retain, celebrity) classification accuracy
+/// with the image (VQA) and without (QA), cloze accuracy and generation ROUGE-L.
+const std::vector<ShownColumn>& mllmu_columns() {
+  static const std::vector<ShownColumn> columns = [] {
+    std::vector<ShownColumn> out;
+    const std::pair<const char*, const char*> sets[] = {
+        {"forget", "Fgt"}, {"test", "Test"}, {"retain", "Ret"}, {"celebrity", "Cel"}};
+    for (const auto& [set, tag] : sets) {
+      const std::string m = std::string("mllmu_") + set + "_";
+      out.push_back({{m + "cls_image"}, std::string(tag) + " VQA"});
+      out.push_back({{m + "cls_text"}, std::string(tag) + " QA"});
+      out.push_back({{m + "cloze_image", m + "cloze_text"}, std::string(tag) + " cloze"});
+      out.push_back({{m + "rougeL_image", m + "rougeL_text"}, std::string(tag) + " ROUGE-L"});
+    }
+    return out;
+  }();
   return columns;
 }
 
@@ -33,6 +59,19 @@ std::string cell(const Stat& s, bool with_sd) {
   else
     std::snprintf(buf, sizeof buf, "%.3f", s.mean);
   return buf;
+}
+
+std::string cell(const LeaderboardLine& l, const ShownColumn& column, bool with_sd) {
+  if (column.metrics.size() == 1) return cell(l.stats.at(column.metrics[0]), with_sd);
+  Stat mean;  // of the parts' means; a spread over seeds would mix two things
+  double sum = 0;
+  for (const auto& metric : column.metrics)
+    if (const Stat& s = l.stats.at(metric); s.n && std::isfinite(s.mean)) {
+      sum += s.mean;
+      mean.n++;
+    }
+  if (mean.n) mean.mean = sum / double(mean.n);
+  return cell(mean, false);
 }
 
 std::string key_of(const LeaderboardLine& l, const std::string& column) {
@@ -100,27 +139,51 @@ int report_command(const ReportOptions& o, std::ostream& out) {
     return false;
   });
 
-  TextTable table;
-  table.header = o.by;
-  table.header.push_back("hparams");
-  table.header.push_back("seeds");
-  for (const auto& [name, label] : shown_columns()) table.header.push_back(label);
-  for (const auto& l : board.lines) {
-    std::vector<std::string> row;
-    for (const auto& k : o.by) row.push_back(key_of(l, k));
-    row.push_back(l.reference ? "(reference)"
-                              : varying_hparams(board, l.hparams) + (l.utility_fallback ? " (utility fallback)" : ""));
-    row.push_back(l.reference ? "-" : std::to_string(l.seeds));
-    for (const auto& [name, label] : shown_columns()) row.push_back(cell(l.stats.at(name), o.format != "csv"));
-    table.rows.push_back(std::move(row));
+  // One table per benchmark in the files, each with its paper's columns.
+  bool first_table = true;
+  for (const std::string benchmark : {"clear", "mllmu"}) {
+    if (std::none_of(board.lines.begin(), board.lines.end(),
+                     [&](const LeaderboardLine& l) { return l.benchmark == benchmark; }))
+      continue;
+    const auto& columns = benchmark == "mllmu" ? mllmu_columns() : clear_columns();
+    TextTable table;
+    table.header = o.by;
+    table.header.push_back("hparams");
+    table.header.push_back("seeds");
+    for (const auto& column : columns) table.header.push_back(column.label);
+    for (const auto& l : board.lines) {
+      if (l.benchmark != benchmark) continue;
+      std::vector<std::string> row;
+      for (const auto& k : o.by) row.push_back(key_of(l, k));
+      row.push_back(l.reference
+                        ? "(reference)"
+                        : varying_hparams(board, l.hparams) + (l.utility_fallback ? " (utility fallback)" : ""));
+      row.push_back(l.reference ? "-" : std::to_string(l.seeds));
+      for (const auto& column : columns) row.push_back(cell(l, column, o.format != "csv"));
+      table.rows.push_back(std::move(row));
+    }
+    if (!first_table && o.format == "table") out << "\n";
+    if (benchmark == "mllmu" && o.format == "table")
+      out << "MLLMU-Bench (accuracies and ROUGE-L as fractions; VQA: with the image, QA: text only)\n";
+    write_table(table, o.format, out);
+    first_table = false;
   }
-  write_table(table, o.format, out);
+  if (board.lines.empty()) {  // the header alone, as before: nothing finished yet
+    TextTable table;
+    table.header = o.by;
+    table.header.push_back("hparams");
+    table.header.push_back("seeds");
+    for (const auto& column : clear_columns()) table.header.push_back(column.label);
+    write_table(table, o.format, out);
+  }
 
   if (!o.adapters_out.empty()) copy_adapters(board, o, out);
 
   if (o.format == "table") {
     out << board.jobs << " jobs from " << o.inputs.size() << " file(s), " << board.failed << " failed (left out)"
-        << (o.all_settings ? "" : "; each method's best setting: highest forget quality with MU >= 95 % of Original")
+        << (o.all_settings ? ""
+                           : "; each method's best setting: highest forget quality (MLLMU-Bench: lowest forget "
+                             "scores) with utility >= 95 % of Original")
         << "\n";
     if (std::any_of(board.lines.begin(), board.lines.end(), [](const auto& l) { return l.utility_fallback; }))
       out << "(utility fallback): no setting of that method kept MU >= 95 % of Original; its highest MU is shown\n";

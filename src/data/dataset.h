@@ -24,7 +24,12 @@ struct Dataset {
   std::vector<Person> persons;
   std::vector<OptionQA> real_faces;
   std::vector<OptionQA> real_world;
+  /// "clear" or "mllmu": which benchmark's items the persons are asked (data/items.h).
+  std::string benchmark = "clear";
+  std::vector<MllmuItem> mllmu;  ///< MLLMU-Bench's questions (benchmark "mllmu")
   Splits splits;
+
+  bool is_mllmu() const { return benchmark == "mllmu"; }
 
   /// The person with this id; CS_ASSERT on an unknown id (ids are validated on load).
   const Person& person(int64_t id) const;

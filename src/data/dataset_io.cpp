@@ -45,11 +45,24 @@ Json option_row(const OptionQA& item) {
   return row;
 }
 
+Json mllmu_row(const MllmuItem& item) {
+  Json row{{"person", item.person},
+           {"task", mllmu_task_name(item.task)},
+           {"type", item.with_image ? "Image_Textual" : "Pure_Text"},
+           {"role", mllmu_role_name(item.role)},
+           {"question", item.question},
+           {"answer", item.answer}};
+  if (!item.image.empty()) row["image"] = item.image;
+  if (item.task == MllmuTask::choice) row["options"] = item.options;
+  return row;
+}
+
 Json manifest_json(const Dataset& ds, size_t qa_count, size_t image_count) {
   Json m;
   m["format"] = kFormatName;
   m["schema_version"] = kDatasetSchemaVersion;
   m["source"] = ds.source;
+  if (ds.is_mllmu()) m["benchmark"] = ds.benchmark;
   Json provenance = Json::object();
   for (const auto& [key, value] : ds.provenance) provenance[key] = value;
   m["provenance"] = provenance;
@@ -58,9 +71,11 @@ Json manifest_json(const Dataset& ds, size_t qa_count, size_t image_count) {
                  {"images", image_count},
                  {"real_faces", ds.real_faces.size()},
                  {"real_world", ds.real_world.size()}};
+  if (ds.is_mllmu()) m["counts"]["mllmu"] = ds.mllmu.size();
   Json splits = Json::object();
   for (const auto& [name, ids] : ds.splits.named) splits[name] = ids;
   splits["holdout"] = ds.splits.holdout;
+  if (!ds.splits.celebrity.empty()) splits["celebrity"] = ds.splits.celebrity;
   m["splits"] = splits;
   m["forget_order"] = ds.splits.forget_order;
   return m;
@@ -241,6 +256,11 @@ void write_dataset(const Dataset& ds, const std::vector<std::pair<std::string, I
     write_text(partial / dataset_files::images, jsonl(image_rows));
     write_text(partial / dataset_files::real_faces, jsonl(faces));
     write_text(partial / dataset_files::real_world, jsonl(world_rows));
+    if (ds.is_mllmu()) {
+      std::vector<Json> rows;
+      for (const auto& item : ds.mllmu) rows.push_back(mllmu_row(item));
+      write_text(partial / dataset_files::mllmu, jsonl(rows));
+    }
     for (const auto& [rel, image] : images) {
       const fs::path path = partial / rel;
       fs::create_directories(path.parent_path());
@@ -291,6 +311,11 @@ Dataset load_dataset(const std::string& dir, const LoadOptions& options, ImageTa
                          std::to_string(kDatasetSchemaVersion),
                      "regenerate or re-export the dataset with this clear-sweep");
   ds.source = string_field(manifest, "source", m_at);
+  if (manifest.contains("benchmark")) {
+    ds.benchmark = string_field(manifest, "benchmark", m_at);
+    if (ds.benchmark != "clear" && ds.benchmark != "mllmu")
+      throw m_at.error("benchmark", "unknown benchmark '" + ds.benchmark + "'", "clear or mllmu");
+  }
   if (manifest.contains("provenance")) {
     const Json& p = manifest["provenance"];
     if (!p.is_object()) throw m_at.error("provenance", "expected an object of strings");
@@ -369,6 +394,52 @@ Dataset load_dataset(const std::string& dir, const LoadOptions& options, ImageTa
   };
   auto count_faces = read_options(dataset_files::real_faces, ds.real_faces);
   auto count_world = read_options(dataset_files::real_world, ds.real_world);
+  size_t count_mllmu = 0;
+  if (ds.is_mllmu())
+    count_mllmu = for_each_record(root / dataset_files::mllmu, [&](const Json& row, const Where& at) {
+      MllmuItem item;
+      item.person = owner(row, at).id;
+      const std::string task = string_field(row, "task", at);
+      if (task == "choice")
+        item.task = MllmuTask::choice;
+      else if (task == "cloze")
+        item.task = MllmuTask::cloze;
+      else if (task == "generation")
+        item.task = MllmuTask::generation;
+      else
+        throw at.error("task", "unknown task '" + task + "'", "choice, cloze or generation");
+      const std::string type = string_field(row, "type", at);
+      if (type != "Image_Textual" && type != "Pure_Text")
+        throw at.error("type", "unknown type '" + type + "'", "Image_Textual or Pure_Text, as MLLMU-Bench's Type");
+      item.with_image = type == "Image_Textual";
+      const std::string role = string_field(row, "role", at);
+      if (role == "train")
+        item.role = MllmuRole::train;
+      else if (role == "eval")
+        item.role = MllmuRole::eval;
+      else if (role == "test")
+        item.role = MllmuRole::test;
+      else
+        throw at.error("role", "unknown role '" + role + "'",
+                       "train (ft_Data), eval (the split questions) or test (the Test_Set)");
+      if (item.role == MllmuRole::train && item.task != MllmuTask::generation)
+        throw at.error("task", "a train item is a question-answer pair", "task \"generation\" for ft_Data's pairs");
+      if (row.contains("image") && !row["image"].is_null())
+        item.image = checker.check(string_field(row, "image", at), at);
+      if (item.with_image && item.image.empty()) throw at.error("image", "an Image_Textual question without an image");
+      item.question = string_field(row, "question", at);
+      item.answer = string_field(row, "answer", at);
+      if (item.answer.empty()) throw at.error("answer", "empty answer");
+      if (item.task == MllmuTask::choice) {
+        item.options = strings_field(row, "options", at);
+        if (item.options.size() < 2 || item.options.size() > 26)
+          throw at.error("options", std::to_string(item.options.size()) + " options", "options A, B, C, D in order");
+        if (item.answer.size() != 1 || item.answer[0] < 'A' || item.answer[0] >= char('A' + item.options.size()))
+          throw at.error("answer", "'" + item.answer + "' is not the letter of an option",
+                         "a choice answer is MLLMU-Bench's Correct_Answer, e.g. \"B\"");
+      }
+      ds.mllmu.push_back(std::move(item));
+    });
 
   // Counts in the manifest catch a JSONL file cut short.
   const Json& counts = field(manifest, "counts", m_at);
@@ -385,12 +456,15 @@ Dataset load_dataset(const std::string& dir, const LoadOptions& options, ImageTa
   check_count("images", dataset_files::images, count_images);
   check_count("real_faces", dataset_files::real_faces, count_faces);
   check_count("real_world", dataset_files::real_world, count_world);
+  if (ds.is_mllmu()) check_count("mllmu", dataset_files::mllmu, count_mllmu);
 
   const Json& splits = field(manifest, "splits", m_at);
   if (!splits.is_object()) throw m_at.error("splits", "expected an object of person-id lists");
   for (const auto& [name, ids] : splits.items()) {
     if (name == "holdout")
       ds.splits.holdout = id_list(ids, "splits.holdout", m_at);
+    else if (name == "celebrity")
+      ds.splits.celebrity = id_list(ids, "splits.celebrity", m_at);
     else
       ds.splits.named[name] = id_list(ids, "splits." + name, m_at);
   }

@@ -21,6 +21,8 @@ inline constexpr const char* text_qa = "text_qa.jsonl";
 inline constexpr const char* images = "images.jsonl";
 inline constexpr const char* real_faces = "real_faces.jsonl";
 inline constexpr const char* real_world = "real_world.jsonl";
+/// MLLMU-Bench's questions; present when the manifest's benchmark is "mllmu".
+inline constexpr const char* mllmu = "mllmu.jsonl";
 }  // namespace dataset_files
 
 /// Image pixels by the path the records use.

@@ -4,6 +4,7 @@
 
 #include "data/dataset.h"
 #include "data/dataset_io.h"
+#include "data/synth_mllmu.h"
 #include "data/synth_world.h"
 #include "sweep/sweep_spec.h"
 
@@ -17,6 +18,11 @@ struct LoadedData {
 /// The synthetic world's options for a [data] section.
 SynthOptions synth_options(const DataSpec& spec);
 
+/// The synthetic MLLMU-Bench world's options for a [data] section of benchmark "mllmu".
+SynthMllmuOptions synth_mllmu_options(const DataSpec& spec);
+
+/// The dataset of a [data] section. Throws Error (key benchmark) when a folder's
+/// manifest names another benchmark than [data] does.
 LoadedData load_data(const DataSpec& spec);
 
 }  // namespace clear_sweep

@@ -1,5 +1,7 @@
 #include "data/items.h"
 
+#include <map>
+
 #include "common/error.h"
 
 namespace clear_sweep {
@@ -16,9 +18,76 @@ const char* item_kind_name(ItemKind kind) {
       return "real_face";
     case ItemKind::real_world:
       return "real_world";
+    case ItemKind::mllmu:
+      return "mllmu";
   }
   return "?";
 }
+
+const char* mllmu_task_name(MllmuTask task) {
+  switch (task) {
+    case MllmuTask::choice:
+      return "choice";
+    case MllmuTask::cloze:
+      return "cloze";
+    case MllmuTask::generation:
+      return "generation";
+  }
+  return "?";
+}
+
+const char* mllmu_role_name(MllmuRole role) {
+  switch (role) {
+    case MllmuRole::train:
+      return "train";
+    case MllmuRole::eval:
+      return "eval";
+    case MllmuRole::test:
+      return "test";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string options_block(const MllmuItem& item) {
+  std::string out;
+  for (size_t k = 0; k < item.options.size(); ++k) out += std::string("\n") + char('A' + k) + ": " + item.options[k];
+  return out;
+}
+
+std::string cloze_blank(const std::string& question) {
+  std::string q = question;
+  for (size_t at = q.find("__"); at != std::string::npos; at = q.find("__", at + 7)) q.replace(at, 2, "[Blank]");
+  return q;
+}
+
+}  // namespace
+
+std::string mllmu_chat_question(const MllmuItem& item) {
+  if (item.role == MllmuRole::train) return item.question;  // ft_Data's pairs, as its finetuning asks them
+  switch (item.task) {
+    case MllmuTask::choice:
+      return item.question + options_block(item) + "\nJust give ONE letter representing the answer directly.";
+    case MllmuTask::cloze:
+      return cloze_blank(item.question) +
+             "\nPlease **ONLY** provide the correct answer that should replace the [Blank].";
+    case MllmuTask::generation:
+      return item.question +
+             (item.with_image ? "\nAnswer the question based on your trained knowledge in one sentence accurately "
+                                "in ENGLISH."
+                              : "\nAnswer the question based on your trained knowledge in one sentence in ENGLISH.");
+  }
+  return item.question;
+}
+
+std::string mllmu_plain_question(const MllmuItem& item) {
+  if (item.task == MllmuTask::choice) return item.question + options_block(item);
+  if (item.task == MllmuTask::cloze) return cloze_blank(item.question);
+  return item.question;
+}
+
+std::string mllmu_plain_prompt(const MllmuItem& item) { return qa_prompt(mllmu_plain_question(item)); }
 
 const std::vector<std::string>& caption_prompts() {
   static const std::vector<std::string> prompts{"Describe the image.", "What is shown in this picture?",
@@ -86,14 +155,38 @@ ItemText item_text(const Dataset& ds, const ItemRef& item) {
       t.perturbed_answers = q.options;
       break;
     }
+    case ItemKind::mllmu: {
+      const MllmuItem& q = ds.mllmu.at(size_t(item.index));
+      if (q.with_image) t.image = q.image;
+      t.question = mllmu_chat_question(q);
+      t.prompt = mllmu_plain_prompt(q);
+      t.answer = q.answer;
+      break;
+    }
   }
   return t;
+}
+
+std::vector<ItemRef> mllmu_items(const Dataset& ds, const std::vector<int64_t>& persons, MllmuRole role) {
+  // Indexed once per call: the item lists are built a few times per job, not per step.
+  std::map<int64_t, std::vector<int32_t>> by_person;
+  for (size_t i = 0; i < ds.mllmu.size(); ++i)
+    if (ds.mllmu[i].role == role) by_person[ds.mllmu[i].person].push_back(int32_t(i));
+  std::vector<ItemRef> items;
+  for (int64_t id : persons)
+    for (int32_t i : by_person[id]) items.push_back({ItemKind::mllmu, id, i});
+  return items;
 }
 
 std::vector<ItemRef> person_items(const Dataset& ds, const std::vector<int64_t>& persons, Modality modality,
                                   bool face_names) {
   std::vector<ItemRef> items;
   const bool text = modality != Modality::visual, visual = modality != Modality::text;
+  if (ds.is_mllmu()) {
+    for (const ItemRef& item : mllmu_items(ds, persons, MllmuRole::train))
+      if (ds.mllmu[size_t(item.index)].with_image ? visual : text) items.push_back(item);
+    return items;
+  }
   for (int64_t id : persons) {
     const Person& p = ds.person(id);
     if (text)
@@ -141,6 +234,9 @@ std::vector<std::string> dataset_corpus(const Dataset& ds) {
   for (const auto& item : person_items(ds, everyone, Modality::both, true)) add(item_text(ds, item));
   for (const auto& item : real_face_items(ds)) add(item_text(ds, item));
   for (const auto& item : real_world_items(ds)) add(item_text(ds, item));
+  // person_items gave MLLMU's training pairs; its questions are worded apart.
+  for (size_t i = 0; i < ds.mllmu.size(); ++i)
+    if (ds.mllmu[i].role != MllmuRole::train) add(item_text(ds, {ItemKind::mllmu, ds.mllmu[i].person, int32_t(i)}));
   return corpus;
 }
 

@@ -13,14 +13,14 @@
 
 namespace clear_sweep {
 
-enum class ItemKind { text_qa, image_caption, face_name, real_face, real_world };
+enum class ItemKind { text_qa, image_caption, face_name, real_face, real_world, mllmu };
 const char* item_kind_name(ItemKind kind);
 
 /// A reference to one item of a dataset (cheap to copy and shuffle).
 struct ItemRef {
   ItemKind kind = ItemKind::text_qa;
   int64_t person = -1;  ///< text_qa, image_caption, face_name
-  int32_t index = 0;    ///< QA index, image index, or row of real_faces / real_world
+  int32_t index = 0;    ///< QA index, image index, or row of real_faces / real_world / mllmu
 };
 
 /// The texts of an item. `answer` is the reference; `paraphrased_answer` may be empty
@@ -50,14 +50,31 @@ std::string qa_prompt(const std::string& question);
 /// CLEAR's face-recognition prompt.
 inline constexpr const char* kFaceNamePrompt = "The name of the person on the image is";
 
+/// MLLMU-Bench's prompts, as its eval.py asks them of a chat model: the question with
+/// options "A: ..." one per line, then the instruction to answer with one letter; the
+/// cloze question with "__" as "[Blank]", then the instruction to fill only the blank;
+/// the generation question, then the one-sentence instruction (which differs by Type).
+/// A `train` item (ft_Data's pair) is asked as its question alone.
+std::string mllmu_chat_question(const MllmuItem& item);
+/// The question with its options or blank, without instructions: the plain template's.
+std::string mllmu_plain_question(const MllmuItem& item);
+/// The same for the plain template of models trained from scratch: "Question: ...\n
+/// Answer:", options included, instructions left out (they would only cost tokens).
+std::string mllmu_plain_prompt(const MllmuItem& item);
+
 /// Items about `persons` that a modality trains on, in a fixed order: text QA (text),
 /// caption QA (visual), both. With `face_names`, visual items also include each image's
 /// face recognition item (the finetuning set does; CLEAR's unlearning sets do not).
+/// An MLLMU-Bench dataset's are its `train` items (ft_Data's pairs): Pure_Text ones for
+/// text, Image_Textual ones for visual.
 std::vector<ItemRef> person_items(const Dataset& dataset, const std::vector<int64_t>& persons, Modality modality,
                                   bool face_names = false);
 
 /// One item per image of `persons`: face recognition (forget / retain / holdout accuracy).
 std::vector<ItemRef> face_items(const Dataset& dataset, const std::vector<int64_t>& persons);
+/// Every MLLMU-Bench item of `role` about `persons`, both Types.
+std::vector<ItemRef> mllmu_items(const Dataset& dataset, const std::vector<int64_t>& persons, MllmuRole role);
+
 /// The real-knowledge sets.
 std::vector<ItemRef> real_face_items(const Dataset& dataset);
 std::vector<ItemRef> real_world_items(const Dataset& dataset);

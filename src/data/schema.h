@@ -44,6 +44,31 @@ struct OptionQA {
   std::vector<std::string> options;  ///< wrong options (CLEAR's `options` minus the answer)
 };
 
+/// MLLMU-Bench's three tasks (arXiv 2410.22108): Classification_Task, Mask_Task (cloze)
+/// and Generation_Task.
+enum class MllmuTask { choice, cloze, generation };
+const char* mllmu_task_name(MllmuTask task);
+
+/// Where an MLLMU-Bench item comes from: `train` is ft_Data's question-answer pairs
+/// (what finetuning and unlearning train on), `eval` the questions of the forget, retain
+/// and celebrity splits, `test` the Test_Set's (a forget profile asked about with
+/// another, transformed image of it; nothing trains on them).
+enum class MllmuRole { train, eval, test };
+const char* mllmu_role_name(MllmuRole role);
+
+/// One MLLMU-Bench question about a profile. Its `Type` is Image_Textual (asked with the
+/// image) or Pure_Text.
+struct MllmuItem {
+  int64_t person = 0;
+  MllmuTask task = MllmuTask::generation;
+  bool with_image = false;  ///< Type Image_Textual
+  MllmuRole role = MllmuRole::eval;
+  std::string image;                 ///< the image it is asked with; empty for Pure_Text
+  std::string question;              ///< cloze questions hold "__" where the blank is
+  std::vector<std::string> options;  ///< choice: the texts of options A, B, C, D in order
+  std::string answer;                ///< choice: the letter; otherwise the ground truth
+};
+
 /// Which file a record came from, for messages that name it.
 struct RecordOrigin {
   std::string file;

@@ -57,10 +57,11 @@ std::vector<int64_t> retain_persons(const Splits& splits, double fraction, const
   return retain;
 }
 
-std::map<std::string, std::vector<int64_t>> standard_named_splits(const std::vector<int64_t>& forget_order) {
+std::map<std::string, std::vector<int64_t>> standard_named_splits(const std::vector<int64_t>& forget_order,
+                                                                  const std::vector<double>& fractions) {
   std::map<std::string, std::vector<int64_t>> named;
   const int64_t trained = int64_t(forget_order.size());
-  for (double fraction : {1.0, 5.0, 10.0}) {
+  for (double fraction : fractions) {
     const int64_t count = forget_count(trained, fraction);
     if (count < 1 || count >= trained) continue;
     named[forget_split_name(fraction)] = {forget_order.begin(), forget_order.begin() + count};
@@ -85,15 +86,22 @@ void validate_splits(const Splits& splits, const std::vector<int64_t>& person_id
 
   const auto holdout = check_members("holdout", splits.holdout);
   const auto trained = check_members("forget_order", splits.forget_order);
+  const auto celebrity = check_members("celebrity", splits.celebrity);
+  for (int64_t id : celebrity)
+    if (trained.count(id) || holdout.count(id))
+      throw split_error(
+          manifest, "celebrity",
+          "person " + std::to_string(id) + " is a celebrity and in " + (trained.count(id) ? "forget_order" : "holdout"),
+          "celebrities are never forgotten nor held out; a person belongs to one of the three");
   for (int64_t id : holdout)
     if (trained.count(id))
       throw split_error(manifest, "holdout",
                         "person " + std::to_string(id) + " is in holdout and in forget_order (the trained persons)",
                         "holdout persons are never trained on; a person belongs to one of them");
   for (int64_t id : person_ids)
-    if (!holdout.count(id) && !trained.count(id))
+    if (!holdout.count(id) && !trained.count(id) && !celebrity.count(id))
       throw split_error(manifest, "forget_order",
-                        "person " + std::to_string(id) + " is in neither forget_order nor holdout",
+                        "person " + std::to_string(id) + " is in none of forget_order, holdout and celebrity",
                         "list every trained person in forget_order");
 
   for (const auto& [name, ids] : splits.named) {
@@ -103,8 +111,10 @@ void validate_splits(const Splits& splits, const std::vector<int64_t>& person_id
       throw split_error(manifest, name, "unknown split name",
                         "named splits are forgetNN and retainNN, e.g. forget10, retain90");
     for (int64_t id : members)
-      if (holdout.count(id))
-        throw split_error(manifest, name, "person " + std::to_string(id) + " is in " + name + " and in holdout",
+      if (holdout.count(id) || celebrity.count(id))
+        throw split_error(manifest, name,
+                          "person " + std::to_string(id) + " is in " + name + " and in " +
+                              (holdout.count(id) ? "holdout" : "celebrity"),
                           "holdout persons are never trained on; a person belongs to one of them");
     if (!is_forget) continue;
     const std::string partner = percent_name("retain", 100 - std::atoi(name.c_str() + 6));

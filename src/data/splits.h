@@ -17,6 +17,9 @@ struct Splits {
   std::vector<int64_t> forget_order;
   /// Persons never trained on: membership inference and holdout accuracy.
   std::vector<int64_t> holdout;
+  /// MLLMU-Bench's celebrity set (its `Retain_Set`): profiles the base model knows before
+  /// any finetuning on fictitious ones. Trained on by every model, never forgotten.
+  std::vector<int64_t> celebrity;
 };
 
 /// "forget10" for 10, "" where the fraction is not a whole percent.
@@ -33,9 +36,12 @@ int64_t forget_count(int64_t trained, double forget_fraction);
 std::vector<int64_t> forget_persons(const Splits& splits, double forget_fraction, const std::string& manifest);
 std::vector<int64_t> retain_persons(const Splits& splits, double forget_fraction, const std::string& manifest);
 
-/// The standard named splits for `forget_order` (forget01/05/10 and retain99/95/90,
-/// where the fraction selects at least one person and not all).
-std::map<std::string, std::vector<int64_t>> standard_named_splits(const std::vector<int64_t>& forget_order);
+/// The standard named splits for `forget_order` (CLEAR's forget01/05/10 and
+/// retain99/95/90, or MLLMU-Bench's 5/10/15, where the fraction selects at least one
+/// person and not all).
+std::map<std::string, std::vector<int64_t>> standard_named_splits(const std::vector<int64_t>& forget_order,
+                                                                  const std::vector<double>& fractions = {1.0, 5.0,
+                                                                                                          10.0});
 
 /// Checks split membership against the persons that exist; throws Error naming the
 /// manifest and the split: unknown or repeated ids, a person in two disjoint splits

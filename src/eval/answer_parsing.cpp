@@ -31,14 +31,17 @@ std::string strip(const std::string& text) {
 
 }  // namespace
 
+std::string assistant_response(const std::string& generation) {
+  if (generation.find("ASSISTANT:") != std::string::npos) return strip(after_first(generation, "ASSISTANT:"));
+  if (generation.find("Answer:") != std::string::npos) return strip(after_first(generation, "Answer:"));
+  return strip(generation);
+}
+
 std::optional<char> choice_letter(const std::string& generation, const std::string& options) {
-  std::string response;
-  if (generation.find("ASSISTANT:") != std::string::npos)
-    response = strip(after_first(generation, "ASSISTANT:"));
-  else if (generation.find("Answer:") != std::string::npos)
-    response = strip(after_first(generation, "Answer:"));
-  else
-    response = strip(generation);
+  // Classification looks for "ASSISTANT:" only; "Answer:" is the other tasks' fallback.
+  const std::string response = generation.find("ASSISTANT:") != std::string::npos
+                                   ? strip(after_first(generation, "ASSISTANT:"))
+                                   : strip(generation);
   if (response.empty()) return std::nullopt;
   const char first = char(std::toupper(static_cast<unsigned char>(response[0])));
   if (static_cast<unsigned char>(response[0]) >= 0x80 || options.find(first) == std::string::npos) return std::nullopt;

@@ -6,9 +6,14 @@
 
 namespace clear_sweep {
 
-/// A multiple-choice answer: the text after "ASSISTANT:" (else after "Answer:", else all
-/// of it), stripped; its first character, upper-cased, if it is one of `options` (e.g.
-/// "ABCD"); nullopt otherwise (a wrong answer, as eval.py counts it).
+/// The answer in a generation, as eval.py reads cloze and generation answers: the text
+/// after "ASSISTANT:" (else after "Answer:", else all of it), stripped.
+std::string assistant_response(const std::string& generation);
+
+/// A multiple-choice answer: the text after "ASSISTANT:" (else all of it: eval.py's
+/// classification has no "Answer:" fallback), stripped; its first character,
+/// upper-cased, if it is one of `options` (e.g. "ABCD"); nullopt otherwise (a wrong
+/// answer, as eval.py counts it).
 std::optional<char> choice_letter(const std::string& generation, const std::string& options);
 
 /// A cloze answer is right when the ground truth appears in it, ignoring ASCII case.

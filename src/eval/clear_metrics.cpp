@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "eval/ks_test.h"
+#include "eval/mllmu_metrics.h"
 #include "eval/rouge.h"
 
 namespace clear_sweep {
@@ -192,6 +193,17 @@ EvalReport clear_metrics(const EvalInputs& in) {
   r.vectors["forget_face_option_correct"] = option_correct(in.forget_faces);
   r.vectors["retain_face_option_correct"] = option_correct(in.retain_faces);
   r.vectors["holdout_face_option_correct"] = option_correct(in.holdout_faces);
+
+  if (in.mllmu) {
+    // CLEAR's sets were empty: its columns say so, the vectors are not kept.
+    for (auto& [name, value] : s) value = kNaN;
+    r.vectors.clear();
+    add_mllmu_metrics(in, r);
+  } else {
+    for (const auto& set : mllmu_set_names())
+      for (const auto& measure : mllmu_measures())
+        for (bool image : {true, false}) s[mllmu_column(set, measure, image)] = kNaN;
+  }
   return r;
 }
 

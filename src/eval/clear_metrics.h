@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "data/schema.h"
 #include "sweep/modality.h"
 #include "sweep/sweep_spec.h"
 
@@ -54,6 +55,13 @@ double harmonic_mean(const std::vector<double>& values);
 /// 0.5 is ideal after unlearning: the forget set looks never trained on.
 double umia_auc(const std::vector<double>& member_losses, const std::vector<double>& nonmember_losses);
 
+/// An MLLMU-Bench set: each item's greedy answer with its task and Type.
+struct MllmuSetScores {
+  SetScores scores;
+  std::vector<MllmuTask> tasks;
+  std::vector<bool> with_image;  ///< Type Image_Textual
+};
+
 /// Every set a job scores.
 struct EvalInputs {
   SetScores forget, retain;                             ///< person QA / caption items
@@ -63,6 +71,9 @@ struct EvalInputs {
   std::vector<double> gold_forget_truth_ratios;         ///< the gold model's forget TRs
   Modality modality = Modality::both;
   TruthRatioForm truth_ratio = TruthRatioForm::per_item;
+  /// MLLMU-Bench's benchmark: its four sets instead of CLEAR's (eval/mllmu_metrics.h).
+  bool mllmu = false;
+  MllmuSetScores mllmu_forget, mllmu_test, mllmu_retain, mllmu_celebrity;
 };
 
 /// The scalars of store/metric_columns (by those names) and the per-item vectors.
@@ -71,6 +82,8 @@ struct EvalReport {
   std::map<std::string, std::vector<double>> vectors;
 };
 
+/// Every column of metric_columns: CLEAR's for CLEAR's sets, MLLMU-Bench's for its; the
+/// other benchmark's columns are NaN.
 EvalReport clear_metrics(const EvalInputs& inputs);
 
 }  // namespace clear_sweep

@@ -25,6 +25,13 @@ EvalSets eval_sets(const Dataset& ds, double fraction, Modality modality, int64_
   const auto forget = forget_persons(ds.splits, fraction, manifest);
   const auto retain = retain_persons(ds.splits, fraction, manifest);
   EvalSets s;
+  if (ds.is_mllmu()) {
+    s.mllmu_forget = capped(mllmu_items(ds, forget, MllmuRole::eval), max_items);
+    s.mllmu_test = capped(mllmu_items(ds, forget, MllmuRole::test), max_items);
+    s.mllmu_retain = capped(mllmu_items(ds, retain, MllmuRole::eval), max_items);
+    s.mllmu_celebrity = capped(mllmu_items(ds, ds.splits.celebrity, MllmuRole::eval), max_items);
+    return s;
+  }
   s.forget = capped(person_items(ds, forget, modality), max_items);
   s.retain = capped(person_items(ds, retain, modality), max_items);
   s.holdout = capped(person_items(ds, ds.splits.holdout, modality), max_items);
@@ -105,11 +112,60 @@ SetScores score_set(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTe
   return s;
 }
 
+namespace {
+
+/// An MLLMU-Bench set: greedy answers to every question, task by task (a letter needs
+/// fewer new tokens than a sentence), with each item's task and Type for the metrics.
+MllmuSetScores score_mllmu_set(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTensors& images,
+                               const std::vector<ItemRef>& items, const ScoreOptions& o) {
+  MllmuSetScores out;
+  const size_t n = items.size();
+  out.scores.answer_loss.assign(n, std::numeric_limits<double>::quiet_NaN());
+  out.scores.paraphrase_loss.assign(n, std::numeric_limits<double>::quiet_NaN());
+  out.scores.perturbed_loss.assign(n, {});
+  out.scores.references.assign(n, "");
+  out.scores.generations.assign(n, "");
+  for (const ItemRef& item : items) {
+    const MllmuItem& q = ds.mllmu.at(size_t(item.index));
+    out.tasks.push_back(q.task);
+    out.with_image.push_back(q.with_image);
+  }
+  for (MllmuTask task : {MllmuTask::choice, MllmuTask::cloze, MllmuTask::generation}) {
+    std::vector<size_t> at;
+    std::vector<ItemRef> group;
+    for (size_t i = 0; i < n; ++i)
+      if (out.tasks[i] == task) {
+        at.push_back(i);
+        group.push_back(items[i]);
+      }
+    if (group.empty()) continue;
+    ScoreOptions g = o;
+    if (task == MllmuTask::choice) g.max_new_tokens = std::min<int64_t>(o.max_new_tokens, 4);  // one letter
+    const SetScores scores = score_set(model, tok, ds, images, group, g);
+    for (size_t k = 0; k < at.size(); ++k) {
+      out.scores.answer_loss[at[k]] = scores.answer_loss[k];
+      out.scores.references[at[k]] = scores.references[k];
+      out.scores.generations[at[k]] = scores.generations[k];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 EvalInputs evaluate_model(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTensors& images,
                           const EvalSets& sets, const ScoreOptions& o) {
   ScoreOptions no_generation = o;
   no_generation.generate = false;
   EvalInputs in;
+  if (ds.is_mllmu()) {
+    in.mllmu = true;
+    in.mllmu_forget = score_mllmu_set(model, tok, ds, images, sets.mllmu_forget, o);
+    in.mllmu_test = score_mllmu_set(model, tok, ds, images, sets.mllmu_test, o);
+    in.mllmu_retain = score_mllmu_set(model, tok, ds, images, sets.mllmu_retain, o);
+    in.mllmu_celebrity = score_mllmu_set(model, tok, ds, images, sets.mllmu_celebrity, o);
+    return in;
+  }
   in.forget = score_set(model, tok, ds, images, sets.forget, o);
   in.retain = score_set(model, tok, ds, images, sets.retain, o);
   in.holdout = score_set(model, tok, ds, images, sets.holdout, no_generation);

@@ -21,9 +21,13 @@ struct EvalSets {
   std::vector<ItemRef> forget, retain, holdout;                    ///< person items of the modality
   std::vector<ItemRef> forget_faces, retain_faces, holdout_faces;  ///< face recognition
   std::vector<ItemRef> real_faces, real_world;
+  /// MLLMU-Bench's four sets (its eval.py's forget, test, retain_shared and
+  /// retain_celebrity), every task and Type; empty for CLEAR.
+  std::vector<ItemRef> mllmu_forget, mllmu_test, mllmu_retain, mllmu_celebrity;
 };
 
-/// Sets for a forget fraction and modality, each capped at `max_items` (CLEAR: 300) by
+/// Sets for a forget fraction and modality (CLEAR's, or MLLMU-Bench's for its datasets,
+/// which ask every Type whatever the modality unlearned), each capped at `max_items` (CLEAR: 300) by
 /// an even spread over the set, so every person stays represented.
 EvalSets eval_sets(const Dataset& dataset, double forget_fraction, Modality modality, int64_t max_items);
 

@@ -12,6 +12,9 @@ namespace clear_sweep {
 
 std::vector<ItemRef> finetune_items(const Dataset& dataset, const std::vector<int64_t>& persons) {
   std::vector<ItemRef> items = person_items(dataset, persons, Modality::both, true);
+  // MLLMU-Bench's celebrities stand for what the base model knew before: every model
+  // learns them, as every model learns CLEAR's real faces.
+  for (const auto& item : person_items(dataset, dataset.splits.celebrity, Modality::both)) items.push_back(item);
   for (const auto& item : real_face_items(dataset)) items.push_back(item);
   for (const auto& item : real_world_items(dataset)) items.push_back(item);
   return items;

@@ -47,7 +47,7 @@ struct FinetuneReport {
 };
 
 /// The items a stage trains on: about `persons`, both modalities with face recognition,
-/// plus the real-knowledge sets (every model must know them).
+/// plus the real-knowledge sets and MLLMU-Bench's celebrities (every model must know them).
 std::vector<ItemRef> finetune_items(const Dataset& dataset, const std::vector<int64_t>& persons);
 
 /// Trains `model` on `items`. `on_epoch` sees each epoch's report as it ends.

@@ -30,7 +30,38 @@ Stat stat_of(const std::vector<double>& values) {
 
 namespace {
 
-using GroupKey = std::pair<double, std::string>;  // forget fraction, modality
+double mean_of_finite(const std::map<std::string, Stat>& stats, const std::vector<std::string>& sets) {
+  double sum = 0;
+  int n = 0;
+  for (const auto& set : sets)
+    for (const char* measure : {"cls", "cloze", "rougeL"})
+      for (const char* type : {"_image", "_text"}) {
+        const auto it = stats.find("mllmu_" + set + "_" + measure + type);
+        if (it != stats.end() && std::isfinite(it->second.mean)) {
+          sum += it->second.mean;
+          ++n;
+        }
+      }
+  return n ? sum / n : NAN;
+}
+
+}  // namespace
+
+double mllmu_utility(const std::map<std::string, Stat>& stats) {
+  return mean_of_finite(stats, {"retain", "celebrity"});
+}
+
+double mllmu_forget_score(const std::map<std::string, Stat>& stats) { return mean_of_finite(stats, {"forget"}); }
+
+std::string benchmark_of(const std::map<std::string, double>& metrics) {
+  for (const auto& [name, value] : metrics)
+    if (name.rfind("mllmu_", 0) == 0 && std::isfinite(value)) return "mllmu";
+  return "clear";
+}
+
+namespace {
+
+using GroupKey = std::tuple<std::string, double, std::string>;  // benchmark, forget fraction, modality
 
 struct References {
   std::vector<double> original, gold;  // metric_columns order
@@ -44,8 +75,9 @@ double metric_at(const std::vector<double>& values, const std::string& name) {
 LeaderboardLine reference_line(const std::string& name, const GroupKey& group, const std::vector<double>& values) {
   LeaderboardLine l;
   l.method = name;
-  l.forget_fraction = group.first;
-  l.modality = group.second;
+  l.benchmark = std::get<0>(group);
+  l.forget_fraction = std::get<1>(group);
+  l.modality = std::get<2>(group);
   l.reference = true;
   for (const auto& column : metric_columns()) l.stats[column.name] = Stat{metric_at(values, column.name), NAN, 1};
   return l;
@@ -53,8 +85,12 @@ LeaderboardLine reference_line(const std::string& name, const GroupKey& group, c
 
 /// A method's best setting by the rule in leaderboard.h.
 LeaderboardLine best_setting(const std::vector<LeaderboardLine>& candidates, double original_mu) {
-  auto mu = [](const LeaderboardLine& l) { return l.stats.at("model_utility").mean; };
-  auto fq = [](const LeaderboardLine& l) { return l.stats.at("log_forget_quality").mean; };
+  const bool mllmu = candidates.front().benchmark == "mllmu";
+  auto mu = [&](const LeaderboardLine& l) { return mllmu ? mllmu_utility(l.stats) : l.stats.at("model_utility").mean; };
+  // Higher is better: forget quality, or for MLLMU-Bench how much of the forget set is gone.
+  auto fq = [&](const LeaderboardLine& l) {
+    return mllmu ? -mllmu_forget_score(l.stats) : l.stats.at("log_forget_quality").mean;
+  };
   const LeaderboardLine* best = nullptr;
   for (const auto& l : candidates) {
     if (!(std::isfinite(original_mu) && mu(l) >= kUtilityKept * original_mu)) continue;
@@ -84,8 +120,9 @@ Leaderboard build_leaderboard(const std::vector<std::string>& files, bool all_se
 
   Leaderboard board;
   board.jobs = jobs.size();
-  // (fraction, modality, method, hparams) -> its seeds; the references per group.
-  std::map<std::tuple<double, std::string, std::string, std::string>, std::vector<const ResultRecord*>> settings;
+  // (benchmark, fraction, modality, method, hparams) -> its seeds; the references per group.
+  std::map<std::tuple<std::string, double, std::string, std::string, std::string>, std::vector<const ResultRecord*>>
+      settings;
   std::map<GroupKey, References> references;
   for (const auto& [id, entry] : jobs) {
     const ResultRecord& r = entry.first;
@@ -97,8 +134,9 @@ Leaderboard build_leaderboard(const std::vector<std::string>& files, bool all_se
       ++board.failed;
       continue;
     }
-    settings[{r.forget_fraction, r.modality, r.method, r.hparams}].push_back(&r);
-    const GroupKey group{r.forget_fraction, r.modality};
+    const std::string benchmark = benchmark_of(r.metrics);
+    settings[{benchmark, r.forget_fraction, r.modality, r.method, r.hparams}].push_back(&r);
+    const GroupKey group{benchmark, r.forget_fraction, r.modality};
     if (references.count(group)) continue;
     try {
       const auto vectors = ResultsFile::open_read_only(entry.second).read_vectors(r.job_id);
@@ -111,10 +149,11 @@ Leaderboard build_leaderboard(const std::vector<std::string>& files, bool all_se
   }
 
   // Average each setting over its seeds, grouped by (fraction, modality, method).
-  std::map<std::tuple<double, std::string, std::string>, std::vector<LeaderboardLine>> by_method;
+  std::map<std::tuple<std::string, double, std::string, std::string>, std::vector<LeaderboardLine>> by_method;
   for (const auto& [key, seeds] : settings) {
-    const auto& [fraction, modality, method, hparams] = key;
+    const auto& [benchmark, fraction, modality, method, hparams] = key;
     LeaderboardLine line;
+    line.benchmark = benchmark;
     line.method = method;
     line.modality = modality;
     line.forget_fraction = fraction;
@@ -133,12 +172,12 @@ Leaderboard build_leaderboard(const std::vector<std::string>& files, bool all_se
     for (std::string kv; in >> kv;)
       if (const auto eq = kv.find('='); eq != std::string::npos)
         board.hparam_values[kv.substr(0, eq)].insert(kv.substr(eq + 1));
-    by_method[{fraction, modality, method}].push_back(std::move(line));
+    by_method[{benchmark, fraction, modality, method}].push_back(std::move(line));
   }
 
   std::set<GroupKey> headed;
   for (auto& [key, candidates] : by_method) {
-    const GroupKey group{std::get<0>(key), std::get<1>(key)};
+    const GroupKey group{std::get<0>(key), std::get<1>(key), std::get<2>(key)};
     const auto ref = references.find(group);
     if (headed.insert(group).second && ref != references.end()) {
       board.lines.push_back(reference_line("Original", group, ref->second.original));
@@ -148,7 +187,11 @@ Leaderboard build_leaderboard(const std::vector<std::string>& files, bool all_se
       for (auto& l : candidates) board.lines.push_back(std::move(l));
       continue;
     }
-    const double original_mu = ref == references.end() ? NAN : metric_at(ref->second.original, "model_utility");
+    double original_mu = NAN;
+    if (ref != references.end())
+      original_mu = std::get<0>(group) == "mllmu"
+                        ? mllmu_utility(reference_line("Original", group, ref->second.original).stats)
+                        : metric_at(ref->second.original, "model_utility");
     board.lines.push_back(best_setting(candidates, original_mu));
   }
   return board;

@@ -8,6 +8,10 @@
 // The rule: among a method's settings whose model utility is at least 95 % of the
 // original model's, the one with the highest forget quality (ties: higher utility); if
 // no setting keeps 95 %, the one with the highest utility, marked as a fallback.
+// MLLMU-Bench results (rows with its columns) form groups of their own, with the same
+// rule on its numbers: utility is the mean of the retain and celebrity sets'
+// classification, cloze and ROUGE-L (both Types), and the best setting is the one that
+// forgets most, the lowest mean of the same on the forget set.
 #pragma once
 
 #include <cmath>
@@ -30,7 +34,14 @@ struct Stat {
 
 Stat stat_of(const std::vector<double>& values);
 
+/// MLLMU-Bench's summaries of a line (NaN for CLEAR lines): see the rule above.
+double mllmu_utility(const std::map<std::string, Stat>& stats);
+double mllmu_forget_score(const std::map<std::string, Stat>& stats);
+/// "mllmu" when some MLLMU-Bench column has a value, else "clear".
+std::string benchmark_of(const std::map<std::string, double>& metrics);
+
 struct LeaderboardLine {
+  std::string benchmark = "clear";        ///< "clear" or "mllmu": which table it belongs in
   std::string method, modality, hparams;  ///< hparams as stored ("k=v k=v"); "" for a reference
   double forget_fraction = 0;
   bool reference = false;         ///< the Original or Gold row
@@ -41,7 +52,8 @@ struct LeaderboardLine {
 };
 
 struct Leaderboard {
-  /// Per (forget fraction, modality): Original, Gold, then the methods in name order.
+  /// Per (benchmark, forget fraction, modality): Original, Gold, then the methods in name
+  /// order.
   std::vector<LeaderboardLine> lines;
   size_t jobs = 0;          ///< distinct job ids in the files
   size_t failed = 0;        ///< of those, the failed ones (left out)

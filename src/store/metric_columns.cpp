@@ -27,7 +27,29 @@ const std::vector<MetricColumn>& metric_columns() {
       {"clear_real", "CLEAR's Real: hmean(Prob, TR) on real faces and real world"},
       {"umia_auc", "ROC AUC of a loss-threshold membership attack, forget vs holdout (0.5 ideal)"},
   };
-  return columns;
+  static const std::vector<MetricColumn> with_mllmu = [] {
+    // MLLMU-Bench's (eval/mllmu_metrics.h): each measure per set and Type.
+    std::vector<MetricColumn> all = columns;
+    const std::pair<const char*, const char*> sets[] = {{"forget", "the forget profiles"},
+                                                        {"test", "the forget profiles' Test_Set (transformed images)"},
+                                                        {"retain", "the retain profiles"},
+                                                        {"celebrity", "the celebrity set"}};
+    const std::pair<const char*, const char*> measures[] = {
+        {"cls", "classification accuracy (first letter of the greedy answer)"},
+        {"cloze", "cloze accuracy (ground truth inside the answer, case ignored)"},
+        {"rouge1", "generation ROUGE-1 F-measure, stemmed"},
+        {"rouge2", "generation ROUGE-2 F-measure, stemmed"},
+        {"rougeL", "generation ROUGE-L F-measure, stemmed"},
+        {"bleu", "generation BLEU (NLTK sentence_bleu, smoothing method1)"}};
+    for (const auto& [set, set_doc] : sets)
+      for (const auto& [measure, measure_doc] : measures)
+        for (const char* type : {"image", "text"})
+          all.push_back({std::string("mllmu_") + set + "_" + measure + "_" + type,
+                         std::string("MLLMU-Bench ") + measure_doc + " on " + set_doc + ", " +
+                             (type[0] == 'i' ? "Image_Textual" : "Pure_Text") + " questions"});
+    return all;
+  }();
+  return with_mllmu;
 }
 
 int metric_column_index(const std::string& name) {

@@ -58,7 +58,10 @@ std::vector<MethodInfo> make_catalog() {
                "CE(r) - forget_weight * CE(f): gradient difference",
                with_retain,
                true,
-               {real("forget_weight", 1.0, positive, "weight of the ascent term (beta in DESIGN.md)")},
+               {real("forget_weight", 1.0, positive, "weight of the ascent term (beta in DESIGN.md)"),
+                integer("sequential", 0, {0, 1},
+                        "1: each epoch is a pass of forget ascent steps, then a pass of retain descent steps "
+                        "(MLLMU-Bench's GA_Difference); 0: one joint loss per step")},
                2.0});
   m.push_back({"kl", "-CE(f) + KL(teacher || theta) on r", retain_teacher, true, {}, 2.0 + 1.0 / 3});
   m.push_back({"idk", "CE(f with refusal answers) + CE(r)", retain_refusals, true, {}, 2.0});

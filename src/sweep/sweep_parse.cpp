@@ -58,8 +58,16 @@ void read_name(const TomlTable& root, SweepSpec& spec) {
 }
 
 DataSpec read_data(const TomlTable& t) {
-  t.expect_keys({"source", "path", "persons", "images_per_person", "seed"});
+  t.expect_keys({"source", "path", "persons", "images_per_person", "seed", "benchmark", "celebrities"});
   DataSpec data;
+  data.benchmark = t.choice("benchmark", {"clear", "mllmu"}).value_or("clear");
+  if (t.has("celebrities") &&
+      !(data.is_mllmu() && t.choice("source", {"synthetic", "clear"}).value_or("synthetic") == "synthetic"))
+    t.fail(t.locate_key("celebrities"), t.key_path("celebrities"),
+           "only for a synthetic world of benchmark = \"mllmu\"", "the celebrity set of a dataset folder is its own");
+  if (data.is_mllmu() && t.has("images_per_person"))
+    t.fail(t.locate_key("images_per_person"), t.key_path("images_per_person"), "only for benchmark = \"clear\"",
+           "an MLLMU-Bench profile has one image and one test image");
   const auto source = t.choice("source", {"synthetic", "clear"}).value_or("synthetic");
   if (source == "clear") {
     data.source = DataSource::clear;
@@ -72,7 +80,7 @@ DataSpec read_data(const TomlTable& t) {
       t.fail(t.where(), t.key_path("path"), "missing required key for source = \"clear\"",
              "the folder written by scripts/export_clear.py");
     data.path = *path;
-    data.persons = kClearPersons;
+    data.persons = data.is_mllmu() ? kMllmuProfiles : kClearPersons;
   } else {
     if (t.has("path"))
       t.fail(t.locate_key("path"), t.key_path("path"), "only for source = \"clear\"",
@@ -80,6 +88,8 @@ DataSpec read_data(const TomlTable& t) {
     data.persons = t.integer("persons", {2, 1e6}).value_or(data.persons);
     data.images_per_person = t.integer("images_per_person", {1, 10000}).value_or(data.images_per_person);
     data.seed = t.integer("seed", {0, 9.2e18}).value_or(data.seed);
+    data.celebrities = t.integer("celebrities", {1, 10000}).value_or(data.celebrities);
+    if (data.is_mllmu()) data.images_per_person = 2;  // the profile image and the test image
   }
   return data;
 }

@@ -28,12 +28,13 @@ bool SweepSpec::needs_model() const {
 
 int64_t SweepSpec::persons() const {
   if (!data) return 0;
-  return data->source == DataSource::clear ? kClearPersons : data->persons;
+  return data->persons;  // real CLEAR: 200, MLLMU-Bench: 500 (set when parsed)
 }
 
 double SweepSpec::images_per_person() const {
   if (!data) return 0;
-  return data->source == DataSource::clear ? kClearImagesPerPerson : double(data->images_per_person);
+  if (data->source == DataSource::clear) return data->is_mllmu() ? 2.0 : kClearImagesPerPerson;
+  return double(data->images_per_person);
 }
 
 int64_t SweepSpec::forget_persons(double forget_fraction) const {
@@ -51,6 +52,11 @@ std::string SweepSpec::training_context() const {
     out += ",persons=" + std::to_string(data->persons);
     out += ",images_per_person=" + std::to_string(data->images_per_person);
     out += ",seed=" + std::to_string(data->seed);
+  }
+  // Only when set, so the ids of CLEAR sweeps stay as they were.
+  if (data->is_mllmu()) {
+    out += ",benchmark=mllmu";
+    if (data->source == DataSource::synthetic) out += ",celebrities=" + std::to_string(data->celebrities);
   }
   // The dataset path of real CLEAR is left out: the same data mounted elsewhere on
   // another cluster must give the same ids, so results files merge across clusters.

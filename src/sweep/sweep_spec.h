@@ -26,7 +26,16 @@ struct DataSpec {
   int64_t persons = 40;           ///< fictitious persons in the world
   int64_t images_per_person = 8;  ///< synthetic only
   int64_t seed = 7;               ///< synthetic only: one seed, one world, bit for bit
+  /// "clear" or "mllmu" (MLLMU-Bench, arXiv 2410.22108): which benchmark's questions,
+  /// splits and metrics. A folder's manifest must say the same.
+  std::string benchmark = "clear";
+  int64_t celebrities = 8;  ///< synthetic MLLMU only: profiles of the celebrity set
+
+  bool is_mllmu() const { return benchmark == "mllmu"; }
 };
+
+/// MLLMU-Bench's size: 500 fictitious profiles (plus 153 celebrities).
+inline constexpr int64_t kMllmuProfiles = 500;
 
 /// CLEAR's size: 200 persons (TOFU's authors), ~3,770 images.
 inline constexpr int64_t kClearPersons = 200;

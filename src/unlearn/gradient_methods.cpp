@@ -1,4 +1,5 @@
-// The gradient family: retain_ft (CE(r)), ga (-CE(f)), gd (CE(r) - w CE(f)).
+// The gradient family: retain_ft (CE(r)), ga (-CE(f)), gd (CE(r) - w CE(f), or with
+// `sequential` a pass of -w CE(f) steps then a pass of CE(r) steps: MLLMU-Bench's GA_Difference).
 #include "unlearn/method_family.h"
 
 namespace clear_sweep {
@@ -18,14 +19,21 @@ class GradientAscent : public UnlearnMethod {
 
 class GradientDifference : public UnlearnMethod {
  public:
-  explicit GradientDifference(double forget_weight) : forget_weight_(forget_weight) {}
+  GradientDifference(double forget_weight, bool sequential) : forget_weight_(forget_weight), sequential_(sequential) {}
   std::string name() const override { return "gd"; }
-  torch::Tensor loss(Vlm& model, const MethodBatch& b, StepKind) override {
+  std::vector<StepKind> epoch_steps(int64_t /*epoch*/) const override {
+    if (sequential_) return {StepKind::max_forget, StepKind::min_retain};
+    return {StepKind::joint};
+  }
+  torch::Tensor loss(Vlm& model, const MethodBatch& b, StepKind kind) override {
+    if (kind == StepKind::max_forget) return -forget_weight_ * cross_entropy(model, b.forget);
+    if (kind == StepKind::min_retain) return cross_entropy(model, b.retain);
     return cross_entropy(model, b.retain) - forget_weight_ * cross_entropy(model, b.forget);
   }
 
  private:
   double forget_weight_;
+  bool sequential_;
 };
 
 }  // namespace
@@ -33,7 +41,8 @@ class GradientDifference : public UnlearnMethod {
 std::unique_ptr<UnlearnMethod> make_gradient_method(const Job& job) {
   if (job.method == "retain_ft") return std::make_unique<RetainFinetune>();
   if (job.method == "ga") return std::make_unique<GradientAscent>();
-  if (job.method == "gd") return std::make_unique<GradientDifference>(job.real("forget_weight"));
+  if (job.method == "gd")
+    return std::make_unique<GradientDifference>(job.real("forget_weight"), job.integer("sequential") == 1);
   return nullptr;
 }
 

@@ -372,6 +372,75 @@ max_items = 40
 max_new_tokens = 16
 )";
 
+TEST_CASE("an MLLMU-Bench sweep runs under mpirun: its sets, every MLLMU column, its report table") {
+  // The synthetic MLLMU world, its baselines GA and GA_Difference (gd, sequential), and
+  // MLLMU-Bench's evaluation on the forget, test, retain and celebrity sets.
+  TempDir dir;
+  const std::string sweep = dir.file("mllmu.toml");
+  std::ofstream(sweep) << R"(name = "mllmu"
+[data]
+benchmark = "mllmu"
+persons = 20
+celebrities = 4
+seed = 5
+[model]
+preset = "tiny"
+[finetune]
+epochs = 12
+[eval]
+max_items = 40
+max_new_tokens = 12
+[grid]
+method = ["ga", "gd"]
+modality = ["both"]
+forget_fraction = [10]
+[grid.hparams]
+lr = [5e-3]
+epochs = [3]
+[grid.hparams.gd]
+sequential = [1]
+)";
+  const std::string out = dir.file("results/mllmu.h5");
+  REQUIRE(run(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log")) == 0);
+  const auto rows = results_snapshot(out).rows;
+  REQUIRE(rows.size() == 2);
+  for (const auto& r : rows) {
+    INFO(r.method << ": " << r.error);
+    REQUIRE(r.status == RunStatus::ok);
+    for (const auto& column : metric_columns()) CHECK(r.metrics.count(column.name) == 1);
+    // Every set asks each task with and without the image, except the Test_Set, which
+    // asks about the transformed images only; CLEAR's columns stay empty.
+    for (const std::string set : {"forget", "retain", "celebrity", "test"})
+      for (const std::string measure : {"cls", "cloze", "rouge1", "rouge2", "rougeL", "bleu"})
+        for (const std::string type : {"_image", "_text"}) {
+          const double v = r.metrics.at("mllmu_" + set + "_" + measure + type);
+          INFO(set << " " << measure << type << " = " << v);
+          if (set == "test" && type == "_text")
+            CHECK(std::isnan(v));
+          else
+            CHECK((v >= 0 && v <= 1));
+        }
+    CHECK(std::isnan(r.metrics.at("forget_quality")));
+    CHECK(std::isnan(r.metrics.at("model_utility")));
+  }
+  // The Original model learnt its profiles: retain classification well above chance (1/4).
+  const auto vectors = ResultsFile::open_read_only(out).read_vectors(rows.front().job_id);
+  const auto& original = vectors.at("reference_original_metrics");
+  const double retain_cls = (original[size_t(metric_column_index("mllmu_retain_cls_image"))] +
+                             original[size_t(metric_column_index("mllmu_retain_cls_text"))]) /
+                            2;
+  CHECK(retain_cls > 0.5);
+  CHECK(vectors.at("mllmu_forget_correct").size() == 24);  // 2 profiles x 4 facts x 3 tasks
+  // report: MLLMU-Bench's table, not CLEAR's.
+  std::string board;
+  REQUIRE(run(1, {"report", out}, dir.file("report.log"), &board) == 0);
+  INFO(board);
+  for (const std::string column : {"Fgt VQA", "Fgt QA", "Fgt cloze", "Test VQA", "Ret ROUGE-L", "Cel QA"})
+    CHECK(board.find(column) != std::string::npos);
+  CHECK(board.find("log FQ") == std::string::npos);
+  for (const std::string row : {"Original", "Gold", "ga", "gd"}) CHECK(board.find(row) != std::string::npos);
+}
+
 TEST_CASE("a model sweep runs end to end under mpirun: stages, real unlearning, every metric") {
   // The real pipeline on a small world: base and gold tiny models trained on the two
   // workers, then ga and retain_ft, each with and without L1, through LoRA unlearning and

@@ -48,8 +48,9 @@ TEST_CASE("multiple choice: the first letter after the answer prompt, as eval.py
   CHECK(choice_letter("B", "ABCD") == 'B');
   CHECK(choice_letter("  c) Paris", "ABCD") == 'C');
   CHECK(choice_letter("USER: Q? ASSISTANT: D. Because", "ABCD") == 'D');
-  CHECK(choice_letter("ASSISTANT: A ASSISTANT: B", "ABCD") == 'A');  // up to the next marker
-  CHECK(choice_letter("Correct Answer: b", "ABCD") == 'B');
+  CHECK(choice_letter("ASSISTANT: A ASSISTANT: B", "ABCD") == 'A');   // up to the next marker
+  CHECK(choice_letter("Correct Answer: b", "ABCD") == 'C');           // the first character, whatever follows
+  CHECK(choice_letter("b", "ABCD") == 'B');                           // a lower-case letter
   CHECK_FALSE(choice_letter("The answer is B", "ABCD").has_value());  // 'T' is no option
   CHECK_FALSE(choice_letter("ASSISTANT:   ", "ABCD").has_value());
   CHECK_FALSE(choice_letter("", "ABCD").has_value());
@@ -61,4 +62,10 @@ TEST_CASE("cloze: the ground truth inside the answer, case ignored", "[eval]") {
   CHECK(cloze_correct("New York", "NEW YORK"));
   CHECK_FALSE(cloze_correct("Lisbon", "She was born in Porto."));
   CHECK_FALSE(cloze_correct("New York", "New  York"));
+  CHECK_FALSE(cloze_correct("Lisbon", ""));  // an empty answer
+  // The answer part, as eval.py takes it for cloze and generation.
+  CHECK(assistant_response("USER: x ASSISTANT:  Lisbon \n") == "Lisbon");
+  CHECK(assistant_response("Correct Answer: Porto") == "Porto");
+  CHECK(assistant_response("  in Oslo. ") == "in Oslo.");
+  CHECK(assistant_response("") == "");
 }

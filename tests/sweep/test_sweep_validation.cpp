@@ -320,3 +320,27 @@ TEST_CASE("a grid too large to be meant is refused before it is expanded") {
   CHECK(e.key() == "grid");
   CHECK(contains(e.message(), "1002001 jobs"));
 }
+
+TEST_CASE("[data] benchmark: MLLMU-Bench's keys and their misuse") {
+  const std::string grid =
+      "[model]\npreset = \"tiny\"\n[grid]\nmethod = [\"ga\"]\nmodality = [\"both\"]\n"
+      "forget_fraction = [10]\n";
+  const SweepSpec ok = sweep_parse("name = \"m\"\n[data]\nbenchmark = \"mllmu\"\ncelebrities = 5\n" + grid, "m.toml");
+  CHECK(ok.data->is_mllmu());
+  CHECK(ok.data->celebrities == 5);
+  // Its stages are other artifacts than the CLEAR world's of the same size.
+  const SweepSpec clear = sweep_parse("name = \"m\"\n[data]\n" + grid, "m.toml");
+  CHECK(ok.training_context() != clear.training_context());
+  CHECK(contains(ok.training_context(), "benchmark=mllmu"));
+  CHECK_FALSE(contains(clear.training_context(), "benchmark"));
+
+  CHECK(parse_error("name = \"m\"\n[data]\nbenchmark = \"tofu\"\n" + grid).key() == "data.benchmark");
+  const Error celebrities = parse_error("name = \"m\"\n[data]\ncelebrities = 5\n" + grid);
+  CHECK(celebrities.key() == "data.celebrities");
+  CHECK(celebrities.where().line == 3);
+  CHECK(parse_error("name = \"m\"\n[data]\nbenchmark = \"mllmu\"\nimages_per_person = 3\n" + grid).key() ==
+        "data.images_per_person");
+  const SweepSpec folder =
+      sweep_parse("name = \"m\"\n[data]\nsource = \"clear\"\nbenchmark = \"mllmu\"\npath = \"/x\"\n" + grid, "m.toml");
+  CHECK(folder.persons() == kMllmuProfiles);
+}

@@ -167,6 +167,15 @@ TEST_CASE("gradient family losses equal their formulas", "[unlearn][loss]") {
   CHECK(loss_of(f, "retain_ft", b) == Approx(rm.ce).epsilon(1e-5));
   CHECK(loss_of(f, "ga", b) == Approx(-fm.ce).epsilon(1e-5));
   CHECK(loss_of(f, "gd", b) == Approx(rm.ce - 0.7 * fm.ce).epsilon(1e-5));
+  // sequential = 1 (MLLMU-Bench's GA_Difference): an ascent pass, then a descent pass.
+  Job sequential = f.jobs.at("gd");
+  sequential.hparams["sequential"] = int64_t(1);
+  auto gd = make_method(sequential, f.config);
+  CHECK((gd->epoch_steps(0) == std::vector<StepKind>{StepKind::max_forget, StepKind::min_retain}));
+  CHECK((gd->epoch_steps(3) == std::vector<StepKind>{StepKind::max_forget, StepKind::min_retain}));
+  CHECK(gd->loss(f.model, b, StepKind::max_forget).item<double>() == Approx(-0.7 * fm.ce).epsilon(1e-5));
+  CHECK(gd->loss(f.model, b, StepKind::min_retain).item<double>() == Approx(rm.ce).epsilon(1e-5));
+  CHECK((make_method(f.jobs.at("gd"), f.config)->epoch_steps(0) == std::vector<StepKind>{StepKind::joint}));
 }
 
 TEST_CASE("preference family losses equal their formulas", "[unlearn][loss]") {
