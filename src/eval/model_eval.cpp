@@ -18,6 +18,22 @@ std::vector<ItemRef> capped(std::vector<ItemRef> items, int64_t max_items) {
   return out;
 }
 
+/// MLLMU-Bench's questions of `persons`, capped by whole profiles: an even spread over
+/// the items would alias with the fixed order of each profile's questions and could drop
+/// every question of one task and Type.
+std::vector<ItemRef> capped_profiles(const Dataset& ds, const std::vector<int64_t>& persons, MllmuRole role,
+                                     int64_t max_items) {
+  std::vector<ItemRef> all = mllmu_items(ds, persons, role);
+  if (max_items <= 0 || int64_t(all.size()) <= max_items) return all;
+  for (size_t k = persons.size() - 1; k >= 1; --k) {
+    std::vector<int64_t> some;
+    for (size_t i = 0; i < k; ++i) some.push_back(persons[i * persons.size() / k]);
+    std::vector<ItemRef> items = mllmu_items(ds, some, role);
+    if (int64_t(items.size()) <= max_items) return items;
+  }
+  return capped(all, max_items);  // one profile has more questions than the cap
+}
+
 }  // namespace
 
 EvalSets eval_sets(const Dataset& ds, double fraction, Modality modality, int64_t max_items) {
@@ -26,10 +42,10 @@ EvalSets eval_sets(const Dataset& ds, double fraction, Modality modality, int64_
   const auto retain = retain_persons(ds.splits, fraction, manifest);
   EvalSets s;
   if (ds.is_mllmu()) {
-    s.mllmu_forget = capped(mllmu_items(ds, forget, MllmuRole::eval), max_items);
-    s.mllmu_test = capped(mllmu_items(ds, forget, MllmuRole::test), max_items);
-    s.mllmu_retain = capped(mllmu_items(ds, retain, MllmuRole::eval), max_items);
-    s.mllmu_celebrity = capped(mllmu_items(ds, ds.splits.celebrity, MllmuRole::eval), max_items);
+    s.mllmu_forget = capped_profiles(ds, forget, MllmuRole::eval, max_items);
+    s.mllmu_test = capped_profiles(ds, forget, MllmuRole::test, max_items);
+    s.mllmu_retain = capped_profiles(ds, retain, MllmuRole::eval, max_items);
+    s.mllmu_celebrity = capped_profiles(ds, ds.splits.celebrity, MllmuRole::eval, max_items);
     return s;
   }
   s.forget = capped(person_items(ds, forget, modality), max_items);

@@ -407,21 +407,25 @@ sequential = [1]
   for (const auto& r : rows) {
     INFO(r.method << ": " << r.error);
     REQUIRE(r.status == RunStatus::ok);
-    for (const auto& column : metric_columns()) CHECK(r.metrics.count(column.name) == 1);
+    // A stored row leaves NaN metrics out: CLEAR's columns are not there.
+    auto metric = [&](const std::string& name) {
+      const auto it = r.metrics.find(name);
+      return it == r.metrics.end() ? NAN : it->second;
+    };
     // Every set asks each task with and without the image, except the Test_Set, which
     // asks about the transformed images only; CLEAR's columns stay empty.
     for (const std::string set : {"forget", "retain", "celebrity", "test"})
       for (const std::string measure : {"cls", "cloze", "rouge1", "rouge2", "rougeL", "bleu"})
         for (const std::string type : {"_image", "_text"}) {
-          const double v = r.metrics.at("mllmu_" + set + "_" + measure + type);
+          const double v = metric("mllmu_" + set + "_" + measure + type);
           INFO(set << " " << measure << type << " = " << v);
           if (set == "test" && type == "_text")
             CHECK(std::isnan(v));
           else
             CHECK((v >= 0 && v <= 1));
         }
-    CHECK(std::isnan(r.metrics.at("forget_quality")));
-    CHECK(std::isnan(r.metrics.at("model_utility")));
+    for (const auto& column : metric_columns())
+      if (column.name.rfind("mllmu_", 0) != 0) CHECK(std::isnan(metric(column.name)));
   }
   // The Original model learnt its profiles: retain classification well above chance (1/4).
   const auto vectors = ResultsFile::open_read_only(out).read_vectors(rows.front().job_id);
@@ -468,7 +472,9 @@ save_adapters = "all"
   for (const auto& r : rows) {
     INFO(r.method << ": " << r.error);
     CHECK(r.status == RunStatus::ok);
-    for (const auto& column : metric_columns()) CHECK(r.metrics.count(column.name) == 1);
+    // Every CLEAR column has a value; MLLMU-Bench's are NaN, which a stored row leaves out.
+    for (const auto& column : metric_columns())
+      CHECK(r.metrics.count(column.name) == (column.name.rfind("mllmu_", 0) == 0 ? 0u : 1u));
     CHECK(r.unlearn_seconds > 0);
     CHECK(r.eval_seconds > 0);
     CHECK(r.tokens > 0);
