@@ -56,6 +56,9 @@ struct ModelRunner::State {
   /// The reference rows of a leaderboard, by fraction/modality: every metric of the
   /// model before unlearning ("original") and of the gold model, in metric_columns order.
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> references;
+  /// The gold model's log-probabilities of each forget item, by fraction/modality: the
+  /// oracle reference of npo with gold_reference (computed once; the gold never changes).
+  std::map<std::string, std::vector<double>> gold_forget_logprobs;
 
   const Stage& stage(StageKind kind, double fraction) const {
     for (const auto& s : stages)
@@ -228,10 +231,22 @@ ResultRecord ModelRunner::run_job(const Job& job) {
 
   gpu_reset_peak(s.device);
   auto method = make_method(job, model->config());
+  const std::vector<double>* oracle = nullptr;
+  if (method->wants_oracle_reference()) {
+    const auto load_start = std::chrono::steady_clock::now();
+    const std::string oracle_key = std::to_string(job.forget_fraction) + "/" + modality_name(job.modality);
+    if (!s.gold_forget_logprobs.count(oracle_key)) {
+      LoadedModel gold =
+          load_model(stage_dir(s.artifacts, s.stage(StageKind::finetune_gold, job.forget_fraction)), s.device);
+      s.gold_forget_logprobs[oracle_key] = forget_logprobs(gold.model, *gold.tokenizer, ds, *s.images, forget);
+    }
+    oracle = &s.gold_forget_logprobs.at(oracle_key);
+    r.load_seconds += seconds_since(load_start);
+  }
   const auto unlearn_start = std::chrono::steady_clock::now();
   const UnlearnContinuation continuation = trial_continuation(s.spec, s.artifacts, job);
-  const UnlearnReport report =
-      run_unlearning(model, *method, job, tok, ds, *s.images, forget, retain, {}, continuation);
+  const UnlearnReport report = run_unlearning(model, *method, job, tok, ds, *s.images, forget, retain, {}, continuation,
+                                              oracle ? *oracle : std::vector<double>{});
   // Promotion happens once per rung: the state resumed from is not needed again.
   if (!continuation.resume_path.empty()) std::filesystem::remove(continuation.resume_path);
   r.unlearn_seconds = seconds_since(unlearn_start);

@@ -80,7 +80,10 @@ std::vector<MethodInfo> make_catalog() {
                "-(2/beta) log sigmoid(-beta (log p(a|f) - log p0(a|f))) + CE(r)",
                retain_teacher,
                true,
-               {real("beta", 0.1, {0, 100, true, false}, "inverse temperature (NPO paper: 0.1..0.5)")},
+               {real("beta", 0.1, {0, 100, true, false}, "inverse temperature (NPO paper: 0.1..0.5)"),
+                integer("gold_reference", 0, {0, 1},
+                        "1: p0 is the gold model's (finetuned without the forget set), MLLMU-Bench's oracle; "
+                        "0: the model's before unlearning (NPO paper, CLEAR)")},
                2.0 + 1.0 / 3});
   {
     MethodNeeds needs = retain_teacher;

@@ -2,6 +2,7 @@
 // true answer, against the frozen teacher), npo (the true answer dispreferred alone).
 #include <cmath>
 
+#include "common/error.h"
 #include "unlearn/method_family.h"
 
 namespace clear_sweep {
@@ -33,18 +34,25 @@ class Dpo : public UnlearnMethod {
   double beta_;
 };
 
-/// -(2/beta) log sigmoid(-beta (log p(a|f) - log p0(a|f))) + CE(r), sequence level.
+/// -(2/beta) log sigmoid(-beta (log p(a|f) - log p0(a|f))) + CE(r), sequence level. p0 is
+/// the teacher (the model before unlearning), or with `gold_reference` the gold model
+/// (MLLMU-Bench's NPO: its oracle is finetuned on the retain set only).
 class Npo : public UnlearnMethod {
  public:
-  explicit Npo(double beta) : beta_(beta) {}
+  Npo(double beta, bool gold_reference) : beta_(beta), gold_reference_(gold_reference) {}
   std::string name() const override { return "npo"; }
+  bool wants_oracle_reference() const override { return gold_reference_; }
   torch::Tensor loss(Vlm& model, const MethodBatch& b, StepKind) override {
-    const torch::Tensor ratio = sequence_logprob(model, b.forget) - teacher_sequence_logprob(model, b.forget);
+    CS_ASSERT(!gold_reference_ || b.forget_reference.defined(), "npo with gold_reference needs the gold log-probs");
+    const torch::Tensor reference =
+        gold_reference_ ? b.forget_reference : teacher_sequence_logprob(model, b.forget);  // [B]
+    const torch::Tensor ratio = sequence_logprob(model, b.forget) - reference;
     return -(2.0 / beta_) * torch::log_sigmoid(-beta_ * ratio).mean() + cross_entropy(model, b.retain);
   }
 
  private:
   double beta_;
+  bool gold_reference_;
 };
 
 }  // namespace
@@ -52,7 +60,7 @@ class Npo : public UnlearnMethod {
 std::unique_ptr<UnlearnMethod> make_preference_method(const Job& job) {
   if (job.method == "idk") return std::make_unique<Idk>();
   if (job.method == "dpo") return std::make_unique<Dpo>(job.real("beta"));
-  if (job.method == "npo") return std::make_unique<Npo>(job.real("beta"));
+  if (job.method == "npo") return std::make_unique<Npo>(job.real("beta"), job.integer("gold_reference") == 1);
   return nullptr;
 }
 

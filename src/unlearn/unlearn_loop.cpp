@@ -19,8 +19,11 @@ namespace clear_sweep {
 UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, const Tokenizer& tok, const Dataset& ds,
                              ImageTensors& images, const std::vector<ItemRef>& forget,
                              const std::vector<ItemRef>& retain, const std::function<void(const EpochEnd&)>& on_epoch,
-                             const UnlearnContinuation& continuation) {
+                             const UnlearnContinuation& continuation, const std::vector<double>& forget_reference) {
   CS_ASSERT(!forget.empty() && !retain.empty(), "unlearning needs forget and retain items");
+  if (method.wants_oracle_reference())
+    CS_ASSERT(forget_reference.size() == forget.size(),
+              method.name() + " needs the oracle's log-probs of every forget item");
   const auto start = std::chrono::steady_clock::now();
   const uint64_t seed = uint64_t(job.seed);
   const auto device = model->parameters().front().device();
@@ -87,9 +90,11 @@ UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, 
     for (StepKind kind : method.epoch_steps(epoch)) {
       for (size_t first = 0; first < order.size(); first += size_t(batch_size)) {
         std::vector<Sequence> f, r, alt;
+        std::vector<float> reference;  // the oracle's, in batch order
         for (size_t k = first; k < std::min(order.size(), first + size_t(batch_size)); ++k) {
           const size_t i = order[k];
           f.push_back(forget_seqs[i]);
+          if (method.wants_oracle_reference()) reference.push_back(float(forget_reference[i]));
           r.push_back(retain_seqs[pairs[i]]);
           if (method.alt_answers() != AltAnswers::none) {
             const std::string answer = method.alt_answers() == AltAnswers::refusals
@@ -104,6 +109,7 @@ UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, 
         batch.retain = to_model_inputs(collate(r, tok.special().pad, PadSide::right), images, device);
         if (!alt.empty())
           batch.forget_alt = to_model_inputs(collate(alt, tok.special().pad, PadSide::right), images, device);
+        if (!reference.empty()) batch.forget_reference = torch::tensor(reference).to(device);
         for (const auto* in : {&batch.forget, &batch.retain, &batch.forget_alt})
           if (in->attention_mask.defined()) report.tokens += in->attention_mask.sum().item<int64_t>();
 
@@ -141,6 +147,29 @@ UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, 
   model->eval();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
+}
+
+std::vector<double> forget_logprobs(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTensors& images,
+                                    const std::vector<ItemRef>& items, int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  const auto device = model->parameters().front().device();
+  const PromptFormat format = prompt_format(model->config());
+  model->eval();
+  std::vector<double> out;
+  for (size_t first = 0; first < items.size(); first += size_t(batch_size)) {
+    std::vector<Sequence> batch;
+    for (size_t i = first; i < std::min(items.size(), first + size_t(batch_size)); ++i)
+      batch.push_back(item_sequence(tok, item_text(ds, items[i]), format));
+    const ModelInputs in = to_model_inputs(collate(batch, tok.special().pad, PadSide::right), images, device);
+    torch::Tensor logp;  // [B]
+    {
+      AutocastScope autocast(device);  // as the training steps compute theirs
+      logp = sequence_logprob(model, in);
+    }
+    logp = logp.to(torch::kCPU).to(torch::kDouble);
+    for (int64_t r = 0; r < logp.size(0); ++r) out.push_back(logp[r].item<double>());
+  }
+  return out;
 }
 
 }  // namespace clear_sweep

@@ -43,10 +43,19 @@ struct UnlearnReport {
 /// Unlearns `forget` (paired with `retain`) by `method` with the job's training
 /// hyperparameters. Leaves the trained adapters attached: evaluation runs next, and the
 /// caller detaches them before the next job. `on_epoch` may evaluate (learning curves).
+/// `forget_reference`: per forget item, its answer's log-probability under an oracle
+/// (forget_logprobs of the gold model), for a method that wants_oracle_reference().
 UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, const Tokenizer& tokenizer,
                              const Dataset& dataset, ImageTensors& images, const std::vector<ItemRef>& forget,
                              const std::vector<ItemRef>& retain,
                              const std::function<void(const EpochEnd&)>& on_epoch = {},
-                             const UnlearnContinuation& continuation = {});
+                             const UnlearnContinuation& continuation = {},
+                             const std::vector<double>& forget_reference = {});
+
+/// Each item's answer log-probability (summed over its answer tokens, as
+/// sequence_logprob) under `model` as it is, in batches of `batch_size`: an oracle's
+/// reference, computed once before unlearning since the oracle never changes.
+std::vector<double> forget_logprobs(Vlm& model, const Tokenizer& tokenizer, const Dataset& dataset,
+                                    ImageTensors& images, const std::vector<ItemRef>& items, int64_t batch_size = 16);
 
 }  // namespace clear_sweep

@@ -24,6 +24,9 @@ struct MethodBatch {
   ModelInputs forget;
   ModelInputs retain;
   ModelInputs forget_alt;
+  /// [B] log p(answer | prompt) of each forget row under a frozen oracle model, for
+  /// methods whose reference is not the model before unlearning; undefined otherwise.
+  torch::Tensor forget_reference;
 };
 
 /// Which half of SCRUB's alternation a step is; other methods only run `joint` steps.
@@ -34,6 +37,9 @@ class UnlearnMethod {
   virtual ~UnlearnMethod() = default;
   virtual std::string name() const = 0;
   virtual AltAnswers alt_answers() const { return AltAnswers::none; }
+  /// True when its reference is an oracle model (the gold stage's), whose log-probabilities
+  /// of the forget answers the loop hands in as MethodBatch::forget_reference.
+  virtual bool wants_oracle_reference() const { return false; }
   /// The steps an epoch (0-based) runs, in order; SCRUB alternates passes.
   virtual std::vector<StepKind> epoch_steps(int64_t /*epoch*/) const { return {StepKind::joint}; }
   /// The loss to minimise (adapters on; the teacher is the model with adapters off).

@@ -373,8 +373,9 @@ max_new_tokens = 16
 )";
 
 TEST_CASE("an MLLMU-Bench sweep runs under mpirun: its sets, every MLLMU column, its report table") {
-  // The synthetic MLLMU world, its baselines GA and GA_Difference (gd, sequential), and
-  // MLLMU-Bench's evaluation on the forget, test, retain and celebrity sets.
+  // The synthetic MLLMU world, its baselines GA, GA_Difference (gd, sequential) and NPO
+  // against its oracle (the gold model), and MLLMU-Bench's evaluation on the forget,
+  // test, retain and celebrity sets.
   TempDir dir;
   const std::string sweep = dir.file("mllmu.toml");
   std::ofstream(sweep) << R"(name = "mllmu"
@@ -391,7 +392,7 @@ epochs = 12
 max_items = 40
 max_new_tokens = 12
 [grid]
-method = ["ga", "gd"]
+method = ["ga", "gd", "npo"]
 modality = ["both"]
 forget_fraction = [10]
 [grid.hparams]
@@ -399,11 +400,14 @@ lr = [5e-3]
 epochs = [3]
 [grid.hparams.gd]
 sequential = [1]
+[grid.hparams.npo]
+beta = [0.4]
+gold_reference = [1]
 )";
   const std::string out = dir.file("results/mllmu.h5");
   REQUIRE(run(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log")) == 0);
   const auto rows = results_snapshot(out).rows;
-  REQUIRE(rows.size() == 2);
+  REQUIRE(rows.size() == 3);
   for (const auto& r : rows) {
     INFO(r.method << ": " << r.error);
     REQUIRE(r.status == RunStatus::ok);
@@ -442,7 +446,7 @@ sequential = [1]
   for (const std::string column : {"Fgt VQA", "Fgt QA", "Fgt cloze", "Test VQA", "Ret ROUGE-L", "Cel QA"})
     CHECK(board.find(column) != std::string::npos);
   CHECK(board.find("log FQ") == std::string::npos);
-  for (const std::string row : {"Original", "Gold", "ga", "gd"}) CHECK(board.find(row) != std::string::npos);
+  for (const std::string row : {"Original", "Gold", "ga", "gd", "npo"}) CHECK(board.find(row) != std::string::npos);
 }
 
 TEST_CASE("a model sweep runs end to end under mpirun: stages, real unlearning, every metric") {

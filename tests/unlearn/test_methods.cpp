@@ -197,6 +197,34 @@ TEST_CASE("preference family losses equal their formulas", "[unlearn][loss]") {
   CHECK(loss_of(f, "dpo", b) == Approx(dpo + rm.ce).epsilon(1e-4));
 }
 
+TEST_CASE("npo with gold_reference takes p0 from the oracle's log-probs, not the teacher", "[unlearn][loss]") {
+  Fixture f;
+  MethodBatch b = f.batch();
+  const Manual fm = manual(f.model, b.forget, false), rm = manual(f.model, b.retain, false);
+  Job job = f.jobs.at("npo");
+  job.hparams["gold_reference"] = int64_t(1);
+  auto npo = make_method(job, f.config);
+  CHECK(npo->wants_oracle_reference());
+  CHECK_FALSE(make_method(f.jobs.at("npo"), f.config)->wants_oracle_reference());
+  const std::vector<float> oracle = {-7.5f, -3.25f, -11.0f};  // any log-probs
+  b.forget_reference = torch::tensor(oracle);
+  double expected = 0;
+  for (int r = 0; r < 3; ++r)
+    expected += -(2 / 0.3) * log_sigmoid(-0.3 * (fm.seq_logprob[r].item<double>() - oracle[size_t(r)])) / 3;
+  CHECK(npo->loss(f.model, b, StepKind::joint).item<double>() == Approx(expected + rm.ce).epsilon(1e-4));
+}
+
+TEST_CASE("forget_logprobs gives each item's answer log-probability, batch by batch", "[unlearn]") {
+  Fixture f;
+  f.batch();  // random adapters: the model as it is, adapters included
+  const std::vector<ItemRef> items(f.forget.end() - 5, f.forget.end());
+  const std::vector<double> got = forget_logprobs(f.model, f.tok, f.data.dataset, f.images, items, 2);
+  REQUIRE(got.size() == 5);
+  const Manual all = manual(f.model, f.inputs(f.forget, f.forget.size() - 5, 5), false);
+  for (size_t i = 0; i < 5; ++i) CHECK(got[i] == Approx(all.seq_logprob[int64_t(i)].item<double>()).epsilon(1e-4));
+  f.model->detach_adapters();
+}
+
 TEST_CASE("at theta = teacher, NPO's and DPO's forget terms are (2/beta) log 2", "[unlearn][loss]") {
   Fixture f;
   const MethodBatch b = f.batch(false);  // B = 0: the adapted model is the teacher
