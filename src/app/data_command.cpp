@@ -56,9 +56,16 @@ int data_stats_command(const DataStatsOptions& options, std::ostream& out) {
     j["source"] = ds.source;
     j["valid"] = true;
     if (!digest.empty()) j["sha256"] = digest;
-    for (const auto& r : rows)
+    if (ds.is_mllmu()) j["benchmark"] = ds.benchmark;
+    for (const auto& r : rows) {
       j["splits"][r.split] = {
           {"persons", r.persons}, {"text_qa", r.text_qa}, {"images", r.images}, {"option_qa", r.option_qa}};
+      if (ds.is_mllmu()) {
+        j["splits"][r.split]["mllmu_train"] = r.mllmu_train;
+        j["splits"][r.split]["mllmu_questions"] = r.mllmu_eval;
+        j["splits"][r.split]["mllmu_test"] = r.mllmu_test;
+      }
+    }
     out << j.dump(2) << "\n";
     return kExitOk;
   }
@@ -66,6 +73,17 @@ int data_stats_command(const DataStatsOptions& options, std::ostream& out) {
   for (const auto& [key, value] : ds.provenance) out << "  " << key << " = " << value << "\n";
   if (!digest.empty()) out << "  sha256 = " << digest << "\n";
   char line[160];
+  if (ds.is_mllmu()) {  // MLLMU-Bench's items by role: ft_Data pairs, split questions, Test_Set
+    std::snprintf(line, sizeof line, "%-12s %8s %8s %10s %8s\n", "split", "persons", "train", "questions", "test");
+    out << line;
+    for (const auto& r : rows) {
+      if (r.split == "real_faces" || r.split == "real_world") continue;
+      std::snprintf(line, sizeof line, "%-12s %8lld %8lld %10lld %8lld\n", r.split.c_str(), (long long)r.persons,
+                    (long long)r.mllmu_train, (long long)r.mllmu_eval, (long long)r.mllmu_test);
+      out << line;
+    }
+    return kExitOk;
+  }
   std::snprintf(line, sizeof line, "%-12s %8s %8s %8s %9s\n", "split", "persons", "text_qa", "images", "option_qa");
   out << line;
   for (const auto& r : rows) {

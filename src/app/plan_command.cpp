@@ -89,6 +89,12 @@ std::string grouped(double value) {
 
 std::string describe_data(const SweepSpec& spec) {
   if (!spec.data) return "none (no method needs a model)";
+  if (spec.data->is_mllmu()) {
+    if (spec.data->source == DataSource::clear)
+      return "MLLMU-Bench at " + spec.data->path + ", " + std::to_string(kMllmuProfiles) + " profiles";
+    return "synthetic MLLMU-Bench world, " + std::to_string(spec.data->persons) + " profiles + " +
+           std::to_string(spec.data->celebrities) + " celebrities, seed " + std::to_string(spec.data->seed);
+  }
   if (spec.data->source == DataSource::clear) return "CLEAR at " + spec.data->path + ", 200 persons";
   return "synthetic world, " + std::to_string(spec.data->persons) + " persons x " +
          std::to_string(spec.data->images_per_person) + " images, seed " + std::to_string(spec.data->seed);

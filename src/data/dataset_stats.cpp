@@ -3,8 +3,10 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 
 #include "common/error.h"
@@ -12,12 +14,19 @@
 namespace clear_sweep {
 
 std::vector<SplitCounts> dataset_counts(const Dataset& ds) {
+  std::map<int64_t, std::array<int64_t, 3>> mllmu;  // person -> items by role
+  for (const auto& q : ds.mllmu) ++mllmu[q.person][size_t(q.role)];
   auto count = [&](const std::string& name, const std::vector<int64_t>& ids) {
     SplitCounts c{name};
     c.persons = int64_t(ids.size());
     for (int64_t id : ids) {
       c.text_qa += int64_t(ds.person(id).qa.size());
       c.images += int64_t(ds.person(id).images.size());
+      const auto it = mllmu.find(id);
+      if (it == mllmu.end()) continue;
+      c.mllmu_train += it->second[size_t(MllmuRole::train)];
+      c.mllmu_eval += it->second[size_t(MllmuRole::eval)];
+      c.mllmu_test += it->second[size_t(MllmuRole::test)];
     }
     return c;
   };
@@ -26,6 +35,7 @@ std::vector<SplitCounts> dataset_counts(const Dataset& ds) {
   std::vector<SplitCounts> rows{count("all", everyone), count("trained", ds.splits.forget_order)};
   for (const auto& [name, ids] : ds.splits.named) rows.push_back(count(name, ids));
   rows.push_back(count("holdout", ds.splits.holdout));
+  if (!ds.splits.celebrity.empty()) rows.push_back(count("celebrity", ds.splits.celebrity));
   SplitCounts faces{"real_faces"}, world{"real_world"};
   for (const auto& q : ds.real_faces) faces.images += q.image.empty() ? 0 : 1;
   for (const auto& q : ds.real_world) world.images += q.image.empty() ? 0 : 1;

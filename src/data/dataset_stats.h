@@ -16,9 +16,12 @@ struct SplitCounts {
   int64_t text_qa = 0;
   int64_t images = 0;
   int64_t option_qa = 0;  ///< real sets only
+  /// MLLMU-Bench's items about the split's persons, by role (train, eval, test).
+  int64_t mllmu_train = 0, mllmu_eval = 0, mllmu_test = 0;
 };
 
-/// One row for every person (all), each named split, holdout, and the real sets.
+/// One row for every person (all), each named split, holdout, the celebrity set of an
+/// MLLMU-Bench dataset, and the real sets.
 std::vector<SplitCounts> dataset_counts(const Dataset& dataset);
 
 /// SHA-256 over every regular file of the folder (sorted relative paths and contents).

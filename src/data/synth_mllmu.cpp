@@ -133,10 +133,14 @@ SynthWorld synth_mllmu_world(const SynthMllmuOptions& options) {
   SynthWorld world = synth_world(base);
   Dataset& ds = world.dataset;
   ds.benchmark = "mllmu";
-  ds.provenance.insert(ds.provenance.begin(), {"benchmark", "mllmu"});
-  ds.provenance.emplace_back("mllmu_generator", "clear-sweep synth-mllmu/v1");
-  ds.provenance.emplace_back("mllmu_celebrities", std::to_string(options.celebrities));
-  ds.provenance.emplace_back("mllmu_facts_asked", std::to_string(options.facts_asked));
+  ds.provenance = {{"benchmark", "mllmu"},
+                   {"generator", "clear-sweep synth-mllmu/v1"},
+                   {"persons", std::to_string(options.world.persons)},
+                   {"holdout", std::to_string(base.holdout)},
+                   {"celebrities", std::to_string(options.celebrities)},
+                   {"facts_asked", std::to_string(options.facts_asked)},
+                   {"image_size", std::to_string(options.world.image_size)},
+                   {"seed", std::to_string(options.world.seed)}};
 
   // Persons [trained, trained + celebrities) become the celebrity set.
   const int64_t trained = options.world.persons;

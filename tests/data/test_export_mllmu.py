@@ -94,6 +94,15 @@ with tempfile.TemporaryDirectory() as root:
     check(run.returncode == 0, "export_mllmu.py exits 0", run.stderr[-2000:])
     stats = subprocess.run([CLEAR_SWEEP, "data", "stats", out, "--format", "json"], capture_output=True, text=True)
     check(stats.returncode == 0, "clear-sweep data stats accepts the export", stats.stderr[-2000:])
+    counted = json.loads(stats.stdout)
+    check(counted.get("benchmark") == "mllmu", "data stats says it is MLLMU-Bench")
+    per_profile = 9  # 2 + 3 choice, 2 cloze, 2 generation
+    f15 = counted["splits"]["forget15"]
+    check((f15["persons"], f15["mllmu_train"], f15["mllmu_questions"], f15["mllmu_test"]) ==
+          (3, 3 * 3, 3 * per_profile, 3 * per_profile), "data stats counts forget15's items by role", str(f15))
+    cel = counted["splits"]["celebrity"]
+    check((cel["persons"], cel["mllmu_train"], cel["mllmu_questions"]) == (2, 0, 2 * per_profile),
+          "data stats counts the celebrity set", str(cel))
 
     manifest = json.load(open(os.path.join(out, "manifest.json")))
     persons = {json.loads(l)["person"]: json.loads(l)["name"] for l in open(os.path.join(out, "persons.jsonl"))}
