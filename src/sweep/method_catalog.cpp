@@ -61,7 +61,11 @@ std::vector<MethodInfo> make_catalog() {
                {real("forget_weight", 1.0, positive, "weight of the ascent term (beta in DESIGN.md)"),
                 integer("sequential", 0, {0, 1},
                         "1: each epoch is a pass of forget ascent steps, then a pass of retain descent steps "
-                        "(MLLMU-Bench's GA_Difference); 0: one joint loss per step")},
+                        "(MLLMU-Bench's GA_Difference); 0: one joint loss per step"),
+                integer("forget_term", kForgetCe, {0, 2},
+                        "what is ascended on f (CLEAR's grad_diff variants): 0 CE, 1 the answers' entropy, "
+                        "2 KL(teacher || theta)"),
+                integer("retain_term", kRetainCe, {0, 1}, "what is descended on r: 0 CE, 1 KL(teacher || theta)")},
                2.0});
   m.push_back({"kl", "-CE(f) + KL(teacher || theta) on r", retain_teacher, true, {}, 2.0 + 1.0 / 3});
   m.push_back({"idk", "CE(f with refusal answers) + CE(r)", retain_refusals, true, {}, 2.0});
@@ -123,6 +127,52 @@ std::vector<MethodInfo> make_catalog() {
                   real("retain_weight", 1.0, {0, kInf}, "epsilon_3 of Yao et al. (1)")},
                  3.0 + 1.0 / 3});
   }
+  // open-unlearning's methods beyond CLEAR's (unlearn/reweighted_methods.cpp).
+  m.push_back({"simnpo",
+               "-(2/beta) log sigmoid(beta mean_t NLL(a|f) - gamma) + CE(r): NPO without a reference, "
+               "length-normalised",
+               with_retain,
+               true,
+               {real("beta", 2.5, {0, 100, true, false}, "inverse temperature (SimNPO on TOFU: 2.5)"),
+                real("gamma", 0.0, {0, 100}, "reward margin (SimNPO: 0 on TOFU)")},
+               2.0});
+  m.push_back({"undial",
+               "CE(softmax(teacher logits - beta onehot(a)), theta) on f + CE(r): self-distillation with the "
+               "true token lowered",
+               retain_teacher,
+               true,
+               {real("beta", 10.0, {0, 1000, true, false}, "how far the true token's logit is lowered (UNDIAL: 10)")},
+               2.0 + 1.0 / 3});
+  m.push_back({"ceu",
+               "CE(softmax(theta logits without a), theta) on f: cross entropy unlearning, forget set only",
+               forget_only,
+               true,
+               {integer("skip_first", 1, {0, 1000}, "answer tokens at the start left out (CE-U: 1)")},
+               1.0});
+  m.push_back({"wga",
+               "-mean_t(p_t^beta NLL_t) on f + CE(r): gradient ascent weighted by each token's probability",
+               with_retain,
+               true,
+               {real("beta", 1.0, {0, 100}, "weight exponent (WGA: 1)")},
+               2.0});
+  m.push_back({"satimp",
+               "-mean_t(p_t^beta1 (1 - p_t)^beta2 NLL_t) on f + retain_weight CE(r): saturation and importance "
+               "reweighting",
+               with_retain,
+               true,
+               {real("beta1", 5.0, {0, 100}, "saturation exponent (SatImp: 5)"),
+                real("beta2", 1.0, {0, 100}, "importance exponent (SatImp: 1)"),
+                real("retain_weight", 0.1, {0, kInf}, "weight of CE(r) (SatImp: 0.1)")},
+               2.0});
+  m.push_back({"pdu",
+               "mean_t(max logit - mean logit)^2 on f + lambda (CE(r) - eps), lambda <- max(0, lambda + "
+               "dual_step (CE(r) - eps)) after each step: primal-dual unlearning",
+               with_retain,
+               true,
+               {real("retain_weight", 1.0, {0, kInf}, "lambda's start"),
+                real("retain_eps", 0.1, {0, kInf}, "the bound on CE(r) the dual step enforces"),
+                real("dual_step", 0.1, {0, kInf}, "the dual variable's step size")},
+               2.0});
   {
     MethodNeeds none;
     none.model = false;

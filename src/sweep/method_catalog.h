@@ -35,6 +35,11 @@ struct MethodInfo {
   double passes_per_pair = 1.0;
 };
 
+/// gd's `forget_term` and `retain_term` (integer hyperparameters, so that a search can
+/// choose among them): CE, the answers' entropy, or KL(teacher || theta).
+inline constexpr int64_t kForgetCe = 0, kForgetEntropy = 1, kForgetKl = 2;
+inline constexpr int64_t kRetainCe = 0, kRetainKl = 1;
+
 /// Every method, in the order users see them listed.
 const std::vector<MethodInfo>& method_catalog();
 

@@ -32,6 +32,32 @@ torch::Tensor teacher_answer_logprobs(Vlm& model, const ModelInputs& in) {
   return answer_logprobs(model, in);
 }
 
+namespace {
+
+/// [B, T-1]: true where position t+1 holds an answer label (the positions answer_logprobs keeps).
+torch::Tensor labelled_mask(const ModelInputs& in) {
+  const int64_t t = in.labels.size(1);
+  return in.labels.narrow(1, 1, t - 1) != kIgnoreLabel;
+}
+
+}  // namespace
+
+torch::Tensor answer_labels(const ModelInputs& in) {
+  const int64_t t = in.labels.size(1);
+  return in.labels.narrow(1, 1, t - 1).index({labelled_mask(in)});
+}
+
+torch::Tensor answer_positions(const ModelInputs& in) {
+  const torch::Tensor mask = labelled_mask(in);
+  return (mask.to(torch::kLong).cumsum(1) - 1).index({mask});
+}
+
+torch::Tensor answer_rows(const ModelInputs& in) {
+  const torch::Tensor mask = labelled_mask(in);
+  const torch::Tensor rows = torch::arange(mask.size(0), in.labels.options().dtype(torch::kLong)).unsqueeze(1);
+  return rows.expand_as(mask).index({mask});
+}
+
 torch::Tensor kl_divergence(const torch::Tensor& log_p, const torch::Tensor& log_q) {
   return (log_p.exp() * (log_p - log_q)).sum(-1).mean();
 }

@@ -23,6 +23,13 @@ torch::Tensor teacher_sequence_logprob(Vlm& model, const ModelInputs& inputs);
 torch::Tensor answer_logprobs(Vlm& model, const ModelInputs& inputs);
 torch::Tensor teacher_answer_logprobs(Vlm& model, const ModelInputs& inputs);
 
+/// The label of each answer token, in answer_logprobs' row order. [N]
+torch::Tensor answer_labels(const ModelInputs& inputs);
+/// Each answer token's place in its own answer (0 for the first). [N]
+torch::Tensor answer_positions(const ModelInputs& inputs);
+/// Each answer token's row in the batch. [N]
+torch::Tensor answer_rows(const ModelInputs& inputs);
+
 /// Mean over answer tokens of KL(p || q) = sum_v p (log p - log q), from log-probs.
 torch::Tensor kl_divergence(const torch::Tensor& log_p, const torch::Tensor& log_q);
 

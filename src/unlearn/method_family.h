@@ -12,6 +12,7 @@ namespace clear_sweep {
 std::unique_ptr<UnlearnMethod> make_gradient_method(const Job& job);
 std::unique_ptr<UnlearnMethod> make_preference_method(const Job& job);
 std::unique_ptr<UnlearnMethod> make_distillation_method(const Job& job);
+std::unique_ptr<UnlearnMethod> make_reweighted_method(const Job& job);
 std::unique_ptr<UnlearnMethod> make_rmu(const Job& job, const ModelConfig& config);
 
 /// RMU's control vector c (tests check the forget activations move toward it).

@@ -8,6 +8,7 @@ std::unique_ptr<UnlearnMethod> make_method(const Job& job, const ModelConfig& co
   std::unique_ptr<UnlearnMethod> method = make_gradient_method(job);
   if (!method) method = make_preference_method(job);
   if (!method) method = make_distillation_method(job);
+  if (!method) method = make_reweighted_method(job);
   if (!method) method = make_rmu(job, config);
   if (!method)
     throw Error(
@@ -20,7 +21,8 @@ std::unique_ptr<UnlearnMethod> make_method(const Job& job, const ModelConfig& co
 }
 
 std::vector<std::string> implemented_methods() {
-  return {"retain_ft", "ga", "gd", "kl", "idk", "dpo", "npo", "rmu", "scrub", "llmu"};
+  return {"retain_ft", "ga",   "gd",     "kl",     "idk", "dpo", "npo",    "rmu",
+          "scrub",     "llmu", "simnpo", "undial", "ceu", "wga", "satimp", "pdu"};
 }
 
 }  // namespace clear_sweep

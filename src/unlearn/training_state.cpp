@@ -21,6 +21,7 @@ void save_training_state(const std::string& path, const TrainingState& state, co
   archive.write("steps", scalar(state.steps));
   archive.write("micro", scalar(state.micro));
   archive.write("count", scalar(int64_t(params.size())));
+  archive.write("method_state", torch::tensor(state.method_state, torch::kDouble));
   for (size_t i = 0; i < params.size(); ++i) {
     const torch::Tensor& p = params[i];
     archive.write("param/" + std::to_string(i), p.detach().cpu());
@@ -60,6 +61,13 @@ TrainingState load_training_state(const std::string& path, std::vector<torch::Te
     state.steps = t.item<int64_t>();
     archive.read("micro", t);
     state.micro = t.item<int64_t>();
+    // Absent in states written before methods had state: none to restore.
+    // (A tensor of its own: read() into a defined tensor writes into it, dtype and all.)
+    if (torch::Tensor method_state; archive.try_read("method_state", method_state)) {
+      method_state = method_state.to(torch::kCPU).to(torch::kDouble).contiguous();
+      state.method_state.assign(method_state.data_ptr<double>(),
+                                method_state.data_ptr<double>() + method_state.numel());
+    }
     archive.read("count", t);
     if (t.item<int64_t>() != int64_t(params.size()))
       throw Error({path}, "",

@@ -16,6 +16,8 @@ struct TrainingState {
   int64_t epochs = 0;  ///< epochs trained
   int64_t steps = 0;   ///< optimiser steps taken (the learning-rate schedule's position)
   int64_t micro = 0;   ///< micro-batches run (the gradient accumulation's position)
+  /// The method's own state (PDU's dual variable), as UnlearnMethod::state gives it.
+  std::vector<double> method_state;
 };
 
 /// Writes `state`, the values and gradients of `params` and `optimizer`'s state to

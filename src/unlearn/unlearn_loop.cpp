@@ -76,6 +76,7 @@ UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, 
     CS_ASSERT(state.epochs == continuation.resume_epochs, "the saved state trained another number of epochs");
     CS_ASSERT(state.epochs <= epochs, "the saved state trained more epochs than the job asks");
     first_epoch = state.epochs;
+    method.restore_state(state.method_state);
     report.steps = state.steps;
     micro = state.micro;
     report.resumed_epochs = state.epochs;
@@ -142,7 +143,8 @@ UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, 
   // Saved before the last partial accumulation is stepped: a trial that goes on
   // accumulates into it, as one that had trained the longer run at once would have.
   if (!continuation.save_path.empty())
-    save_training_state(continuation.save_path, TrainingState{epochs, report.steps, micro}, params, optimizer);
+    save_training_state(continuation.save_path, TrainingState{epochs, report.steps, micro, method.state()}, params,
+                        optimizer);
   if (micro % accum != 0) optimizer_step();  // the last, partial accumulation still counts
   model->eval();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -40,6 +40,10 @@ class UnlearnMethod {
   /// True when its reference is an oracle model (the gold stage's), whose log-probabilities
   /// of the forget answers the loop hands in as MethodBatch::forget_reference.
   virtual bool wants_oracle_reference() const { return false; }
+  /// What the method keeps between steps (PDU's dual variable), saved with a search
+  /// trial's training state so that a resumed trial goes on as one long run would.
+  virtual std::vector<double> state() const { return {}; }
+  virtual void restore_state(const std::vector<double>& /*state*/) {}
   /// The steps an epoch (0-based) runs, in order; SCRUB alternates passes.
   virtual std::vector<StepKind> epoch_steps(int64_t /*epoch*/) const { return {StepKind::joint}; }
   /// The loss to minimise (adapters on; the teacher is the model with adapters off).

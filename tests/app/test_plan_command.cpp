@@ -65,9 +65,10 @@ TEST_CASE("a malformed sweep is one line on stderr with file:line:column, exit 2
   const Run r = run({"plan", path});
   CHECK(r.code == kExitBadInput);
   CHECK(r.out.empty());
-  CHECK(r.err == path +
-                     ":7:17: error: grid.method[1]: unknown method 'dpoo' (hint: did you mean 'dpo'? valid methods: "
-                     "retain_ft, ga, gd, kl, idk, dpo, npo, rmu, scrub, llmu, noop)\n");
+  CHECK(r.err ==
+        path +
+            ":7:17: error: grid.method[1]: unknown method 'dpoo' (hint: did you mean 'dpo'? valid methods: "
+            "retain_ft, ga, gd, kl, idk, dpo, npo, rmu, scrub, llmu, simnpo, undial, ceu, wga, satimp, pdu, noop)\n");
 }
 
 TEST_CASE("bad command lines exit 2") {
@@ -96,7 +97,7 @@ TEST_CASE("methods lists every method with its hyperparameters") {
   const Run r = run({"methods", "--format", "json"});
   REQUIRE(r.code == kExitOk);
   const auto j = nlohmann::json::parse(r.out);
-  CHECK(j["methods"].size() == 11);
+  CHECK(j["methods"].size() == 17);
   CHECK(j["methods"][6]["name"] == "npo");
   CHECK(j["methods"][6]["hparams"][0]["name"] == "beta");
   CHECK(j["methods"][6]["hparams"][0]["default"] == 0.1);

@@ -111,8 +111,8 @@ TEST_CASE("the method catalog is consistent") {
   std::vector<std::string> names;
   for (const auto& m : method_catalog()) names.push_back(m.name);
   // CLEAR's ten methods and the cluster layer's noop.
-  CHECK(names ==
-        std::vector<std::string>{"retain_ft", "ga", "gd", "kl", "idk", "dpo", "npo", "rmu", "scrub", "llmu", "noop"});
+  CHECK(names == std::vector<std::string>{"retain_ft", "ga", "gd", "kl", "idk", "dpo", "npo", "rmu", "scrub", "llmu",
+                                          "simnpo", "undial", "ceu", "wga", "satimp", "pdu", "noop"});
   for (const auto& m : method_catalog()) {
     CAPTURE(m.name);
     CHECK(m.passes_per_pair > 0);

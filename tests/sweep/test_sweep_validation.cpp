@@ -63,7 +63,9 @@ TEST_CASE("unknown method names list the valid ones") {
   CHECK(e.key() == "grid.method[1]");
   CHECK(e.message() == "unknown method 'scrubb'");
   CHECK(contains(e.hint(), "did you mean 'scrub'?"));
-  CHECK(contains(e.hint(), "valid methods: retain_ft, ga, gd, kl, idk, dpo, npo, rmu, scrub, llmu, noop"));
+  CHECK(contains(e.hint(),
+                 "valid methods: retain_ft, ga, gd, kl, idk, dpo, npo, rmu, scrub, llmu, simnpo, undial, ceu, wga, "
+                 "satimp, pdu, noop"));
 }
 
 TEST_CASE("hyperparameter axes are checked against the methods") {

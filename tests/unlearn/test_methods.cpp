@@ -13,7 +13,9 @@
 #include "data/dataset_source.h"
 #include "data/splits.h"
 #include "model/compute_threads.h"
+#include "model/finetune.h"
 #include "model/scoring.h"
+#include "sweep/method_catalog.h"
 #include "sweep/sweep_expand.h"
 #include "test_support.h"
 #include "unlearn/losses.h"
@@ -33,7 +35,8 @@ seed = 3
 [model]
 preset = "tiny"
 [grid]
-method = ["retain_ft", "ga", "gd", "kl", "idk", "dpo", "npo", "rmu", "scrub", "llmu"]
+method = ["retain_ft", "ga", "gd", "kl", "idk", "dpo", "npo", "rmu", "scrub", "llmu",
+          "simnpo", "undial", "ceu", "wga", "satimp", "pdu"]
 modality = ["both"]
 forget_fraction = [20]
 [grid.hparams]
@@ -51,6 +54,23 @@ alpha = [2.0]
 [grid.hparams.scrub]
 alpha = [0.5]
 gamma = [2.0]
+[grid.hparams.simnpo]
+beta = [2.0]
+gamma = [0.5]
+[grid.hparams.undial]
+beta = [3.0]
+[grid.hparams.ceu]
+skip_first = [1]
+[grid.hparams.wga]
+beta = [0.7]
+[grid.hparams.satimp]
+beta1 = [2.0]
+beta2 = [1.5]
+retain_weight = [0.3]
+[grid.hparams.pdu]
+retain_weight = [0.8]
+retain_eps = [0.2]
+dual_step = [0.5]
 )";
 
 struct Fixture {
@@ -111,7 +131,9 @@ struct Fixture {
 struct Manual {
   torch::Tensor seq_logprob;  // [B]
   double ce = 0;
-  torch::Tensor dists;  // [N, V] log-softmax at labelled positions
+  torch::Tensor dists;                           // [N, V] log-softmax at labelled positions
+  std::vector<int64_t> labels, positions, rows;  // [N]: the label, its place in its answer, its row
+  std::vector<double> tokens;                    // [B] answer tokens per row
 };
 
 Manual manual(Vlm& model, const ModelInputs& in, bool teacher) {
@@ -125,14 +147,19 @@ Manual manual(Vlm& model, const ModelInputs& in, bool teacher) {
   m.seq_logprob = torch::zeros({b}, torch::kDouble);
   double total = 0, tokens = 0;
   std::vector<torch::Tensor> rows;
+  m.tokens.assign(size_t(b), 0.0);
   for (int64_t r = 0; r < b; ++r)
-    for (int64_t i = 1; i < t; ++i) {
+    for (int64_t i = 1, place = 0; i < t; ++i) {
       const int64_t label = in.labels[r][i].item<int64_t>();
       if (label == kIgnoreLabel) continue;
       const double lp = logp[r][i - 1][label].item<double>();
       m.seq_logprob[r] += lp;
       total -= lp;
       tokens += 1;
+      m.tokens[size_t(r)] += 1;
+      m.labels.push_back(label);
+      m.positions.push_back(place++);
+      m.rows.push_back(r);
       rows.push_back(logp[r][i - 1]);
     }
   m.ce = total / tokens;
@@ -156,7 +183,8 @@ double loss_of(Fixture& f, const std::string& name, const MethodBatch& b, StepKi
 TEST_CASE("every model method of the catalog has an implementation", "[unlearn]") {
   Fixture f;
   for (const auto& [name, job] : f.jobs) CHECK(make_method(job, f.config)->name() == name);
-  CHECK(implemented_methods().size() == 10);
+  CHECK(implemented_methods().size() == 16);
+  CHECK(f.jobs.size() == 16);
   CHECK(refusal_answers().size() >= 50);
 }
 
@@ -246,6 +274,164 @@ TEST_CASE("teacher-matching losses equal their formulas", "[unlearn][loss]") {
   // llmu's forget_alt holds random answers in training; any answers check the formula.
   CHECK(loss_of(f, "llmu", b) == Approx(-0.5 * fm.ce + 1.0 * am.ce + 1.0 * kl(rm.dists, rt.dists)).epsilon(1e-4));
   CHECK(kl(rm.dists, rt.dists) > 0);  // the adapters do change the model
+}
+
+TEST_CASE("open-unlearning's methods: each loss equals its formula from full logits", "[unlearn][loss]") {
+  Fixture f;
+  const MethodBatch b = f.batch();
+  const Manual fm = manual(f.model, b.forget, false), ft = manual(f.model, b.forget, true);
+  const Manual rm = manual(f.model, b.retain, false);
+  const size_t n = fm.labels.size();
+  REQUIRE(n == size_t(fm.dists.size(0)));
+  auto lp = [&](const Manual& m, size_t i, int64_t v) { return m.dists[int64_t(i)][v].item<double>(); };
+  const int64_t vocab = fm.dists.size(1);
+
+  // simnpo: -(2/beta) mean_rows log sigmoid(beta * (NLL / tokens) - gamma) + CE(r); beta 2, gamma 0.5.
+  double simnpo = 0;
+  for (int r = 0; r < 3; ++r) {
+    const double mean_nll = -fm.seq_logprob[r].item<double>() / fm.tokens[size_t(r)];
+    simnpo += -(2 / 2.0) * log_sigmoid(2.0 * mean_nll - 0.5) / 3;
+  }
+  CHECK(loss_of(f, "simnpo", b) == Approx(simnpo + rm.ce).epsilon(1e-4));
+
+  // undial: the teacher's distribution with the true token's logit lowered by 3 is the target.
+  double undial = 0;
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<double> adjusted(static_cast<size_t>(vocab), 0.0);
+    double z = 0;
+    for (int64_t v = 0; v < vocab; ++v) {
+      adjusted[size_t(v)] = std::exp(lp(ft, i, v) - (v == fm.labels[i] ? 3.0 : 0.0));
+      z += adjusted[size_t(v)];
+    }
+    for (int64_t v = 0; v < vocab; ++v) undial -= adjusted[size_t(v)] / z * lp(fm, i, v) / double(n);
+  }
+  CHECK(loss_of(f, "undial", b) == Approx(undial + rm.ce).epsilon(1e-4));
+
+  // ceu: the model's own distribution without the true token, first answer token skipped.
+  double ceu = 0;
+  int kept = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (fm.positions[i] < 1) continue;
+    double z = 0;
+    for (int64_t v = 0; v < vocab; ++v)
+      if (v != fm.labels[i]) z += std::exp(lp(fm, i, v));
+    for (int64_t v = 0; v < vocab; ++v)
+      if (v != fm.labels[i]) ceu -= std::exp(lp(fm, i, v)) / z * lp(fm, i, v);
+    ++kept;
+  }
+  REQUIRE(kept > 0);
+  CHECK(loss_of(f, "ceu", b) == Approx(ceu / kept).epsilon(1e-4));
+
+  // wga (beta 0.7) and satimp (2, 1.5, retain 0.3): ascent weighted by each token's p.
+  double wga = 0, satimp = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double nll = -lp(fm, i, fm.labels[i]), p = std::exp(-nll);
+    wga -= std::pow(p, 0.7) * nll / double(n);
+    satimp -= std::pow(p, 2.0) * std::pow(1 - p, 1.5) * nll / double(n);
+  }
+  CHECK(loss_of(f, "wga", b) == Approx(wga + rm.ce).epsilon(1e-4));
+  CHECK(loss_of(f, "satimp", b) == Approx(satimp + 0.3 * rm.ce).epsilon(1e-4));
+
+  // pdu: (max logit - mean logit)^2 on f + lambda (CE(r) - eps); lambda 0.8, eps 0.2, step 0.5.
+  double flat = 0;
+  for (size_t i = 0; i < n; ++i) {
+    double max = -1e300, mean = 0;
+    for (int64_t v = 0; v < vocab; ++v) {
+      max = std::max(max, lp(fm, i, v));
+      mean += lp(fm, i, v) / double(vocab);
+    }
+    flat += (max - mean) * (max - mean) / double(n);
+  }
+  auto pdu = make_method(f.jobs.at("pdu"), f.config);
+  CHECK(pdu->loss(f.model, b, StepKind::joint).item<double>() == Approx(flat + 0.8 * (rm.ce - 0.2)).epsilon(1e-4));
+  // The dual step: lambda <- max(0, lambda + step (CE(r) - eps)), kept as the method's state.
+  const double lambda = std::max(0.0, 0.8 + 0.5 * (rm.ce - 0.2));
+  REQUIRE(pdu->state().size() == 1);
+  CHECK(pdu->state()[0] == Approx(lambda).epsilon(1e-5));
+  CHECK(pdu->loss(f.model, b, StepKind::joint).item<double>() == Approx(flat + lambda * (rm.ce - 0.2)).epsilon(1e-4));
+  pdu->restore_state({0.25});
+  CHECK(pdu->loss(f.model, b, StepKind::joint).item<double>() == Approx(flat + 0.25 * (rm.ce - 0.2)).epsilon(1e-4));
+
+  // gd's variants (CLEAR's grad_diff): entropy or KL ascended on f, KL descended on r.
+  double entropy = 0, forget_kl = 0;
+  for (size_t i = 0; i < n; ++i)
+    for (int64_t v = 0; v < vocab; ++v) {
+      entropy -= std::exp(lp(fm, i, v)) * lp(fm, i, v) / double(n);
+      forget_kl += std::exp(lp(ft, i, v)) * (lp(ft, i, v) - lp(fm, i, v)) / double(n);
+    }
+  const Manual rt = manual(f.model, b.retain, true);
+  const double retain_kl = kl(rt.dists, rm.dists);
+  auto gd_with = [&](int64_t forget_term, int64_t retain_term) {
+    Job job = f.jobs.at("gd");
+    job.hparams["forget_term"] = forget_term;
+    job.hparams["retain_term"] = retain_term;
+    return make_method(job, f.config)->loss(f.model, b, StepKind::joint).item<double>();
+  };
+  CHECK(gd_with(kForgetEntropy, kRetainCe) == Approx(rm.ce - 0.7 * entropy).epsilon(1e-4));
+  CHECK(gd_with(kForgetKl, kRetainCe) == Approx(rm.ce - 0.7 * forget_kl).epsilon(1e-4));
+  CHECK(gd_with(kForgetCe, kRetainKl) == Approx(retain_kl - 0.7 * fm.ce).epsilon(1e-4));
+  CHECK(gd_with(kForgetKl, kRetainKl) == Approx(retain_kl - 0.7 * forget_kl).epsilon(1e-4));
+}
+
+TEST_CASE("open-unlearning's methods: bad hyperparameters are refused at plan time, naming the key",
+          "[unlearn][catalog]") {
+  const std::string head = "name = \"h\"\n[data]\npersons = 6\n[model]\npreset = \"tiny\"\n[grid]\nmethod = [\"";
+  const std::string tail = "\"]\nmodality = [\"both\"]\nforget_fraction = [20]\n";
+  // The key names the axis, and the value's index where one value is out of range.
+  auto error_key = [&](const std::string& method, const std::string& axis) {
+    std::string key =
+        expect_error([&] { sweep_parse(head + method + tail + "[grid.hparams." + method + "]\n" + axis, "h.toml"); })
+            .key();
+    if (key.size() > 3 && key.compare(key.size() - 3, 3, "[0]") == 0) key.resize(key.size() - 3);
+    return key;
+  };
+  CHECK(error_key("simnpo", "beta = [0.0]\n") == "grid.hparams.simnpo.beta");
+  CHECK(error_key("simnpo", "gamma = [-1.0]\n") == "grid.hparams.simnpo.gamma");
+  CHECK(error_key("undial", "beta = [-2.0]\n") == "grid.hparams.undial.beta");
+  CHECK(error_key("ceu", "skip_first = [-1]\n") == "grid.hparams.ceu.skip_first");
+  CHECK(error_key("ceu", "skip_first = [0.5]\n") == "grid.hparams.ceu.skip_first");
+  CHECK(error_key("wga", "beta = [-0.1]\n") == "grid.hparams.wga.beta");
+  CHECK(error_key("satimp", "beta2 = [-1.0]\n") == "grid.hparams.satimp.beta2");
+  CHECK(error_key("satimp", "retain_weight = [-1.0]\n") == "grid.hparams.satimp.retain_weight");
+  CHECK(error_key("pdu", "dual_step = [-1.0]\n") == "grid.hparams.pdu.dual_step");
+  CHECK(error_key("pdu", "retain_eps = [-0.5]\n") == "grid.hparams.pdu.retain_eps");
+  CHECK(error_key("gd", "forget_term = [3]\n") == "grid.hparams.gd.forget_term");
+  CHECK(error_key("gd", "retain_term = [2]\n") == "grid.hparams.gd.retain_term");
+  CHECK(error_key("ceu", "beta = [1.0]\n") == "grid.hparams.ceu.beta");  // not ceu's
+}
+
+TEST_CASE("training: each new method lowers the forget answers' probability on a memorised model", "[unlearn][train]") {
+  set_compute_threads(1);
+  Fixture f;
+  // Memorise forget and retain first: unlearning is measured against what was learnt.
+  std::vector<ItemRef> everything = f.forget;
+  everything.insert(everything.end(), f.retain.begin(), f.retain.end());
+  FinetuneOptions memorise;
+  memorise.epochs = 12;
+  memorise.lr = 1e-2;
+  memorise.batch_size = 8;
+  finetune(f.model, f.tok, f.data.dataset, f.data.images, everything, memorise, {});
+  f.model->eval();
+  f.model->set_base_trainable(false);
+  const ModelInputs all_forget = f.inputs(f.forget, 0, f.forget.size());
+  auto forget_nll = [&] {
+    torch::NoGradGuard no_grad;
+    return cross_entropy(f.model, all_forget).item<double>();
+  };
+  const double before = forget_nll();
+  REQUIRE(before < 1.0);  // memorised: mean answer-token probability above e^-1
+  for (const char* name : {"simnpo", "undial", "ceu", "wga", "satimp", "pdu"}) {
+    INFO(name);
+    Job job = f.jobs.at(name);
+    job.hparams["epochs"] = int64_t(3);
+    job.hparams["lr"] = 2e-2;
+    if (job.method == "undial") job.hparams["beta"] = 10.0;  // its default; the fixture's 3 moves it less
+    auto method = make_method(job, f.config);
+    run_unlearning(f.model, *method, job, f.tok, f.data.dataset, f.images, f.forget, f.retain);
+    CHECK(forget_nll() > before + 0.3);
+    f.model->detach_adapters();
+    CHECK(forget_nll() == Approx(before).epsilon(1e-5));
+  }
 }
 
 TEST_CASE("rmu's loss is the steering distance plus the retain drift", "[unlearn][loss][rmu]") {
@@ -373,13 +559,14 @@ TEST_CASE("L1 on LoRA keeps adapters smaller, and a diverging loss fails the job
 }
 
 TEST_CASE("a search trial that resumes from its saved state trains what one long run would", "[unlearn][train]") {
-  // NPO (a teacher, retain pairs) and SCRUB (passes that change with the epoch), with a
-  // gradient accumulation that leaves a partial step at each epoch's end: 1 epoch, saved,
-  // then on to 3 must give the adapters, AdamW state and counters of 3 at once.
+  // NPO (a teacher, retain pairs), SCRUB (passes that change with the epoch) and PDU (a
+  // dual variable updated every step), with a gradient accumulation that leaves a partial
+  // step at each epoch's end: 1 epoch, saved, then on to 3 must give the adapters, AdamW
+  // state, counters and method state of 3 at once.
   set_compute_threads(1);
   Fixture f;
   TempDir dir;
-  for (const char* name : {"npo", "scrub"}) {
+  for (const char* name : {"npo", "scrub", "pdu"}) {
     Job job = f.jobs.at(name);
     job.hparams["grad_accum"] = int64_t(4);
     job.hparams["epochs"] = int64_t(3);
@@ -412,6 +599,7 @@ TEST_CASE("a search trial that resumes from its saved state trains what one long
     const auto resumed = adapters();
     f.model->detach_adapters();
     INFO(name);
+    CHECK(m2->state() == once->state());  // PDU's lambda went on from where it was saved
     CHECK(rest.resumed_epochs == 1);
     CHECK(rest.epoch_loss.size() == 2);
     CHECK(rest.steps == whole.steps);
