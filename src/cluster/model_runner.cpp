@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -52,7 +53,20 @@ struct ModelRunner::State {
   std::unique_ptr<LoadedData> data;
   LoadedModel base;
   std::unique_ptr<ImageTensors> images;
-  std::map<std::string, std::vector<double>> gold_truth_ratios;  ///< by fraction/modality
+  /// What every job's metrics compare with, by fraction/modality/cap: the gold model's
+  /// forget truth ratios (forget quality) and Min-K% AUC (privleak), the Original's
+  /// forget and holdout losses (the Reference attack).
+  struct Calibration {
+    std::vector<double> gold_truth_ratios, original_forget_loss, original_holdout_loss;
+    double gold_mink_auc = NAN;
+    void apply(EvalInputs& in) const {
+      in.gold_forget_truth_ratios = gold_truth_ratios;
+      in.reference_forget_loss = original_forget_loss;
+      in.reference_holdout_loss = original_holdout_loss;
+      in.gold_mink_auc = gold_mink_auc;
+    }
+  };
+  std::map<std::string, Calibration> calibration;
   /// The reference rows of a leaderboard, by fraction/modality: every metric of the
   /// model before unlearning ("original") and of the gold model, in metric_columns order.
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> references;
@@ -114,23 +128,27 @@ struct ModelRunner::State {
   /// Per fraction and modality, once: the gold model's forget truth ratios (forget
   /// quality compares with them) and the Original and Gold reference metrics.
   void ensure_references(double fraction, Modality modality, int64_t max_items) {
-    if (gold_truth_ratios.count(key(fraction, modality, max_items))) return;
+    if (calibration.count(key(fraction, modality, max_items))) return;
     const Stage& g = stage(StageKind::finetune_gold, fraction);
     if (!stage_complete(artifacts, g))
       throw std::runtime_error("the gold model (stage " + g.id + ") is not in " + artifacts);
     LoadedModel gold = load_model(stage_dir(artifacts, g), device);
     gold.model->eval();
-    // One evaluation of the gold model gives both its forget truth ratios (what forget
-    // quality compares with) and its reference row.
+    // One evaluation of each gives the gold model's forget truth ratios (what forget
+    // quality compares with) and Min-K% AUC (privleak's), the Original's losses (the
+    // Reference attack's), and both reference rows.
     EvalInputs gold_scores = scores_of(gold.model, *gold.tokenizer, fraction, modality, max_items);
-    const std::vector<double> ratios = truth_ratios(gold_scores.forget, spec.eval.truth_ratio, false);
-    gold_scores.gold_forget_truth_ratios = ratios;
-    const EvalReport gold_report = clear_metrics(gold_scores);
     EvalInputs original_scores = scores_of(base.model, *base.tokenizer, fraction, modality, max_items);
-    original_scores.gold_forget_truth_ratios = ratios;
-    const EvalReport original = clear_metrics(original_scores);
-    references[key(fraction, modality, max_items)] = {in_column_order(original), in_column_order(gold_report)};
-    gold_truth_ratios[key(fraction, modality, max_items)] = ratios;
+    const std::vector<double> ratios = truth_ratios(gold_scores.forget, spec.eval.truth_ratio, false);
+    Calibration& c = calibration[key(fraction, modality, max_items)];
+    c.gold_truth_ratios = ratios;
+    c.original_forget_loss = original_scores.forget.answer_loss;
+    c.original_holdout_loss = original_scores.holdout.answer_loss;
+    c.gold_mink_auc = clear_metrics(gold_scores).scalars.at("mia_mink_auc");
+    c.apply(gold_scores);
+    c.apply(original_scores);
+    references[key(fraction, modality, max_items)] = {in_column_order(clear_metrics(original_scores)),
+                                                      in_column_order(clear_metrics(gold_scores))};
   }
 };
 
@@ -219,7 +237,7 @@ ResultRecord ModelRunner::run_job(const Job& job) {
   const int64_t max_items = job.eval_max_items > 0 ? job.eval_max_items : s.spec.eval.max_items;
   s.ensure_references(job.forget_fraction, job.modality, max_items);
   const std::string key = State::key(job.forget_fraction, job.modality, max_items);
-  const std::vector<double>& gold = s.gold_truth_ratios.at(key);
+  const State::Calibration& calibration = s.calibration.at(key);
   const auto& reference = s.references.at(key);
   r.load_seconds += seconds_since(gold_start);
 
@@ -255,13 +273,13 @@ ResultRecord ModelRunner::run_job(const Job& job) {
 
   const auto eval_start = std::chrono::steady_clock::now();
   EvalInputs inputs = s.scores_of(model, tok, job.forget_fraction, job.modality, max_items);
-  inputs.gold_forget_truth_ratios = gold;
+  calibration.apply(inputs);
   const EvalReport metrics = clear_metrics(inputs);
   r.eval_seconds = seconds_since(eval_start);
 
   r.metrics = metrics.scalars;
   r.vectors = metrics.vectors;
-  r.vectors["gold_forget_truth_ratio"] = gold;
+  r.vectors["gold_forget_truth_ratio"] = calibration.gold_truth_ratios;
   // The leaderboard's Original and Gold rows (every metric, in metric_columns order):
   // the same in every job of a fraction and modality, kept with each so any file or
   // shard carries its own references.

@@ -3,10 +3,14 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numeric>
 
+#include "eval/jensen_shannon.h"
 #include "eval/ks_test.h"
+#include "eval/membership_inference.h"
+#include "eval/memorization.h"
 #include "eval/mllmu_metrics.h"
 #include "eval/rouge.h"
 
@@ -137,6 +141,69 @@ double umia_auc(const std::vector<double>& members, const std::vector<double>& n
   return 1.0 - u / (n * m);
 }
 
+namespace {
+
+/// open-unlearning's memorisation and membership-inference metrics, and the
+/// Jensen-Shannon forget quality.
+void add_memorization_metrics(const EvalInputs& in, EvalReport& r) {
+  auto& s = r.scalars;
+  auto per_item = [](const SetScores& set, double (*f)(const TokenScores&)) {
+    std::vector<double> out;
+    for (const auto& t : set.answer_tokens) out.push_back(f(t));
+    return out;
+  };
+  const auto forget_em = per_item(in.forget, exact_memorization);
+  const auto forget_es = per_item(in.forget, extraction_strength);
+  s["forget_exact_memorization"] = mean_of(forget_em);
+  s["retain_exact_memorization"] = mean_of(per_item(in.retain, exact_memorization));
+  s["forget_extraction_strength"] = mean_of(forget_es);
+  s["retain_extraction_strength"] = mean_of(per_item(in.retain, extraction_strength));
+  r.vectors["forget_exact_memorization"] = forget_em;
+  r.vectors["forget_extraction_strength"] = forget_es;
+
+  // Each attack's scores on forget (members) and holdout (non-members), higher for a
+  // likely non-member; LOSS is umia_auc.
+  struct Attack {
+    const char* name;
+    std::function<double(const SetScores&, size_t)> score;
+  };
+  // A set scored without its answers' texts or tokens gives NaN, left out of the AUC.
+  const std::vector<Attack> attacks{
+      {"zlib", [](const SetScores& set,
+                  size_t i) { return i < set.answers.size() ? zlib_score(set.answer_loss[i], set.answers[i]) : kNaN; }},
+      {"mink", [](const SetScores& set,
+                  size_t i) { return i < set.answer_tokens.size() ? min_k_score(set.answer_tokens[i]) : kNaN; }},
+      {"minkpp",
+       [](const SetScores& set, size_t i) {
+         return i < set.answer_tokens.size() ? min_k_plus_plus_score(set.answer_tokens[i]) : kNaN;
+       }},
+  };
+  for (const auto& attack : attacks) {
+    std::vector<double> members, nonmembers;
+    for (size_t i = 0; i < in.forget.size(); ++i) members.push_back(attack.score(in.forget, i));
+    for (size_t i = 0; i < in.holdout.size(); ++i) nonmembers.push_back(attack.score(in.holdout, i));
+    s[std::string("mia_") + attack.name + "_auc"] = membership_auc(members, nonmembers);
+    r.vectors[std::string("mia_") + attack.name + "_forget"] = members;
+    r.vectors[std::string("mia_") + attack.name + "_holdout"] = nonmembers;
+  }
+  // Reference: the loss relative to the Original model's on the same item.
+  s["mia_reference_auc"] = kNaN;
+  if (in.reference_forget_loss.size() == in.forget.size() && in.reference_holdout_loss.size() == in.holdout.size() &&
+      !in.reference_forget_loss.empty()) {
+    std::vector<double> members, nonmembers;
+    for (size_t i = 0; i < in.forget.size(); ++i)
+      members.push_back(in.forget.answer_loss[i] - in.reference_forget_loss[i]);
+    for (size_t i = 0; i < in.holdout.size(); ++i)
+      nonmembers.push_back(in.holdout.answer_loss[i] - in.reference_holdout_loss[i]);
+    s["mia_reference_auc"] = membership_auc(members, nonmembers);
+  }
+  s["privleak"] = privleak(s["mia_mink_auc"], in.gold_mink_auc);
+  s["forget_quality_js"] =
+      js_forget_quality(truth_ratios(in.forget, in.truth_ratio, false), in.gold_forget_truth_ratios);
+}
+
+}  // namespace
+
 EvalReport clear_metrics(const EvalInputs& in) {
   EvalReport r;
   auto& s = r.scalars;
@@ -193,6 +260,7 @@ EvalReport clear_metrics(const EvalInputs& in) {
   r.vectors["forget_face_option_correct"] = option_correct(in.forget_faces);
   r.vectors["retain_face_option_correct"] = option_correct(in.retain_faces);
   r.vectors["holdout_face_option_correct"] = option_correct(in.holdout_faces);
+  add_memorization_metrics(in, r);
 
   if (in.mllmu) {
     // CLEAR's sets were empty: its columns say so, the vectors are not kept.

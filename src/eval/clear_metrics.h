@@ -4,6 +4,7 @@
 // Forget, and U-MIA. Torch-free: the model layer fills SetScores.
 #pragma once
 
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,9 +15,19 @@
 
 namespace clear_sweep {
 
+/// An answer's own tokens (the answer's, not its paraphrase's or alternatives'), in order.
+struct TokenScores {
+  std::vector<double> logprob;       ///< log p(token)
+  std::vector<bool> correct;         ///< the argmax is the token
+  std::vector<double> mean_logprob;  ///< E_{v ~ p}[log p(v)] at that position (Min-K%++)
+  std::vector<double> var_logprob;   ///< Var_{v ~ p}[log p(v)]
+};
+
 /// What a model produced for one evaluation set, item by item. Losses are mean NLL per
 /// answer token (image tokens excluded).
 struct SetScores {
+  std::vector<std::string> answers;  ///< each item's reference answer
+  std::vector<TokenScores> answer_tokens;
   std::vector<double> answer_loss;
   std::vector<double> paraphrase_loss;               ///< NaN where an item has none
   std::vector<std::vector<double>> perturbed_loss;   ///< one per wrong alternative
@@ -69,6 +80,10 @@ struct EvalInputs {
   SetScores real_faces, real_world;                     ///< option QA
   SetScores holdout;                                    ///< holdout persons' items (U-MIA)
   std::vector<double> gold_forget_truth_ratios;         ///< the gold model's forget TRs
+  /// The Original model's answer losses on the same forget and holdout items: the
+  /// Reference attack's calibration (empty: that attack is NaN).
+  std::vector<double> reference_forget_loss, reference_holdout_loss;
+  double gold_mink_auc = std::numeric_limits<double>::quiet_NaN();  ///< privleak's reference
   Modality modality = Modality::both;
   TruthRatioForm truth_ratio = TruthRatioForm::per_item;
   /// MLLMU-Bench's benchmark: its four sets instead of CLEAR's (eval/mllmu_metrics.h).

@@ -69,6 +69,7 @@ SetScores score_set(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTe
   s.answer_loss.assign(items.size(), std::numeric_limits<double>::quiet_NaN());
   s.paraphrase_loss.assign(items.size(), std::numeric_limits<double>::quiet_NaN());
   s.perturbed_loss.assign(items.size(), {});
+  s.answer_tokens.assign(items.size(), {});
 
   // Every answer to score is a row: (item, which) with which -1 answer, -2 paraphrase,
   // k >= 0 the k-th wrong alternative.
@@ -82,6 +83,7 @@ SetScores score_set(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTe
   for (size_t i = 0; i < items.size(); ++i) {
     texts.push_back(item_text(ds, items[i]));
     const ItemText& t = texts.back();
+    s.answers.push_back(t.answer);
     rows.push_back({i, -1, make_sequence(tok, template_prompt(t, format), t.answer, t.image, format)});
     if (!t.paraphrased_answer.empty())
       rows.push_back({i, -2, make_sequence(tok, template_prompt(t, format), t.paraphrased_answer, t.image, format)});
@@ -95,8 +97,28 @@ SetScores score_set(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTe
     std::vector<Sequence> batch;
     for (size_t r = first; r < last; ++r) batch.push_back(rows[r].sequence);
     const ModelInputs in = to_model_inputs(collate(batch, tok.special().pad, PadSide::right), images, device);
-    const torch::Tensor mean = score_answers(model, in).mean().to(torch::kCPU).to(torch::kDouble);
+    const AnswerTokenScores scores = score_answer_tokens(model, in);
+    const torch::Tensor mean = scores.sums.mean().to(torch::kCPU).to(torch::kDouble);
     const double* values = mean.data_ptr<double>();
+    // The answers' own tokens, for the memorisation and membership metrics.
+    const torch::Tensor stats =
+        torch::stack({scores.logprob, scores.correct.to(torch::kFloat), scores.mean_logprob, scores.var_logprob})
+            .to(torch::kCPU)
+            .to(torch::kDouble)
+            .contiguous();  // [4, N]
+    const torch::Tensor token_row = scores.row.to(torch::kCPU).contiguous();
+    const int64_t tokens = token_row.size(0);
+    const double* stat = stats.data_ptr<double>();
+    const int64_t* row_of = token_row.data_ptr<int64_t>();
+    for (int64_t k = 0; k < tokens; ++k) {
+      const Row& row = rows[first + size_t(row_of[k])];
+      if (row.which != -1) continue;
+      TokenScores& t = s.answer_tokens[row.item];
+      t.logprob.push_back(stat[k]);
+      t.correct.push_back(stat[tokens + k] > 0.5);
+      t.mean_logprob.push_back(stat[2 * tokens + k]);
+      t.var_logprob.push_back(stat[3 * tokens + k]);
+    }
     for (size_t r = first; r < last; ++r) {
       const Row& row = rows[r];
       const double loss = values[r - first];

@@ -27,8 +27,8 @@ struct EvalSets {
 };
 
 /// Sets for a forget fraction and modality (CLEAR's, or MLLMU-Bench's for its datasets,
-/// which ask every Type whatever the modality unlearned, capped by whole profiles), each capped at `max_items` (CLEAR: 300) by
-/// an even spread over the set, so every person stays represented.
+/// which ask every Type whatever the modality unlearned, capped by whole profiles), each capped at `max_items` (CLEAR:
+/// 300) by an even spread over the set, so every person stays represented.
 EvalSets eval_sets(const Dataset& dataset, double forget_fraction, Modality modality, int64_t max_items);
 
 struct ScoreOptions {

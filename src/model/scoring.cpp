@@ -37,6 +37,25 @@ AnswerScores score_answers(Vlm& model, const ModelInputs& inputs, const ForwardO
   return {sums, labelled.sum(1).to(torch::kFloat)};
 }
 
+AnswerTokenScores score_answer_tokens(Vlm& model, const ModelInputs& inputs) {
+  const torch::Tensor hidden = model->hidden(inputs);
+  const int64_t rows = hidden.size(0), t = hidden.size(1);
+  const torch::Tensor targets = inputs.labels.narrow(1, 1, t - 1);
+  const torch::Tensor labelled = targets != kIgnoreLabel;  // [B, T-1]
+  const torch::Tensor logits = model->language_model->logits(hidden.narrow(1, 0, t - 1).index({labelled}));
+  const torch::Tensor logp = torch::log_softmax(logits.to(torch::kFloat), -1);  // [N, V]
+  const torch::Tensor labels = targets.index({labelled});                       // [N]
+  AnswerTokenScores s;
+  s.row = torch::arange(rows, targets.options()).unsqueeze(1).expand({rows, t - 1}).index({labelled});
+  s.logprob = logp.gather(1, labels.unsqueeze(1)).squeeze(1);
+  s.correct = logp.argmax(-1) == labels;
+  const torch::Tensor p = logp.exp();
+  s.mean_logprob = (p * logp).sum(-1);
+  s.var_logprob = (p * logp.square()).sum(-1) - s.mean_logprob.square();
+  s.sums = {torch::zeros({rows}, logp.options()).index_add(0, s.row, -s.logprob), labelled.sum(1).to(torch::kFloat)};
+  return s;
+}
+
 std::vector<std::vector<int32_t>> generate_greedy(Vlm& model, const ModelInputs& prompts,
                                                   const GenerateOptions& options) {
   torch::NoGradGuard no_grad;

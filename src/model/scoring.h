@@ -31,6 +31,20 @@ struct GenerateOptions {
   bool use_cache = true;  ///< false: recompute the whole sequence each step (a reference)
 };
 
+/// score_answers plus what the memorisation and membership metrics read per answer
+/// token (open-unlearning's exact memorisation, extraction strength, Min-K%, Min-K%++),
+/// from the same forward pass. For evaluation (no gradient needed); [N]: the batch's
+/// answer tokens, row by row.
+struct AnswerTokenScores {
+  AnswerScores sums;
+  torch::Tensor row;           ///< [N] long: the batch row of each token
+  torch::Tensor logprob;       ///< [N] float: log p(label)
+  torch::Tensor correct;       ///< [N] bool: the argmax is the label
+  torch::Tensor mean_logprob;  ///< [N] float: E_{v ~ p}[log p(v)]
+  torch::Tensor var_logprob;   ///< [N] float: Var_{v ~ p}[log p(v)]
+};
+AnswerTokenScores score_answer_tokens(Vlm& model, const ModelInputs& inputs);
+
 /// Greedy decoding for a left-padded batch of prompts (collate(..., PadSide::left,
 /// prompt_only)). Returns each row's new tokens, up to and excluding EOS.
 std::vector<std::vector<int32_t>> generate_greedy(Vlm& model, const ModelInputs& prompts,

@@ -26,6 +26,17 @@ const std::vector<MetricColumn>& metric_columns() {
       {"clear_retain", "CLEAR's Retain: hmean(Prob, TR) on retain and retain faces"},
       {"clear_real", "CLEAR's Real: hmean(Prob, TR) on real faces and real world"},
       {"umia_auc", "ROC AUC of a loss-threshold membership attack, forget vs holdout (0.5 ideal)"},
+      // open-unlearning's (eval/memorization.h, eval/membership_inference.h).
+      {"forget_exact_memorization", "share of forget answer tokens whose argmax is the token (teacher-forced)"},
+      {"retain_exact_memorization", "the same on the retain set"},
+      {"forget_extraction_strength", "1 - k/n for the shortest given prefix k after which the argmaxes are the answer"},
+      {"retain_extraction_strength", "the same on the retain set"},
+      {"mia_zlib_auc", "ROC AUC of the ZLib attack (loss / zlib length), forget vs holdout"},
+      {"mia_mink_auc", "ROC AUC of Min-K% (k 0.4), forget vs holdout"},
+      {"mia_minkpp_auc", "ROC AUC of Min-K%++ (k 0.4), forget vs holdout"},
+      {"mia_reference_auc", "ROC AUC of the Reference attack (loss minus the Original model's), forget vs holdout"},
+      {"privleak", "Min-K% AUC against the gold model's: ((1-AUC) - (1-AUC_gold)) / (1-AUC_gold) x 100 (0 ideal)"},
+      {"forget_quality_js", "1 - Jensen-Shannon divergence of forget log truth ratios vs the gold model's (1 ideal)"},
   };
   static const std::vector<MetricColumn> with_mllmu = [] {
     // MLLMU-Bench's (eval/mllmu_metrics.h): each measure per set and Type.

@@ -63,6 +63,22 @@ class Launch {
     waitpid(pid_, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
+  /// As wait(), but after `seconds` kills mpirun and returns -1: Open MPI 4.1's mpiexec
+  /// can deadlock in its own PMIx server finalize after MPI_Abort, every rank already
+  /// gone (seen here about one run in three; a thread waits on a mutex in libpmix).
+  int wait_for(double seconds) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    int status = 0;
+    while (waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > until) {
+        ::kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);
+        return -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
   void signal(int sig) const { ::kill(pid_, sig); }
   std::string output() const {
     std::ifstream in(log_);
@@ -182,7 +198,7 @@ TEST_CASE("5 ranks on 2 cores: all four workers take part") {
   for (const auto& r : snap.rows) {
     ranks.insert(r.worker_rank);
     CHECK(r.status == RunStatus::ok);
-    CHECK(r.metrics.size() == 22);
+    CHECK(r.metrics.size() == metric_columns().size());  // noop fills every column
     CHECK(r.wall_seconds >= 0.02);
   }
   CHECK(ranks == std::set<int>{1, 2, 3, 4});
@@ -507,6 +523,22 @@ save_adapters = "all"
   const auto& gold = vectors.at("reference_gold_metrics");
   REQUIRE(gold.size() == metric_columns().size());
   CHECK(gold[size_t(metric_column_index("log_forget_quality"))] == 0.0);
+  // privleak is measured against the gold model's Min-K% AUC; the Reference attack
+  // against the Original's losses (all differences zero for the Original itself).
+  CHECK(gold[size_t(metric_column_index("privleak"))] == Approx(0.0).margin(1e-9));
+  CHECK(gold[size_t(metric_column_index("forget_quality_js"))] == Approx(1.0));
+  CHECK(original[size_t(metric_column_index("mia_reference_auc"))] == 0.5);
+  // The Original has memorised its forget set far more than the gold model.
+  CHECK(original[size_t(metric_column_index("forget_exact_memorization"))] >
+        gold[size_t(metric_column_index("forget_exact_memorization"))] + 0.1);
+  CHECK(original[size_t(metric_column_index("mia_mink_auc"))] > 0.6);
+  for (const auto& r : rows)
+    for (const char* column : {"forget_exact_memorization", "retain_exact_memorization", "forget_extraction_strength",
+                               "retain_extraction_strength", "mia_zlib_auc", "mia_mink_auc", "mia_minkpp_auc",
+                               "mia_reference_auc", "forget_quality_js"}) {
+      INFO(r.method << " " << column);
+      CHECK((r.metrics.at(column) >= 0 && r.metrics.at(column) <= 1));
+    }
   CHECK(original[size_t(metric_column_index("forget_prob"))] > keep.at("forget_prob") - 0.05);
   CHECK(vectors.at("forget_truth_ratio").size() == 22);  // 1 person: 20 QA + 2 captions
   // The stages are artifacts beside the results, reused by a rerun of a grown grid.
@@ -756,9 +788,20 @@ TEST_CASE("a hung worker: its job times out, its rank gets no more work, the oth
     if (hangs.size() == 1) hanging = hangs.front();
   }
   REQUIRE(!hanging.empty());
-  const std::string out = dir.file("r.h5");
-  std::string log;
-  CHECK(run(4, {"run", sweep, "--out", out, "--job-timeout", "2"}, dir.file("log"), &log) == 4);
+  const std::string out = dir.file("r.h5"), events = dir.file("events.jsonl");
+  Launch launch(4, {"run", sweep, "--out", out, "--job-timeout", "2", "--log-json", events}, dir.file("log"));
+  const int code = launch.wait_for(60);
+  const std::string log = launch.output();
+  INFO(log);
+  // The coordinator ends every rank with MPI_Abort(4): mpirun exits 4, unless Open MPI's
+  // own finalize deadlock kept it (wait_for): then the coordinator's event log says it.
+  if (code == -1)
+    WARN("mpiexec hung in its PMIx finalize after MPI_Abort (an Open MPI 4.1 deadlock); killed");
+  else
+    CHECK(code == 4);
+  std::ifstream in(events);
+  const std::string event_log((std::istreambuf_iterator<char>(in)), {});
+  CHECK(event_log.find("\"aborted_hung\"") != std::string::npos);
   CHECK(log.find("ran a job past its time limit and may be stuck") != std::string::npos);
   const ResultsSnapshot snap = results_snapshot(out);
   CHECK(stored_ids(snap) == grid_ids(sweep));  // every other job finished on the other ranks

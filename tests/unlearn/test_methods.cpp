@@ -373,15 +373,38 @@ TEST_CASE("open-unlearning's methods: each loss equals its formula from full log
   CHECK(gd_with(kForgetKl, kRetainKl) == Approx(retain_kl - 0.7 * forget_kl).epsilon(1e-4));
 }
 
+TEST_CASE("score_answer_tokens: each answer token's log-prob, argmax and distribution moments", "[unlearn][eval]") {
+  Fixture f;
+  const MethodBatch b = f.batch();
+  const Manual fm = manual(f.model, b.forget, false);
+  torch::NoGradGuard no_grad;
+  const AnswerTokenScores s = score_answer_tokens(f.model, b.forget);
+  REQUIRE(s.logprob.size(0) == int64_t(fm.labels.size()));
+  for (size_t i = 0; i < fm.labels.size(); ++i) {
+    const torch::Tensor d = fm.dists[int64_t(i)].to(torch::kDouble);  // [V]
+    CHECK(s.row[int64_t(i)].item<int64_t>() == fm.rows[i]);
+    CHECK(s.logprob[int64_t(i)].item<double>() == Approx(d[fm.labels[i]].item<double>()).epsilon(1e-4));
+    CHECK(s.correct[int64_t(i)].item<bool>() == (d.argmax().item<int64_t>() == fm.labels[i]));
+    const double mean = (d.exp() * d).sum().item<double>();
+    CHECK(s.mean_logprob[int64_t(i)].item<double>() == Approx(mean).epsilon(1e-4));
+    CHECK(s.var_logprob[int64_t(i)].item<double>() ==
+          Approx((d.exp() * d.square()).sum().item<double>() - mean * mean).epsilon(1e-3));
+  }
+  // The row sums are score_answers'.
+  const AnswerScores plain = score_answers(f.model, b.forget);
+  CHECK(torch::allclose(s.sums.sum_nll, plain.sum_nll, 1e-4, 1e-4));
+  f.model->detach_adapters();
+}
+
 TEST_CASE("open-unlearning's methods: bad hyperparameters are refused at plan time, naming the key",
           "[unlearn][catalog]") {
   const std::string head = "name = \"h\"\n[data]\npersons = 6\n[model]\npreset = \"tiny\"\n[grid]\nmethod = [\"";
   const std::string tail = "\"]\nmodality = [\"both\"]\nforget_fraction = [20]\n";
   // The key names the axis, and the value's index where one value is out of range.
   auto error_key = [&](const std::string& method, const std::string& axis) {
-    std::string key =
-        expect_error([&] { sweep_parse(head + method + tail + "[grid.hparams." + method + "]\n" + axis, "h.toml"); })
-            .key();
+    std::string key = expect_error([&] {
+                        sweep_parse(head + method + tail + "[grid.hparams." + method + "]\n" + axis, "h.toml");
+                      }).key();
     if (key.size() > 3 && key.compare(key.size() - 3, 3, "[0]") == 0) key.resize(key.size() - 3);
     return key;
   };
