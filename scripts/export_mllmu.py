@@ -32,25 +32,11 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from export_clear import image_bytes, image_extension  # noqa: E402  (Hugging Face Image cells)
+
 SCHEMA_VERSION = 1
 FORGET = (5, 10, 15)
-
-
-def image_bytes(value):
-    """The encoded bytes of a Hugging Face Image cell ({"bytes": ..., "path": ...})."""
-    if isinstance(value, dict) and value.get("bytes"):
-        return value["bytes"]
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value)
-    raise ValueError("image cell without bytes")
-
-
-def image_extension(data):
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return ".png"
-    if data[:2] == b"\xff\xd8":
-        return ".jpg"
-    raise ValueError("image is neither PNG nor JPEG")
 
 
 def as_json(value):
