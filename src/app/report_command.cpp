@@ -139,6 +139,14 @@ int report_command(const ReportOptions& o, std::ostream& out) {
     return false;
   });
 
+  auto empty_table = [&](const std::vector<ShownColumn>& columns) {
+    TextTable table;
+    table.header = o.by;
+    table.header.push_back("hparams");
+    table.header.push_back("seeds");
+    for (const auto& column : columns) table.header.push_back(column.label);
+    return table;
+  };
   // One table per benchmark in the files, each with its paper's columns.
   bool first_table = true;
   for (const std::string benchmark : {"clear", "mllmu"}) {
@@ -146,11 +154,7 @@ int report_command(const ReportOptions& o, std::ostream& out) {
                      [&](const LeaderboardLine& l) { return l.benchmark == benchmark; }))
       continue;
     const auto& columns = benchmark == "mllmu" ? mllmu_columns() : clear_columns();
-    TextTable table;
-    table.header = o.by;
-    table.header.push_back("hparams");
-    table.header.push_back("seeds");
-    for (const auto& column : columns) table.header.push_back(column.label);
+    TextTable table = empty_table(columns);
     for (const auto& l : board.lines) {
       if (l.benchmark != benchmark) continue;
       std::vector<std::string> row;
@@ -168,14 +172,7 @@ int report_command(const ReportOptions& o, std::ostream& out) {
     write_table(table, o.format, out);
     first_table = false;
   }
-  if (board.lines.empty()) {  // the header alone, as before: nothing finished yet
-    TextTable table;
-    table.header = o.by;
-    table.header.push_back("hparams");
-    table.header.push_back("seeds");
-    for (const auto& column : clear_columns()) table.header.push_back(column.label);
-    write_table(table, o.format, out);
-  }
+  if (board.lines.empty()) write_table(empty_table(clear_columns()), o.format, out);  // nothing finished yet
 
   if (!o.adapters_out.empty()) copy_adapters(board, o, out);
 
