@@ -70,6 +70,40 @@ def author_names(tofu_rows, clear_names, per_author=20):
     return names
 
 
+def nested_splits(forget_ids, trained):
+    """Named splits and the forget order from [(percent, forget ids)], smallest first.
+
+    Each forget split gets its retain partner (every other trained id). The forget order
+    lists the smaller splits' ids first, so that every fraction is a prefix that nests
+    with the named ones, then every other trained id; no holdout."""
+    order, seen, splits = [], set(), {}
+    for pct, ids in forget_ids:
+        if not ids:
+            continue
+        splits["forget%02d" % pct] = ids
+        splits["retain%02d" % (100 - pct)] = [p for p in trained if p not in set(ids)]
+        for pid in ids:
+            if pid not in seen:
+                seen.add(pid)
+                order.append(pid)
+    order += [p for p in trained if p not in seen]
+    splits["holdout"] = []
+    return splits, order
+
+
+def write_jsonl(out, name, rows):
+    with open(os.path.join(out, name), "w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def write_manifest(out, manifest):
+    """Written last: a folder with a manifest is a whole dataset."""
+    with open(os.path.join(out, "manifest.json"), "w", encoding="utf-8") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+
+
 def convert(out, full_rows, perturbed_rows, forget_names, tofu_rows, tofu_perturbed, real_faces, real_world,
             provenance):
     """Writes the dataset folder `out` (must not exist).
@@ -150,39 +184,21 @@ def convert(out, full_rows, perturbed_rows, forget_names, tofu_rows, tofu_pertur
     # Forget sets by name; the forget order lists them smallest split first, so any
     # other fraction is a prefix that nests with CLEAR's.
     trained = [pid for pid, _ in persons]
-    order, seen = [], set()
-    splits = {}
-    for split in sorted(FORGET_SPLITS, key=FORGET_SPLITS.get):
-        ids = sorted(id_of[n] for n in forget_names.get(split, ()) if n in id_of)
-        if not ids:
-            continue
-        splits[split] = ids
-        splits["retain%02d" % (100 - FORGET_SPLITS[split])] = [p for p in trained if p not in set(ids)]
-        for pid in ids:
-            if pid not in seen:
-                seen.add(pid)
-                order.append(pid)
-    order += [p for p in trained if p not in seen]
-    splits["holdout"] = []
+    forget_ids = [(FORGET_SPLITS[split], sorted(id_of[n] for n in forget_names.get(split, ()) if n in id_of))
+                  for split in sorted(FORGET_SPLITS, key=FORGET_SPLITS.get)]
+    splits, order = nested_splits(forget_ids, trained)
 
-    def write_jsonl(name, rows):
-        with open(os.path.join(out, name), "w", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-    write_jsonl("persons.jsonl", [{"person": pid, "name": name, "facts": {}} for pid, name in persons])
-    write_jsonl("text_qa.jsonl", qa_lines)
-    write_jsonl("images.jsonl", image_lines)
-    write_jsonl("real_faces.jsonl", faces)
-    write_jsonl("real_world.jsonl", world)
+    write_jsonl(out, "persons.jsonl", [{"person": pid, "name": name, "facts": {}} for pid, name in persons])
+    write_jsonl(out, "text_qa.jsonl", qa_lines)
+    write_jsonl(out, "images.jsonl", image_lines)
+    write_jsonl(out, "real_faces.jsonl", faces)
+    write_jsonl(out, "real_world.jsonl", world)
     manifest = {"format": "clear-sweep-dataset", "schema_version": SCHEMA_VERSION, "source": "clear",
                 "provenance": provenance,
                 "counts": {"persons": len(persons), "text_qa": len(qa_lines), "images": len(image_lines),
                            "real_faces": len(faces), "real_world": len(world)},
                 "splits": splits, "forget_order": order}
-    with open(os.path.join(out, "manifest.json"), "w", encoding="utf-8") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
+    write_manifest(out, manifest)
 
 
 def main():

@@ -33,7 +33,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_clear import image_bytes, image_extension  # noqa: E402  (Hugging Face Image cells)
+from export_clear import (image_bytes, image_extension, nested_splits, write_jsonl,  # noqa: E402
+                          write_manifest)
 
 SCHEMA_VERSION = 1
 FORGET = (5, 10, 15)
@@ -132,40 +133,21 @@ def convert(out, ft_rows, split_rows, test_rows, celebrity_rows, provenance):
     # Splits: the forget sets nest (5 within 10 within 15), so the forget order lists
     # forget_5 first; every other trained profile follows.
     trained = sorted(id_of[k] for k in names if k not in celebrity_ids)
-    order, seen, splits = [], set(), {}
-    for pct in FORGET:
-        rows = split_rows.get(f"forget_{pct}")
-        if not rows:
-            continue
-        ids = sorted(id_of[str(r["ID"])] for r in rows)
-        splits["forget%02d" % pct] = ids
-        splits["retain%02d" % (100 - pct)] = [p for p in trained if p not in set(ids)]
-        for pid in ids:
-            if pid not in seen:
-                seen.add(pid)
-                order.append(pid)
-    order += [p for p in trained if p not in seen]
-    splits["holdout"] = []
+    forget_ids = [(pct, sorted(id_of[str(r["ID"])] for r in split_rows.get(f"forget_{pct}") or [])) for pct in FORGET]
+    splits, order = nested_splits(forget_ids, trained)
     splits["celebrity"] = sorted(id_of[k] for k in celebrity_ids)
 
-    def write_jsonl(name, rows):
-        with open(os.path.join(out, name), "w", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
-
     persons = sorted(id_of.items(), key=lambda kv: kv[1])
-    write_jsonl("persons.jsonl", [{"person": pid, "name": names[key], "facts": {}} for key, pid in persons])
+    write_jsonl(out, "persons.jsonl", [{"person": pid, "name": names[key], "facts": {}} for key, pid in persons])
     for empty in ("text_qa.jsonl", "images.jsonl", "real_faces.jsonl", "real_world.jsonl"):
-        write_jsonl(empty, [])
-    write_jsonl("mllmu.jsonl", lines)
+        write_jsonl(out, empty, [])
+    write_jsonl(out, "mllmu.jsonl", lines)
     manifest = {"format": "clear-sweep-dataset", "schema_version": SCHEMA_VERSION, "source": "mllmu",
                 "benchmark": "mllmu", "provenance": provenance,
                 "counts": {"persons": len(persons), "text_qa": 0, "images": 0, "real_faces": 0, "real_world": 0,
                            "mllmu": len(lines)},
                 "splits": splits, "forget_order": order}
-    with open(os.path.join(out, "manifest.json"), "w", encoding="utf-8") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
+    write_manifest(out, manifest)
     return manifest
 
 
