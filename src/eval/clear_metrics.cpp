@@ -145,7 +145,7 @@ namespace {
 
 /// open-unlearning's memorisation and membership-inference metrics, and the
 /// Jensen-Shannon forget quality.
-void add_memorization_metrics(const EvalInputs& in, EvalReport& r) {
+void add_memorization_metrics(const EvalInputs& in, const std::vector<double>& forget_tr, EvalReport& r) {
   auto& s = r.scalars;
   auto per_item = [](const SetScores& set, double (*f)(const TokenScores&)) {
     std::vector<double> out;
@@ -198,8 +198,7 @@ void add_memorization_metrics(const EvalInputs& in, EvalReport& r) {
     s["mia_reference_auc"] = membership_auc(members, nonmembers);
   }
   s["privleak"] = privleak(s["mia_mink_auc"], in.gold_mink_auc);
-  s["forget_quality_js"] =
-      js_forget_quality(truth_ratios(in.forget, in.truth_ratio, false), in.gold_forget_truth_ratios);
+  s["forget_quality_js"] = js_forget_quality(forget_tr, in.gold_forget_truth_ratios);
 }
 
 }  // namespace
@@ -260,7 +259,7 @@ EvalReport clear_metrics(const EvalInputs& in) {
   r.vectors["forget_face_option_correct"] = option_correct(in.forget_faces);
   r.vectors["retain_face_option_correct"] = option_correct(in.retain_faces);
   r.vectors["holdout_face_option_correct"] = option_correct(in.holdout_faces);
-  add_memorization_metrics(in, r);
+  add_memorization_metrics(in, forget_tr, r);
 
   if (in.mllmu) {
     // CLEAR's sets were empty: its columns say so, the vectors are not kept.

@@ -22,37 +22,38 @@ AnswerScores answer_scores(const torch::Tensor& logits, const torch::Tensor& lab
   return {(nll * counted).sum(1), counted.sum(1)};
 }
 
-AnswerScores score_answers(Vlm& model, const ModelInputs& inputs, const ForwardOptions& options) {
+LabelledLogits labelled_logits(Vlm& model, const ModelInputs& inputs, const ForwardOptions& options) {
   const torch::Tensor hidden = model->hidden(inputs, options);
   const int64_t rows = hidden.size(0), t = hidden.size(1);
   const torch::Tensor targets = inputs.labels.narrow(1, 1, t - 1);
   const torch::Tensor labelled = targets != kIgnoreLabel;  // [B, T-1]
-  const torch::Tensor logits = model->language_model->logits(hidden.narrow(1, 0, t - 1).index({labelled}));
-  const torch::Tensor nll =
-      torch::nn::functional::cross_entropy(logits.to(torch::kFloat), targets.index({labelled}),
-                                           torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-  const torch::Tensor row_of =
-      torch::arange(rows, targets.options()).unsqueeze(1).expand({rows, t - 1}).index({labelled});
-  const torch::Tensor sums = torch::zeros({rows}, nll.options()).index_add(0, row_of, nll);
-  return {sums, labelled.sum(1).to(torch::kFloat)};
+  LabelledLogits l;
+  l.logits = model->language_model->logits(hidden.narrow(1, 0, t - 1).index({labelled}));
+  l.labels = targets.index({labelled});
+  l.row = torch::arange(rows, targets.options()).unsqueeze(1).expand({rows, t - 1}).index({labelled});
+  l.count = labelled.sum(1).to(torch::kFloat);
+  return l;
+}
+
+AnswerScores score_answers(Vlm& model, const ModelInputs& inputs, const ForwardOptions& options) {
+  const LabelledLogits l = labelled_logits(model, inputs, options);
+  const torch::Tensor nll = torch::nn::functional::cross_entropy(
+      l.logits.to(torch::kFloat), l.labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+  const torch::Tensor sums = torch::zeros({l.count.size(0)}, nll.options()).index_add(0, l.row, nll);
+  return {sums, l.count};
 }
 
 AnswerTokenScores score_answer_tokens(Vlm& model, const ModelInputs& inputs) {
-  const torch::Tensor hidden = model->hidden(inputs);
-  const int64_t rows = hidden.size(0), t = hidden.size(1);
-  const torch::Tensor targets = inputs.labels.narrow(1, 1, t - 1);
-  const torch::Tensor labelled = targets != kIgnoreLabel;  // [B, T-1]
-  const torch::Tensor logits = model->language_model->logits(hidden.narrow(1, 0, t - 1).index({labelled}));
-  const torch::Tensor logp = torch::log_softmax(logits.to(torch::kFloat), -1);  // [N, V]
-  const torch::Tensor labels = targets.index({labelled});                       // [N]
+  const LabelledLogits l = labelled_logits(model, inputs);
+  const torch::Tensor logp = torch::log_softmax(l.logits.to(torch::kFloat), -1);  // [N, V]
   AnswerTokenScores s;
-  s.row = torch::arange(rows, targets.options()).unsqueeze(1).expand({rows, t - 1}).index({labelled});
-  s.logprob = logp.gather(1, labels.unsqueeze(1)).squeeze(1);
-  s.correct = logp.argmax(-1) == labels;
+  s.row = l.row;
+  s.logprob = logp.gather(1, l.labels.unsqueeze(1)).squeeze(1);
+  s.correct = logp.argmax(-1) == l.labels;
   const torch::Tensor p = logp.exp();
   s.mean_logprob = (p * logp).sum(-1);
   s.var_logprob = (p * logp.square()).sum(-1) - s.mean_logprob.square();
-  s.sums = {torch::zeros({rows}, logp.options()).index_add(0, s.row, -s.logprob), labelled.sum(1).to(torch::kFloat)};
+  s.sums = {torch::zeros({l.count.size(0)}, logp.options()).index_add(0, l.row, -s.logprob), l.count};
   return s;
 }
 

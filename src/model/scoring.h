@@ -20,6 +20,16 @@ struct AnswerScores {
   torch::Tensor tokens;   ///< [B] float
   torch::Tensor mean() const { return sum_nll / tokens.clamp_min(1); }
 };
+/// The LM head applied at labelled positions only (answers are a fraction of a
+/// sequence): what every answer score starts from.
+struct LabelledLogits {
+  torch::Tensor logits;  ///< [N, V]: the positions that predict the N answer tokens
+  torch::Tensor labels;  ///< [N]
+  torch::Tensor row;     ///< [N] long: the batch row of each
+  torch::Tensor count;   ///< [B] float: answer tokens per row
+};
+LabelledLogits labelled_logits(Vlm& model, const ModelInputs& inputs, const ForwardOptions& options = {});
+
 /// Applies the LM head at labelled positions only (answers are a fraction of a
 /// sequence): the same numbers as answer_scores(model->forward(inputs), labels), cheaper.
 AnswerScores score_answers(Vlm& model, const ModelInputs& inputs, const ForwardOptions& options = {});

@@ -19,11 +19,7 @@ torch::Tensor teacher_sequence_logprob(Vlm& model, const ModelInputs& in) {
 }
 
 torch::Tensor answer_logprobs(Vlm& model, const ModelInputs& in) {
-  const torch::Tensor hidden = model->hidden(in);
-  const int64_t t = hidden.size(1);
-  const torch::Tensor labelled = in.labels.narrow(1, 1, t - 1) != kIgnoreLabel;
-  const torch::Tensor logits = model->language_model->logits(hidden.narrow(1, 0, t - 1).index({labelled}));
-  return torch::log_softmax(logits.to(torch::kFloat), -1);
+  return torch::log_softmax(labelled_logits(model, in).logits.to(torch::kFloat), -1);
 }
 
 torch::Tensor teacher_answer_logprobs(Vlm& model, const ModelInputs& in) {

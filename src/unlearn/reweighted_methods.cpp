@@ -20,7 +20,7 @@ namespace clear_sweep {
 namespace {
 
 /// Each answer token's NLL under the model: -log p(label). [N]
-torch::Tensor token_nll(const torch::Tensor& logp, const torch::Tensor& labels) {
+torch::Tensor label_nll(const torch::Tensor& logp, const torch::Tensor& labels) {
   return -logp.gather(1, labels.unsqueeze(1)).squeeze(1);
 }
 
@@ -90,7 +90,7 @@ class WeightedAscent : public UnlearnMethod {
       : name_(std::move(name)), beta1_(beta1), beta2_(beta2), retain_weight_(retain_weight) {}
   std::string name() const override { return name_; }
   torch::Tensor loss(Vlm& model, const MethodBatch& b, StepKind) override {
-    const torch::Tensor nll = token_nll(answer_logprobs(model, b.forget), answer_labels(b.forget));  // [N]
+    const torch::Tensor nll = label_nll(answer_logprobs(model, b.forget), answer_labels(b.forget));  // [N]
     const torch::Tensor p = (-nll).exp().detach();
     torch::Tensor weight = p.pow(beta1_);
     if (beta2_ != 0) weight = weight * (1 - p).pow(beta2_);
