@@ -24,6 +24,7 @@
 #include "store/metric_columns.h"
 #include "sweep/method_catalog.h"
 #include "sweep/sweep_expand.h"
+#include "unlearn/robustness_attacks.h"
 #include "unlearn/unlearn_loop.h"
 
 namespace clear_sweep {
@@ -125,6 +126,26 @@ struct ModelRunner::State {
     return values;
   }
 
+  bool attacks() const { return !spec.eval.attacks.names.empty(); }
+
+  /// [eval] attacks on `model` as it is: the attack_* columns. Relearning gives a model
+  /// without adapters (the Original, the Gold) fresh ones of the catalog's default LoRA.
+  std::map<std::string, double> attacks_on(Vlm& model, const Tokenizer& tok, double fraction, Modality modality,
+                                           int64_t max_items, uint64_t seed) {
+    const MethodInfo& any = *method_find("ga");
+    LoraSpec fresh{std::get<int64_t>(method_hparam(any, "lora_rank")->default_value),
+                   std::get<double>(method_hparam(any, "lora_alpha")->default_value), 0.0};
+    const AttackContext context{tok,
+                                data->dataset,
+                                *images,
+                                eval_sets(data->dataset, fraction, modality, max_items).forget,
+                                score_options(),
+                                spec.eval.truth_ratio,
+                                seed,
+                                fresh};
+    return run_attacks(model, spec.eval.attacks, context);
+  }
+
   /// Per fraction and modality, once: the gold model's forget truth ratios (forget
   /// quality compares with them) and the Original and Gold reference metrics.
   void ensure_references(double fraction, Modality modality, int64_t max_items) {
@@ -147,8 +168,16 @@ struct ModelRunner::State {
     c.gold_mink_auc = clear_metrics(gold_scores).scalars.at("mia_mink_auc");
     c.apply(gold_scores);
     c.apply(original_scores);
-    references[key(fraction, modality, max_items)] = {in_column_order(clear_metrics(original_scores)),
-                                                      in_column_order(clear_metrics(gold_scores))};
+    auto& rows = references[key(fraction, modality, max_items)];
+    rows = {in_column_order(clear_metrics(original_scores)), in_column_order(clear_metrics(gold_scores))};
+    // The attacks on the Original (how much an attack moves a model that never forgot)
+    // and on the Gold (what relearning teaches a model that never saw the forget set).
+    if (attacks()) {
+      for (const auto& [name, value] : attacks_on(base.model, *base.tokenizer, fraction, modality, max_items, 0))
+        rows.first.at(size_t(metric_column_index(name))) = value;
+      for (const auto& [name, value] : attacks_on(gold.model, *gold.tokenizer, fraction, modality, max_items, 0))
+        rows.second.at(size_t(metric_column_index(name))) = value;
+    }
   }
 };
 
@@ -275,9 +304,14 @@ ResultRecord ModelRunner::run_job(const Job& job) {
   EvalInputs inputs = s.scores_of(model, tok, job.forget_fraction, job.modality, max_items);
   calibration.apply(inputs);
   const EvalReport metrics = clear_metrics(inputs);
+  r.metrics = metrics.scalars;
+  // Last: relearning trains the job's adapters further.
+  if (s.attacks())
+    for (const auto& [name, value] :
+         s.attacks_on(model, tok, job.forget_fraction, job.modality, max_items, uint64_t(job.seed)))
+      r.metrics[name] = value;
   r.eval_seconds = seconds_since(eval_start);
 
-  r.metrics = metrics.scalars;
   r.vectors = metrics.vectors;
   r.vectors["gold_forget_truth_ratio"] = calibration.gold_truth_ratios;
   // The leaderboard's Original and Gold rows (every metric, in metric_columns order):

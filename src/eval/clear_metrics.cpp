@@ -143,6 +143,12 @@ double umia_auc(const std::vector<double>& members, const std::vector<double>& n
 
 namespace {
 
+double mean_exact_memorization(const SetScores& set) {
+  std::vector<double> em;
+  for (const auto& t : set.answer_tokens) em.push_back(exact_memorization(t));
+  return mean_of(em);
+}
+
 /// open-unlearning's memorisation and membership-inference metrics, and the
 /// Jensen-Shannon forget quality.
 void add_memorization_metrics(const EvalInputs& in, const std::vector<double>& forget_tr, EvalReport& r) {
@@ -155,7 +161,7 @@ void add_memorization_metrics(const EvalInputs& in, const std::vector<double>& f
   const auto forget_em = per_item(in.forget, exact_memorization);
   const auto forget_es = per_item(in.forget, extraction_strength);
   s["forget_exact_memorization"] = mean_of(forget_em);
-  s["retain_exact_memorization"] = mean_of(per_item(in.retain, exact_memorization));
+  s["retain_exact_memorization"] = mean_exact_memorization(in.retain);
   s["forget_extraction_strength"] = mean_of(forget_es);
   s["retain_extraction_strength"] = mean_of(per_item(in.retain, extraction_strength));
   r.vectors["forget_exact_memorization"] = forget_em;
@@ -202,6 +208,13 @@ void add_memorization_metrics(const EvalInputs& in, const std::vector<double>& f
 }
 
 }  // namespace
+
+std::map<std::string, double> forget_attack_metrics(const SetScores& forget, TruthRatioForm form) {
+  return {{"forget_prob", mean_prob(forget)},
+          {"forget_rouge", mean_rouge_recall(forget)},
+          {"forget_truth_ratio", forget_truth_statistic(truth_ratios(forget, form, false))},
+          {"forget_exact_memorization", mean_exact_memorization(forget)}};
+}
 
 EvalReport clear_metrics(const EvalInputs& in) {
   EvalReport r;
@@ -260,6 +273,11 @@ EvalReport clear_metrics(const EvalInputs& in) {
   r.vectors["retain_face_option_correct"] = option_correct(in.retain_faces);
   r.vectors["holdout_face_option_correct"] = option_correct(in.holdout_faces);
   add_memorization_metrics(in, forget_tr, r);
+  // Measured only where the sweep asks for attacks, after them.
+  const SetScores none;
+  for (const char* stage : {"relearn_before", "relearn", "quant8", "quant4"})
+    for (const auto& [metric, value] : forget_attack_metrics(none, in.truth_ratio))
+      s[std::string("attack_") + stage + "_" + metric] = kNaN;
 
   if (in.mllmu) {
     // CLEAR's sets were empty: its columns say so, the vectors are not kept.

@@ -97,8 +97,13 @@ struct EvalReport {
   std::map<std::string, std::vector<double>> vectors;
 };
 
+/// What an attack's result is scored by (unlearn/robustness_attacks.h), by metric name:
+/// forget_prob, forget_rouge, forget_truth_ratio and forget_exact_memorization of one
+/// forget set, as clear_metrics computes them.
+std::map<std::string, double> forget_attack_metrics(const SetScores& forget, TruthRatioForm form);
+
 /// Every column of metric_columns: CLEAR's for CLEAR's sets, MLLMU-Bench's for its; the
-/// other benchmark's columns are NaN.
+/// other benchmark's columns are NaN, and so are the attack_* columns (the attacks fill them).
 EvalReport clear_metrics(const EvalInputs& inputs);
 
 }  // namespace clear_sweep

@@ -39,8 +39,17 @@ const std::vector<MetricColumn>& metric_columns() {
       {"forget_quality_js", "1 - Jensen-Shannon divergence of forget log truth ratios vs the gold model's (1 ideal)"},
   };
   static const std::vector<MetricColumn> with_mllmu = [] {
-    // MLLMU-Bench's (eval/mllmu_metrics.h): each measure per set and Type.
     std::vector<MetricColumn> all = columns;
+    // After each attack (unlearn/robustness_attacks.h): the forget set's metrics again.
+    const std::pair<const char*, const char*> stages[] = {
+        {"relearn_before", "the unlearned model on the forget items relearning is scored on (before it)"},
+        {"relearn", "after finetuning on another part of the forget set, on the items it left out"},
+        {"quant8", "after int8 round-to-nearest quantization of the merged model, per output channel"},
+        {"quant4", "after 4-bit round-to-nearest quantization of the merged model, group-wise"}};
+    for (const auto& [stage, stage_doc] : stages)
+      for (const auto& metric : attack_metrics())
+        all.push_back({attack_column(stage, metric), metric + ", " + stage_doc});
+    // MLLMU-Bench's (eval/mllmu_metrics.h): each measure per set and Type.
     const std::pair<const char*, const char*> sets[] = {{"forget", "the forget profiles"},
                                                         {"test", "the forget profiles' Test_Set (transformed images)"},
                                                         {"retain", "the retain profiles"},
@@ -61,6 +70,21 @@ const std::vector<MetricColumn>& metric_columns() {
     return all;
   }();
   return with_mllmu;
+}
+
+const std::vector<std::string>& attack_stages() {
+  static const std::vector<std::string> stages{"relearn_before", "relearn", "quant8", "quant4"};
+  return stages;
+}
+
+const std::vector<std::string>& attack_metrics() {
+  static const std::vector<std::string> metrics{"forget_prob", "forget_rouge", "forget_truth_ratio",
+                                                "forget_exact_memorization"};
+  return metrics;
+}
+
+std::string attack_column(const std::string& stage, const std::string& metric) {
+  return "attack_" + stage + "_" + metric;
 }
 
 int metric_column_index(const std::string& name) {

@@ -15,6 +15,13 @@ struct MetricColumn {
 
 const std::vector<MetricColumn>& metric_columns();
 
+/// The forget metrics scored again after each attack ([eval] attacks), as the columns
+/// "attack_<stage>_<metric>": stage is an attack (relearn, quant8, quant4) or
+/// "relearn_before", the unlearned model on the items relearning is scored on.
+const std::vector<std::string>& attack_stages();
+const std::vector<std::string>& attack_metrics();
+std::string attack_column(const std::string& stage, const std::string& metric);
+
 /// Index of `name` in metric_columns(), or -1.
 int metric_column_index(const std::string& name);
 

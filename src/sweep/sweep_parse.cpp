@@ -1,6 +1,7 @@
 // sweep_parse: TOML text -> validated SweepSpec. Each section has one reader below;
 // cross-section rules (a dataset when a method needs a model, forget fractions that
 // select at least one person, axes that some method declares) come after.
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -120,9 +121,48 @@ FinetuneSpec read_finetune(const TomlTable& t) {
   return f;
 }
 
+AttackSpec read_attacks(const TomlTable& t) {
+  AttackSpec a;
+  if (t.has("attacks")) {
+    DuplicateCheck<std::string> seen;
+    const auto nodes = t.axis("attacks");
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      const std::string element = t.key_path("attacks") + "[" + std::to_string(i) + "]";
+      const auto* name = nodes[i]->as_string();
+      if (!name)
+        t.fail(t.locate(*nodes[i]), element, "expected an attack name (a string), got " + toml_type_name(*nodes[i]));
+      const std::string value(name->get());
+      if (std::find(attack_names().begin(), attack_names().end(), value) == attack_names().end()) {
+        const std::string guess = suggest_name(value, attack_names());
+        t.fail(t.locate(*nodes[i]), element, "unknown attack '" + value + "'",
+               (guess.empty() ? std::string() : "did you mean '" + guess + "'? ") + "attacks: " + join(attack_names()));
+      }
+      seen.add(value, "'" + value + "'", t.locate(*nodes[i]), t.key_path("attacks"));
+      a.names.push_back(value);
+    }
+  }
+  // A setting of an attack that does not run would silently do nothing.
+  auto only_with = [&](const char* key, const char* attack) {
+    if (t.has(key) && !a.has(attack))
+      t.fail(t.locate_key(key), t.key_path(key), std::string("set, but attacks does not name \"") + attack + "\"",
+             std::string("add \"") + attack + "\" to attacks, or remove " + key);
+  };
+  for (const char* key : {"relearn_steps", "relearn_lr", "relearn_fraction", "relearn_batch_size"})
+    only_with(key, "relearn");
+  only_with("quant4_group_size", "quant4");
+  a.relearn_steps = t.integer("relearn_steps", {1, 1000000}).value_or(a.relearn_steps);
+  a.relearn_lr = t.number("relearn_lr", {0, 1, true, false}).value_or(a.relearn_lr);
+  a.relearn_fraction = t.number("relearn_fraction", {0, 1, true, true}).value_or(a.relearn_fraction);
+  a.relearn_batch_size = t.integer("relearn_batch_size", {1, 65536}).value_or(a.relearn_batch_size);
+  a.quant4_group_size = t.integer("quant4_group_size", {1, 1 << 20}).value_or(a.quant4_group_size);
+  return a;
+}
+
 EvalSpec read_eval(const TomlTable& t) {
-  t.expect_keys({"max_items", "max_new_tokens", "truth_ratio"});
+  t.expect_keys({"max_items", "max_new_tokens", "truth_ratio", "attacks", "relearn_steps", "relearn_lr",
+                 "relearn_fraction", "relearn_batch_size", "quant4_group_size"});
   EvalSpec e;
+  e.attacks = read_attacks(t);
   e.max_items = t.integer("max_items", {1, 1e9}).value_or(e.max_items);
   e.max_new_tokens = t.integer("max_new_tokens", {1, 65536}).value_or(e.max_new_tokens);
   if (t.choice("truth_ratio", {"per_item", "pooled"}).value_or("per_item") == "pooled")
@@ -371,6 +411,17 @@ void check_cross_sections(const TomlTable& root, SweepSpec& spec) {
                                       std::to_string(int64_t(std::ceil(50.0 / fraction))) + " or the fraction"
                                 : "leave at least one person in the retain split");
     }
+  }
+  if (!spec.eval.attacks.names.empty()) {
+    const auto eval_table = root.table("eval");
+    if (!spec.needs_model())
+      root.fail(eval_table->locate_key("attacks"), "eval.attacks", "no method of the grid trains a model",
+                "attacks act on unlearned models; remove them from a noop sweep");
+    // The attacks are scored by CLEAR's forget metrics.
+    if (spec.data && spec.data->benchmark == "mllmu")
+      root.fail(eval_table->locate_key("attacks"), "eval.attacks",
+                "attacks are scored on CLEAR's forget metrics, and data.benchmark is \"mllmu\"",
+                "run attacks on a CLEAR dataset; MLLMU-Bench's forget scores after an attack are not measured yet");
   }
   const double jobs = grid_job_count(spec.grid);
   if (jobs > kMaxJobs)

@@ -1,9 +1,11 @@
 #include "sweep/sweep_spec.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/hash.h"
 #include "common/number_format.h"
+#include "common/suggest.h"
 #include "sweep/method_catalog.h"
 
 namespace clear_sweep {
@@ -77,7 +79,26 @@ std::string SweepSpec::job_context() const {
   out += "|eval:max_items=" + std::to_string(eval.max_items);
   out += ",max_new_tokens=" + std::to_string(eval.max_new_tokens);
   out += ",truth_ratio=" + std::string(truth_ratio_name(eval.truth_ratio));
+  // Attacks add columns to a job's row: only when asked, so earlier ids stay as they were.
+  const AttackSpec& a = eval.attacks;
+  if (!a.names.empty()) {
+    out += ",attacks=" + join(a.names, "+");
+    if (a.has("relearn"))
+      out += ",relearn_steps=" + std::to_string(a.relearn_steps) + ",relearn_lr=" + format_number(a.relearn_lr) +
+             ",relearn_fraction=" + format_number(a.relearn_fraction) +
+             ",relearn_batch_size=" + std::to_string(a.relearn_batch_size);
+    if (a.has("quant4")) out += ",quant4_group_size=" + std::to_string(a.quant4_group_size);
+  }
   return out;
+}
+
+bool AttackSpec::has(const std::string& name) const {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+const std::vector<std::string>& attack_names() {
+  static const std::vector<std::string> names{"relearn", "quant8", "quant4"};
+  return names;
 }
 
 std::string SweepSpec::context_hash() const { return short_hash(job_context()); }

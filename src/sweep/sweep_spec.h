@@ -65,11 +65,27 @@ struct FinetuneSpec {
 enum class TruthRatioForm { per_item, pooled };
 
 /// [eval]: how every job is scored (DESIGN.md section 7).
+/// [eval] attacks: what an adversary does to an unlearned model before its forget set is
+/// scored again (unlearn/robustness_attacks.h). Each is optional.
+struct AttackSpec {
+  std::vector<std::string> names;  ///< of attack_names(), in the file's order; empty: none
+  int64_t relearn_steps = 10;      ///< AdamW steps of finetuning on the relearned part
+  double relearn_lr = 1e-4;
+  double relearn_fraction = 0.25;  ///< share of the forget evaluation set relearned on
+  int64_t relearn_batch_size = 4;
+  int64_t quant4_group_size = 128;  ///< input columns sharing one 4-bit scale and zero point
+  bool has(const std::string& name) const;
+};
+
+/// The attacks [eval] attacks may name: relearn, quant8, quant4.
+const std::vector<std::string>& attack_names();
+
 struct EvalSpec {
   int64_t max_items = 300;      ///< items per evaluation set (CLEAR caps at 300)
   int64_t max_new_tokens = 32;  ///< greedy generation length
   /// TOFU's per-item truth ratio by default; "pooled" is CLEAR's code (perturbed mean over the set).
   TruthRatioForm truth_ratio = TruthRatioForm::per_item;
+  AttackSpec attacks;
 };
 
 /// [resources]: where jobs run. Not part of any id: the same experiment on another device

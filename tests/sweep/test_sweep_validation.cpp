@@ -346,3 +346,54 @@ TEST_CASE("[data] benchmark: MLLMU-Bench's keys and their misuse") {
       sweep_parse("name = \"m\"\n[data]\nsource = \"clear\"\nbenchmark = \"mllmu\"\npath = \"/x\"\n" + grid, "m.toml");
   CHECK(folder.persons() == kMllmuProfiles);
 }
+
+TEST_CASE("[eval] attacks: names, their settings, and where they cannot run") {
+  const std::string head = "name = \"a\"\n[data]\npersons = 10\n[model]\npreset = \"tiny\"\n";
+  const std::string grid = "[grid]\nmethod = [\"ga\"]\nmodality = [\"both\"]\nforget_fraction = [10]\n";
+  const SweepSpec plain = sweep_parse(head + grid, "a.toml");
+  CHECK(plain.eval.attacks.names.empty());
+  CHECK_FALSE(contains(plain.job_context(), "attacks"));  // earlier sweeps keep their ids
+
+  const SweepSpec ok = sweep_parse(
+      head + "[eval]\nattacks = [\"quant4\", \"relearn\"]\nrelearn_steps = 7\nquant4_group_size = 64\n" + grid,
+      "a.toml");
+  CHECK(ok.eval.attacks.names == std::vector<std::string>{"quant4", "relearn"});
+  CHECK(ok.eval.attacks.relearn_steps == 7);
+  CHECK(ok.eval.attacks.quant4_group_size == 64);
+  CHECK(ok.eval.attacks.has("relearn"));
+  CHECK_FALSE(ok.eval.attacks.has("quant8"));
+  // An attack adds columns to a job's row: another context, other job ids.
+  CHECK(contains(ok.job_context(), "attacks=quant4+relearn"));
+  CHECK(contains(ok.job_context(), "relearn_steps=7"));
+  CHECK(ok.context_hash() != plain.context_hash());
+  CHECK(ok.training_context() == plain.training_context());  // the stages are shared
+
+  const Error unknown = parse_error(head + "[eval]\nattacks = [\"relearn\", \"quant3\"]\n" + grid);
+  CHECK(unknown.key() == "eval.attacks[1]");
+  CHECK(contains(unknown.message(), "unknown attack 'quant3'"));
+  CHECK(contains(unknown.hint(), "quant4"));
+  CHECK(unknown.where().line == 7);
+  CHECK(parse_error(head + "[eval]\nattacks = [\"quant8\", \"quant8\"]\n" + grid).key() == "eval.attacks");
+  CHECK(parse_error(head + "[eval]\nattacks = [3]\n" + grid).key() == "eval.attacks[0]");
+  // A setting of an attack that does not run.
+  const Error orphan = parse_error(head + "[eval]\nattacks = [\"quant8\"]\nrelearn_lr = 1e-3\n" + grid);
+  CHECK(orphan.key() == "eval.relearn_lr");
+  CHECK(contains(orphan.message(), "\"relearn\""));
+  CHECK(parse_error(head + "[eval]\nquant4_group_size = 32\n" + grid).key() == "eval.quant4_group_size");
+  // Out of range.
+  CHECK(parse_error(head + "[eval]\nattacks = [\"relearn\"]\nrelearn_fraction = 1.0\n" + grid).key() ==
+        "eval.relearn_fraction");
+  CHECK(parse_error(head + "[eval]\nattacks = [\"relearn\"]\nrelearn_steps = 0\n" + grid).key() ==
+        "eval.relearn_steps");
+  // Where nothing they score exists.
+  const Error mllmu = parse_error(
+      "name = \"a\"\n[data]\nbenchmark = \"mllmu\"\n[model]\npreset = \"tiny\"\n"
+      "[eval]\nattacks = [\"quant8\"]\n" +
+      grid);
+  CHECK(mllmu.key() == "eval.attacks");
+  CHECK(contains(mllmu.message(), "mllmu"));
+  const Error noop = parse_error(
+      "name = \"a\"\n[eval]\nattacks = [\"quant8\"]\n[grid]\nmethod = [\"noop\"]\nmodality = [\"text\"]\n"
+      "forget_fraction = [5]\n");
+  CHECK(noop.key() == "eval.attacks");
+}
