@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -49,6 +50,31 @@ const std::vector<ShownColumn>& mllmu_columns() {
     return out;
   }();
   return columns;
+}
+
+/// The robustness view ([eval] attacks): the forget set's Prob and ROUGE before and after
+/// each attack. Relearning is scored on the forget items it did not train on, so its
+/// "before" is the unlearned model on those items.
+const std::vector<ShownColumn>& robustness_columns() {
+  static const std::vector<ShownColumn> columns = [] {
+    std::vector<ShownColumn> out;
+    for (const auto& [metric, label] : {std::pair{"forget_prob", "Prob"}, std::pair{"forget_rouge", "ROUGE"}}) {
+      const std::string m = metric, l = label;
+      out.push_back({{m}, l});
+      out.push_back({{"attack_quant8_" + m}, l + " int8"});
+      out.push_back({{"attack_quant4_" + m}, l + " 4-bit"});
+      out.push_back({{"attack_relearn_before_" + m}, l + " held-out"});
+      out.push_back({{"attack_relearn_" + m}, l + " relearned"});
+    }
+    return out;
+  }();
+  return columns;
+}
+
+bool has_attacks(const LeaderboardLine& l) {
+  for (const auto& column : robustness_columns())
+    if (column.metrics[0].rfind("attack_", 0) == 0 && l.stats.at(column.metrics[0]).n > 0) return true;
+  return false;
 }
 
 std::string cell(const Stat& s, bool with_sd) {
@@ -147,16 +173,15 @@ int report_command(const ReportOptions& o, std::ostream& out) {
     for (const auto& column : columns) table.header.push_back(column.label);
     return table;
   };
-  // One table per benchmark in the files, each with its paper's columns.
+  // One table per benchmark in the files, each with its paper's columns; then the
+  // robustness view where the sweep ran attacks.
   bool first_table = true;
-  for (const std::string benchmark : {"clear", "mllmu"}) {
-    if (std::none_of(board.lines.begin(), board.lines.end(),
-                     [&](const LeaderboardLine& l) { return l.benchmark == benchmark; }))
-      continue;
-    const auto& columns = benchmark == "mllmu" ? mllmu_columns() : clear_columns();
+  auto print_table = [&](const std::vector<ShownColumn>& columns, const std::function<bool(const LeaderboardLine&)>& in,
+                         const std::string& title) {
+    if (std::none_of(board.lines.begin(), board.lines.end(), in)) return;
     TextTable table = empty_table(columns);
     for (const auto& l : board.lines) {
-      if (l.benchmark != benchmark) continue;
+      if (!in(l)) continue;
       std::vector<std::string> row;
       for (const auto& k : o.by) row.push_back(key_of(l, k));
       row.push_back(l.reference
@@ -167,11 +192,18 @@ int report_command(const ReportOptions& o, std::ostream& out) {
       table.rows.push_back(std::move(row));
     }
     if (!first_table && o.format == "table") out << "\n";
-    if (benchmark == "mllmu" && o.format == "table")
-      out << "MLLMU-Bench (accuracies and ROUGE-L as fractions; VQA: with the image, QA: text only)\n";
+    if (!title.empty() && o.format == "table") out << title << "\n";
     write_table(table, o.format, out);
     first_table = false;
-  }
+  };
+  print_table(
+      clear_columns(), [](const LeaderboardLine& l) { return l.benchmark == "clear"; }, "");
+  print_table(
+      mllmu_columns(), [](const LeaderboardLine& l) { return l.benchmark == "mllmu"; },
+      "MLLMU-Bench (accuracies and ROUGE-L as fractions; VQA: with the image, QA: text only)");
+  print_table(robustness_columns(), has_attacks,
+              "Robustness: the forget set before and after each attack (int8 / 4-bit: the merged model rounded to "
+              "nearest; held-out -> relearned: the forget items relearning left out, before and after it)");
   if (board.lines.empty()) write_table(empty_table(clear_columns()), o.format, out);  // nothing finished yet
 
   if (!o.adapters_out.empty()) copy_adapters(board, o, out);

@@ -79,7 +79,10 @@ LeaderboardLine reference_line(const std::string& name, const GroupKey& group, c
   l.forget_fraction = std::get<1>(group);
   l.modality = std::get<2>(group);
   l.reference = true;
-  for (const auto& column : metric_columns()) l.stats[column.name] = Stat{metric_at(values, column.name), NAN, 1};
+  for (const auto& column : metric_columns()) {
+    const double value = metric_at(values, column.name);
+    l.stats[column.name] = Stat{value, NAN, std::isnan(value) ? 0u : 1u};  // NaN: not measured
+  }
   return l;
 }
 

@@ -17,6 +17,8 @@ namespace {
 
 std::vector<double> reference(double mu, double log_fq) {
   std::vector<double> v(metric_columns().size(), 0.5);
+  for (const auto& stage : attack_stages())  // measured only in sweeps with attacks
+    for (const auto& metric : attack_metrics()) v[size_t(metric_column_index(attack_column(stage, metric)))] = NAN;
   v[size_t(metric_column_index("model_utility"))] = mu;
   v[size_t(metric_column_index("log_forget_quality"))] = log_fq;
   return v;
@@ -121,4 +123,43 @@ TEST_CASE("report: a method with no setting that keeps utility shows its highest
   const auto table = run_cli({"report", dir.file("a.h5")});
   CHECK(table.out.find("(utility fallback): no setting of that method kept MU >= 95 % of Original") !=
         std::string::npos);
+}
+
+TEST_CASE("report: the robustness view shows the forget set before and after each attack, where attacks ran") {
+  TempDir dir;
+  ResultRecord ga = job("g1", "ga", "lr=0.01", 0, 0.78, -5);
+  ga.metrics["forget_prob"] = 0.05;
+  ga.metrics["attack_quant8_forget_prob"] = 0.06;
+  ga.metrics["attack_quant4_forget_prob"] = 0.25;
+  ga.metrics["attack_relearn_before_forget_prob"] = 0.04;
+  ga.metrics["attack_relearn_forget_prob"] = 0.61;
+  auto& original = ga.vectors["reference_original_metrics"];
+  original[size_t(metric_column_index("forget_prob"))] = 0.97;
+  original[size_t(metric_column_index("attack_quant4_forget_prob"))] = 0.93;
+  write_results(dir.file("a.h5"), {ga});
+  const auto r = run_cli({"report", dir.file("a.h5"), "--format", "csv"});
+  REQUIRE(r.code == kExitOk);
+  const auto rows = csv_rows(r.out);
+  // The CLEAR table (header + Original, Gold, ga), then the robustness view's: the lines
+  // that were attacked (here not the Gold).
+  REQUIRE(rows.size() == 4 + 3);
+  const auto& header = rows[4];
+  const auto col = [&](const std::string& name) {
+    return size_t(std::find(header.begin(), header.end(), name) - header.begin());
+  };
+  REQUIRE(col("Prob 4-bit") < header.size());
+  CHECK(rows[6][0] == "ga");
+  CHECK(rows[6][col("Prob")] == "0.050");
+  CHECK(rows[6][col("Prob int8")] == "0.060");
+  CHECK(rows[6][col("Prob 4-bit")] == "0.250");
+  CHECK(rows[6][col("Prob held-out")] == "0.040");
+  CHECK(rows[6][col("Prob relearned")] == "0.610");
+  CHECK(rows[6][col("ROUGE int8")] == "-");  // not measured
+  CHECK(rows[5][0] == "Original");
+  CHECK(rows[5][col("Prob 4-bit")] == "0.930");
+  const auto table = run_cli({"report", dir.file("a.h5")});
+  CHECK(table.out.find("Robustness:") != std::string::npos);
+  // Without attacks, no such view.
+  write_results(dir.file("b.h5"), {job("g2", "ga", "lr=0.01", 0, 0.78, -5)});
+  CHECK(run_cli({"report", dir.file("b.h5")}).out.find("Robustness") == std::string::npos);
 }

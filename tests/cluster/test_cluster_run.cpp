@@ -465,14 +465,18 @@ gold_reference = [1]
   for (const std::string row : {"Original", "Gold", "ga", "gd", "npo"}) CHECK(board.find(row) != std::string::npos);
 }
 
-TEST_CASE("a model sweep runs end to end under mpirun: stages, real unlearning, every metric") {
+TEST_CASE("a model sweep runs end to end under mpirun: stages, real unlearning, every metric, attacks") {
   // The real pipeline on a small world: base and gold tiny models trained on the two
-  // workers, then ga and retain_ft, each with and without L1, through LoRA unlearning and
-  // the full evaluation.
+  // workers, then ga and retain_ft, each with and without L1, through LoRA unlearning,
+  // the full evaluation and every attack.
   TempDir dir;
   const std::string sweep = dir.file("model.toml");
   std::ofstream(sweep) << "name = \"model\"\n"
-                       << kSmallWorld << R"([grid]
+                       << kSmallWorld << R"(attacks = ["relearn", "quant8", "quant4"]
+relearn_steps = 20
+relearn_lr = 1e-2
+quant4_group_size = 32
+[grid]
 method = ["ga", "retain_ft"]
 modality = ["both"]
 forget_fraction = [10]
@@ -492,7 +496,8 @@ save_adapters = "all"
   for (const auto& r : rows) {
     INFO(r.method << ": " << r.error);
     CHECK(r.status == RunStatus::ok);
-    // Every CLEAR column has a value; MLLMU-Bench's are NaN, which a stored row leaves out.
+    // Every CLEAR column (and attack column) has a value; MLLMU-Bench's are NaN, which a
+    // stored row leaves out.
     for (const auto& column : metric_columns())
       CHECK(r.metrics.count(column.name) == (column.name.rfind("mllmu_", 0) == 0 ? 0u : 1u));
     CHECK(r.unlearn_seconds > 0);
@@ -541,6 +546,23 @@ save_adapters = "all"
     }
   CHECK(original[size_t(metric_column_index("forget_prob"))] > keep.at("forget_prob") - 0.05);
   CHECK(vectors.at("forget_truth_ratio").size() == 22);  // 1 person: 20 QA + 2 captions
+  // Attacks: on the Original, int8 rounding changes the forget Prob little; after ga,
+  // relearning a quarter of the forget set brings back some of the rest; the Original
+  // and Gold rows carry every attack column.
+  auto column = [](const std::vector<double>& row, const std::string& name) {
+    return row.at(size_t(metric_column_index(name)));
+  };
+  INFO("Original forget Prob " << column(original, "forget_prob") << ", int8 "
+                               << column(original, "attack_quant8_forget_prob") << "; ga held-out "
+                               << ga.at("attack_relearn_before_forget_prob") << " -> relearned "
+                               << ga.at("attack_relearn_forget_prob"));
+  CHECK(std::abs(column(original, "attack_quant8_forget_prob") - column(original, "forget_prob")) < 0.02);
+  CHECK(ga.at("attack_relearn_forget_prob") > ga.at("attack_relearn_before_forget_prob") + 0.05);
+  for (const auto& name : attack_stages())
+    for (const auto& metric : attack_metrics()) {
+      CHECK(std::isfinite(column(original, attack_column(name, metric))));
+      CHECK(std::isfinite(column(gold, attack_column(name, metric))));
+    }
   // The stages are artifacts beside the results, reused by a rerun of a grown grid.
   CHECK(std::filesystem::exists(dir.file("results/artifacts")));
   // The leaderboard of this file lists every method and both reference rows.
@@ -549,6 +571,11 @@ save_adapters = "all"
   INFO(board);
   for (const std::string row : {"\nOriginal,", "\nGold,", "\nga,", "\nretain_ft,"})
     CHECK(board.find(row) != std::string::npos);
+  // ... and the robustness view, with a column per attack.
+  REQUIRE(run(1, {"report", out}, dir.file("report2.log"), &board) == 0);
+  CHECK(board.find("Robustness:") != std::string::npos);
+  CHECK(board.find("Prob 4-bit") != std::string::npos);
+  CHECK(board.find("ROUGE relearned") != std::string::npos);
 
   // save_adapters = "all": every job's LoRA as a PEFT folder; report copies each method's
   // best out of them, and never over an earlier copy.
