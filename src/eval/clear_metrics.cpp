@@ -183,6 +183,8 @@ void add_memorization_metrics(const EvalInputs& in, const std::vector<double>& f
        [](const SetScores& set, size_t i) {
          return i < set.answer_tokens.size() ? min_k_plus_plus_score(set.answer_tokens[i]) : kNaN;
        }},
+      // A larger gradient: a less familiar item.
+      {"gradnorm", [](const SetScores& set, size_t i) { return i < set.grad_norm.size() ? set.grad_norm[i] : kNaN; }},
   };
   for (const auto& attack : attacks) {
     std::vector<double> members, nonmembers;

@@ -32,6 +32,7 @@ struct SetScores {
   std::vector<double> paraphrase_loss;               ///< NaN where an item has none
   std::vector<std::vector<double>> perturbed_loss;   ///< one per wrong alternative
   std::vector<std::string> references, generations;  ///< empty when not generated
+  std::vector<double> grad_norm;                     ///< GradNorm per item; empty when not measured
   size_t size() const { return answer_loss.size(); }
 };
 

@@ -191,6 +191,42 @@ MllmuSetScores score_mllmu_set(Vlm& model, const Tokenizer& tok, const Dataset& 
 
 }  // namespace
 
+std::vector<double> gradient_norms(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTensors& images,
+                                   const std::vector<ItemRef>& items) {
+  const auto device = model->parameters().front().device();
+  const PromptFormat format = prompt_format(model->config());
+  std::vector<torch::Tensor> weights = model->parameters();
+  for (const auto& a : model->adapter_parameters()) weights.push_back(a);
+  std::vector<bool> trained;  // given back at the end
+  for (auto& w : weights) {
+    trained.push_back(w.requires_grad());
+    w.set_requires_grad(true);
+    w.mutable_grad() = torch::Tensor();
+  }
+  std::vector<double> out;
+  for (const auto& item : items) {
+    const Sequence seq = item_sequence(tok, item_text(ds, item), format);
+    const ModelInputs in = to_model_inputs(collate({seq}, tok.special().pad, PadSide::right), images, device);
+    torch::Tensor loss;  // [1]
+    {
+      AutocastScope autocast(device);
+      loss = score_answers(model, in).mean();
+    }
+    loss.sum().backward();
+    double sum = 0;
+    size_t n = 0;
+    for (auto& w : weights)
+      if (w.grad().defined()) {
+        sum += w.grad().to(torch::kFloat).norm().item<double>();
+        ++n;
+        w.mutable_grad() = torch::Tensor();
+      }
+    out.push_back(n ? sum / double(n) : std::numeric_limits<double>::quiet_NaN());
+  }
+  for (size_t i = 0; i < weights.size(); ++i) weights[i].set_requires_grad(trained[i]);
+  return out;
+}
+
 EvalInputs evaluate_model(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTensors& images,
                           const EvalSets& sets, const ScoreOptions& o) {
   ScoreOptions no_generation = o;
@@ -214,6 +250,10 @@ EvalInputs evaluate_model(Vlm& model, const Tokenizer& tok, const Dataset& ds, I
   in.holdout_faces = score_set(model, tok, ds, images, sets.holdout_faces, names);
   in.real_faces = score_set(model, tok, ds, images, sets.real_faces, no_generation);
   in.real_world = score_set(model, tok, ds, images, sets.real_world, no_generation);
+  if (o.gradient_norms) {
+    in.forget.grad_norm = gradient_norms(model, tok, ds, images, sets.forget);
+    in.holdout.grad_norm = gradient_norms(model, tok, ds, images, sets.holdout);
+  }
   return in;
 }
 

@@ -34,14 +34,26 @@ EvalSets eval_sets(const Dataset& dataset, double forget_fraction, Modality moda
 struct ScoreOptions {
   bool generate = true;
   int64_t max_new_tokens = 32;
-  int64_t batch_size = 32;  ///< sequences per forward pass
+  int64_t batch_size = 32;     ///< sequences per forward pass
+  bool gradient_norms = true;  ///< evaluate_model: GradNorm on the forget and holdout sets
 };
 
 /// Scores one set. Generations are decoded without the leading space.
 SetScores score_set(Vlm& model, const Tokenizer& tokenizer, const Dataset& dataset, ImageTensors& images,
                     const std::vector<ItemRef>& items, const ScoreOptions& options);
 
-/// Scores every set (the person sets and faces with generation, real sets by options).
+/// open-unlearning's GradNorm statistic per item: the mean, over the model's weight
+/// tensors (adapters included), of the L2 norm of the gradient of the item's mean
+/// answer-token NLL; one backward pass per item. Trained-on items sit in flatter places,
+/// with smaller gradients. Every weight is differentiated whether or not it trains, so
+/// the Original, the Gold and LoRA-unlearned models are measured alike; a weight the
+/// item does not reach (the vision tower, for a text question) has no gradient and is
+/// left out of the mean, as open-unlearning leaves it.
+std::vector<double> gradient_norms(Vlm& model, const Tokenizer& tokenizer, const Dataset& dataset, ImageTensors& images,
+                                   const std::vector<ItemRef>& items);
+
+/// Scores every set (the person sets and faces with generation, real sets by options;
+/// GradNorm on forget and holdout, by options).
 EvalInputs evaluate_model(Vlm& model, const Tokenizer& tokenizer, const Dataset& dataset, ImageTensors& images,
                           const EvalSets& sets, const ScoreOptions& options);
 

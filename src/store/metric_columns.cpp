@@ -34,6 +34,8 @@ const std::vector<MetricColumn>& metric_columns() {
       {"mia_zlib_auc", "ROC AUC of the ZLib attack (loss / zlib length), forget vs holdout"},
       {"mia_mink_auc", "ROC AUC of Min-K% (k 0.4), forget vs holdout"},
       {"mia_minkpp_auc", "ROC AUC of Min-K%++ (k 0.4), forget vs holdout"},
+      {"mia_gradnorm_auc",
+       "ROC AUC of GradNorm (mean L2 norm of each weight's gradient of the loss), forget vs holdout"},
       {"mia_reference_auc", "ROC AUC of the Reference attack (loss minus the Original model's), forget vs holdout"},
       {"privleak", "Min-K% AUC against the gold model's: ((1-AUC) - (1-AUC_gold)) / (1-AUC_gold) x 100 (0 ideal)"},
       {"forget_quality_js", "1 - Jensen-Shannon divergence of forget log truth ratios vs the gold model's (1 ideal)"},

@@ -30,10 +30,10 @@ def main(binary, mpiexec):
         assert sorted(runs["l1_lambda"].unique()) == [0.0, 1e-4, 2e-4], runs["l1_lambda"].unique()
         assert set(runs["method"]) == {"retain_ft", "ga", "gd", "kl", "idk", "dpo", "npo", "rmu", "scrub", "llmu"}
         names = metric_names(out)
-        # CLEAR's 22 columns, open-unlearning's 10, 4 forget metrics at 4 attack stages, then
+        # CLEAR's 22 columns, open-unlearning's 11, 4 forget metrics at 4 attack stages, then
         # MLLMU-Bench's 4 sets x 6 measures x 2 Types.
-        assert names[0] == "forget_rouge" and names[21] == "umia_auc" and len(names) == 22 + 10 + 16 + 48, names
-        assert names[32] == "attack_relearn_before_forget_prob", names
+        assert names[0] == "forget_rouge" and names[21] == "umia_auc" and len(names) == 22 + 11 + 16 + 48, names
+        assert names[33] == "attack_relearn_before_forget_prob", names
         assert names[-1] == "mllmu_celebrity_bleu_text", names
         assert references(runs).empty  # a dry run evaluates no model
 

@@ -540,7 +540,7 @@ save_adapters = "all"
   for (const auto& r : rows)
     for (const char* column : {"forget_exact_memorization", "retain_exact_memorization", "forget_extraction_strength",
                                "retain_extraction_strength", "mia_zlib_auc", "mia_mink_auc", "mia_minkpp_auc",
-                               "mia_reference_auc", "forget_quality_js"}) {
+                               "mia_reference_auc", "mia_gradnorm_auc", "forget_quality_js"}) {
       INFO(r.method << " " << column);
       CHECK((r.metrics.at(column) >= 0 && r.metrics.at(column) <= 1));
     }

@@ -74,3 +74,56 @@ TEST_CASE("every answer, paraphrase and alternative is scored, the same in any b
   for (const char* key : {"forget_prob", "retain_truth_ratio", "real_world_prob", "model_utility", "umia_auc"})
     CHECK(std::isfinite(report.scalars.at(key)));
 }
+
+TEST_CASE("GradNorm: per item, the mean over weight tensors of the gradient's L2 norm, by hand", "[eval][model]") {
+  set_compute_threads(1);
+  Fixture f;
+  const auto& ds = f.data.dataset;
+  const auto items = eval_sets(ds, 10, Modality::both, 1000).forget;
+  const std::vector<ItemRef> some{items.front(), items.back()};  // a QA and a captioned image
+  f.model->attach_adapters(LoraSpec{4, 8.0, 0.0});
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : f.model->adapter_parameters()) p.normal_(0, 0.05);
+  }
+  f.model->set_base_trainable(false);  // as during unlearning: only the adapters train
+  const std::vector<double> norms = gradient_norms(f.model, f.tok, ds, f.images, some);
+  REQUIRE(norms.size() == 2);
+  // The frozen base comes back frozen, and no gradient is left behind.
+  for (const auto& p : f.model->parameters()) {
+    CHECK_FALSE(p.requires_grad());
+    CHECK_FALSE(p.grad().defined());
+  }
+  for (const auto& a : f.model->adapter_parameters()) CHECK(a.requires_grad());
+
+  // By hand: full logits, the answer tokens' mean NLL, autograd, each tensor's norm.
+  std::vector<torch::Tensor> weights = f.model->parameters();
+  for (const auto& a : f.model->adapter_parameters()) weights.push_back(a);
+  f.model->set_base_trainable(true);  // the frozen base is differentiated too
+  const PromptFormat format = prompt_format(f.model->config());
+  for (size_t i = 0; i < some.size(); ++i) {
+    const Sequence seq = item_sequence(f.tok, item_text(ds, some[i]), format);
+    const ModelInputs in = to_model_inputs(collate({seq}, f.tok.special().pad, PadSide::right), f.images, torch::kCPU);
+    const torch::Tensor logits = f.model->forward(in);                          // [1, T, V]
+    const torch::Tensor logp = torch::log_softmax(logits.slice(1, 0, -1), -1);  // predicts t + 1
+    const torch::Tensor labels = in.labels.slice(1, 1);                         // [1, T-1]
+    const torch::Tensor mask = labels != -100;
+    const torch::Tensor nll = -logp.gather(-1, labels.clamp_min(0).unsqueeze(-1)).squeeze(-1);
+    const torch::Tensor loss = (nll * mask).sum() / mask.sum();
+    const auto grads = torch::autograd::grad({loss}, weights, {}, false, false, true);
+    double sum = 0;
+    size_t n = 0;
+    for (const auto& g : grads)
+      if (g.defined()) {
+        sum += g.norm().item<double>();
+        ++n;
+      }
+    INFO("item " << i);
+    // The frozen base counts too; weights the item does not reach (the vision tower for
+    // a text question) have no gradient and are left out, as open-unlearning leaves them.
+    CHECK(n > f.model->adapter_parameters().size());
+    CHECK(n <= weights.size());
+    CHECK(norms[i] == Approx(sum / double(n)).epsilon(1e-4));
+  }
+  f.model->detach_adapters();
+}
