@@ -45,7 +45,7 @@ const std::vector<MetricColumn>& metric_columns() {
     // After each attack (unlearn/robustness_attacks.h): the forget set's metrics again.
     const std::pair<const char*, const char*> stages[] = {
         {"relearn_before", "the unlearned model on the forget items relearning is scored on (before it)"},
-        {"relearn", "after finetuning on another part of the forget set, on the items it left out"},
+        {"relearn", "after relearning (on another part of the forget set, or its paraphrases), on the items scored"},
         {"quant8", "after int8 round-to-nearest quantization of the merged model, per output channel"},
         {"quant4", "after 4-bit round-to-nearest quantization of the merged model, group-wise"}};
     for (const auto& [stage, stage_doc] : stages)

@@ -147,20 +147,24 @@ AttackSpec read_attacks(const TomlTable& t) {
       t.fail(t.locate_key(key), t.key_path(key), std::string("set, but attacks does not name \"") + attack + "\"",
              std::string("add \"") + attack + "\" to attacks, or remove " + key);
   };
-  for (const char* key : {"relearn_steps", "relearn_lr", "relearn_fraction", "relearn_batch_size"})
+  for (const char* key : {"relearn_steps", "relearn_lr", "relearn_fraction", "relearn_batch_size", "relearn_on"})
     only_with(key, "relearn");
   only_with("quant4_group_size", "quant4");
   a.relearn_steps = t.integer("relearn_steps", {1, 1000000}).value_or(a.relearn_steps);
   a.relearn_lr = t.number("relearn_lr", {0, 1, true, false}).value_or(a.relearn_lr);
   a.relearn_fraction = t.number("relearn_fraction", {0, 1, true, true}).value_or(a.relearn_fraction);
   a.relearn_batch_size = t.integer("relearn_batch_size", {1, 65536}).value_or(a.relearn_batch_size);
+  a.relearn_on = t.choice("relearn_on", {"split", "paraphrases"}).value_or(a.relearn_on);
+  if (a.relearn_on == "paraphrases" && t.has("relearn_fraction"))
+    t.fail(t.locate_key("relearn_fraction"), t.key_path("relearn_fraction"), "set with relearn_on = \"paraphrases\"",
+           "paraphrases relearn on every forget item; relearn_fraction is for relearn_on = \"split\"");
   a.quant4_group_size = t.integer("quant4_group_size", {1, 1 << 20}).value_or(a.quant4_group_size);
   return a;
 }
 
 EvalSpec read_eval(const TomlTable& t) {
   t.expect_keys({"max_items", "max_new_tokens", "truth_ratio", "attacks", "relearn_steps", "relearn_lr",
-                 "relearn_fraction", "relearn_batch_size", "quant4_group_size"});
+                 "relearn_fraction", "relearn_batch_size", "relearn_on", "quant4_group_size"});
   EvalSpec e;
   e.attacks = read_attacks(t);
   e.max_items = t.integer("max_items", {1, 1e9}).value_or(e.max_items);

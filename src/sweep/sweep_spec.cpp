@@ -86,7 +86,8 @@ std::string SweepSpec::job_context() const {
     if (a.has("relearn"))
       out += ",relearn_steps=" + std::to_string(a.relearn_steps) + ",relearn_lr=" + format_number(a.relearn_lr) +
              ",relearn_fraction=" + format_number(a.relearn_fraction) +
-             ",relearn_batch_size=" + std::to_string(a.relearn_batch_size);
+             ",relearn_batch_size=" + std::to_string(a.relearn_batch_size) +
+             (a.relearn_on == "split" ? std::string() : ",relearn_on=" + a.relearn_on);
     if (a.has("quant4")) out += ",quant4_group_size=" + std::to_string(a.quant4_group_size);
   }
   return out;

@@ -73,6 +73,10 @@ struct AttackSpec {
   double relearn_lr = 1e-4;
   double relearn_fraction = 0.25;  ///< share of the forget evaluation set relearned on
   int64_t relearn_batch_size = 4;
+  /// "split": relearn on a relearn_fraction share of the forget items, score the rest;
+  /// "paraphrases": relearn on every forget item's paraphrased answer, score the
+  /// original answers (Hu et al.'s related-data setting).
+  std::string relearn_on = "split";
   int64_t quant4_group_size = 128;  ///< input columns sharing one 4-bit scale and zero point
   bool has(const std::string& name) const;
 };

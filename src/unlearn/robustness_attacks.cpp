@@ -32,7 +32,18 @@ RelearnSplit relearn_split(const std::vector<ItemRef>& forget, double fraction) 
 
 std::vector<double> relearn(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTensors& images,
                             const std::vector<ItemRef>& items, const RelearnOptions& o) {
-  CS_ASSERT(!items.empty() && o.steps > 0 && o.batch_size > 0, "relearning needs items, steps and a batch size");
+  CS_ASSERT(o.steps > 0 && o.batch_size > 0, "relearning needs steps and a batch size");
+  const PromptFormat format = prompt_format(model->config());
+  std::vector<Sequence> sequences;
+  for (const auto& item : items) {
+    ItemText text = item_text(ds, item);
+    if (o.paraphrases) {
+      if (text.paraphrased_answer.empty()) continue;
+      text.answer = text.paraphrased_answer;
+    }
+    sequences.push_back(item_sequence(tok, text, format));
+  }
+  if (sequences.empty()) return {};
   const auto device = model->parameters().front().device();
   const auto layers = model->linear_layers();
   const bool has_adapters =
@@ -46,10 +57,6 @@ std::vector<double> relearn(Vlm& model, const Tokenizer& tok, const Dataset& ds,
   // No weight decay: the attacker wants the forget answers back, nothing else.
   torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(o.lr).weight_decay(0));
 
-  const PromptFormat format = prompt_format(model->config());
-  std::vector<Sequence> sequences;
-  for (const auto& item : items) sequences.push_back(item_sequence(tok, item_text(ds, item), format));
-
   model->train();
   std::vector<double> losses;
   std::vector<size_t> order;
@@ -57,9 +64,9 @@ std::vector<double> relearn(Vlm& model, const Tokenizer& tok, const Dataset& ds,
   int64_t epoch = 0;
   for (int64_t step = 0; step < o.steps; ++step) {
     std::vector<Sequence> batch;
-    for (int64_t k = 0; k < std::min<int64_t>(o.batch_size, int64_t(items.size())); ++k) {
+    for (int64_t k = 0; k < std::min<int64_t>(o.batch_size, int64_t(sequences.size())); ++k) {
       if (next == order.size()) {  // a new seeded pass over the items
-        order = epoch_order(items.size(), o.seed, epoch++);
+        order = epoch_order(sequences.size(), o.seed, epoch++);
         next = 0;
       }
       batch.push_back(sequences[order[next++]]);
@@ -93,15 +100,18 @@ std::map<std::string, double> run_attacks(Vlm& model, const AttackSpec& spec, co
     score(name, c.forget);
   }
   if (spec.has("relearn")) {
-    const RelearnSplit split = relearn_split(c.forget, spec.relearn_fraction);
+    const bool paraphrases = spec.relearn_on == "paraphrases";
+    const RelearnSplit split =
+        paraphrases ? RelearnSplit{c.forget, c.forget} : relearn_split(c.forget, spec.relearn_fraction);
     if (split.relearn.empty() || split.scored.empty()) return out;  // under 2 items: NaN
     score("relearn_before", split.scored);
     const auto layers = model->linear_layers();
     const bool had_adapters =
         std::any_of(layers.begin(), layers.end(), [](const auto& l) { return l.second->has_adapter(); });
-    relearn(model, c.tokenizer, c.dataset, c.images, split.relearn,
-            RelearnOptions{spec.relearn_steps, spec.relearn_lr, spec.relearn_batch_size, c.seed, c.fresh});
-    score("relearn", split.scored);
+    const auto losses = relearn(
+        model, c.tokenizer, c.dataset, c.images, split.relearn,
+        RelearnOptions{spec.relearn_steps, spec.relearn_lr, spec.relearn_batch_size, c.seed, c.fresh, paraphrases});
+    if (!losses.empty()) score("relearn", split.scored);  // no paraphrase anywhere: NaN
     if (!had_adapters) model->detach_adapters();
   }
   return out;

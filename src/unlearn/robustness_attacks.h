@@ -1,9 +1,10 @@
 // Attacks on an unlearned model ([eval] attacks), each scored by the forget metrics
 // again (eval/clear_metrics.h forget_attack_metrics), so a sweep tells forgetting that
 // holds from forgetting that only hides:
-//   relearn  a few steps of finetuning on part of the forget set, then the rest is scored
+//   relearn  a few steps of finetuning on part of the forget set, then the rest is scored,
+//            or on the forget set's paraphrased answers, then its own answers are
 //            (Hu et al., 2024, "Jogging the memory of unlearned LLMs"); the unlearned
-//            model is scored on the same rest first (stage relearn_before);
+//            model is scored on the same items first (stage relearn_before);
 //   quant8   the merged model in int8, round to nearest, per output channel;
 //   quant4   the merged model in 4 bits, round to nearest, per group of input columns
 //            (Zhang et al., 2024, "Does your LLM truly unlearn?").
@@ -37,13 +38,15 @@ struct RelearnOptions {
   int64_t steps = 10;
   double lr = 1e-4;
   int64_t batch_size = 4;
-  uint64_t seed = 0;  ///< the batches' order, and fresh adapters' initialisation
-  LoraSpec fresh;     ///< adapters for a model that has none (the Original, the Gold)
+  uint64_t seed = 0;         ///< the batches' order, and fresh adapters' initialisation
+  LoraSpec fresh;            ///< adapters for a model that has none (the Original, the Gold)
+  bool paraphrases = false;  ///< train on the items' paraphrased answers (items without one are skipped)
 };
 
 /// Finetunes the model's adapters (fresh ones, by `fresh`, where it has none) with the
 /// answers' cross entropy on `items`, `steps` AdamW steps at a constant lr, in seeded
-/// epochs of the items. The model keeps the trained adapters. Returns each step's loss.
+/// epochs of the items. The model keeps the trained adapters. Returns each step's loss
+/// (none when no item has what to train on).
 std::vector<double> relearn(Vlm& model, const Tokenizer& tokenizer, const Dataset& dataset, ImageTensors& images,
                             const std::vector<ItemRef>& items, const RelearnOptions& options);
 

@@ -380,6 +380,15 @@ TEST_CASE("[eval] attacks: names, their settings, and where they cannot run") {
   CHECK(orphan.key() == "eval.relearn_lr");
   CHECK(contains(orphan.message(), "\"relearn\""));
   CHECK(parse_error(head + "[eval]\nquant4_group_size = 32\n" + grid).key() == "eval.quant4_group_size");
+  CHECK(parse_error(head + "[eval]\nattacks = [\"relearn\"]\nrelearn_on = \"both\"\n" + grid).key() ==
+        "eval.relearn_on");
+  CHECK(parse_error(head + "[eval]\nattacks = [\"relearn\"]\nrelearn_on = \"paraphrases\"\nrelearn_fraction = 0.5\n" +
+                    grid)
+            .key() == "eval.relearn_fraction");
+  const SweepSpec on_paraphrases =
+      sweep_parse(head + "[eval]\nattacks = [\"relearn\"]\nrelearn_on = \"paraphrases\"\n" + grid, "a.toml");
+  CHECK(on_paraphrases.eval.attacks.relearn_on == "paraphrases");
+  CHECK(contains(on_paraphrases.job_context(), "relearn_on=paraphrases"));
   // Out of range.
   CHECK(parse_error(head + "[eval]\nattacks = [\"relearn\"]\nrelearn_fraction = 1.0\n" + grid).key() ==
         "eval.relearn_fraction");

@@ -134,4 +134,19 @@ TEST_CASE("attacks: little change on the Original, and relearning brings back wh
   // The job's adapters stay (trained further); the base weights are untouched.
   for (size_t i = 0; i < params.size(); ++i) CHECK(torch::equal(params[i], weights_before[i]));
   model->detach_adapters();
+
+  // Relearning on the paraphrased answers of the whole forget set brings back its own
+  // answers, scored on every forget item.
+  run_unlearning(model, *method, job, tok, data.dataset, images, forget, retain);
+  AttackSpec paraphrases = spec.eval.attacks;
+  paraphrases.names = {"relearn"};
+  paraphrases.relearn_on = "paraphrases";
+  const auto on_paraphrases = run_attacks(model, paraphrases, context);
+  CHECK(on_paraphrases.size() == 8);  // relearn_before and relearn
+  WARN("after ga, relearning on paraphrases: forget Prob " << on_paraphrases.at("attack_relearn_before_forget_prob")
+                                                           << " -> "
+                                                           << on_paraphrases.at("attack_relearn_forget_prob"));
+  // Measured: 7e-5 -> 0.15 (the exact answers are never trained on).
+  CHECK(on_paraphrases.at("attack_relearn_forget_prob") > on_paraphrases.at("attack_relearn_before_forget_prob") + 0.1);
+  model->detach_adapters();
 }
