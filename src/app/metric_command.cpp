@@ -26,7 +26,7 @@ int for_each_line(const std::string& path, std::ostream& out,
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or a number that overflows
       throw Error(where, "json", "not JSON", "each line is one JSON object");
     }
     if (!j.is_object()) throw Error(where, "json", "expected a JSON object");

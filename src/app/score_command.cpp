@@ -35,7 +35,7 @@ std::vector<ScoreItem> read_items(const ScoreCommandOptions& o) {
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or a number that overflows
       throw Error(where, "json", std::string("not JSON: ") + e.what());
     }
     if (!j.is_object()) throw Error(where, "json", "not a JSON object");

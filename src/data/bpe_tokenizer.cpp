@@ -168,7 +168,7 @@ BpeTokenizer BpeTokenizer::load(const std::string& path) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or a number that overflows
     throw Error(SourceLocation{path}, "tokenizer", std::string("not JSON: ") + e.what());
   }
   if (!j.is_object() || j.value("type", "") != kTypeName)

@@ -147,6 +147,9 @@ size_t for_each_record(const fs::path& path, Fn&& fn) {
       if (colon != std::string::npos) why = why.substr(colon + 2);
       throw Error(SourceLocation{path.string(), line_no, uint32_t(e.byte)}, "json", "not JSON: " + why,
                   "each line of a .jsonl file is one JSON object");
+    } catch (const Json::exception& e) {  // a number that overflows
+      throw Error(SourceLocation{path.string(), line_no}, "json", std::string("not JSON: ") + e.what(),
+                  "each line of a .jsonl file is one JSON object");
     }
     if (!row.is_object()) throw at.error("json", "expected a JSON object, got " + type_name(row));
     fn(row, at);
@@ -297,7 +300,7 @@ Dataset load_dataset(const std::string& dir, const LoadOptions& options, ImageTa
                        "scripts/export_clear.py");
     try {
       manifest = Json::parse(in);
-    } catch (const Json::parse_error& e) {
+    } catch (const Json::exception& e) {  // parse_error, or a number that overflows
       throw Error(SourceLocation{manifest_path.string()}, "json", std::string("not JSON: ") + e.what());
     }
   }

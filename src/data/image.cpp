@@ -4,23 +4,85 @@
 #include <stb_image_resize.h>
 #include <stb_image_write.h>
 
+#include <algorithm>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <sstream>
 
 #include "common/error.h"
 
 namespace clear_sweep {
+namespace {
+
+/// The most pixels an image may have (8192 x 8192): CLEAR's are about 1024 x 1024, and a
+/// forged header must not make us allocate gigabytes.
+constexpr int64_t kMaxPixels = int64_t(1) << 26;
+
+/// Debian's stb_image (2.27) builds a JPEG Huffman table of as many codes as its DHT
+/// segment claims, up to 4080, into 256 entries: a heap overflow on a crafted file
+/// (found by fuzz/fuzz_image; stb 2.28 checks it). So every DHT segment is checked here
+/// first, those between the scans of a progressive JPEG included. Returns the problem,
+/// or "" when every table is sound or the bytes are not a JPEG.
+std::string jpeg_huffman_problem(const std::string& bytes) {
+  const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
+  const size_t n = bytes.size();
+  // The start-of-image marker, after any fill bytes (stb skips them too).
+  size_t at = 0;
+  while (at < n && b[at] == 0xFF) ++at;
+  if (at == 0 || at >= n || b[at] != 0xD8) return "";
+  ++at;
+  while (at + 4 <= n) {
+    if (b[at] != 0xFF) {  // entropy-coded data of a scan: skip to the next marker
+      ++at;
+      continue;
+    }
+    const unsigned char marker = b[at + 1];
+    // Fill bytes, stuffed zeros and restart markers carry no segment.
+    if (marker == 0xFF || marker == 0x00 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0xD8) {
+      at += marker == 0xFF ? 1 : 2;
+      continue;
+    }
+    if (marker == 0xD9) return "";  // end of image
+    const size_t length = size_t(b[at + 2]) << 8 | b[at + 3];
+    if (length < 2) return "a JPEG segment shorter than its length field";
+    const size_t end = std::min(n, at + 2 + length);
+    if (marker == 0xC4) {
+      // stb reads a table's 16 counts whatever the segment's length says, and zeros past
+      // the end of the file.
+      for (size_t t = at + 4; t < end;) {
+        size_t codes = 0;
+        for (size_t i = 1; i <= 16 && t + i < n; ++i) codes += b[t + i];
+        if (codes > 256) return "a JPEG Huffman table of " + std::to_string(codes) + " codes (at most 256)";
+        t += 17 + codes;
+      }
+    }
+    at = end;
+  }
+  return "";
+}
+
+}  // namespace
 
 Image decode_image(const std::string& bytes, const std::string& source) {
   if (bytes.empty()) throw Error(SourceLocation{source}, "image", "the file is empty", "expected a PNG or JPEG image");
+  auto unreadable = [&](const std::string& why) {
+    return Error(SourceLocation{source}, "image", "not a readable image: " + why,
+                 "expected a whole PNG or JPEG file; re-export or regenerate the dataset");
+  };
+  if (bytes.size() > size_t(std::numeric_limits<int>::max())) throw unreadable("over 2 GiB");
+  if (const std::string problem = jpeg_huffman_problem(bytes); !problem.empty()) throw unreadable(problem);
   int w = 0, h = 0, channels = 0;
+  if (stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), int(bytes.size()), &w, &h, &channels) &&
+      int64_t(w) * int64_t(h) > kMaxPixels)
+    throw Error(SourceLocation{source}, "image",
+                std::to_string(w) + " x " + std::to_string(h) + " pixels, more than clear-sweep reads (" +
+                    std::to_string(kMaxPixels >> 20) + " megapixels)",
+                "resize the image");
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), int(bytes.size()), &w, &h, &channels, 3),
       stbi_image_free);
-  if (!pixels)
-    throw Error(SourceLocation{source}, "image", std::string("not a readable image: ") + stbi_failure_reason(),
-                "expected a whole PNG or JPEG file; re-export or regenerate the dataset");
+  if (!pixels) throw unreadable(stbi_failure_reason());
   Image image(w, h);
   std::copy(pixels.get(), pixels.get() + image.rgb.size(), image.rgb.begin());
   return image;

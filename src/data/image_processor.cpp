@@ -149,7 +149,7 @@ ImageProcessor ImageProcessor::parse(const std::string& text, const std::string&
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or a number that overflows
     throw Error(SourceLocation{source}, "json", std::string("not JSON: ") + e.what());
   }
   auto fail = [&](const std::string& key, const std::string& message) {

@@ -167,7 +167,7 @@ ModelConfig model_config_parse(const std::string& text, const std::string& sourc
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or a number that overflows
     throw Error(SourceLocation{source}, "json", std::string("not JSON: ") + e.what());
   }
   if (!j.is_object()) throw Error(SourceLocation{source}, "json", "not a JSON object");

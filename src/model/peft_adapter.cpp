@@ -80,7 +80,7 @@ LoraSpec load_peft_adapter(Vlm& model, const std::string& dir) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or a number that overflows
     throw Error(SourceLocation{config_path}, "json", std::string("not JSON: ") + e.what());
   }
   auto fail = [&](const std::string& key, const std::string& message) {

@@ -56,6 +56,14 @@ SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
   };
   fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) fail("cannot open the file");
+  // A constructor that throws runs no destructor: the descriptor closes here then.
+  struct CloseOnThrow {
+    int& fd;
+    bool armed = true;
+    ~CloseOnThrow() {
+      if (armed && fd >= 0) ::close(fd), fd = -1;
+    }
+  } guard{fd_};
   const uint64_t file_size = std::filesystem::file_size(path_);
   unsigned char len_bytes[8];
   if (file_size < 8 || !read_exact(fd_, len_bytes, 8, 0)) fail("shorter than its 8-byte header length");
@@ -65,47 +73,11 @@ SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
   std::string header(header_len, '\0');
   if (!read_exact(fd_, header.data(), header_len, 8)) fail("cannot read the header");
   data_start_ = 8 + header_len;
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(header);
-  } catch (const nlohmann::json::parse_error& e) {
-    fail(std::string("header is not JSON: ") + e.what());
-  }
-  if (!j.is_object()) fail("header is not a JSON object");
-  const uint64_t data_size = file_size - data_start_;
-  for (const auto& [name, value] : j.items()) {
-    if (name == "__metadata__") {
-      if (value.is_object())
-        for (const auto& [k, v] : value.items()) metadata_[k] = v.is_string() ? v.get<std::string>() : v.dump();
-      continue;
-    }
-    SafetensorsEntry e;
-    e.name = name;
-    try {
-      e.dtype = value.at("dtype").get<std::string>();
-      e.shape = value.at("shape").get<std::vector<int64_t>>();
-      const auto offsets = value.at("data_offsets").get<std::vector<uint64_t>>();
-      if (offsets.size() != 2) fail("tensor '" + name + "': data_offsets must be [begin, end]");
-      e.begin = offsets[0];
-      e.end = offsets[1];
-    } catch (const nlohmann::json::exception&) {
-      fail("tensor '" + name + "': needs dtype, shape and data_offsets");
-    }
-    const DtypeInfo* d = dtype_by_name(e.dtype);
-    if (!d) fail("tensor '" + name + "': unsupported dtype " + e.dtype);
-    uint64_t elements = 1;
-    for (int64_t s : e.shape) {
-      if (s < 0) fail("tensor '" + name + "': negative dimension");
-      elements *= uint64_t(s);
-    }
-    if (e.begin > e.end || e.end > data_size)
-      fail("tensor '" + name + "': data_offsets outside the file", "the file may be truncated");
-    if (e.end - e.begin != elements * uint64_t(d->bytes))
-      fail("tensor '" + name + "': " + std::to_string(e.end - e.begin) + " bytes for shape of " +
-           std::to_string(elements) + " " + e.dtype + " elements");
-    index_[name] = entries_.size();
-    entries_.push_back(std::move(e));
-  }
+  SafetensorsHeader parsed = parse_safetensors_header(header, file_size - data_start_, path_);
+  entries_ = std::move(parsed.entries);
+  metadata_ = std::move(parsed.metadata);
+  for (size_t i = 0; i < entries_.size(); ++i) index_[entries_[i].name] = i;
+  guard.armed = false;
 }
 
 SafetensorsFile::~SafetensorsFile() {

@@ -11,14 +11,9 @@
 #include <utility>
 #include <vector>
 
-namespace clear_sweep {
+#include "model/safetensors_header.h"
 
-struct SafetensorsEntry {
-  std::string name;
-  std::string dtype;  ///< "F32", "BF16", "F16", "I64", ...
-  std::vector<int64_t> shape;
-  uint64_t begin = 0, end = 0;  ///< byte range after the header
-};
+namespace clear_sweep {
 
 class SafetensorsFile {
  public:

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <filesystem>
 
 #include "common/error.h"
 #include "store/metric_columns.h"
@@ -236,7 +237,42 @@ void ResultsFile::open_runs() {
   header_ = h;
   row_type_ = make_row_type();
   runs_ = H5Handle(h5_check(H5Dopen2(file_.get(), "runs", H5P_DEFAULT), path_, "cannot open /runs"), H5Dclose);
+  check_runs_layout();
   if (writable_) index_rows();  // readers read the rows themselves: reading them here too would double it
+}
+
+void ResultsFile::check_runs_layout() const {
+  // A damaged file's row type can hold members that reach past the row, which HDF5's
+  // conversion then reads out of bounds (found by fuzz/fuzz_results_file): every column
+  // we read must be in the file's type, of the same class, inside its size.
+  auto damaged = [&](const std::string& why) {
+    return Error({path_}, "runs", "the results file is damaged: " + why,
+                 "rerun the sweep into a new file; the journal beside it (NAME.h5.journal) still holds every row "
+                 "written");
+  };
+  const H5Handle file_type(h5_check(H5Dget_type(runs_.get()), path_, "cannot read the type of /runs"), H5Tclose);
+  if (H5Tget_class(file_type.get()) != H5T_COMPOUND) throw damaged("/runs is not a table of rows");
+  const size_t row_bytes = H5Tget_size(file_type.get());
+  const int members = H5Tget_nmembers(row_type_.get());
+  for (int i = 0; i < members; ++i) {
+    char* name = H5Tget_member_name(row_type_.get(), unsigned(i));
+    const std::string column = name ? name : "";
+    H5free_memory(name);
+    const int at = H5Tget_member_index(file_type.get(), column.c_str());
+    if (at < 0) throw damaged("/runs has no column " + column);
+    const H5Handle member(H5Tget_member_type(file_type.get(), unsigned(at)), H5Tclose);
+    if (!member.valid() || H5Tget_class(member.get()) != H5Tget_member_class(row_type_.get(), unsigned(i)) ||
+        H5Tget_member_offset(file_type.get(), unsigned(at)) + H5Tget_size(member.get()) > row_bytes)
+      throw damaged("/runs column " + column + " has another type or lies outside the row");
+  }
+  // Rows take bytes on disk: more rows than the file has bytes is a damaged extent.
+  const H5Handle space(H5Dget_space(runs_.get()), H5Sclose);
+  hsize_t n = 0;
+  if (H5Sget_simple_extent_ndims(space.get()) != 1 || H5Sget_simple_extent_dims(space.get(), &n, nullptr) < 0)
+    throw damaged("/runs is not one-dimensional");
+  std::error_code ec;
+  const auto file_bytes = std::filesystem::file_size(path_, ec);
+  if (!ec && n > file_bytes) throw damaged("/runs claims " + std::to_string(n) + " rows");
 }
 
 void ResultsFile::set_header(const ResultsHeader& header) {

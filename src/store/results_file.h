@@ -70,6 +70,8 @@ class ResultsFile {
  private:
   ResultsFile() = default;
   void open_runs();
+  /// Refuses a /runs whose row type or extent a damaged file made unreadable.
+  void check_runs_layout() const;
   void index_rows();
 
   std::string path_;

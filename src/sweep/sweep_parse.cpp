@@ -20,7 +20,6 @@
 namespace clear_sweep {
 namespace {
 
-constexpr double kInf = 1e308;
 /// A guard against a typo that multiplies the grid by thousands: planning a million
 /// jobs takes seconds; more is almost certainly not what was meant.
 constexpr double kMaxJobs = 1e6;

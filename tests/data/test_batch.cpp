@@ -1,5 +1,8 @@
 // Items, sequences and batches: label masks, padding sides, image slots, modality
 // filters, forget/retain pairing.
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include "data/batch.h"
@@ -167,4 +170,34 @@ TEST_CASE("images decode, resize and normalise into CHW floats", "[data][image]"
   for (int c = 0; c < 3; ++c)
     CHECK(input[size_t(c * 9 + 4)] == Approx((1.0f - kClipPixelNorm.mean[size_t(c)]) / kClipPixelNorm.std[size_t(c)]));
   CHECK(expect_error([] { decode_image("GIF89a", "x.gif"); }).where().file == "x.gif");
+}
+
+TEST_CASE("crafted images are refused before stb decodes them: oversized Huffman tables, huge sizes", "[data][image]") {
+  // The JPEGs fuzz/fuzz_image found overflowing Debian's stb_image 2.27 (a DHT segment of
+  // more than 256 codes): each is now an Error naming the table.
+  size_t jpegs = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(source_path("fuzz/corpus/image"))) {
+    if (entry.path().filename().string().rfind("regression-", 0) != 0) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INFO(entry.path());
+    const Error e = expect_error([&] { decode_image(bytes, "crafted.jpg"); });
+    jpegs += e.message().find("Huffman table of") != std::string::npos;
+  }
+  CHECK(jpegs >= 4);
+  // A valid JPEG still decodes; a PNG header claiming 10000 x 10000 pixels (300 MB, under
+  // stb's own 1 GiB limit) is refused by its size, before any pixel is allocated.
+  std::ifstream in(source_path("fuzz/corpus/image/seed-face.jpg"), std::ios::binary);
+  const std::string jpeg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(decode_image(jpeg, "face.jpg").width == 16);
+  std::string png = encode_png(Image(2, 2));
+  for (size_t at : {16, 20}) {  // IHDR's width and height, big-endian
+    png[at] = 0;
+    png[at + 1] = 0;
+    png[at + 2] = char(0x27);
+    png[at + 3] = char(0x10);
+  }
+  const Error big = expect_error([&] { decode_image(png, "big.png"); });
+  INFO(big.message());
+  CHECK(big.message().find("10000 x 10000 pixels") == 0);
 }

@@ -402,3 +402,16 @@ TEST_CASE("store: a second writer is refused while the first holds the file") {
   CHECK(e.where().file == lock_path(path));
   CHECK(e.message().find("these results are being written by pid " + std::to_string(getpid())) == 0);
 }
+
+TEST_CASE("a results file whose row type is damaged is refused with a clear error, not read out of bounds") {
+  // Found by fuzz/fuzz_results_file: a byte-damaged file whose /runs row type puts a
+  // column outside the row, which HDF5's conversion read past its buffer.
+  TempDir dir;
+  const std::string path = dir.file("damaged.h5");
+  REQUIRE(std::system(
+              ("gzip -dc " + source_path("tests/store/fixtures/damaged-row-type.h5.gz") + " > " + path).c_str()) == 0);
+  const Error e = expect_error([&] { ResultsFile::open_read_only(path).read_rows(); });
+  CHECK(e.key() == "runs");
+  CHECK(e.message().find("the results file is damaged") == 0);
+  CHECK(e.hint().find("journal") != std::string::npos);
+}
