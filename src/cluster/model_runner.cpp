@@ -223,6 +223,24 @@ UnlearnContinuation trial_continuation(const SweepSpec& spec, const std::string&
   return c;
 }
 
+/// CUDA errors after which the device's context is unusable, so every later job on this
+/// rank would fail too: they end the rank (FatalError), and MPI_Abort the sweep, for a
+/// requeue on a sound device. Any other error is the job's own failure.
+template <typename Fn>
+auto fatal_if_context_broken(Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const c10::Error& e) {
+    const std::string what = e.what();
+    for (const char* broken : {"illegal memory access", "device-side assert", "unspecified launch failure",
+                               "misaligned address", "illegal instruction"})
+      if (what.find(broken) != std::string::npos)
+        throw FatalError("the GPU's context is broken (" + std::string(broken) +
+                         "); this rank stops: " + what.substr(0, what.find('\n')));
+    throw;
+  }
+}
+
 }  // namespace
 
 ModelRunner::ModelRunner(SweepSpec spec, std::string artifacts, DeviceBinding binding)
@@ -244,11 +262,17 @@ void ModelRunner::run_stage(const Stage& stage) {
   State& s = *state_;
   if (!s.data) s.data = std::make_unique<LoadedData>(load_data(*s.spec.data));
   // Its lines (epochs, a damaged artifact trained again) go to the run's output.
-  run_finetune_stage(s.spec, stage, *s.data, s.artifacts, s.binding.device,
-                     [](const std::string& line) { std::cerr << "[worker] " << line << std::endl; });
+  fatal_if_context_broken([&] {
+    run_finetune_stage(s.spec, stage, *s.data, s.artifacts, s.binding.device,
+                       [](const std::string& line) { std::cerr << "[worker] " << line << std::endl; });
+  });
 }
 
 ResultRecord ModelRunner::run_job(const Job& job) {
+  return fatal_if_context_broken([&] { return run_job_unguarded(job); });
+}
+
+ResultRecord ModelRunner::run_job_unguarded(const Job& job) {
   State& s = *state_;
   const MethodInfo* info = method_find(job.method);
   if (info && !info->needs.model) return s.noop.run_job(job);

@@ -26,6 +26,7 @@ class ModelRunner : public JobRunner {
   ResultRecord run_job(const Job& job) override;
 
  private:
+  ResultRecord run_job_unguarded(const Job& job);
   struct State;
   std::unique_ptr<State> state_;
 };

@@ -68,6 +68,10 @@ ResultRecord NoopRunner::run_job(const Job& job) {
   const auto fail_rate = job.hparams.find("fail_rate");
   if (noop_uniform(job.id + "/hang") < real("hang_rate", 0))  // a stuck kernel, a deadlock
     while (true) sleep_seconds(3600);
+  // A broken GPU context, for the test that MPI_Abort ends the sweep: by environment, not
+  // a hyperparameter, so that no job id changes.
+  if (const char* fatal = std::getenv("CLEAR_SWEEP_NOOP_FATAL_JOB"); fatal && job.id == fatal)
+    throw FatalError("noop: injected fatal error of job " + job.id + " (CLEAR_SWEEP_NOOP_FATAL_JOB)");
   const auto start = std::chrono::steady_clock::now();
   // A promoted search trial resumes: only the epochs it adds take time.
   const double epochs = real("epochs", 1);

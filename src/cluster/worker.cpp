@@ -6,13 +6,16 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "cluster/messages.h"
 #include "cluster/mpi_comm.h"
 #include "common/clock.h"
+#include "common/error.h"
 #include "store/lock_file.h"
 
 namespace clear_sweep {
@@ -29,6 +32,10 @@ ResultMessage run_task(JobRunner& runner, const TaskMessage& task, int rank, con
   if (task.is_stage) {
     try {
       runner.run_stage(task.stage);
+    } catch (const FatalError&) {
+      throw;  // not the stage's failure: this rank cannot go on (run_sweep aborts)
+    } catch (const ResumableError&) {
+      throw;  // a full disk: the sweep stops, resumable (exit 75)
     } catch (const std::exception& e) {
       result.ok = false;
       result.error = e.what();
@@ -39,6 +46,10 @@ ResultMessage run_task(JobRunner& runner, const TaskMessage& task, int rank, con
   try {
     r = runner.run_job(task.job);
     r.status = RunStatus::ok;
+  } catch (const FatalError&) {
+    throw;  // not the job's failure: this rank cannot go on (run_sweep aborts)
+  } catch (const ResumableError&) {
+    throw;  // a full disk: the sweep stops, resumable (exit 75)
   } catch (const std::exception& e) {
     r = ResultRecord{};
     r.status = RunStatus::failed;
@@ -76,12 +87,15 @@ class TaskThread {
     }
     wake_.notify_all();
   }
-  /// Waits up to `timeout` for the task's result.
+  /// Waits up to `timeout` for the task's result. What the task threw instead of a
+  /// result (a FatalError, a ResumableError: the rank's end, not the task's) is thrown
+  /// here, on the thread that calls MPI, which aborts the sweep.
   bool wait(std::chrono::duration<double> timeout, ResultMessage& result) {
     std::unique_lock<std::mutex> lock(mutex_);
     if (!done_.wait_for(lock, timeout, [this] { return has_result_; })) return false;
-    result = std::move(result_);
     has_result_ = false;
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+    result = std::move(result_);
     return true;
   }
 
@@ -94,9 +108,16 @@ class TaskThread {
       const TaskMessage task = task_;
       has_task_ = false;
       lock.unlock();
-      ResultMessage result = run_(task);
+      ResultMessage result;
+      std::exception_ptr error;
+      try {
+        result = run_(task);
+      } catch (...) {  // an exception escaping a std::thread would std::terminate
+        error = std::current_exception();
+      }
       lock.lock();
       result_ = std::move(result);
+      error_ = error;
       has_result_ = true;
       done_.notify_all();
     }
@@ -107,6 +128,7 @@ class TaskThread {
   std::condition_variable wake_, done_;
   TaskMessage task_;
   ResultMessage result_;
+  std::exception_ptr error_;
   bool has_task_ = false, has_result_ = false, quit_ = false;
   std::thread thread_;
 };

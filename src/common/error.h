@@ -42,6 +42,14 @@ class ResumableError : public Error {
   using Error::Error;
 };
 
+/// An error after which this process cannot go on (a GPU context broken by an illegal
+/// memory access or a device-side assert): no job's result, but the end of the rank, and
+/// by MPI_Abort of the sweep, so that a requeue starts on a sound device.
+class FatalError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// A broken invariant inside clear-sweep: a bug, never the user's fault.
 class InternalError : public std::logic_error {
  public:

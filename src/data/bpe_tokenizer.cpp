@@ -171,10 +171,17 @@ BpeTokenizer BpeTokenizer::load(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {  // parse_error, or a number that overflows
     throw Error(SourceLocation{path}, "tokenizer", std::string("not JSON: ") + e.what());
   }
-  if (!j.is_object() || j.value("type", "") != kTypeName)
+  // Fields are type-checked before they are read: nlohmann throws type_error for a
+  // string where a number should be (found by fuzz/fuzz_tokenizer).
+  const auto type = j.is_object() ? j.find("type") : j.end();
+  if (type == j.end() || !type->is_string() || type->get<std::string>() != kTypeName)
     throw Error(SourceLocation{path}, "type",
                 std::string("not a clear-sweep BPE tokenizer (type must be \"") + kTypeName + "\")");
-  if (j.value("version", 0) != 1 || j.value("first_byte", -1) != kFirstByte)
+  auto integer = [&](const char* key) -> int64_t {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : -1;
+  };
+  if (integer("version") != 1 || integer("first_byte") != kFirstByte)
     throw Error(SourceLocation{path}, "version", "unsupported tokenizer version", "retrain the tokenizer");
   std::vector<std::pair<int32_t, int32_t>> merges;
   const auto& list = j["merges"];
@@ -183,8 +190,8 @@ BpeTokenizer BpeTokenizer::load(const std::string& path) {
     const auto& m = list[i];
     const int32_t next = kFirstMerge + int32_t(i);
     if (!m.is_array() || m.size() != 2 || !m[0].is_number_integer() || !m[1].is_number_integer() ||
-        m[0].get<int32_t>() < kFirstByte || m[1].get<int32_t>() < kFirstByte || m[0].get<int32_t>() >= next ||
-        m[1].get<int32_t>() >= next)
+        m[0].get<int64_t>() < kFirstByte || m[1].get<int64_t>() < kFirstByte || m[0].get<int64_t>() >= next ||
+        m[1].get<int64_t>() >= next)
       throw Error(SourceLocation{path}, "merges[" + std::to_string(i) + "]",
                   "expected a pair of earlier token ids, got " + m.dump());
     merges.emplace_back(m[0].get<int32_t>(), m[1].get<int32_t>());

@@ -1,6 +1,9 @@
 #include "model/model_config.h"
 
+#include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "common/error.h"
 #include "common/suggest.h"
@@ -124,11 +127,9 @@ class ConfigReader {
   T get(const nlohmann::json& obj, const std::string& prefix, const char* key, T fallback) const {
     const auto it = obj.find(key);
     if (it == obj.end() || it->is_null()) return fallback;
-    try {
-      return it->template get<T>();
-    } catch (const nlohmann::json::exception&) {
-      fail(prefix + key, "has the wrong type: " + it->dump());
-    }
+    T value{};
+    if (!convert(*it, value)) fail(prefix + key, "has the wrong type: " + it->dump());
+    return value;
   }
 
   /// A setting the model implements one way only: absent, null or `supported`.
@@ -137,11 +138,8 @@ class ConfigReader {
                const std::string& why) const {
     const auto it = obj.find(key);
     if (it == obj.end() || it->is_null()) return;
-    bool same = false;
-    try {
-      same = it->template get<T>() == supported;
-    } catch (const nlohmann::json::exception&) {
-    }
+    T value{};
+    const bool same = convert(*it, value) && value == supported;
     if (!same) fail(prefix + key, "is " + it->dump() + ": clear-sweep " + why);
   }
 
@@ -157,6 +155,33 @@ class ConfigReader {
   }
 
  private:
+  /// `j` as a T, or false. An integer must be a JSON integer within T's range: nlohmann
+  /// would convert 1e40 or -1 to an int or size with undefined behaviour (found by
+  /// fuzz/fuzz_model_config).
+  template <typename T>
+  static bool convert(const nlohmann::json& j, T& out) {
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      if (!j.is_number_integer()) return false;
+      if (j.is_number_unsigned()) {
+        if (j.get<uint64_t>() > uint64_t(std::numeric_limits<T>::max())) return false;
+      } else {
+        const int64_t v = j.get<int64_t>();
+        if (v < int64_t(std::numeric_limits<T>::min()) ||
+            (v > 0 && uint64_t(v) > uint64_t(std::numeric_limits<T>::max())))
+          return false;
+      }
+      out = j.get<T>();
+      return true;
+    } else {
+      try {
+        out = j.get<T>();
+        return true;
+      } catch (const nlohmann::json::exception&) {
+        return false;
+      }
+    }
+  }
+
   const nlohmann::json& root_;
   std::string source_;
 };

@@ -1,5 +1,6 @@
 #include "model/safetensors_header.h"
 
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -33,16 +34,25 @@ SafetensorsHeader parse_safetensors_header(const std::string& json, uint64_t dat
     }
     SafetensorsEntry e;
     e.name = name;
-    try {
-      e.dtype = value.at("dtype").get<std::string>();
-      e.shape = value.at("shape").get<std::vector<int64_t>>();
-      const auto offsets = value.at("data_offsets").get<std::vector<uint64_t>>();
-      if (offsets.size() != 2) fail("tensor '" + name + "': data_offsets must be [begin, end]");
-      e.begin = offsets[0];
-      e.end = offsets[1];
-    } catch (const nlohmann::json::exception&) {
+    // Every number is checked to be a JSON integer first: nlohmann converts 1e40 to an
+    // integer type with undefined behaviour (found by fuzz/fuzz_safetensors).
+    const auto dtype = value.is_object() ? value.find("dtype") : value.end();
+    const auto shape = value.is_object() ? value.find("shape") : value.end();
+    const auto offsets = value.is_object() ? value.find("data_offsets") : value.end();
+    if (dtype == value.end() || shape == value.end() || offsets == value.end() || !dtype->is_string() ||
+        !shape->is_array() || !offsets->is_array())
       fail("tensor '" + name + "': needs dtype, shape and data_offsets");
+    e.dtype = dtype->get<std::string>();
+    for (const auto& d : *shape) {
+      if (!d.is_number_integer()) fail("tensor '" + name + "': a dimension of its shape is " + d.dump());
+      if (d.is_number_unsigned() && d.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
+        fail("tensor '" + name + "': its shape overflows");
+      e.shape.push_back(d.get<int64_t>());
     }
+    if (offsets->size() != 2 || !(*offsets)[0].is_number_unsigned() || !(*offsets)[1].is_number_unsigned())
+      fail("tensor '" + name + "': data_offsets must be [begin, end], two non-negative integers");
+    e.begin = (*offsets)[0].get<uint64_t>();
+    e.end = (*offsets)[1].get<uint64_t>();
     const int64_t element_bytes = safetensors_dtype_bytes(e.dtype);
     if (!element_bytes) fail("tensor '" + name + "': unsupported dtype " + e.dtype);
     // The size in bytes, refusing a product that overflows (a crafted shape could
