@@ -10,6 +10,14 @@
 #include "unlearn/losses.h"
 
 namespace clear_sweep {
+namespace {
+
+bool has_adapters(Vlm& model) {
+  const auto layers = model->linear_layers();
+  return std::any_of(layers.begin(), layers.end(), [](const auto& l) { return l.second->has_adapter(); });
+}
+
+}  // namespace
 
 RelearnSplit relearn_split(const std::vector<ItemRef>& forget, double fraction) {
   CS_ASSERT(fraction > 0 && fraction < 1, "relearn fraction must be in (0, 1)");
@@ -45,10 +53,7 @@ std::vector<double> relearn(Vlm& model, const Tokenizer& tok, const Dataset& ds,
   }
   if (sequences.empty()) return {};
   const auto device = model->parameters().front().device();
-  const auto layers = model->linear_layers();
-  const bool has_adapters =
-      std::any_of(layers.begin(), layers.end(), [](const auto& l) { return l.second->has_adapter(); });
-  if (!has_adapters) {
+  if (!has_adapters(model)) {
     torch::manual_seed(o.seed);
     model->attach_adapters(o.fresh);
   }
@@ -105,9 +110,7 @@ std::map<std::string, double> run_attacks(Vlm& model, const AttackSpec& spec, co
         paraphrases ? RelearnSplit{c.forget, c.forget} : relearn_split(c.forget, spec.relearn_fraction);
     if (split.relearn.empty() || split.scored.empty()) return out;  // under 2 items: NaN
     score("relearn_before", split.scored);
-    const auto layers = model->linear_layers();
-    const bool had_adapters =
-        std::any_of(layers.begin(), layers.end(), [](const auto& l) { return l.second->has_adapter(); });
+    const bool had_adapters = has_adapters(model);
     const auto losses = relearn(
         model, c.tokenizer, c.dataset, c.images, split.relearn,
         RelearnOptions{spec.relearn_steps, spec.relearn_lr, spec.relearn_batch_size, c.seed, c.fresh, paraphrases});
