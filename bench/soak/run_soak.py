@@ -87,7 +87,7 @@ def main():
     p.add_argument("--ranks", type=int, default=16)
     p.add_argument("--jobs", type=int, default=20000)
     p.add_argument("--kills", type=int, default=10)
-    p.add_argument("--seconds", type=float, default=0.01, help="each noop job's sleep")
+    p.add_argument("--seconds", type=float, default=0.05, help="each noop job's sleep")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--binary", default="build/clear-sweep")
     p.add_argument("--mpirun", default="mpirun")
@@ -117,17 +117,17 @@ def main():
         victim = None
         if r < a.kills:
             time.sleep(rng.uniform(1.0, 5.0))
-            if proc.poll() is None:
-                if rng.random() < 0.4:
-                    victim, pid = "coordinator", lock_pid(results)
+            target = "coordinator" if rng.random() < 0.4 else "worker"
+            # The ranks may still be starting: look for the victim until the run ends.
+            while victim is None and proc.poll() is None:
+                pids = [lock_pid(results)] if target == "coordinator" else worker_pids(events)
+                pids = [pid for pid in pids if pid and pid_alive(pid)]
+                if pids:
+                    os.kill(rng.choice(pids), signal.SIGKILL)
+                    victim = target
+                    kills[target] += 1
                 else:
-                    pids = worker_pids(events)
-                    victim, pid = "worker", (rng.choice(pids) if pids else None)
-                if pid and pid_alive(pid):
-                    os.kill(pid, signal.SIGKILL)
-                    kills[victim] += 1
-                else:
-                    victim = None
+                    time.sleep(0.1)
         try:
             code = proc.wait(timeout=1800)
         except subprocess.TimeoutExpired:
