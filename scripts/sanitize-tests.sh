@@ -26,6 +26,8 @@ else
            fuzz_sweep_toml fuzz_dataset fuzz_image fuzz_tokenizer fuzz_safetensors fuzz_model_config fuzz_journal
            fuzz_results_file snapshot_probe)
   cmake --build build-asan --parallel "$(nproc)" --target "${targets[@]}"
+  # The SentencePiece test loads our shim with RTLD_DEEPBIND (it keeps the library's
+  # protobuf apart from others), which the sanitizer runtime refuses to run.
   (cd build-asan && ctest --output-on-failure -j "$(nproc)" -R '^(test_(common|sweep|search|data|eval|store|report):|fuzz replay)' \
-     -E 'export_clear|analysis')
+     -E 'export_clear|analysis|SentencePiece model round-trips')
 fi
