@@ -13,6 +13,7 @@
 #include "report/leaderboard.h"
 #include "report/search_summary.h"
 #include "report/table_format.h"
+#include "store/metric_columns.h"
 
 namespace clear_sweep {
 namespace {
@@ -61,10 +62,10 @@ const std::vector<ShownColumn>& robustness_columns() {
     for (const auto& [metric, label] : {std::pair{"forget_prob", "Prob"}, std::pair{"forget_rouge", "ROUGE"}}) {
       const std::string m = metric, l = label;
       out.push_back({{m}, l});
-      out.push_back({{"attack_quant8_" + m}, l + " int8"});
-      out.push_back({{"attack_quant4_" + m}, l + " 4-bit"});
-      out.push_back({{"attack_relearn_before_" + m}, l + " held-out"});
-      out.push_back({{"attack_relearn_" + m}, l + " relearned"});
+      out.push_back({{attack_column("quant8", m)}, l + " int8"});
+      out.push_back({{attack_column("quant4", m)}, l + " 4-bit"});
+      out.push_back({{attack_column("relearn_before", m)}, l + " held-out"});
+      out.push_back({{attack_column("relearn", m)}, l + " relearned"});
     }
     return out;
   }();

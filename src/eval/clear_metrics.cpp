@@ -13,6 +13,7 @@
 #include "eval/memorization.h"
 #include "eval/mllmu_metrics.h"
 #include "eval/rouge.h"
+#include "store/metric_columns.h"
 
 namespace clear_sweep {
 namespace {
@@ -276,10 +277,8 @@ EvalReport clear_metrics(const EvalInputs& in) {
   r.vectors["holdout_face_option_correct"] = option_correct(in.holdout_faces);
   add_memorization_metrics(in, forget_tr, r);
   // Measured only where the sweep asks for attacks, after them.
-  const SetScores none;
-  for (const char* stage : {"relearn_before", "relearn", "quant8", "quant4"})
-    for (const auto& [metric, value] : forget_attack_metrics(none, in.truth_ratio))
-      s[std::string("attack_") + stage + "_" + metric] = kNaN;
+  for (const auto& stage : attack_stages())
+    for (const auto& metric : attack_metrics()) s[attack_column(stage, metric)] = kNaN;
 
   if (in.mllmu) {
     // CLEAR's sets were empty: its columns say so, the vectors are not kept.

@@ -7,6 +7,7 @@
 #include "data/batch.h"
 #include "model/autocast.h"
 #include "model/quantize.h"
+#include "store/metric_columns.h"
 #include "unlearn/losses.h"
 
 namespace clear_sweep {
@@ -96,7 +97,7 @@ std::map<std::string, double> run_attacks(Vlm& model, const AttackSpec& spec, co
   auto score = [&](const std::string& stage, const std::vector<ItemRef>& items) {
     const SetScores s = score_set(model, c.tokenizer, c.dataset, c.images, items, c.score);
     for (const auto& [metric, value] : forget_attack_metrics(s, c.truth_ratio))
-      out["attack_" + stage + "_" + metric] = value;
+      out[attack_column(stage, metric)] = value;
   };
   for (const auto& [name, scheme] :
        {std::pair{"quant8", QuantScheme::int8_per_channel}, std::pair{"quant4", QuantScheme::int4_groupwise}}) {
