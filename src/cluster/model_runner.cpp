@@ -12,6 +12,7 @@
 
 #include "cluster/noop_runner.h"
 #include "common/error.h"
+#include "common/file_write.h"
 #include "data/dataset_source.h"
 #include "data/splits.h"
 #include "eval/model_eval.h"
@@ -193,9 +194,16 @@ void save_job_adapters(Vlm& model, const SweepSpec& spec, const std::string& art
   const std::filesystem::path partial = root / ("." + job_id + ".partial-" + std::to_string(getpid()));
   std::error_code ec;
   std::filesystem::remove_all(partial, ec);
-  save_peft_adapter(model, partial.string(), spec.model->preset.empty() ? spec.model->path : spec.model->preset);
-  std::filesystem::remove_all(root / job_id, ec);  // a rerun of the same job replaces its own
-  std::filesystem::rename(partial, root / job_id);
+  try {
+    classify_write_errors("cannot save the adapters of job " + job_id, [&] {
+      save_peft_adapter(model, partial.string(), spec.model->preset.empty() ? spec.model->path : spec.model->preset);
+      std::filesystem::remove_all(root / job_id, ec);  // a rerun of the same job replaces its own
+      std::filesystem::rename(partial, root / job_id);
+    });
+  } catch (...) {
+    std::filesystem::remove_all(partial, ec);  // a full disk: no half folder left to take space
+    throw;
+  }
 }
 
 /// A search trial's training state after `epochs` epochs: one file per trial and rung

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "common/error.h"
+#include "common/file_write.h"
 
 namespace clear_sweep {
 namespace {
@@ -156,10 +157,7 @@ void BpeTokenizer::save(const std::string& dir) const {
   j["merges"] = nlohmann::json::array();
   for (const auto& [a, b] : merges_) j["merges"].push_back({a, b});
   const std::string path = (std::filesystem::path(dir) / kFileName).string();
-  std::ofstream out(path, std::ios::binary);
-  out << j.dump() << "\n";
-  out.close();
-  if (!out) throw Error(SourceLocation{path}, "write", "cannot write the tokenizer");
+  write_file(path, j.dump() + "\n");
 }
 
 BpeTokenizer BpeTokenizer::load(const std::string& path) {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_write.h"
 #include "common/module_path.h"
 
 namespace clear_sweep {
@@ -133,10 +134,7 @@ std::string SentencePieceTokenizer::decode(const std::vector<int32_t>& ids) cons
 
 void SentencePieceTokenizer::save(const std::string& dir) const {
   const std::string path = (std::filesystem::path(dir) / "tokenizer.model").string();
-  std::ofstream out(path, std::ios::binary);
-  out << model_bytes_;
-  out.close();
-  if (!out) throw Error(SourceLocation{path}, "write", "cannot write the tokenizer");
+  write_file(path, model_bytes_);
 }
 
 }  // namespace clear_sweep

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_write.h"
 #include "model/parameter_factory.h"
 #include "model/safetensors.h"
 
@@ -152,7 +153,7 @@ void save_model(Vlm& model, const Tokenizer& tokenizer, const std::string& dir) 
   std::vector<std::pair<std::string, torch::Tensor>> tensors;
   for (const auto& p : model->named_parameters()) tensors.emplace_back(p.key(), p.value());
   write_safetensors((fs::path(dir) / "model.safetensors").string(), tensors, {{"format", "pt"}});
-  std::ofstream(fs::path(dir) / "config.json") << model_config_json(model->config());
+  write_file((fs::path(dir) / "config.json").string(), model_config_json(model->config()));
   tokenizer.save(dir);
 }
 

@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/file_write.h"
 #include "common/hash.h"
 #include "common/number_format.h"
 #include "data/bpe_tokenizer.h"
@@ -156,12 +157,20 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
   const fs::path partial = fs::path(root) / ("." + stage.id + ".partial-" + std::to_string(getpid()));
   std::error_code ec;
   fs::remove_all(partial, ec);
-  fs::create_directories(partial);
   model->to(torch::kCPU);
-  save_model(model, *tokenizer, partial.string());
-  // A pretrained folder's image processing goes with its finetunes (the worker reads it).
-  if (spec.model->preset.empty() && fs::exists(fs::path(spec.model->path) / "preprocessor_config.json"))
-    fs::copy_file(fs::path(spec.model->path) / "preprocessor_config.json", partial / "preprocessor_config.json");
+  const std::string what = "cannot write the " + stage_label(stage) + " artifact";
+  try {
+    classify_write_errors(what, [&] {
+      fs::create_directories(partial);
+      save_model(model, *tokenizer, partial.string());
+      // A pretrained folder's image processing goes with its finetunes (the worker reads it).
+      if (spec.model->preset.empty() && fs::exists(fs::path(spec.model->path) / "preprocessor_config.json"))
+        fs::copy_file(fs::path(spec.model->path) / "preprocessor_config.json", partial / "preprocessor_config.json");
+    });
+  } catch (...) {
+    fs::remove_all(partial, ec);  // a full disk: leave the space to the rerun, not to a half artifact
+    throw;
+  }
   nlohmann::ordered_json j;
   j["stage"] = stage.id;
   j["kind"] = stage_kind_name(stage.kind);
@@ -174,9 +183,16 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
   j["epoch_loss"] = nlohmann::json::array();
   for (const auto& e : report.epochs) j["epoch_loss"].push_back(e.mean_loss);
   j["files"] = file_manifest(partial);  // what a later run checks before it trusts the folder
-  std::ofstream(partial / kStageFile) << j.dump(2) << "\n";
-  fs::remove_all(result.dir, ec);  // a leftover without stage.json
-  fs::rename(partial, result.dir);
+  try {
+    classify_write_errors(what, [&] {
+      write_file((partial / kStageFile).string(), j.dump(2) + "\n");
+      fs::remove_all(result.dir, ec);  // a leftover without stage.json
+      fs::rename(partial, result.dir);
+    });
+  } catch (...) {
+    fs::remove_all(partial, ec);
+    throw;
+  }
   result.seconds = unix_now() - start;
   result.final_loss = report.epochs.empty() ? 0 : report.epochs.back().mean_loss;
   return result;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_write.h"
 #include "model/checkpoint.h"
 #include "model/safetensors.h"
 
@@ -66,9 +67,7 @@ void save_peft_adapter(Vlm& model, const std::string& dir, const std::string& ba
   config["modules_to_save"] = nullptr;
   config["inference_mode"] = true;
   const std::string config_path = (fs::path(dir) / "adapter_config.json").string();
-  std::ofstream out(config_path);
-  out << config.dump(2) << "\n";
-  if (!out) throw Error(SourceLocation{config_path}, "write", "cannot write the adapter config");
+  write_file(config_path, config.dump(2) + "\n");
 }
 
 LoraSpec load_peft_adapter(Vlm& model, const std::string& dir) {

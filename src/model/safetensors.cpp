@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/file_write.h"
 
 namespace clear_sweep {
 namespace {
@@ -116,22 +118,30 @@ void write_safetensors(const std::string& path, const std::vector<std::pair<std:
   text.append((8 - text.size() % 8) % 8, ' ');  // data starts 8-byte aligned
   const std::string tmp = path + ".partial";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw Error(SourceLocation{tmp}, "write", "cannot create the file");
+  if (!f) throw_write_failure(tmp, errno, "cannot create the file");
   unsigned char len_bytes[8];
   uint64_t len = text.size();
   for (int i = 0; i < 8; ++i) len_bytes[i] = (unsigned char)((len >> (8 * i)) & 0xFF);
-  bool ok = std::fwrite(len_bytes, 1, 8, f) == 8 && std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  for (const auto& t : contiguous)
-    ok = ok &&
-         std::fwrite(t.data_ptr(), 1, size_t(t.numel() * t.element_size()), f) == size_t(t.numel() * t.element_size());
-  ok = (std::fflush(f) == 0) && ok;
-  ok = (fsync(fileno(f)) == 0) && ok;
-  std::fclose(f);
-  if (!ok) {
-    std::remove(tmp.c_str());
-    throw Error(SourceLocation{path}, "write", "cannot write the weights", "check free space");
+  int err = 0;  // the first failure's errno: out of space makes it resumable
+  auto put = [&](const void* data, size_t bytes) {
+    if (!err && std::fwrite(data, 1, bytes, f) != bytes) err = errno ? errno : EIO;
+  };
+  errno = 0;
+  put(len_bytes, 8);
+  put(text.data(), text.size());
+  for (const auto& t : contiguous) put(t.data_ptr(), size_t(t.numel() * t.element_size()));
+  if (!err && std::fflush(f) != 0) err = errno;
+  if (!err && fsync(fileno(f)) != 0) err = errno;
+  if (std::fclose(f) != 0 && !err) err = errno;
+  if (err) {
+    std::remove(tmp.c_str());  // a half file would only take the space a rerun needs
+    throw_write_failure(path, err, "cannot write the weights");
   }
-  std::filesystem::rename(tmp, path);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int rename_err = errno;
+    std::remove(tmp.c_str());
+    throw_write_failure(path, rename_err, "cannot move the weights into place");
+  }
 }
 
 }  // namespace clear_sweep

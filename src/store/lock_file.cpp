@@ -14,7 +14,31 @@
 #include "common/error.h"
 
 namespace clear_sweep {
-namespace {}  // namespace
+namespace {
+
+/// Whether `pid` is a live process on this host. A zombie is not: it has ended (its
+/// files closed) and waits only to be reaped, as the ranks of an aborted mpirun do
+/// until init gets to them.
+bool process_alive(long pid) {
+  if (::kill(pid_t(pid), 0) != 0 && errno == ESRCH) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;  // no /proc: kill's answer stands
+  const size_t close = line.rfind(')');        // "pid (name) S ...": the name may hold spaces
+  return close == std::string::npos || close + 2 >= line.size() || (line[close + 2] != 'Z' && line[close + 2] != 'X');
+}
+
+/// Waits up to `seconds` for a holder on this host to end: a rerun started right after
+/// an MPI_Abort finds its coordinator still being killed.
+bool ends_soon(long pid, double seconds) {
+  for (double waited = 0; waited < seconds; waited += 0.1) {
+    if (!process_alive(pid)) return true;
+    ::usleep(100000);
+  }
+  return !process_alive(pid);
+}
+
+}  // namespace
 
 bool lock_holder(const std::string& path, LockHolder& holder) {
   std::ifstream in(path);
@@ -52,7 +76,7 @@ LockFile::LockFile(std::string path) : path_(std::move(path)) {
     LockHolder holder;
     const bool readable = lock_holder(path_, holder);
     // Only a holder on this host can be checked: a pid elsewhere means nothing here.
-    const bool stale = readable && holder.host == me && ::kill(pid_t(holder.pid), 0) != 0 && errno == ESRCH;
+    const bool stale = readable && holder.host == me && ends_soon(holder.pid, 3.0);
     if (stale && attempt == 0) {
       ::unlink(path_.c_str());
       continue;

@@ -4,8 +4,10 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
 
 #include "common/error.h"
+#include "common/file_write.h"
 
 namespace clear_sweep {
 namespace {
@@ -33,19 +35,16 @@ void save_training_state(const std::string& path, const TrainingState& state, co
   optimizer.save(optimizer_archive);
   archive.write("optimizer", optimizer_archive);
 
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  // Serialised in memory, then written by write_file: torch's own file writer reports a
+  // full disk as a generic c10::Error, with the errno lost, and it must be resumable.
+  std::ostringstream bytes;
+  archive.save_to(bytes);
   const std::string partial = path + ".partial-" + std::to_string(getpid());
-  try {
-    archive.save_to(partial);
-  } catch (const c10::Error& e) {
-    std::remove(partial.c_str());
-    throw Error({path}, "", std::string("cannot save the training state: ") + e.what_without_backtrace());
-  }
-  if (std::rename(partial.c_str(), path.c_str()) != 0) {
-    std::remove(partial.c_str());
-    throw Error({path}, "", "cannot move the training state into place");
-  }
+  classify_write_errors("cannot save the training state", [&] {
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    write_file(partial, bytes.str(), "cannot save the training state");
+    std::filesystem::rename(partial, path);
+  });
 }
 
 TrainingState load_training_state(const std::string& path, std::vector<torch::Tensor>& params,

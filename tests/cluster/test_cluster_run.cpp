@@ -18,6 +18,7 @@
 
 #include "cluster/coordinator.h"
 #include "cluster/noop_runner.h"
+#include "small_disk.h"
 #include "store/lock_file.h"
 #include "store/metric_columns.h"
 #include "store/results_file.h"
@@ -870,22 +871,13 @@ TEST_CASE("a fatal error on one worker reaches MPI_Abort: no rank is left waitin
 }
 
 TEST_CASE("a full disk: a clear error and exit 75, nothing stored is lost, and the rerun completes") {
-  // A 300 KB tmpfs under the results fills mid-sweep. Mounting needs root (as CI runs);
-  // elsewhere the case says why and passes.
+  // A 300 KB tmpfs under the results fills mid-sweep.
   TempDir dir;
-  const std::string disk = dir.file("disk");
-  std::filesystem::create_directories(disk);
-  if (std::system(("mount -t tmpfs -o size=300k tmpfs " + disk + " 2>/dev/null").c_str()) != 0) {
-    WARN("skipped: mounting a small tmpfs needs root");
-    return;
-  }
-  struct Unmount {
-    std::string path;
-    ~Unmount() { std::system(("umount " + path + " 2>/dev/null").c_str()); }
-  } unmount{disk};
+  const SmallDisk disk("300k");
+  if (!disk.mounted()) return;
   const std::string sweep =
       write_sweep(dir, "full", seeds(80) + "[grid.hparams.noop]\nx = [0.1, 0.2, 0.3, 0.4, 0.5]\n");
-  const std::string out = disk + "/r.h5";
+  const std::string out = disk.file("r.h5");
   std::string log;
   CHECK(run(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log1"), &log) == 75);
   CHECK(log.find("No space left on device") != std::string::npos);
@@ -896,9 +888,54 @@ TEST_CASE("a full disk: a clear error and exit 75, nothing stored is lost, and t
   CHECK(!before.empty());
   CHECK(before.size() < 400);
 
-  REQUIRE(std::system(("mount -o remount,size=16m " + disk).c_str()) == 0);  // space freed
+  disk.grow("16m");  // space freed
   CHECK(run(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log2"), &log) == 0);
   const std::set<std::string> after = stored_ids(results_snapshot(out));
   CHECK(after == grid_ids(sweep));
   for (const auto& id : before) CHECK(after.count(id) == 1);
+}
+
+TEST_CASE("a full disk while a worker writes a stage's model: exit 75, no half artifact, and the rerun completes") {
+  // The results and the artifacts on a 6 MB tmpfs: the tiny model's weights (about 4 MB
+  // a stage) fit once, not twice, so the base or the gold stage runs out of space.
+  TempDir dir;
+  const SmallDisk disk("6m");
+  if (!disk.mounted()) return;
+  const std::string sweep = dir.file("model.toml");
+  std::ofstream(sweep) << "name = \"full-artifacts\"\n"
+                       << kSmallWorld << R"([grid]
+method = ["ga"]
+modality = ["text"]
+forget_fraction = [10]
+[grid.hparams]
+lr = [5e-3]
+epochs = [1]
+[resources]
+save_adapters = "all"
+)";
+  const std::string out = disk.file("r.h5");
+  {
+    Launch launch(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log1"));
+    launch.check_aborted(kExitInterrupted);
+    const std::string log = launch.output();
+    INFO(log);
+    CHECK(log.find("No space left on device") != std::string::npos);
+    CHECK(log.find("artifact") != std::string::npos);  // names what it was writing, and where
+    CHECK(log.find(disk.file("artifacts")) != std::string::npos);
+    CHECK(log.find("rerun the same command to resume") != std::string::npos);
+  }
+  // No half artifact is left, to take the space or to be trusted by the rerun.
+  for (const auto& e : std::filesystem::recursive_directory_iterator(disk.file("artifacts")))
+    CHECK(e.path().filename().string().find("partial") == std::string::npos);
+
+  disk.grow("64m");  // space freed
+  std::string log;
+  const int rerun = run(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log2"), &log);
+  INFO(log);
+  REQUIRE(rerun == 0);
+  const auto rows = results_snapshot(out).rows;
+  REQUIRE(rows.size() == 1);
+  INFO(rows[0].error);
+  CHECK(rows[0].status == RunStatus::ok);
+  CHECK(std::filesystem::exists(disk.file("artifacts/adapters/" + rows[0].job_id + "/adapter_model.safetensors")));
 }

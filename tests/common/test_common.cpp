@@ -1,12 +1,17 @@
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 
 #include "common/error.h"
+#include "common/file_write.h"
 #include "common/hash.h"
 #include "common/number_format.h"
 #include "common/suggest.h"
+#include "small_disk.h"
 
 using namespace clear_sweep;
 
@@ -81,4 +86,63 @@ TEST_CASE("suggest_name finds plausible typos and nothing else") {
   CHECK(suggest_name("x", keys).empty());
   CHECK(join({"a", "b", "c"}) == "a, b, c");
   CHECK(join({}) == "");
+}
+
+TEST_CASE("a write that runs out of space is resumable, any other failure is an error naming the file") {
+  // /dev/full refuses every write with ENOSPC, as a full disk does. Containers may lack
+  // it (and a write would then create a plain file): a small tmpfs stands in.
+  const SmallDisk disk("8k");
+  const bool dev_full = std::filesystem::is_character_file("/dev/full");
+  const std::string full = dev_full ? "/dev/full" : disk.file("f");
+  if (dev_full || disk.mounted()) {
+    try {
+      write_file(full, std::string(100000, 'x'));
+      FAIL("a write to a full disk must throw");
+    } catch (const ResumableError& e) {
+      CHECK(e.where().file == full);
+      CHECK(e.message().find("No space left on device") != std::string::npos);
+      CHECK(e.hint().find("rerun the same command to resume") != std::string::npos);
+    }
+    if (!dev_full) CHECK_FALSE(std::filesystem::exists(full));  // no half file left
+  }
+  CHECK(is_out_of_space(ENOSPC));
+  CHECK(is_out_of_space(EDQUOT));
+  CHECK_FALSE(is_out_of_space(EACCES));
+  // A folder that does not exist is the user's to fix, not a resumable stop.
+  char pattern[] = "/tmp/clear-sweep-write-XXXXXX";
+  REQUIRE(mkdtemp(pattern));
+  const std::string dir = pattern;
+  const std::string missing = dir + "/no/such/folder/f";
+  try {
+    write_file(missing, "x");
+    FAIL("a write into a missing folder must throw");
+  } catch (const ResumableError&) {
+    FAIL("a missing folder is not a full disk");
+  } catch (const Error& e) {
+    CHECK(e.where().file == missing);
+    CHECK(e.message().find("No such file or directory") != std::string::npos);
+  }
+  // The bytes arrive whole, a second write replaces the first.
+  write_file(dir + "/f", std::string(100000, 'a'));
+  write_file(dir + "/f", "short");
+  std::ifstream in(dir + "/f");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text == "short");
+  // A std::filesystem failure inside an artifact's writing is classified the same way.
+  CHECK_THROWS_AS(classify_write_errors("saving",
+                                        [] {
+                                          throw std::filesystem::filesystem_error(
+                                              "copy", "/x", std::make_error_code(std::errc::no_space_on_device));
+                                        }),
+                  ResumableError);
+  try {
+    classify_write_errors("saving", [&] { std::filesystem::copy_file(dir + "/none", dir + "/copy"); });
+    FAIL("copying a missing file must throw");
+  } catch (const ResumableError&) {
+    FAIL("a missing file is not a full disk");
+  } catch (const Error& e) {
+    CHECK(e.where().file == dir + "/none");
+    CHECK(e.message().find("saving") == 0);
+  }
+  std::filesystem::remove_all(dir);
 }

@@ -8,6 +8,7 @@
 #include "model/model_inputs.h"
 #include "model/safetensors.h"
 #include "model/scoring.h"
+#include "small_disk.h"
 #include "test_support.h"
 
 using namespace clear_sweep;
@@ -187,6 +188,31 @@ TEST_CASE("safetensors: a round trip keeps names, dtypes and values", "[model][s
   // A truncated file is an error, not a crash.
   std::filesystem::resize_file(path, std::filesystem::file_size(path) - 10);
   CHECK(expect_error([&] { SafetensorsFile bad(path); }).message().find("outside the file") != std::string::npos);
+}
+
+TEST_CASE("a full disk while saving weights or a checkpoint: a resumable error, no half file left",
+          "[model][safetensors]") {
+  const SmallDisk disk("256k");
+  if (!disk.mounted()) return;
+  const auto big = torch::randn({512, 1024});  // 2 MB of weights on a 256 KB disk
+  try {
+    write_safetensors(disk.file("w.safetensors"), {{"w", big}});
+    FAIL("the weights cannot fit");
+  } catch (const ResumableError& e) {
+    CHECK(e.where().file == disk.file("w.safetensors"));
+    CHECK(e.message().find("No space left on device") != std::string::npos);
+  }
+  CHECK(std::filesystem::is_empty(disk.path()));  // the partial file went with the error
+  // A checkpoint folder (weights, config.json, tokenizer) the same way.
+  Vlm m = make_model(5);
+  const auto tok = BpeTokenizer::train({"hello world", "hello there"}, 300);
+  const SmallDisk tiny("8k");
+  if (!tiny.mounted()) return;
+  CHECK_THROWS_AS(save_model(m, tok, tiny.file("ckpt")), ResumableError);
+  // Freed, the same call writes a loadable folder.
+  tiny.grow("64m");
+  save_model(m, tok, tiny.file("ckpt"));
+  CHECK(load_model(tiny.file("ckpt")).model->config().text.hidden == m->config().text.hidden);
 }
 
 TEST_CASE("safetensors: reads a file written by Python's struct and json", "[model][safetensors]") {

@@ -15,12 +15,14 @@
 #include "model/compute_threads.h"
 #include "model/finetune.h"
 #include "model/scoring.h"
+#include "small_disk.h"
 #include "sweep/method_catalog.h"
 #include "sweep/sweep_expand.h"
 #include "test_support.h"
 #include "unlearn/losses.h"
 #include "unlearn/method_family.h"
 #include "unlearn/refusals.h"
+#include "unlearn/training_state.h"
 #include "unlearn/unlearn_loop.h"
 
 using namespace clear_sweep;
@@ -640,4 +642,30 @@ TEST_CASE("a search trial that resumes from its saved state trains what one long
     f.model->detach_adapters();
     CHECK(e.where().file == dir.file("junk.pt"));
   }
+}
+
+TEST_CASE("a full disk while saving a search trial's state: a resumable error, no half file left", "[unlearn][train]") {
+  const SmallDisk disk("64k");
+  if (!disk.mounted()) return;
+  std::vector<torch::Tensor> params{
+      torch::randn({256, 256}, torch::requires_grad())};  // 256 KB, and AdamW's twice that
+  torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(1e-3));
+  params[0].sum().backward();
+  optimizer.step();
+  const std::string path = disk.file("trials/t/state-e1.pt");
+  try {
+    save_training_state(path, TrainingState{}, params, optimizer);
+    FAIL("the state cannot fit");
+  } catch (const ResumableError& e) {
+    CHECK(e.message().find("No space left on device") != std::string::npos);
+    CHECK(e.message().find("training state") != std::string::npos);
+  }
+  for (const auto& e : std::filesystem::recursive_directory_iterator(disk.path())) CHECK(e.is_directory());
+  // Once space is freed the same state saves and loads back.
+  disk.grow("16m");
+  save_training_state(path, TrainingState{}, params, optimizer);
+  std::vector<torch::Tensor> loaded{torch::zeros({256, 256}, torch::requires_grad())};
+  torch::optim::AdamW reloaded(loaded, torch::optim::AdamWOptions(1e-3));
+  load_training_state(path, loaded, reloaded, torch::kCPU);
+  CHECK(torch::equal(loaded[0], params[0]));
 }
