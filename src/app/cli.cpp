@@ -273,7 +273,10 @@ void add_report(CLI::App& app, std::function<int(std::ostream&)>& action) {
       "setting (highest forget quality with model utility >= 95 % of the Original model's), CLEAR's columns, and "
       "the Original and Gold reference rows.");
   sub->add_option("results", o->inputs, "Results files (HDF5)")->required();
-  sub->add_option("--format", o->format, "table (default), md, csv or html")->check(CLI::IsMember(table_formats()));
+  sub->add_option("--format", o->format,
+                  "table (default), md, csv or html (one self-contained page: sortable tables, trade-off plots)")
+      ->check(CLI::IsMember(table_formats()));
+  sub->add_option("--out", o->out_path, "Write the report to this file (replaces only a report written before)");
   sub->add_option("--by", o->by, "Group rows by these, in order: method, modality, forget_fraction")->delimiter(',');
   sub->add_flag("--all", o->all_settings, "Every hyperparameter setting, not only each method's best");
   sub->add_option("--adapters-out", o->adapters_out,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <set>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include "common/error.h"
 #include "common/exit_codes.h"
 #include "common/number_format.h"
+#include "report/html_report.h"
 #include "report/leaderboard.h"
 #include "report/search_summary.h"
 #include "report/table_format.h"
@@ -147,6 +149,19 @@ void copy_adapters(const Leaderboard& board, const ReportOptions& o, std::ostrea
   out << "copied " << copies.size() << " adapter folder(s) (PEFT LoRA) into " << o.adapters_out << "\n";
 }
 
+/// --out replaces only a page that report wrote before (its generator tag), never any
+/// other file.
+void check_replaceable(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::string head(4096, '\0');
+  in.read(head.data(), std::streamsize(head.size()));
+  head.resize(size_t(in.gcount()));
+  if (head.find(std::string("<meta name=\"generator\" content=\"") + kHtmlReportGenerator) == std::string::npos)
+    throw Error(SourceLocation{path}, "--out", "already exists and is not a report this command wrote",
+                "nothing is overwritten: choose another --out, or move the file away");
+}
+
 }  // namespace
 
 int report_command(const ReportOptions& o, std::ostream& out) {
@@ -176,11 +191,11 @@ int report_command(const ReportOptions& o, std::ostream& out) {
   };
   // One table per benchmark in the files, each with its paper's columns; then the
   // robustness view where the sweep ran attacks.
-  bool first_table = true;
-  auto print_table = [&](const std::vector<ShownColumn>& columns, const std::function<bool(const LeaderboardLine&)>& in,
-                         const std::string& title) {
+  std::vector<ReportTable> tables;
+  auto add_table = [&](const std::vector<ShownColumn>& columns, const std::function<bool(const LeaderboardLine&)>& in,
+                       const std::string& title, const std::string& note) {
     if (std::none_of(board.lines.begin(), board.lines.end(), in)) return;
-    TextTable table = empty_table(columns);
+    ReportTable t{title, note, empty_table(columns), {}};
     for (const auto& l : board.lines) {
       if (!in(l)) continue;
       std::vector<std::string> row;
@@ -190,40 +205,81 @@ int report_command(const ReportOptions& o, std::ostream& out) {
                         : varying_hparams(board, l.hparams) + (l.utility_fallback ? " (utility fallback)" : ""));
       row.push_back(l.reference ? "-" : std::to_string(l.seeds));
       for (const auto& column : columns) row.push_back(cell(l, column, o.format != "csv"));
-      table.rows.push_back(std::move(row));
+      t.table.rows.push_back(std::move(row));
+      t.reference_rows.push_back(l.reference);
     }
-    if (!first_table && o.format == "table") out << "\n";
-    if (!title.empty() && o.format == "table") out << title << "\n";
-    write_table(table, o.format, out);
-    first_table = false;
+    tables.push_back(std::move(t));
   };
-  print_table(
-      clear_columns(), [](const LeaderboardLine& l) { return l.benchmark == "clear"; }, "");
-  print_table(
-      mllmu_columns(), [](const LeaderboardLine& l) { return l.benchmark == "mllmu"; },
-      "MLLMU-Bench (accuracies and ROUGE-L as fractions; VQA: with the image, QA: text only)");
-  print_table(robustness_columns(), has_attacks,
-              "Robustness: the forget set before and after each attack (int8 / 4-bit: the merged model rounded to "
-              "nearest; held-out -> relearned: the forget items relearning left out, before and after it)");
-  if (board.lines.empty()) write_table(empty_table(clear_columns()), o.format, out);  // nothing finished yet
+  add_table(
+      clear_columns(), [](const LeaderboardLine& l) { return l.benchmark == "clear"; }, "CLEAR", "");
+  add_table(
+      mllmu_columns(), [](const LeaderboardLine& l) { return l.benchmark == "mllmu"; }, "MLLMU-Bench",
+      "accuracies and ROUGE-L as fractions; VQA: with the image, QA: text only");
+  add_table(robustness_columns(), has_attacks, "Robustness",
+            "the forget set before and after each attack (int8 / 4-bit: the merged model rounded to nearest; "
+            "held-out -> relearned: the forget items relearning left out, before and after it)");
+  if (board.lines.empty())  // nothing finished yet
+    tables.push_back({"CLEAR", "no finished job yet", empty_table(clear_columns()), {}});
 
-  if (!o.adapters_out.empty()) copy_adapters(board, o, out);
+  std::vector<std::string> notes;
+  notes.push_back(std::to_string(board.jobs) + " jobs from " + std::to_string(o.inputs.size()) + " file(s), " +
+                  std::to_string(board.failed) + " failed (left out)" +
+                  (o.all_settings ? ""
+                                  : "; each method's best setting: highest forget quality (MLLMU-Bench: lowest "
+                                    "forget scores) with utility >= 95 % of Original"));
+  if (std::any_of(board.lines.begin(), board.lines.end(), [](const auto& l) { return l.utility_fallback; }))
+    notes.push_back(
+        "(utility fallback): no setting of that method kept MU >= 95 % of Original; its highest MU is shown");
+  if (board.rung_results)
+    notes.push_back(std::to_string(board.rung_results) +
+                    " search rung result(s) on capped evaluations left out of the table");
+  std::vector<std::pair<std::string, SearchSummary>> searches;
+  for (const auto& path : o.inputs)
+    if (auto summary = search_summary(path)) searches.emplace_back(path, std::move(*summary));
 
-  if (o.format == "table") {
-    out << board.jobs << " jobs from " << o.inputs.size() << " file(s), " << board.failed << " failed (left out)"
-        << (o.all_settings ? ""
-                           : "; each method's best setting: highest forget quality (MLLMU-Bench: lowest forget "
-                             "scores) with utility >= 95 % of Original")
-        << "\n";
-    if (std::any_of(board.lines.begin(), board.lines.end(), [](const auto& l) { return l.utility_fallback; }))
-      out << "(utility fallback): no setting of that method kept MU >= 95 % of Original; its highest MU is shown\n";
-    if (board.rung_results)
-      out << board.rung_results << " search rung result(s) on capped evaluations left out of the table\n";
-    for (const auto& path : o.inputs)
-      if (const auto summary = search_summary(path)) {
-        out << "\n" << path << ":";
-        print_search_summary(*summary, out);
+  // --out: written beside and renamed into place, so a failed report leaves no half page.
+  std::ofstream file;
+  std::string partial;
+  if (!o.out_path.empty()) {
+    check_replaceable(o.out_path);
+    partial = o.out_path + ".partial";
+    file.open(partial);
+    if (!file) throw Error(SourceLocation{partial}, "--out", "cannot create the file");
+  }
+  std::ostream& to = o.out_path.empty() ? out : file;
+
+  if (o.format == "html") {
+    HtmlReport page;
+    page.inputs = o.inputs;
+    page.notes = notes;
+    page.tables = std::move(tables);
+    page.settings = build_leaderboard(o.inputs, /*all_settings=*/true);
+    page.searches = std::move(searches);
+    write_html_report(page, to);
+  } else {
+    bool first = true;
+    for (const auto& t : tables) {
+      if (o.format == "table") {
+        if (!first) to << "\n";
+        if (!first || t.title != "CLEAR") to << t.title << (t.note.empty() ? "" : ": " + t.note) << "\n";
       }
+      write_table(t.table, o.format, to);
+      first = false;
+    }
+  }
+  if (!o.adapters_out.empty()) copy_adapters(board, o, out);
+  if (o.format == "table") {
+    for (const auto& note : notes) to << note << "\n";
+    for (const auto& [path, summary] : searches) {
+      to << "\n" << path << ":";
+      print_search_summary(summary, to);
+    }
+  }
+  if (!o.out_path.empty()) {
+    file.close();
+    if (!file) throw Error(SourceLocation{partial}, "--out", "cannot write the report");
+    std::filesystem::rename(partial, o.out_path);
+    out << "wrote " << o.out_path << "\n";
   }
   return kExitOk;
 }

@@ -10,7 +10,10 @@ namespace clear_sweep {
 
 struct ReportOptions {
   std::vector<std::string> inputs;
-  std::string format = "table";  ///< table | md | csv | html
+  std::string format = "table";  ///< table | md | csv | html (a whole self-contained page)
+  /// Write the report here instead of stdout (renamed into place when whole). Replaces
+  /// only a page that report wrote before.
+  std::string out_path;
   /// Row grouping, any of method, modality, forget_fraction (in the order given).
   std::vector<std::string> by = {"method", "modality", "forget_fraction"};
   bool all_settings = false;  ///< every hyperparameter setting, not only each method's best

@@ -60,6 +60,9 @@ std::optional<SearchSummary> search_summary(const std::string& results_path) {
 }
 
 std::optional<SearchSummary> search_summary(const ResultsSnapshot& snap, const std::string& results_path) {
+  // A file whose header could not be read (its rows come from the journal alone) does
+  // not say which sweep it holds: no summary, rather than no report.
+  if (snap.header.sweep_toml.empty()) return std::nullopt;
   const SweepSpec spec = sweep_parse(snap.header.sweep_toml, results_path + ":sweep_toml");
   if (!spec.search) return std::nullopt;
   SweepPlan plan = sweep_expand(spec);

@@ -2,6 +2,9 @@
 // documented rule, the Original and Gold reference rows, every output format.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "cli_run.h"
@@ -99,7 +102,7 @@ TEST_CASE("report: best setting per method, seeds averaged, references, merged f
   CHECK(std::count(all.out.begin(), all.out.end(), '\n') == 2 + 2 + 3 + 1);
   CHECK(all.out.find("| ga | both | 10 | lr=0.1 |") != std::string::npos);
   const auto html = run_cli({"report", dir.file("a.h5"), "--format", "html"});
-  CHECK(html.out.find("<td>Original</td>") != std::string::npos);
+  CHECK(html.out.find("<td class=\"text\">Original</td>") != std::string::npos);
   const auto table = run_cli({"report", dir.file("a.h5"), dir.file("b.h5")});
   CHECK(table.out.find("5 jobs from 2 file(s), 0 failed") != std::string::npos);
 
@@ -162,4 +165,86 @@ TEST_CASE("report: the robustness view shows the forget set before and after eac
   // Without attacks, no such view.
   write_results(dir.file("b.h5"), {job("g2", "ga", "lr=0.01", 0, 0.78, -5)});
   CHECK(run_cli({"report", dir.file("b.h5")}).out.find("Robustness") == std::string::npos);
+}
+
+namespace {
+
+/// The headless browser: Debian's chromium-headless-shell (scripts/setup.sh installs
+/// it), or a full chromium.
+std::string find_browser() {
+  for (const char* name : {"chromium-headless-shell", "chromium", "chromium-browser"}) {
+    const std::string probe = std::string("command -v ") + name + " >/dev/null 2>&1";
+    if (std::system(probe.c_str()) == 0) return name;
+  }
+  return "";
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+TEST_CASE("report --format html --out: one self-contained page that a real browser loads, sorts and draws") {
+  TempDir dir;
+  // Two methods, l1_lambda varied, two seeds each (error bars), the reference rows.
+  std::vector<ResultRecord> rows;
+  int id = 0;
+  for (const char* method : {"ga", "npo"})
+    for (const char* l1 : {"0", "0.0002"})
+      for (int64_t seed : {0, 1}) {
+        ResultRecord r = job("j" + std::to_string(id++), method, std::string("l1_lambda=") + l1 + " lr=0.001", seed,
+                             0.7 + 0.01 * seed, -5 - seed);
+        r.metrics["clear_forget"] = 0.2 + 0.1 * seed + (std::string(l1) == "0" ? 0 : 0.3);
+        r.metrics["clear_retain"] = 0.5 + 0.05 * seed;
+        rows.push_back(r);
+      }
+  write_results(dir.file("a.h5"), rows);
+  const std::string page = dir.file("report.html");
+  const auto r = run_cli({"report", dir.file("a.h5"), "--format", "html", "--out", page});
+  INFO(r.err);
+  REQUIRE(r.code == kExitOk);
+  CHECK(r.out == "wrote " + page + "\n");
+  const std::string html = slurp(page);
+  CHECK(html.find("<tr class=\"reference\">") != std::string::npos);
+  CHECK(html.find("data-reference=\"Original\"") != std::string::npos);
+  CHECK(html.find("data-series=\"l1_lambda=0.0002\"") != std::string::npos);
+  CHECK(html.find("class=\"bar\"") != std::string::npos);  // the seeds' spread
+  // A rerun replaces its own page; any other file is never overwritten.
+  CHECK(run_cli({"report", dir.file("a.h5"), "--format", "html", "--out", page}).code == kExitOk);
+  std::ofstream(dir.file("notes.html")) << "<p>my notes</p>\n";
+  const auto refused = run_cli({"report", dir.file("a.h5"), "--format", "html", "--out", dir.file("notes.html")});
+  CHECK(refused.code == kExitBadInput);
+  CHECK(refused.err.find("--out") != std::string::npos);
+  CHECK(slurp(dir.file("notes.html")) == "<p>my notes</p>\n");
+  CHECK_FALSE(std::filesystem::exists(dir.file("notes.html.partial")));
+
+  // In the browser: the script runs to its end with no error and no console message, the
+  // self-test sorts every column both ways, and a screenshot is taken (kept beside the
+  // test binary as report-screenshot.png for a look).
+  const std::string browser = find_browser();
+  if (browser.empty()) FAIL("no headless browser: install chromium-headless-shell (scripts/setup.sh does)");
+  const std::string flags = " --no-sandbox --disable-gpu --hide-scrollbars --enable-logging=stderr --v=0 ";
+  REQUIRE(std::system((browser + flags + "--dump-dom 'file://" + page + "#selftest' >" + dir.file("dom.html") + " 2>" +
+                       dir.file("console.txt"))
+                          .c_str()) == 0);
+  const std::string dom = slurp(dir.file("dom.html")), console = slurp(dir.file("console.txt"));
+  INFO(console);
+  CHECK(dom.find("data-ready=\"yes\"") != std::string::npos);
+  CHECK(dom.find("data-errors=\"0\"") != std::string::npos);
+  CHECK(dom.find("data-selftest=\"ok (") != std::string::npos);
+  CHECK(console.find("CONSOLE") == std::string::npos);
+  CHECK(dom.find("<svg") != std::string::npos);
+  const std::string shot = std::filesystem::absolute("report-screenshot.png").string();
+  std::filesystem::remove(shot);
+  REQUIRE(std::system((browser + flags + "--window-size=1200,1600 --screenshot=" + shot + " 'file://" + page + "' >" +
+                       dir.file("shot.log") + " 2>&1")
+                          .c_str()) == 0);
+  const std::string png = slurp(shot);
+  REQUIRE(png.size() > 10000);  // a drawn page, not a blank one
+  CHECK(png.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0);
+  // The IHDR width, big-endian at byte 16: the window's.
+  const auto byte = [&](size_t i) { return uint32_t(uint8_t(png[i])); };
+  CHECK((byte(16) << 24 | byte(17) << 16 | byte(18) << 8 | byte(19)) == 1200u);
 }
