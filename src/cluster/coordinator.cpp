@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cluster/eta_estimator.h"
 #include "cluster/messages.h"
 #include "cluster/mpi_comm.h"
 #include "cluster/stop_signals.h"
@@ -51,6 +52,9 @@ struct WorkerState {
   std::string host;                      ///< from its hello
   std::deque<TaskQueue::Task> assigned;  ///< sent, not reported; the front one runs
   Clock::time_point front_start;         ///< when the front task started (about)
+  std::string phase;                     ///< the front task's progress as last reported ("" unsaid)
+  double fraction = -1;                  ///< of the front task done, as last reported (< 0 unsaid)
+  double fraction_at = 0;                ///< seconds into the front task when that was so
 };
 
 /// Writes one JSON object per line to --log-json: machine-readable progress. Lines are
@@ -96,6 +100,7 @@ class Coordinator {
   double job_time_limit(const Job& job) const;
   void check_hung_workers();
   void print_progress(bool final);
+  double seconds_left() const;
   bool all_workers_gone() const;
   size_t busy_workers() const;
 
@@ -121,9 +126,9 @@ class Coordinator {
   std::map<int, WorkerState> workers_;
   size_t jobs_total_ = 0, jobs_skipped_ = 0, jobs_ok_ = 0, jobs_failed_ = 0;
   std::vector<double> seconds_per_cost_;  ///< of the jobs finished in this run (the automatic time limit)
+  EtaEstimator eta_;                      ///< the cost model, calibrated by this run's finished tasks
   std::vector<int> hung_ranks_;
   Clock::time_point start_ = Clock::now();
-  std::optional<Clock::time_point> first_job_start_;  ///< the ETA counts from here, not from the stages
   Clock::time_point last_progress_ = Clock::now();
   bool draining_ = false;
   Clock::time_point drain_start_;
@@ -231,10 +236,14 @@ void Coordinator::on_result(int rank, const ResultMessage& result) {
   // Workers run their tasks in the order sent: a result is always for the front one.
   CS_ASSERT(!w.assigned.empty() && w.assigned.front() == result.task,
             "rank " + std::to_string(rank) + " reported a task out of order");
+  const double front_seconds = seconds_since(w.front_start);
   w.assigned.pop_front();
   w.front_start = Clock::now();
+  w.phase.clear();
+  w.fraction = -1;
   const TaskQueue::Task t = result.task;
   if (result.is_stage) {
+    if (result.ok) eta_.finished(TaskKind::stage, task_stage_[t]->cost, front_seconds);
     const Stage& stage = *task_stage_[t];
     events_.write({{"event", "stage_finished"},
                    {"stage", stage_label(stage)},
@@ -262,6 +271,7 @@ void Coordinator::on_result(int rank, const ResultMessage& result) {
   const ResultRecord& record = result.record;
   if (record.status == RunStatus::ok && task_job_[t]->cost > 0)
     seconds_per_cost_.push_back(record.wall_seconds / task_job_[t]->cost);
+  if (record.status == RunStatus::ok) eta_.finished(TaskKind::job, task_job_[t]->cost, record.wall_seconds);
   record_job(*task_job_[t], record);
   if (record.status == RunStatus::ok)
     queue_.complete(t);
@@ -296,8 +306,17 @@ void Coordinator::handle(const Envelope& message) {
     case kTagHeartbeat: {
       HeartbeatMessage beat;
       decode(message.bytes, beat);
-      events_.write(
-          {{"event", "heartbeat"}, {"rank", beat.rank}, {"task", beat.task}, {"elapsed", beat.elapsed_seconds}});
+      events_.write({{"event", "heartbeat"},
+                     {"rank", beat.rank},
+                     {"task", beat.task},
+                     {"elapsed", beat.elapsed_seconds},
+                     {"phase", beat.phase},
+                     {"fraction", beat.fraction}});
+      if (!w.assigned.empty() && w.assigned.front() == beat.task) {  // not a late beat of a finished task
+        w.phase = beat.phase;
+        w.fraction = beat.fraction;
+        w.fraction_at = beat.fraction_at;
+      }
       break;
     }
     case kTagBye: {
@@ -354,7 +373,6 @@ void Coordinator::dispatch() {
       else
         m.job = *task_job_[*task];
       if (w.assigned.empty()) w.front_start = Clock::now();
-      if (!m.is_stage && !first_job_start_) first_job_start_ = Clock::now();
       w.assigned.push_back(*task);
       events_.write(
           {{"event", "task_started"}, {"rank", rank}, {"task", m.is_stage ? stage_label(m.stage) : job_label(m.job)}});
@@ -440,17 +458,54 @@ size_t Coordinator::busy_workers() const {
   return n;
 }
 
+/// The ETA: the cost model calibrated by this run's finished tasks (stages and jobs
+/// apart) and the running ones' reported progress, the rest of the queue dealt to the
+/// workers still at work (eta_estimator.h). A search adds the trial-rungs halving is
+/// expected to run but has not made yet, each at the mean cost of those it made.
+double Coordinator::seconds_left() const {
+  std::vector<RunningTask> running;
+  std::vector<PendingTask> pending;
+  int workers = 0;
+  for (const auto& [rank, w] : workers_) {
+    if (w.gone || w.hung) continue;
+    ++workers;
+    for (size_t i = 0; i < w.assigned.size(); ++i) {
+      const TaskQueue::Task t = w.assigned[i];
+      const TaskKind kind = task_stage_[t] ? TaskKind::stage : TaskKind::job;
+      const double cost = task_stage_[t] ? task_stage_[t]->cost : task_job_[t]->cost;
+      if (i == 0)
+        running.push_back(
+            {kind, cost, seconds_since(w.front_start), w.fraction >= 0 ? w.fraction : NAN, w.fraction_at});
+      else
+        pending.push_back({kind, cost});  // sent ahead, not started
+    }
+  }
+  size_t jobs_made = 0;
+  double job_cost_sum = 0;
+  for (TaskQueue::Task t = 0; t < queue_.size(); ++t) {
+    if (task_job_[t]) {
+      ++jobs_made;
+      job_cost_sum += task_job_[t]->cost;
+    }
+    const TaskState state = queue_.state(t);
+    if (state == TaskState::ready || state == TaskState::blocked)
+      pending.push_back({task_stage_[t] ? TaskKind::stage : TaskKind::job,
+                         task_stage_[t] ? task_stage_[t]->cost : task_job_[t]->cost});
+  }
+  if (search_ && jobs_made > 0) {
+    const double unmade = search_expected_jobs_ - double(jobs_skipped_) - double(jobs_made);
+    for (int i = 0; i < int(std::ceil(unmade)); ++i)
+      pending.push_back({TaskKind::job, job_cost_sum / double(jobs_made)});
+  }
+  if (running.empty() && pending.empty()) return 0;
+  return eta_.seconds_left(running, pending, std::max(1, workers));
+}
+
 void Coordinator::print_progress(bool final) {
   const size_t done = jobs_ok_ + jobs_failed_;
-  const size_t to_run = jobs_total_ - jobs_skipped_;
   const double elapsed = seconds_since(start_);
   const double rate = elapsed > 0 ? done / elapsed * 60 : 0;
-  // Jobs so far predict the jobs left; the stages before them (minutes of finetuning)
-  // would inflate the estimate many times over.
-  // A search's total is what halving is expected to run; the ETA is that rough too.
-  const double left =
-      search_ ? std::max(0.0, search_expected_jobs_ - double(done + jobs_skipped_)) : double(to_run - done);
-  const double eta = done > 0 && first_job_start_ ? left * seconds_since(*first_job_start_) / done : NAN;
+  const double eta = seconds_left();
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   const double cpu = double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
@@ -481,7 +536,7 @@ void Coordinator::print_progress(bool final) {
       } else {
         const TaskQueue::Task t = w.assigned.front();
         line << (task_stage_[t] ? stage_label(*task_stage_[t]) : task_job_[t]->method) << "("
-             << duration_text(seconds_since(w.front_start)) << ")";
+             << duration_text(seconds_since(w.front_start)) << (w.phase.empty() ? "" : ", " + w.phase) << ")";
       }
     }
   } else {

@@ -3,6 +3,7 @@
 // here; ModelRunner (model_runner.h, built into the model module) plugs in the same way.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "store/result_record.h"
@@ -11,9 +12,17 @@
 
 namespace clear_sweep {
 
+/// Where a runner says how far its task has got: a phase ("epoch 3/12, loss 1.234,
+/// 41 s/epoch") and the fraction of the task done (0..1; < 0 when it cannot say). Called
+/// on the task's thread; the worker sends the latest to the coordinator, which shows it
+/// in the progress line and calibrates the ETA with it.
+using ProgressSink = std::function<void(const std::string& phase, double fraction)>;
+
 class JobRunner {
  public:
   virtual ~JobRunner() = default;
+  /// Set by the worker before the first task.
+  void set_progress_sink(ProgressSink sink) { progress_ = std::move(sink); }
   /// What this runner computes on, for logs ("cpu", "cuda:0 ...").
   virtual std::string device() const = 0;
   /// Makes the stage's artifact (or finds it made). Throws on failure.
@@ -21,6 +30,14 @@ class JobRunner {
   /// Runs one job and returns its metrics, vectors, timings and counters. The worker
   /// fills in the job's fields, status, host, rank and wall time. Throws on failure.
   virtual ResultRecord run_job(const Job& job) = 0;
+
+ protected:
+  void report_progress(const std::string& phase, double fraction) const {
+    if (progress_) progress_(phase, fraction);
+  }
+
+ private:
+  ProgressSink progress_;
 };
 
 }  // namespace clear_sweep

@@ -75,7 +75,7 @@ void serialize(Archive& ar, clear_sweep::ResultMessage& m, unsigned) {
 }
 template <class Archive>
 void serialize(Archive& ar, clear_sweep::HeartbeatMessage& m, unsigned) {
-  ar& m.rank& m.task& m.elapsed_seconds;
+  ar& m.rank& m.task& m.elapsed_seconds& m.phase& m.fraction& m.fraction_at;
 }
 template <class Archive>
 void serialize(Archive& ar, clear_sweep::ShutdownMessage& m, unsigned) {

@@ -4,7 +4,8 @@
 //
 //   worker -> coordinator   Hello      a worker is up (and ready for tasks)
 //                           Result     a task finished (and the worker has room again)
-//                           Heartbeat  still busy with a task (every few seconds)
+//                           Heartbeat  still busy with a task (every few seconds, and
+//                                      when its phase changes: epoch k of n, eval)
 //                           Bye        leaving, after Shutdown; names the queued tasks
 //                                      it dropped without starting them
 //   coordinator -> worker   Task       run this stage or job (after those already sent)
@@ -52,6 +53,9 @@ struct HeartbeatMessage {
   int32_t rank = 0;
   uint64_t task = 0;
   double elapsed_seconds = 0;  ///< time spent on the task so far
+  std::string phase;           ///< what the task is doing ("epoch 3/12, loss 1.234, 41 s/epoch"); "" unsaid
+  double fraction = -1;        ///< of the task done, 0..1, as its runner reckons; < 0 unsaid
+  double fraction_at = 0;      ///< seconds into the task when `fraction` was reported
 };
 
 struct ShutdownMessage {

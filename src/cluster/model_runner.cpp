@@ -269,10 +269,25 @@ std::string ModelRunner::device() const { return state_->binding.text(); }
 void ModelRunner::run_stage(const Stage& stage) {
   State& s = *state_;
   if (!s.data) s.data = std::make_unique<LoadedData>(load_data(*s.spec.data));
-  // Its lines (epochs, a damaged artifact trained again) go to the run's output.
+  // Its lines (epochs, a damaged artifact trained again) go to the run's output; its
+  // progress (the last epoch's loss and time, the steps done) to the coordinator's line.
+  std::string last_epoch;
+  StageProgress progress;
+  progress.on_epoch = [&](const EpochReport& e, int64_t epochs) {
+    char text[160];
+    std::snprintf(text, sizeof text, "epoch %lld/%lld, loss %.4f, %.0f s/epoch", (long long)e.epoch, (long long)epochs,
+                  e.mean_loss, e.seconds);
+    last_epoch = text;
+  };
+  progress.on_step = [&](int64_t step, int64_t steps) {
+    report_progress(
+        "step " + std::to_string(step) + "/" + std::to_string(steps) + (last_epoch.empty() ? "" : "; " + last_epoch),
+        double(step) / double(steps));
+  };
   fatal_if_context_broken([&] {
-    run_finetune_stage(s.spec, stage, *s.data, s.artifacts, s.binding.device,
-                       [](const std::string& line) { std::cerr << "[worker] " << line << std::endl; });
+    run_finetune_stage(
+        s.spec, stage, *s.data, s.artifacts, s.binding.device,
+        [](const std::string& line) { std::cerr << "[worker] " << line << std::endl; }, progress);
   });
 }
 
@@ -283,7 +298,10 @@ ResultRecord ModelRunner::run_job(const Job& job) {
 ResultRecord ModelRunner::run_job_unguarded(const Job& job) {
   State& s = *state_;
   const MethodInfo* info = method_find(job.method);
-  if (info && !info->needs.model) return s.noop.run_job(job);
+  if (info && !info->needs.model) {
+    s.noop.set_progress_sink([this](const std::string& phase, double fraction) { report_progress(phase, fraction); });
+    return s.noop.run_job(job);
+  }
 
   ResultRecord r;
   r.load_seconds = s.ensure_loaded();
@@ -294,6 +312,9 @@ ResultRecord ModelRunner::run_job_unguarded(const Job& job) {
   const auto forget = person_items(ds, forget_persons(ds.splits, job.forget_fraction, manifest), job.modality);
   const auto retain = person_items(ds, retain_persons(ds.splits, job.forget_fraction, manifest), job.modality);
 
+  // Progress, roughly by time on the tiny model: references (the first job of a fraction
+  // evaluates the Original and Gold), unlearning 10-70 %, evaluation, attacks.
+  report_progress("references", 0.0);
   const auto gold_start = std::chrono::steady_clock::now();
   const int64_t max_items = job.eval_max_items > 0 ? job.eval_max_items : s.spec.eval.max_items;
   s.ensure_references(job.forget_fraction, job.modality, max_items);
@@ -324,20 +345,30 @@ ResultRecord ModelRunner::run_job_unguarded(const Job& job) {
   }
   const auto unlearn_start = std::chrono::steady_clock::now();
   const UnlearnContinuation continuation = trial_continuation(s.spec, s.artifacts, job);
-  const UnlearnReport report = run_unlearning(model, *method, job, tok, ds, *s.images, forget, retain, {}, continuation,
-                                              oracle ? *oracle : std::vector<double>{});
+  const int64_t epochs = job.hparams.count("epochs") ? job.integer("epochs") : 1;
+  report_progress("unlearn", 0.1);
+  const auto on_epoch = [&](const EpochEnd& e) {
+    char text[96];
+    std::snprintf(text, sizeof text, "unlearn epoch %lld/%lld, loss %.4f", (long long)e.epoch, (long long)epochs,
+                  e.mean_loss);
+    report_progress(text, 0.1 + 0.6 * double(e.epoch) / double(std::max<int64_t>(1, epochs)));
+  };
+  const UnlearnReport report = run_unlearning(model, *method, job, tok, ds, *s.images, forget, retain, on_epoch,
+                                              continuation, oracle ? *oracle : std::vector<double>{});
   // Promotion happens once per rung: the state resumed from is not needed again.
   if (!continuation.resume_path.empty()) std::filesystem::remove(continuation.resume_path);
   r.unlearn_seconds = seconds_since(unlearn_start);
 
   if (s.spec.resources.save_adapters == "all") save_job_adapters(model, s.spec, s.artifacts, job.id);
 
+  report_progress("eval", 0.75);
   const auto eval_start = std::chrono::steady_clock::now();
   EvalInputs inputs = s.scores_of(model, tok, job.forget_fraction, job.modality, max_items);
   calibration.apply(inputs);
   const EvalReport metrics = clear_metrics(inputs);
   r.metrics = metrics.scalars;
   // Last: relearning trains the job's adapters further.
+  if (s.attacks()) report_progress("attacks", 0.9);
   if (s.attacks())
     for (const auto& [name, value] :
          s.attacks_on(model, tok, job.forget_fraction, job.modality, max_items, uint64_t(job.seed)))

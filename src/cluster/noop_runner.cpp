@@ -45,7 +45,11 @@ NoopRunner::NoopRunner(bool dry_run, std::string artifacts_dir, DeviceBinding bi
 
 void NoopRunner::run_stage(const Stage& stage) {
   CS_ASSERT(dry_run_, "stage " + stage_label(stage) + " reached the noop runner outside a dry run");
-  sleep_seconds(stage_seconds_);
+  // In four "epochs", each reported, as a finetune's are.
+  for (int epoch = 1; epoch <= 4; ++epoch) {
+    sleep_seconds(stage_seconds_ / 4);
+    report_progress("epoch " + std::to_string(epoch) + "/4", epoch / 4.0);
+  }
   std::error_code ignored;  // a failure shows as the missing marker, checked below
   std::filesystem::create_directories(artifacts_dir_, ignored);
   std::ofstream(marker_path(artifacts_dir_, stage.id)) << stage_label(stage) << "\n";
@@ -75,7 +79,14 @@ ResultRecord NoopRunner::run_job(const Job& job) {
   const auto start = std::chrono::steady_clock::now();
   // A promoted search trial resumes: only the epochs it adds take time.
   const double epochs = real("epochs", 1);
-  sleep_seconds(real("seconds", 0) * std::max(0.0, epochs - double(job.resume_epochs)));
+  // Each epoch in quarters, each reported, as a model job's training would be.
+  const double seconds = real("seconds", 0), to_train = std::max(0.0, epochs - double(job.resume_epochs));
+  const int quarters = int(std::ceil(to_train * 4));
+  for (int q = 1; q <= quarters && seconds > 0; ++q) {
+    sleep_seconds(seconds * to_train / quarters);
+    const double trained = double(job.resume_epochs) + to_train * q / quarters;
+    report_progress("epoch " + format_number(std::ceil(trained)) + "/" + format_number(epochs), double(q) / quarters);
+  }
   if (fail_rate != job.hparams.end() && noop_uniform(job.id + "/fail") < hparam_as_double(fail_rate->second))
     throw std::runtime_error("noop: injected failure (fail_rate=" + hparam_text(fail_rate->second) + ")");
 

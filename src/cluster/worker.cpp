@@ -133,6 +133,47 @@ class TaskThread {
   std::thread thread_;
 };
 
+/// The running task's latest progress, written by its thread (the runner's
+/// ProgressSink), read by the MPI thread for its next heartbeat.
+class ProgressSlot {
+ public:
+  void set(const std::string& phase, double fraction) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    phase_ = phase;
+    fraction_ = fraction;
+    fraction_at_ = std::chrono::duration<double>(Clock::now() - start_).count();
+    changed_ = true;
+  }
+  /// A new task starts now.
+  void clear() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    phase_.clear();
+    fraction_ = -1;
+    fraction_at_ = 0;
+    start_ = Clock::now();
+    changed_ = false;
+  }
+  /// Fills the heartbeat; true when the progress changed since the last call.
+  bool take(HeartbeatMessage& beat) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    beat.phase = phase_;
+    beat.fraction = fraction_;
+    beat.fraction_at = fraction_at_;  // the time the fraction is true of, not the beat's
+    return std::exchange(changed_, false);
+  }
+  bool changed() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return changed_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::string phase_;
+  double fraction_ = -1, fraction_at_ = 0;
+  Clock::time_point start_ = Clock::now();
+  bool changed_ = false;
+};
+
 }  // namespace
 
 void worker_run(JobRunner& runner, const WorkerOptions& options) {
@@ -142,6 +183,8 @@ void worker_run(JobRunner& runner, const WorkerOptions& options) {
 
   // Tasks run on their own thread so that this one, the only one that calls MPI, can
   // take new messages and send heartbeats while they run.
+  ProgressSlot progress;
+  runner.set_progress_sink([&progress](const std::string& phase, double fraction) { progress.set(phase, fraction); });
   TaskThread tasks([&](const TaskMessage& task) { return run_task(runner, task, rank, host); });
   std::deque<TaskMessage> queued;  // sent by the coordinator, not started yet (FIFO)
   bool running = false, stopping = false;
@@ -153,6 +196,7 @@ void worker_run(JobRunner& runner, const WorkerOptions& options) {
   const auto start_next = [&] {
     if (running || queued.empty() || stopping) return;
     running_task = queued.front().task;
+    progress.clear();
     tasks.start(queued.front());
     queued.pop_front();
     running = true;
@@ -187,9 +231,17 @@ void worker_run(JobRunner& runner, const WorkerOptions& options) {
         continue;
       }
       busy_wait = std::min(busy_wait * 2, std::chrono::milliseconds(16));
-      if (Clock::now() - last_beat >= std::chrono::duration<double>(options.heartbeat_seconds)) {
-        const double elapsed = std::chrono::duration<double>(Clock::now() - task_start).count();
-        mpi_send(0, kTagHeartbeat, encode(HeartbeatMessage{rank, running_task, elapsed}));
+      // A beat every heartbeat_seconds, and soon after the task's progress changes (at
+      // most one a quarter second: an epoch's end is news, a flood of them is not).
+      const auto since_beat = Clock::now() - last_beat;
+      if (since_beat >= std::chrono::duration<double>(options.heartbeat_seconds) ||
+          (since_beat >= std::chrono::milliseconds(250) && progress.changed())) {
+        HeartbeatMessage beat;
+        beat.rank = rank;
+        beat.task = running_task;
+        beat.elapsed_seconds = std::chrono::duration<double>(Clock::now() - task_start).count();
+        progress.take(beat);
+        mpi_send(0, kTagHeartbeat, encode(beat));
         last_beat = Clock::now();
       }
       continue;

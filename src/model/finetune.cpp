@@ -22,7 +22,8 @@ std::vector<ItemRef> finetune_items(const Dataset& dataset, const std::vector<in
 
 FinetuneReport finetune(Vlm& model, const Tokenizer& tokenizer, const Dataset& dataset, const ImageTable& images,
                         const std::vector<ItemRef>& items, const FinetuneOptions& o,
-                        const std::function<void(const EpochReport&)>& on_epoch) {
+                        const std::function<void(const EpochReport&)>& on_epoch,
+                        const std::function<void(int64_t step, int64_t steps)>& on_step) {
   CS_ASSERT(!items.empty(), "finetune on no items");
   const auto start = std::chrono::steady_clock::now();
   torch::manual_seed(o.seed);
@@ -83,6 +84,7 @@ FinetuneReport finetune(Vlm& model, const Tokenizer& tokenizer, const Dataset& d
       answer_tokens += n;
       er.tokens += tokens.rows * tokens.length;
       ++report.steps;
+      if (on_step) on_step(report.steps, total_steps);
     }
     er.mean_loss = loss_sum / std::max(1.0, answer_tokens);
     er.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();

@@ -50,9 +50,11 @@ struct FinetuneReport {
 /// plus the real-knowledge sets and MLLMU-Bench's celebrities (every model must know them).
 std::vector<ItemRef> finetune_items(const Dataset& dataset, const std::vector<int64_t>& persons);
 
-/// Trains `model` on `items`. `on_epoch` sees each epoch's report as it ends.
+/// Trains `model` on `items`. `on_epoch` sees each epoch's report as it ends; `on_step`
+/// each optimiser step (1-based, of all epochs) and the steps in all, for progress.
 FinetuneReport finetune(Vlm& model, const Tokenizer& tokenizer, const Dataset& dataset, const ImageTable& images,
                         const std::vector<ItemRef>& items, const FinetuneOptions& options,
-                        const std::function<void(const EpochReport&)>& on_epoch = {});
+                        const std::function<void(const EpochReport&)>& on_epoch = {},
+                        const std::function<void(int64_t step, int64_t steps)>& on_step = {});
 
 }  // namespace clear_sweep

@@ -80,7 +80,7 @@ bool stage_complete(const std::string& root, const Stage& stage) {
 
 StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const LoadedData& data,
                                const std::string& root, const std::string& device,
-                               const std::function<void(const std::string&)>& log) {
+                               const std::function<void(const std::string&)>& log, const StageProgress& progress) {
   StageResult result;
   result.dir = stage_dir(root, stage);
   if (fs::exists(fs::path(result.dir) / kStageFile)) {
@@ -142,16 +142,21 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
     if (log) log(stage_label(stage) + ": folded the adapter " + spec.finetune.base_adapter);
   }
   const FinetuneReport report =
-      imported ? FinetuneReport{} : finetune(model, *tokenizer, ds, data.images, items, o, [&](const EpochReport& e) {
-        ++epochs_run;
-        if (log) {
-          char line[200];
-          std::snprintf(line, sizeof line, "%s: epoch %lld/%lld loss %.4f (%.1f s, %.0f tokens/s)",
-                        stage_label(stage).c_str(), (long long)e.epoch, (long long)o.epochs, e.mean_loss, e.seconds,
-                        e.tokens / std::max(1e-9, e.seconds));
-          log(line);
-        }
-      });
+      imported ? FinetuneReport{}
+               : finetune(
+                     model, *tokenizer, ds, data.images, items, o,
+                     [&](const EpochReport& e) {
+                       ++epochs_run;
+                       if (progress.on_epoch) progress.on_epoch(e, o.epochs);
+                       if (log) {
+                         char line[200];
+                         std::snprintf(line, sizeof line, "%s: epoch %lld/%lld loss %.4f (%.1f s, %.0f tokens/s)",
+                                       stage_label(stage).c_str(), (long long)e.epoch, (long long)o.epochs, e.mean_loss,
+                                       e.seconds, e.tokens / std::max(1e-9, e.seconds));
+                         log(line);
+                       }
+                     },
+                     progress.on_step);
 
   // Written beside, renamed into place: a folder with stage.json is a whole artifact.
   const fs::path partial = fs::path(root) / ("." + stage.id + ".partial-" + std::to_string(getpid()));

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "data/dataset_source.h"
+#include "model/finetune.h"
 #include "sweep/stage.h"
 #include "sweep/sweep_spec.h"
 
@@ -31,13 +32,21 @@ struct StageResult {
   double final_loss = 0;
 };
 
+/// What a stage reports as it trains: each epoch's report with the epochs in all, and
+/// each optimiser step with the steps in all.
+struct StageProgress {
+  std::function<void(const EpochReport&, int64_t epochs)> on_epoch;
+  std::function<void(int64_t step, int64_t steps)> on_step;
+};
+
 /// Trains the stage's model unless its artifact exists whole; writes it atomically (a
 /// temporary folder renamed into place). An artifact whose files were damaged (a kill
 /// during a copy, a full disk) is moved aside to ROOT/STAGE_ID.damaged-TIME, said in
 /// `log`, and trained again. `device` as resolve_device takes it. `log`
-/// gets one line per epoch.
+/// gets one line per epoch; `progress` what a progress display wants.
 StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const LoadedData& data,
                                const std::string& artifacts_root, const std::string& device,
-                               const std::function<void(const std::string&)>& log = {});
+                               const std::function<void(const std::string&)>& log = {},
+                               const StageProgress& progress = {});
 
 }  // namespace clear_sweep

@@ -939,3 +939,39 @@ save_adapters = "all"
   CHECK(rows[0].status == RunStatus::ok);
   CHECK(std::filesystem::exists(disk.file("artifacts/adapters/" + rows[0].job_id + "/adapter_model.safetensors")));
 }
+
+TEST_CASE("the ETA, from the cost model calibrated by the work done, is within 20 % after 10 % of the work") {
+  // Jobs of known, unequal durations (0.2, 0.6 and 1.8 s), handed out longest first:
+  // the first tenth of the time finishes only the longest jobs, so "jobs left x time per
+  // job so far" would be far off, while cost x seconds per unit of cost is not.
+  TempDir dir;
+  const std::string sweep = write_sweep(dir, "eta", seeds(12) + "[grid.hparams.noop]\nseconds = [0.2, 0.6, 1.8]\n");
+  const std::string events = dir.file("events.jsonl");
+  REQUIRE(run(3, {"run", sweep, "--out", dir.file("r.h5"), "--quiet", "--progress", "0.25", "--log-json", events},
+              dir.file("log")) == 0);
+  double start = NAN, end = NAN;
+  std::vector<std::pair<double, double>> etas;  // (time, eta_seconds) of each progress event
+  std::ifstream in(events);
+  for (std::string text; std::getline(in, text);) {
+    const auto e = nlohmann::json::parse(text);
+    const std::string kind = e.at("event");
+    if (kind == "start") start = e.at("time");
+    if (kind == "finished") end = e.at("time");
+    if (kind == "progress") etas.emplace_back(e.at("time"), e.at("eta_seconds"));
+  }
+  REQUIRE(std::isfinite(start));
+  REQUIRE(std::isfinite(end));
+  const double total = end - start;
+  CHECK(total > 0.9 * 12 * 2.6 / 2);  // the sleeps, on two workers
+  // The first estimate after a tenth of the run, and every later one until 90 %.
+  size_t checked = 0;
+  for (const auto& [time, eta] : etas) {
+    const double done = (time - start) / total;
+    if (done < 0.1 || done > 0.9) continue;
+    const double actual = end - time;
+    INFO("at " << done * 100 << " % of the run: ETA " << eta << " s, actually " << actual << " s");
+    CHECK(std::fabs(eta - actual) <= 0.2 * actual + 0.3);  // 0.3 s: a progress line's own lag
+    ++checked;
+  }
+  CHECK(checked >= 10);
+}

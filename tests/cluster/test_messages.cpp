@@ -74,11 +74,14 @@ TEST_CASE("messages survive encode/decode with every field") {
   CHECK(hello_back.host == "node-1");
   CHECK(hello_back.device == "cpu");
 
-  HeartbeatMessage beat{2, 17, 3.5};
+  HeartbeatMessage beat{2, 17, 3.5, "epoch 3/12, loss 1.234", 0.25, 3.25};
   HeartbeatMessage beat_back;
   decode(encode(beat), beat_back);
   CHECK(beat_back.task == 17);
   CHECK(beat_back.elapsed_seconds == 3.5);
+  CHECK(beat_back.phase == "epoch 3/12, loss 1.234");
+  CHECK(beat_back.fraction == 0.25);
+  CHECK(beat_back.fraction_at == 3.25);
 
   ShutdownMessage bye{"sweep complete"};
   ShutdownMessage bye_back;
