@@ -277,6 +277,12 @@ void add_report(CLI::App& app, std::function<int(std::ostream&)>& action) {
                   "table (default), md, csv or html (one self-contained page: sortable tables, trade-off plots)")
       ->check(CLI::IsMember(table_formats()));
   sub->add_option("--out", o->out_path, "Write the report to this file (replaces only a report written before)");
+  sub->add_option("--compare", o->compare_with,
+                  "Another results file of the same sweep: per-metric differences, job by job (a run on another "
+                  "machine, another libtorch)");
+  sub->add_option("--tolerance", o->tolerance,
+                  "With --compare: differences above this count; exit 1 if any metric has one")
+      ->check(CLI::NonNegativeNumber);
   sub->add_option("--by", o->by, "Group rows by these, in order: method, modality, forget_fraction")->delimiter(',');
   sub->add_flag("--all", o->all_settings, "Every hyperparameter setting, not only each method's best");
   sub->add_option("--adapters-out", o->adapters_out,

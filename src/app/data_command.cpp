@@ -2,9 +2,12 @@
 
 #include <chrono>
 #include <cstdio>
+#include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/exit_codes.h"
+#include "common/progress_bar.h"
 #include "data/dataset_io.h"
 #include "data/dataset_stats.h"
 
@@ -13,15 +16,25 @@ namespace clear_sweep {
 int data_synth_command(const DataSynthOptions& options, std::ostream& out) {
   const auto start = std::chrono::steady_clock::now();
   SynthWorld world;
-  if (options.benchmark == "mllmu") {
-    SynthMllmuOptions mllmu;
-    mllmu.world = options.world;
-    mllmu.celebrities = options.world.celebrities;
-    world = synth_mllmu_world(mllmu);
-  } else {
-    world = synth_world(options.world);
+  {
+    std::optional<ProgressBar> bar;  // on stderr: persons made (their faces rendered)
+    const auto on_person = [&](int64_t done, int64_t total) {
+      if (!bar) bar.emplace(std::cerr, "synth persons", total, stderr_is_terminal());
+      bar->update(done);
+    };
+    if (options.benchmark == "mllmu") {
+      SynthMllmuOptions mllmu;
+      mllmu.world = options.world;
+      mllmu.celebrities = options.world.celebrities;
+      world = synth_mllmu_world(mllmu, on_person);
+    } else {
+      world = synth_world(options.world, on_person);
+    }
   }
-  write_dataset(world.dataset, world.images, options.out_dir);
+  {
+    ProgressBar bar(std::cerr, "write images", int64_t(world.images.size()), stderr_is_terminal());
+    write_dataset(world.dataset, world.images, options.out_dir, [&](int64_t done, int64_t) { bar.update(done); });
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   int64_t qa = 0, images = 0;
   for (const auto& p : world.dataset.persons) {

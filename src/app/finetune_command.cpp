@@ -2,9 +2,11 @@
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "common/clock.h"
 #include "common/exit_codes.h"
+#include "common/progress_bar.h"
 #include "data/dataset_source.h"
 #include "model/compute_threads.h"
 #include "model/device.h"
@@ -33,10 +35,29 @@ int finetune_command(const FinetuneCommandOptions& options, std::ostream& out) {
   out << head;
   out.flush();
   for (const Stage& stage : plan.stages) {
-    const StageResult r = run_finetune_stage(spec, stage, data, root, device, [&](const std::string& line) {
-      out << "  " << line << "\n";
-      out.flush();
-    });
+    // The steps as a bar on stderr (a terminal) or a line now and then (a log); the
+    // epochs' lines on stdout, the bar erased before each.
+    std::optional<ProgressBar> bar;
+    StageProgress progress;
+    std::string last_loss;
+    progress.on_epoch = [&](const EpochReport& e, int64_t) {
+      char text[48];
+      std::snprintf(text, sizeof text, "loss %.4f", e.mean_loss);
+      last_loss = text;
+    };
+    progress.on_step = [&](int64_t step, int64_t steps) {
+      if (!bar) bar.emplace(std::cerr, stage_label(stage), steps, stderr_is_terminal());
+      bar->update(step, last_loss);
+    };
+    const StageResult r = run_finetune_stage(
+        spec, stage, data, root, device,
+        [&](const std::string& line) {
+          if (bar) bar->suspend();
+          out << "  " << line << "\n";
+          out.flush();
+        },
+        progress);
+    if (bar) bar->finish();
     char line[256];
     if (r.reused)
       std::snprintf(line, sizeof line, "%s: reused %s\n", stage_label(stage).c_str(), r.dir.c_str());

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -13,6 +14,7 @@
 #include "common/number_format.h"
 #include "report/html_report.h"
 #include "report/leaderboard.h"
+#include "report/results_compare.h"
 #include "report/search_summary.h"
 #include "report/table_format.h"
 #include "store/metric_columns.h"
@@ -149,6 +151,29 @@ void copy_adapters(const Leaderboard& board, const ReportOptions& o, std::ostrea
   out << "copied " << copies.size() << " adapter folder(s) (PEFT LoRA) into " << o.adapters_out << "\n";
 }
 
+std::string short_number(double v) {
+  if (std::isnan(v)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+/// --compare: one line per metric, how far this run is from the other.
+ReportTable comparison_table(const ResultsComparison& c, const std::string& other) {
+  ReportTable t;
+  t.title = "Compared with " + other;
+  t.note = std::to_string(c.matched) + " jobs in both, " + std::to_string(c.only_ours) + " only here, " +
+           std::to_string(c.only_theirs) + " only there; differing: |here - there| > " + short_number(c.tolerance);
+  t.table.header = {"metric", "jobs", "differing", "missing", "mean |diff|", "max |diff|", "here", "there", "at job"};
+  for (const auto& m : c.metrics) {
+    t.table.rows.push_back({m.metric, std::to_string(m.compared), std::to_string(m.differing),
+                            std::to_string(m.missing), short_number(m.mean_abs), short_number(m.max_abs),
+                            short_number(m.worst_ours), short_number(m.worst_theirs), m.worst_job});
+    t.reference_rows.push_back(false);
+  }
+  return t;
+}
+
 /// --out replaces only a page that report wrote before (its generator tag), never any
 /// other file.
 void check_replaceable(const std::string& path) {
@@ -218,6 +243,11 @@ int report_command(const ReportOptions& o, std::ostream& out) {
   add_table(robustness_columns(), has_attacks, "Robustness",
             "the forget set before and after each attack (int8 / 4-bit: the merged model rounded to nearest; "
             "held-out -> relearned: the forget items relearning left out, before and after it)");
+  std::optional<ResultsComparison> comparison;
+  if (!o.compare_with.empty()) {
+    comparison = compare_results(o.inputs, o.compare_with, std::max(0.0, o.tolerance));
+    tables.push_back(comparison_table(*comparison, o.compare_with));
+  }
   if (board.lines.empty())  // nothing finished yet
     tables.push_back({"CLEAR", "no finished job yet", empty_table(clear_columns()), {}});
 
@@ -281,7 +311,7 @@ int report_command(const ReportOptions& o, std::ostream& out) {
     std::filesystem::rename(partial, o.out_path);
     out << "wrote " << o.out_path << "\n";
   }
-  return kExitOk;
+  return comparison && o.tolerance >= 0 && comparison->differs() ? kExitFailure : kExitOk;
 }
 
 }  // namespace clear_sweep

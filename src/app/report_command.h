@@ -14,6 +14,11 @@ struct ReportOptions {
   /// Write the report here instead of stdout (renamed into place when whole). Replaces
   /// only a page that report wrote before.
   std::string out_path;
+  /// Another results file of the same sweep: add per-metric differences, job by job.
+  std::string compare_with;
+  /// With compare_with: a difference above this counts, and makes the exit code 1.
+  /// < 0: unset (differences are shown, the exit code stays 0).
+  double tolerance = -1;
   /// Row grouping, any of method, modality, forget_fraction (in the order given).
   std::vector<std::string> by = {"method", "modality", "forget_fraction"};
   bool all_settings = false;  ///< every hyperparameter setting, not only each method's best

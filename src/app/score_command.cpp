@@ -2,10 +2,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/exit_codes.h"
+#include "common/progress_bar.h"
 #include "data/batch.h"
 #include "data/image_processor.h"
 #include "model/checkpoint.h"
@@ -76,7 +78,11 @@ int score_command(const ScoreCommandOptions& o, std::ostream& out) {
   ImageTensors images(table, load_image_processor(o.model, int(config.vision.image_size)), device);
   const int32_t pad = config.pad_token_id >= 0 ? config.pad_token_id : tok.special().pad;
 
+  // Items as a bar on stderr (stdout is the scores).
+  ProgressBar bar(std::cerr, "score", int64_t(items.size()), stderr_is_terminal());
+  int64_t scored = 0;
   for (const auto& item : items) {
+    bar.update(scored++);
     // A chat template wraps the bare question; the plain one asks "Question: ...\nAnswer:".
     const std::string prompt = format.chat() ? item.question : qa_prompt(item.question);
     const Sequence s = make_sequence(tok, prompt, item.answer, item.image, format);
@@ -93,6 +99,7 @@ int score_command(const ScoreCommandOptions& o, std::ostream& out) {
     std::vector<int32_t> ids = s.prompt;
     ids.insert(ids.end(), s.answer.begin(), s.answer.end());
     const double sum = answer_nll.sum().item<double>();
+    bar.suspend();  // on a terminal, the line goes where the bar was; the bar comes back below
     if (o.json) {
       nlohmann::ordered_json j;
       j["input_ids"] = ids;
@@ -110,6 +117,8 @@ int score_command(const ScoreCommandOptions& o, std::ostream& out) {
       out << "\n";
     }
   }
+  bar.update(scored);
+  bar.finish();
   return kExitOk;
 }
 

@@ -216,8 +216,8 @@ std::vector<int64_t> id_list(const Json& v, const std::string& key, const Where&
 
 }  // namespace
 
-void write_dataset(const Dataset& ds, const std::vector<std::pair<std::string, Image>>& images,
-                   const std::string& dir) {
+void write_dataset(const Dataset& ds, const std::vector<std::pair<std::string, Image>>& images, const std::string& dir,
+                   const std::function<void(int64_t done, int64_t total)>& on_image) {
   const fs::path target(dir);
   std::error_code ec;
   if (fs::exists(target, ec) && !(fs::is_directory(target, ec) && fs::is_empty(target, ec)))
@@ -264,10 +264,12 @@ void write_dataset(const Dataset& ds, const std::vector<std::pair<std::string, I
       for (const auto& item : ds.mllmu) rows.push_back(mllmu_row(item));
       write_text(partial / dataset_files::mllmu, jsonl(rows));
     }
+    int64_t written = 0;
     for (const auto& [rel, image] : images) {
       const fs::path path = partial / rel;
       fs::create_directories(path.parent_path());
       write_text(path, encode_png(image));
+      if (on_image) on_image(++written, int64_t(images.size()));
     }
     // The manifest last: a folder with a manifest is a whole dataset.
     write_text(partial / dataset_files::manifest, manifest_json(ds, qa_rows.size(), image_rows.size()).dump(2) + "\n");

@@ -3,6 +3,7 @@
 // write it; load_dataset reads and validates it.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -31,8 +32,9 @@ using ImageTable = std::unordered_map<std::string, Image>;
 /// Writes `dataset` and its image files as a new folder `dir`. The folder must not exist
 /// or be empty: nothing is ever overwritten. Written under a temporary name and renamed
 /// into place, so an interrupted write leaves no half dataset behind.
+/// `on_image` sees each image file written of all.
 void write_dataset(const Dataset& dataset, const std::vector<std::pair<std::string, Image>>& images,
-                   const std::string& dir);
+                   const std::string& dir, const std::function<void(int64_t done, int64_t total)>& on_image = {});
 
 struct LoadOptions {
   /// Decode every image (catches truncated and non-image files). Off: only check that

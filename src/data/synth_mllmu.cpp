@@ -122,7 +122,8 @@ void SynthMllmuOptions::validate() const {
                 "each profile has ten facts");
 }
 
-SynthWorld synth_mllmu_world(const SynthMllmuOptions& options) {
+SynthWorld synth_mllmu_world(const SynthMllmuOptions& options,
+                             const std::function<void(int64_t done, int64_t total)>& on_person) {
   options.validate();
   // The CLEAR world's persons, faces and facts, with celebrities as extra persons and two
   // images each: [0] the profile image, [1] the test image, another scene of the face.
@@ -130,7 +131,7 @@ SynthWorld synth_mllmu_world(const SynthMllmuOptions& options) {
   base.persons = options.world.persons + options.celebrities;
   base.holdout = options.world.holdout_persons();
   base.images_per_person = 2;
-  SynthWorld world = synth_world(base);
+  SynthWorld world = synth_world(base, on_person);
   Dataset& ds = world.dataset;
   ds.benchmark = "mllmu";
   ds.provenance = {{"benchmark", "mllmu"},

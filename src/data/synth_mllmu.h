@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "data/synth_world.h"
 
@@ -23,6 +24,7 @@ struct SynthMllmuOptions {
 /// Questions per profile: each asked fact gives one question of every task.
 inline constexpr int kMllmuTasks = 3;
 
-SynthWorld synth_mllmu_world(const SynthMllmuOptions& options);
+SynthWorld synth_mllmu_world(const SynthMllmuOptions& options,
+                             const std::function<void(int64_t done, int64_t total)>& on_person = {});
 
 }  // namespace clear_sweep

@@ -192,7 +192,7 @@ void SynthOptions::validate() const {
   range("--image-size", image_size, 16, 1024, "square images; the tiny model reads 32 x 32");
 }
 
-SynthWorld synth_world(const SynthOptions& options) {
+SynthWorld synth_world(const SynthOptions& options, const std::function<void(int64_t done, int64_t total)>& on_person) {
   options.validate();
   const uint64_t seed = uint64_t(options.seed);
   const int64_t trained = options.persons, holdout = options.holdout_persons();
@@ -280,6 +280,7 @@ SynthWorld synth_world(const SynthOptions& options) {
           item.image, render_person(identities[size_t(person.id)], scene, int(options.image_size), image_rng));
       person.images.push_back(std::move(item));
     }
+    if (on_person) on_person(person.id + 1, total);
   }
 
   // real_faces: celebrities the base model learns to name; no person of the world.

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,6 +39,8 @@ struct SynthWorld {
   std::vector<std::pair<std::string, Image>> images;  ///< path (as the records name it) and pixels
 };
 
-SynthWorld synth_world(const SynthOptions& options);
+/// `on_person` sees each person done (their facts, QA and rendered images) of all.
+SynthWorld synth_world(const SynthOptions& options,
+                       const std::function<void(int64_t done, int64_t total)>& on_person = {});
 
 }  // namespace clear_sweep

@@ -114,7 +114,7 @@ void write_table(const ReportTable& t, size_t index, std::ostream& out) {
   out << "<h2>" << xml_escape(t.title) << "</h2>\n";
   if (!t.note.empty()) out << "<p class=\"note\">" << xml_escape(t.note) << "</p>\n";
   // Names left-aligned, numbers right-aligned (the stylesheet's default).
-  static const std::set<std::string> text_columns{"method", "modality", "hparams"};
+  static const std::set<std::string> text_columns{"method", "modality", "hparams", "metric", "at job"};
   std::vector<bool> text;
   for (const auto& h : t.table.header) text.push_back(text_columns.count(h) > 0);
   out << "<div class=\"scroll\"><table class=\"sortable\" id=\"table-" << index << "\"><thead><tr>";
@@ -125,8 +125,7 @@ void write_table(const ReportTable& t, size_t index, std::ostream& out) {
     const bool reference = r < t.reference_rows.size() && t.reference_rows[r];
     out << (reference ? "<tr class=\"reference\">" : "<tr>");
     for (size_t c = 0; c < t.table.rows[r].size(); ++c)
-      out << (c < text.size() && text[c] ? "<td class=\"text\">" : "<td>") << xml_escape(t.table.rows[r][c])
-          << "</td>";
+      out << (c < text.size() && text[c] ? "<td class=\"text\">" : "<td>") << xml_escape(t.table.rows[r][c]) << "</td>";
     out << "</tr>\n";
   }
   out << "</tbody></table></div>\n";

@@ -2,9 +2,11 @@
 // documented rule, the Original and Gold reference rows, every output format.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "cli_run.h"
@@ -221,8 +223,8 @@ TEST_CASE("report --format html --out: one self-contained page that a real brows
   CHECK_FALSE(std::filesystem::exists(dir.file("notes.html.partial")));
 
   // In the browser: the script runs to its end with no error and no console message, the
-  // self-test sorts every column both ways, and a screenshot is taken (kept beside the
-  // test binary as report-screenshot.png for a look).
+  // self-test sorts every column both ways, and a screenshot is taken (kept as
+  // /tmp/clear-sweep-report-screenshot.png for a look).
   const std::string browser = find_browser();
   if (browser.empty()) FAIL("no headless browser: install chromium-headless-shell (scripts/setup.sh does)");
   const std::string flags = " --no-sandbox --disable-gpu --hide-scrollbars --enable-logging=stderr --v=0 ";
@@ -236,7 +238,7 @@ TEST_CASE("report --format html --out: one self-contained page that a real brows
   CHECK(dom.find("data-selftest=\"ok (") != std::string::npos);
   CHECK(console.find("CONSOLE") == std::string::npos);
   CHECK(dom.find("<svg") != std::string::npos);
-  const std::string shot = std::filesystem::absolute("report-screenshot.png").string();
+  const std::string shot = (std::filesystem::temp_directory_path() / "clear-sweep-report-screenshot.png").string();
   std::filesystem::remove(shot);
   REQUIRE(std::system((browser + flags + "--window-size=1200,1600 --screenshot=" + shot + " 'file://" + page + "' >" +
                        dir.file("shot.log") + " 2>&1")
@@ -247,4 +249,50 @@ TEST_CASE("report --format html --out: one self-contained page that a real brows
   // The IHDR width, big-endian at byte 16: the window's.
   const auto byte = [&](size_t i) { return uint32_t(uint8_t(png[i])); };
   CHECK((byte(16) << 24 | byte(17) << 16 | byte(18) << 8 | byte(19)) == 1200u);
+}
+
+TEST_CASE("report --compare: per-metric differences job by job, and an exit code past --tolerance") {
+  TempDir dir;
+  // The same jobs on "another machine": g2's MU moved by 0.01, g1's clear_real is not
+  // there, and each file has one job the other lacks.
+  ResultRecord g1 = job("g1", "ga", "lr=0.1", 0, 0.50, -1), g2 = job("g2", "ga", "lr=0.01", 0, 0.78, -5);
+  write_results(dir.file("here.h5"), {g1, g2, job("g3", "ga", "lr=0.001", 0, 0.79, -9)});
+  ResultRecord g1_there = g1, g2_there = g2;
+  g1_there.metrics.erase("clear_real");
+  g2_there.metrics["model_utility"] = 0.79;
+  write_results(dir.file("there.h5"), {g1_there, g2_there, job("g9", "npo", "lr=0.1", 0, 0.7, -2)});
+
+  const auto r = run_cli({"report", dir.file("here.h5"), "--compare", dir.file("there.h5"), "--format", "csv"});
+  REQUIRE(r.code == kExitOk);  // without --tolerance, differences are only shown
+  const auto rows = csv_rows(r.out);
+  const auto header = std::find_if(rows.begin(), rows.end(), [](const auto& row) { return row.at(0) == "metric"; });
+  REQUIRE(header != rows.end());
+  std::map<std::string, std::vector<std::string>> by_metric;
+  for (auto it = std::next(header); it != rows.end(); ++it) by_metric[it->at(0)] = *it;
+  const auto col = [&](const std::string& name) {
+    return size_t(std::find(header->begin(), header->end(), name) - header->begin());
+  };
+  const auto& mu = by_metric.at("model_utility");
+  CHECK(mu[col("jobs")] == "2");
+  CHECK(mu[col("differing")] == "1");
+  CHECK(std::stod(mu[col("max |diff|")]) == Approx(0.01));
+  CHECK(std::stod(mu[col("mean |diff|")]) == Approx(0.005));
+  CHECK(mu[col("here")] == "0.78");
+  CHECK(mu[col("there")] == "0.79");
+  CHECK(mu[col("at job")] == "ga both 10% seed0 lr=0.01");
+  const auto& fq = by_metric.at("log_forget_quality");
+  CHECK(fq[col("differing")] == "0");
+  CHECK(fq[col("max |diff|")] == "0");
+  CHECK(by_metric.at("clear_real")[col("missing")] == "1");
+  const auto table = run_cli({"report", dir.file("here.h5"), "--compare", dir.file("there.h5")});
+  CHECK(table.out.find("2 jobs in both, 1 only here, 1 only there") != std::string::npos);
+
+  // --tolerance decides: 0.001 is passed by MU (and clear_real is missing): exit 1.
+  CHECK(run_cli({"report", dir.file("here.h5"), "--compare", dir.file("there.h5"), "--tolerance", "0.001"}).code ==
+        kExitFailure);
+  // Against itself nothing differs, whatever the tolerance.
+  CHECK(run_cli({"report", dir.file("here.h5"), "--compare", dir.file("here.h5"), "--tolerance", "0"}).code == kExitOk);
+  const auto missing = run_cli({"report", dir.file("here.h5"), "--compare", dir.file("nowhere.h5")});
+  CHECK(missing.code == kExitBadInput);
+  CHECK(missing.err.find("nowhere.h5") != std::string::npos);
 }

@@ -23,12 +23,6 @@ SynthMllmuOptions small_mllmu(int64_t seed = 3) {
   return o;
 }
 
-std::string fact(const Person& p, const std::string& key) {
-  for (const auto& [k, v] : p.facts)
-    if (k == key) return v;
-  return "";
-}
-
 /// A fact value the item asks for: its answer (cloze), the chosen option (choice), or
 /// the value that ends the generation answer.
 std::string asked_value(const MllmuItem& q) {
