@@ -76,6 +76,14 @@ void draw_axes(std::ostringstream& s, const Axis& x, const std::vector<double>& 
     << ") rotate(-90)\" text-anchor=\"middle\">" << xml_escape(y_label) << "</text>";
 }
 
+/// The <svg> element's opening, its tooltip title and the visible title above the plot.
+void open_svg(std::ostringstream& s, int width, double height, const std::string& title) {
+  s << "<svg class=\"plot\" role=\"img\" width=\"" << width << "\" height=\"" << num(height) << "\" viewBox=\"0 0 "
+    << width << " " << num(height) << "\"><title>" << xml_escape(title) << "</title>";
+  s << "<text class=\"title\" x=\"" << num(width / 2.0) << "\" y=\"15\" text-anchor=\"middle\">" << xml_escape(title)
+    << "</text>";
+}
+
 /// The legend: one swatch and name per entry, wrapped into rows from (left, top).
 /// Returns the height it took.
 double draw_legend(std::ostringstream& s, const std::vector<std::string>& names, double left, double top,
@@ -163,11 +171,7 @@ std::string svg_scatter(const ScatterPlot& plot, int width, int height) {
   double legend_height = 0;
   if (legend) legend_height = draw_legend(body, names, left, height + 2, width - left - right);
   std::ostringstream s;
-  s << "<svg class=\"plot\" role=\"img\" width=\"" << width << "\" height=\"" << num(height + legend_height + 4)
-    << "\" viewBox=\"0 0 " << width << " " << num(height + legend_height + 4) << "\"><title>" << xml_escape(plot.title)
-    << "</title>";
-  s << "<text class=\"title\" x=\"" << num(width / 2.0) << "\" y=\"15\" text-anchor=\"middle\">"
-    << xml_escape(plot.title) << "</text>";
+  open_svg(s, width, height + legend_height + 4, plot.title);
   if (xr.empty() || yr.empty()) {
     s << "<rect class=\"frame\" x=\"" << left << "\" y=\"" << top << "\" width=\"" << num(width - left - right)
       << "\" height=\"" << num(height - top - bottom) << "\"/><text class=\"tick\" x=\"" << num(width / 2.0)
@@ -219,11 +223,7 @@ std::string svg_bars(const BarChart& chart, int width, int height) {
   std::ostringstream legend;
   const double legend_height = draw_legend(legend, chart.bar_names, left, height + 2, width - left - right);
   std::ostringstream s;
-  s << "<svg class=\"plot\" role=\"img\" width=\"" << width << "\" height=\"" << num(height + legend_height + 4)
-    << "\" viewBox=\"0 0 " << width << " " << num(height + legend_height + 4) << "\"><title>" << xml_escape(chart.title)
-    << "</title>";
-  s << "<text class=\"title\" x=\"" << num(width / 2.0) << "\" y=\"15\" text-anchor=\"middle\">"
-    << xml_escape(chart.title) << "</text>";
+  open_svg(s, width, height + legend_height + 4, chart.title);
   const auto yt = nice_ticks(0, std::max(1.0, yr.hi));
   const Axis y{yt.front(), yt.back(), height - bottom, top};
   const Axis none{NAN, NAN, left, width - right};  // no x ticks: the groups are named below
