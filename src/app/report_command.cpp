@@ -284,6 +284,7 @@ int report_command(const ReportOptions& o, std::ostream& out) {
     page.notes = notes;
     page.tables = std::move(tables);
     page.settings = build_leaderboard(o.inputs, /*all_settings=*/true);
+    page.best = board;
     page.searches = std::move(searches);
     write_html_report(page, to);
   } else {

@@ -8,6 +8,7 @@
 
 #include "common/number_format.h"
 #include "common/version.h"
+#include "store/metric_columns.h"
 
 namespace clear_sweep {
 namespace {
@@ -150,6 +151,18 @@ void write_tradeoffs(const Leaderboard& settings, std::ostream& out) {
   }
 }
 
+void write_robustness(const Leaderboard& best, std::ostream& out) {
+  const auto charts = robustness_charts(best);
+  if (charts.empty()) return;
+  out << "<h2>Does the forgetting survive an attack?</h2>\n<p class=\"note\">The forget set's Prob (the answer's "
+         "probability) of each best setting and reference model, as unlearned, with its weights rounded to int8 and "
+         "to 4 bits, and on the forget items relearning left out, before and after relearning the others. A bar "
+         "that grows back means the knowledge was hidden, not removed.</p>\n<div class=\"plots\">\n";
+  for (const auto& chart : charts)
+    out << svg_bars(chart, std::max(420, 60 + 90 * int(chart.groups.size())), 260) << "\n";
+  out << "</div>\n";
+}
+
 void write_search(const std::string& path, const SearchSummary& s, std::ostream& out) {
   out << "<h2>Search: " << xml_escape(path) << "</h2>\n";
   BarChart chart;
@@ -170,6 +183,39 @@ void write_search(const std::string& path, const SearchSummary& s, std::ostream&
 }
 
 }  // namespace
+
+std::vector<BarChart> robustness_charts(const Leaderboard& best) {
+  const std::vector<std::pair<std::string, std::string>> bars{
+      {"forget_prob", "unlearned"},
+      {attack_column("quant8", "forget_prob"), "int8"},
+      {attack_column("quant4", "forget_prob"), "4-bit"},
+      {attack_column("relearn_before", "forget_prob"), "held-out"},
+      {attack_column("relearn", "forget_prob"), "relearned"}};
+  std::map<std::tuple<std::string, double, std::string>, BarChart> charts;
+  for (const auto& l : best.lines) {
+    const bool attacked = std::any_of(bars.begin() + 1, bars.end(), [&](const auto& b) {
+      const auto it = l.stats.find(b.first);
+      return it != l.stats.end() && it->second.n > 0;
+    });
+    if (!attacked) continue;
+    BarChart& chart = charts[{l.benchmark, l.forget_fraction, l.modality}];
+    if (chart.title.empty()) {
+      chart.title = "Forget Prob under attack, " + fraction_text(l.forget_fraction) + ", " + l.modality;
+      chart.y_label = "forget Prob";
+      for (const auto& b : bars) chart.bar_names.push_back(b.second);
+    }
+    BarGroup g;
+    g.label = l.method;
+    for (const auto& b : bars) {
+      const auto it = l.stats.find(b.first);
+      g.values.push_back(it != l.stats.end() && it->second.n > 0 ? it->second.mean : NAN);
+    }
+    chart.groups.push_back(std::move(g));
+  }
+  std::vector<BarChart> out;
+  for (auto& [key, chart] : charts) out.push_back(std::move(chart));
+  return out;
+}
 
 ScatterPlot tradeoff_plot(const Leaderboard& settings, const std::string& benchmark, double forget_fraction,
                           const std::string& modality, const std::string& method) {
@@ -224,6 +270,7 @@ void write_html_report(const HtmlReport& report, std::ostream& out) {
   for (const auto& note : report.notes) out << "<p class=\"note\">" << xml_escape(note) << "</p>\n";
   for (size_t i = 0; i < report.tables.size(); ++i) write_table(report.tables[i], i, out);
   write_tradeoffs(report.settings, out);
+  write_robustness(report.best, out);
   for (const auto& [path, summary] : report.searches) write_search(path, summary, out);
   out << "<script>" << kScript << "</script>\n</body></html>\n";
 }

@@ -27,9 +27,14 @@ struct HtmlReport {
   std::vector<std::string> inputs;  ///< the results files
   std::vector<std::string> notes;   ///< lines under the title (jobs, failures, the rule)
   std::vector<ReportTable> tables;
-  Leaderboard settings;                                         ///< every setting (all_settings), for the plots
+  Leaderboard settings;  ///< every setting (all_settings), for the trade-off plots
+  Leaderboard best;      ///< the lines the tables show, for the robustness bars
   std::vector<std::pair<std::string, SearchSummary>> searches;  ///< per file with a [search]
 };
+
+/// Per (benchmark, forget fraction, modality) with attack values: the forget set's Prob
+/// of each line (reference rows included) plain and after each attack ([eval] attacks).
+std::vector<BarChart> robustness_charts(const Leaderboard& best);
 
 /// What the page's <meta name="generator"> says: `report --out` replaces only a file
 /// that holds it (a report it wrote before), never anything else.

@@ -227,9 +227,10 @@ TEST_CASE("report --format html --out: one self-contained page that a real brows
   // /tmp/clear-sweep-report-screenshot.png for a look).
   const std::string browser = find_browser();
   if (browser.empty()) FAIL("no headless browser: install chromium-headless-shell (scripts/setup.sh does)");
+  // `timeout`: a browser that hangs fails the test rather than holding CI.
   const std::string flags = " --no-sandbox --disable-gpu --hide-scrollbars --enable-logging=stderr --v=0 ";
-  REQUIRE(std::system((browser + flags + "--dump-dom 'file://" + page + "#selftest' >" + dir.file("dom.html") + " 2>" +
-                       dir.file("console.txt"))
+  REQUIRE(std::system(("timeout 60 " + browser + flags + "--dump-dom 'file://" + page + "#selftest' >" +
+                       dir.file("dom.html") + " 2>" + dir.file("console.txt"))
                           .c_str()) == 0);
   const std::string dom = slurp(dir.file("dom.html")), console = slurp(dir.file("console.txt"));
   INFO(console);
@@ -240,8 +241,8 @@ TEST_CASE("report --format html --out: one self-contained page that a real brows
   CHECK(dom.find("<svg") != std::string::npos);
   const std::string shot = (std::filesystem::temp_directory_path() / "clear-sweep-report-screenshot.png").string();
   std::filesystem::remove(shot);
-  REQUIRE(std::system((browser + flags + "--window-size=1200,1600 --screenshot=" + shot + " 'file://" + page + "' >" +
-                       dir.file("shot.log") + " 2>&1")
+  REQUIRE(std::system(("timeout 60 " + browser + flags + "--window-size=1200,1600 --screenshot=" + shot + " 'file://" +
+                       page + "' >" + dir.file("shot.log") + " 2>&1")
                           .c_str()) == 0);
   const std::string png = slurp(shot);
   REQUIRE(png.size() > 10000);  // a drawn page, not a blank one

@@ -173,3 +173,38 @@ TEST_CASE("write_html_report: one page, nothing fetched, tables, plots and the s
   CHECK(html.find("maximize log_forget_quality") != std::string::npos);
   CHECK(html.find("</html>") != std::string::npos);
 }
+
+TEST_CASE("robustness_charts: per group, each attacked line's forget Prob plain and after each attack") {
+  Leaderboard best;
+  LeaderboardLine original = line("Original", "", 0.9, 0.8, NAN, true);
+  LeaderboardLine ga = line("ga", "lr=1", 0.1, 0.5);
+  LeaderboardLine npo = line("npo", "lr=1", 0.2, 0.5);  // not attacked: no group of its own
+  original.stats["forget_prob"] = Stat{0.97, NAN, 1};
+  original.stats[attack_column("quant8", "forget_prob")] = Stat{0.96, NAN, 1};
+  ga.stats["forget_prob"] = Stat{0.05, 0.01, 2};
+  ga.stats[attack_column("quant4", "forget_prob")] = Stat{0.25, NAN, 2};
+  ga.stats[attack_column("relearn_before", "forget_prob")] = Stat{0.04, NAN, 2};
+  ga.stats[attack_column("relearn", "forget_prob")] = Stat{0.61, NAN, 2};
+  npo.stats["forget_prob"] = Stat{0.3, NAN, 1};
+  best.lines = {original, ga, npo};
+  const auto charts = robustness_charts(best);
+  REQUIRE(charts.size() == 1);
+  const BarChart& c = charts[0];
+  CHECK(c.bar_names == std::vector<std::string>{"unlearned", "int8", "4-bit", "held-out", "relearned"});
+  REQUIRE(c.groups.size() == 2);
+  CHECK(c.groups[0].label == "Original");
+  CHECK(c.groups[0].values[0] == 0.97);
+  CHECK(c.groups[0].values[1] == 0.96);
+  CHECK(std::isnan(c.groups[0].values[2]));  // not measured: no bar
+  CHECK(c.groups[1].label == "ga");
+  REQUIRE(c.groups[1].values.size() == 5);
+  CHECK(c.groups[1].values[0] == 0.05);
+  CHECK(std::isnan(c.groups[1].values[1]));
+  CHECK(c.groups[1].values[2] == 0.25);
+  CHECK(c.groups[1].values[3] == 0.04);
+  CHECK(c.groups[1].values[4] == 0.61);
+  CHECK(count(svg_bars(c), "class=\"barfill\"") == 6);
+  // No attack anywhere: no chart.
+  best.lines = {npo};
+  CHECK(robustness_charts(best).empty());
+}
