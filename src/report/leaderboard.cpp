@@ -110,16 +110,21 @@ LeaderboardLine best_setting(const std::vector<LeaderboardLine>& candidates, dou
 
 }  // namespace
 
-Leaderboard build_leaderboard(const std::vector<std::string>& files, bool all_settings) {
-  // Every file's rows, one per job id.
+std::map<std::string, std::pair<ResultRecord, std::string>> merged_jobs(const std::vector<std::string>& files) {
   std::map<std::string, std::pair<ResultRecord, std::string>> jobs;  // id -> record, its file
-  for (const auto& path : files) {
-    const ResultsSnapshot snap = results_snapshot(path);
-    for (const auto& r : snap.rows) {
+  for (const auto& path : files)
+    for (auto& r : results_snapshot(path).rows) {
       auto it = jobs.find(r.job_id);
-      if (it == jobs.end() || preferred_record(r, it->second.first)) jobs[r.job_id] = {r, path};
+      if (it == jobs.end() || preferred_record(r, it->second.first)) {
+        const std::string id = r.job_id;  // the right side of = moves r first
+        jobs[id] = {std::move(r), path};
+      }
     }
-  }
+  return jobs;
+}
+
+Leaderboard build_leaderboard(const std::vector<std::string>& files, bool all_settings) {
+  const auto jobs = merged_jobs(files);
 
   Leaderboard board;
   board.jobs = jobs.size();

@@ -18,7 +18,10 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "store/result_record.h"
 
 namespace clear_sweep {
 
@@ -61,6 +64,11 @@ struct Leaderboard {
   /// Every value each hyperparameter takes over all settings (which ones vary).
   std::map<std::string, std::set<std::string>> hparam_values;
 };
+
+/// Every file's rows, one per job id (the preferred record where files repeat a job, as
+/// `merge` keeps it), each with the file it came from. Throws clear_sweep::Error naming
+/// the file that cannot be read.
+std::map<std::string, std::pair<ResultRecord, std::string>> merged_jobs(const std::vector<std::string>& files);
 
 /// Reads `files`; every setting with `all_settings`, else each method's best. Throws
 /// clear_sweep::Error naming the file that cannot be read.

@@ -4,22 +4,17 @@
 #include <map>
 
 #include "common/number_format.h"
+#include "report/leaderboard.h"
 #include "store/metric_columns.h"
-#include "store/results_store.h"
 
 namespace clear_sweep {
 namespace {
 
-/// Successful rows by job id, the preferred record where files repeat a job.
+/// Successful rows by job id, merged as report merges them.
 std::map<std::string, ResultRecord> ok_rows(const std::vector<std::string>& files) {
   std::map<std::string, ResultRecord> rows;
-  for (const auto& path : files)
-    for (auto& r : results_snapshot(path).rows) {
-      auto it = rows.find(r.job_id);
-      if (it == rows.end() || preferred_record(r, it->second)) rows[r.job_id] = std::move(r);
-    }
-  for (auto it = rows.begin(); it != rows.end();)
-    it = it->second.status == RunStatus::ok ? std::next(it) : rows.erase(it);
+  for (auto& [id, entry] : merged_jobs(files))
+    if (entry.first.status == RunStatus::ok) rows.emplace(id, std::move(entry.first));
   return rows;
 }
 
