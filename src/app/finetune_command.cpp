@@ -8,6 +8,7 @@
 #include "common/exit_codes.h"
 #include "common/progress_bar.h"
 #include "data/dataset_source.h"
+#include "faces/face_stage.h"
 #include "model/compute_threads.h"
 #include "model/device.h"
 #include "model/finetune_stage.h"
@@ -34,6 +35,10 @@ int finetune_command(const FinetuneCommandOptions& options, std::ostream& out) {
                 plan.stages.size(), root.c_str(), unix_now() - start);
   out << head;
   out.flush();
+  std::optional<FaceImages> faces;  // the face kind's images, resized once for every stage
+  if (spec.model_kind() == ModelKind::faces)
+    faces.emplace(load_face_images(data.dataset, spec.model->image_size,
+                                   [&](const std::string& path) { return data.images.at(path); }));
   for (const Stage& stage : plan.stages) {
     // The steps as a bar on stderr (a terminal) or a line now and then (a log); the
     // epochs' lines on stdout, the bar erased before each.
@@ -49,14 +54,13 @@ int finetune_command(const FinetuneCommandOptions& options, std::ostream& out) {
       if (!bar) bar.emplace(std::cerr, stage_label(stage), steps, stderr_is_terminal());
       bar->update(step, last_loss);
     };
-    const StageResult r = run_finetune_stage(
-        spec, stage, data, root, device,
-        [&](const std::string& line) {
-          if (bar) bar->suspend();
-          out << "  " << line << "\n";
-          out.flush();
-        },
-        progress);
+    const auto log = [&](const std::string& line) {
+      if (bar) bar->suspend();
+      out << "  " << line << "\n";
+      out.flush();
+    };
+    const StageResult r = faces ? run_face_stage(spec, stage, data.dataset, *faces, root, resolve_device(device), log)
+                                : run_finetune_stage(spec, stage, data, root, device, log, progress);
     if (bar) bar->finish();
     char line[256];
     if (r.reused)

@@ -54,6 +54,7 @@ int methods_command(OutputFormat format, std::ostream& out) {
       jm["loss"] = m.summary;
       jm["needs"] = needs_list(m.needs);
       jm["trains"] = m.trains;
+      jm["model"] = m.needs.model ? model_kind_name(m.kind) : "none";
       jm["hparams"] = Json::array();
       for (const auto& d : m.own_hparams) jm["hparams"].push_back(decl_json(d));
       j["methods"].push_back(jm);
@@ -73,6 +74,7 @@ int methods_command(OutputFormat format, std::ostream& out) {
     out << "\n  " << m.name << ": " << m.summary << "\n";
     out << "    needs: " << (needs.empty() ? "nothing" : needs)
         << (m.trains ? "" : "; no shared training hyperparameters") << "\n";
+    if (m.needs.model) out << "    unlearns: " << model_kind_name(m.kind) << "\n";
     print_decls(out, m.own_hparams);
   }
   return 0;

@@ -5,6 +5,7 @@
 
 #include "app/finetune_command.h"
 #include "app/score_command.h"
+#include "cluster/face_runner.h"
 #include "cluster/model_plugin.h"
 #include "cluster/model_runner.h"
 #include "common/guarded.h"
@@ -25,7 +26,9 @@ class ModelPluginImpl : public ModelPlugin {
   int cuda_devices() override { return torch::cuda::is_available() ? int(torch::cuda::device_count()) : 0; }
   std::unique_ptr<JobRunner> make_runner(const std::string& sweep_text, const std::string& sweep_path,
                                          const std::string& artifacts, const DeviceBinding& binding) override {
-    return std::make_unique<ModelRunner>(sweep_parse(sweep_text, sweep_path), artifacts, binding);
+    SweepSpec spec = sweep_parse(sweep_text, sweep_path);
+    if (spec.model_kind() == ModelKind::faces) return std::make_unique<FaceRunner>(std::move(spec), artifacts, binding);
+    return std::make_unique<ModelRunner>(std::move(spec), artifacts, binding);
   }
 };
 

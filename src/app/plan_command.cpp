@@ -107,6 +107,11 @@ std::string describe_model(const SweepSpec& spec) {
 
 std::string stage_scope(const SweepSpec& spec, const Stage& stage) {
   if (stage.kind == StageKind::finetune_base) return "full set, " + std::to_string(spec.persons()) + " persons";
+  if (stage.kind == StageKind::train_shadow) {
+    const int64_t pool = spec.forget_persons(stage.forget_fraction);
+    return std::string(stage.shadow_index % 2 == 0 ? "forget " : "holdout ") + format_number(stage.forget_fraction) +
+           "% + " + std::to_string((spec.persons() - pool) / 2) + " others";
+  }
   return "retain split, " + std::to_string(spec.persons() - spec.forget_persons(stage.forget_fraction)) + " persons";
 }
 
@@ -179,9 +184,16 @@ void print_text(const PlanOptions& options, const SweepSpec& spec, const SweepPl
   });
 
   out << "\nstages before the grid: " << plan.stages.size() << "\n";
-  for (const auto& stage : plan.stages)
+  int64_t shadows = 0;  // the shadow models: the first of each side listed, the rest counted
+  for (const auto& stage : plan.stages) {
+    if (stage.kind == StageKind::train_shadow && stage.shadow_index >= 2) {
+      ++shadows;
+      continue;
+    }
     out << "  " << std::left << std::setw(20) << stage_label(stage) << std::setw(28) << stage_scope(spec, stage)
         << "id " << stage.id << "  cost " << grouped(stage.cost) << "\n";
+  }
+  if (shadows > 0) out << "  ... and train_shadow 2.." << shadows + 1 << " alike (--format json lists every stage)\n";
   if (plan.stages.empty()) out << "  (none: no method needs a model)\n";
 
   if (spec.search) {
@@ -260,6 +272,10 @@ void print_json(const PlanOptions& options, const SweepSpec& spec, const SweepPl
     st["id"] = stage.id;
     st["kind"] = stage_kind_name(stage.kind);
     if (stage.kind == StageKind::finetune_gold) st["forget_fraction"] = stage.forget_fraction;
+    if (stage.kind == StageKind::train_shadow) {
+      st["pool_fraction"] = stage.forget_fraction;
+      st["shadow_index"] = stage.shadow_index;
+    }
     st["cost"] = stage.cost;
     j["stages"].push_back(st);
   }

@@ -57,6 +57,17 @@ const std::vector<ShownColumn>& mllmu_columns() {
   return columns;
 }
 
+/// CLEAR's Table 2 (the visual benchmark): nearest-centroid accuracies, U-MIA and U-LIRA
+/// (accuracies, as the paper reports them, and their AUCs).
+const std::vector<ShownColumn>& faces_columns() {
+  static const std::vector<ShownColumn> columns{
+      {{"faces_forget_accuracy"}, "Forget acc"},   {{"faces_retain_accuracy"}, "Retain acc"},
+      {{"faces_holdout_accuracy"}, "Holdout acc"}, {{"faces_umia_accuracy"}, "U-MIA"},
+      {{"faces_ulira_accuracy"}, "U-LIRA"},        {{"faces_umia_auc"}, "U-MIA AUC"},
+      {{"faces_ulira_auc"}, "U-LIRA AUC"}};
+  return columns;
+}
+
 /// The robustness view ([eval] attacks): the forget set's Prob and ROUGE before and after
 /// each attack. Relearning is scored on the forget items it did not train on, so its
 /// "before" is the unlearned model on those items.
@@ -240,6 +251,10 @@ int report_command(const ReportOptions& o, std::ostream& out) {
   add_table(
       mllmu_columns(), [](const LeaderboardLine& l) { return l.benchmark == "mllmu"; }, "MLLMU-Bench",
       "accuracies and ROUGE-L as fractions; VQA: with the image, QA: text only");
+  add_table(
+      faces_columns(), [](const LeaderboardLine& l) { return l.benchmark == "faces"; }, "CLEAR visual (Table 2)",
+      "nearest-centroid accuracies as fractions; U-MIA and U-LIRA: the attacker's accuracy over target models "
+      "(0.5: it cannot tell unlearned from never seen)");
   add_table(robustness_columns(), has_attacks, "Robustness",
             "the forget set before and after each attack (int8 / 4-bit: the merged model rounded to nearest; "
             "held-out -> relearned: the forget items relearning left out, before and after it)");
@@ -256,7 +271,8 @@ int report_command(const ReportOptions& o, std::ostream& out) {
                   std::to_string(board.failed) + " failed (left out)" +
                   (o.all_settings ? ""
                                   : "; each method's best setting: highest forget quality (MLLMU-Bench: lowest "
-                                    "forget scores) with utility >= 95 % of Original"));
+                                    "forget scores; visual: lowest forget accuracy) with utility (visual: retain "
+                                    "accuracy) >= 95 % of Original"));
   if (std::any_of(board.lines.begin(), board.lines.end(), [](const auto& l) { return l.utility_fallback; }))
     notes.push_back(
         "(utility fallback): no setting of that method kept MU >= 95 % of Original; its highest MU is shown");

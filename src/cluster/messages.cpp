@@ -49,7 +49,7 @@ void serialize(Archive& ar, clear_sweep::Job& j, unsigned) {
 
 template <class Archive>
 void serialize(Archive& ar, clear_sweep::Stage& s, unsigned) {
-  ar& s.id& s.kind& s.forget_fraction& s.cost;
+  ar& s.id& s.kind& s.forget_fraction& s.shadow_index& s.cost;
 }
 
 template <class Archive>

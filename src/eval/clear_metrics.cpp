@@ -290,6 +290,7 @@ EvalReport clear_metrics(const EvalInputs& in) {
       for (const auto& measure : mllmu_measures())
         for (bool image : {true, false}) s[mllmu_column(set, measure, image)] = kNaN;
   }
+  for (const auto& name : face_metric_names()) s[name] = kNaN;  // the ResNet's, not a VLM's
   return r;
 }
 

@@ -80,8 +80,8 @@ double label_epoch(FaceModel& model, torch::optim::SGD& optimizer, const FaceIma
 }  // namespace
 
 const std::vector<std::string>& face_method_names() {
-  static const std::vector<std::string> names = {"finetune", "retrain", "neggrad", "scrub_bio", "twins",
-                                                 "sparsity", "dpo",     "llmu",    "rmu"};
+  static const std::vector<std::string> names = {"finetune", "retrain",  "neggrad",   "scrub_bio", "twins",
+                                                 "sparsity", "face_dpo", "face_llmu", "face_rmu"};
   return names;
 }
 
@@ -162,7 +162,7 @@ void unlearn_face_model(FaceModel& model, const FaceModel& original, const FaceI
 
   FaceModel teacher = clone_face_model(original);
   teacher->eval();
-  if (s.method == "dpo" || s.method == "llmu") {
+  if (s.method == "face_dpo" || s.method == "face_llmu") {
     auto optimizer = sgd(model->parameters(), s);
     model->eval();                       // as CLEAR's dpo and llmu scripts
     std::vector<int64_t> retain_labels;  // llmu's random labels: the retain identities
@@ -186,7 +186,7 @@ void unlearn_face_model(FaceModel& model, const FaceModel& original, const FaceI
         const auto r = gather_pixels(data, retain_batch, device);
         const auto r_labels = gather_labels(data, retain_batch, device);
         torch::Tensor loss;
-        if (s.method == "dpo") {
+        if (s.method == "face_dpo") {
           torch::Tensor f0, r0;
           {
             torch::NoGradGuard no_grad;
@@ -218,7 +218,7 @@ void unlearn_face_model(FaceModel& model, const FaceModel& original, const FaceI
     return;
   }
 
-  // Embedding regression: scrub_bio, twins, rmu. Targets come from the original model.
+  // Embedding regression: scrub_bio, twins, face_rmu. Targets come from the original model.
   const int64_t n = data.pixels.size(0), dim = model->net->embedding_dim();
   Targets targets{torch::zeros({n, dim}), torch::ones({n})};
   {
@@ -227,7 +227,7 @@ void unlearn_face_model(FaceModel& model, const FaceModel& original, const FaceI
     const auto forget_pixels = data.pixels.index_select(0, forget_index);
     if (s.method == "twins") {
       targets.rows.index_copy_(0, forget_index, embed_faces(teacher->net, forget_pixels.flip({3})));
-    } else if (s.method == "rmu") {
+    } else if (s.method == "face_rmu") {
       torch::manual_seed(s.seed + 29);
       targets.rows.index_copy_(0, forget_index, s.steering * (2 * torch::rand({int64_t(forget.size()), dim}) - 1));
     } else {

@@ -9,11 +9,11 @@
 //   twins      MSE of the forget embedding to the original's embedding of the
 //              horizontally flipped image
 //   sparsity   AM-Softmax on retain + l1_weight * |theta|_1 of the embedder
-//   dpo        -(1/beta) log sigmoid(beta log(p/p0)[retain label] - beta log(p/p0)[forget label]),
+//   face_dpo   -(1/beta) log sigmoid(beta log(p/p0)[retain label] - beta log(p/p0)[forget label]),
 //              p = softmax of the head's raw logits (class_logits), p0 the original's
-//   llmu       forget_weight * -AM(f) + random_weight * AM(f, random retain labels)
+//   face_llmu  forget_weight * -AM(f) + random_weight * AM(f, random retain labels)
 //              + retain_weight * KL(softmax(original embedding) || softmax(embedding)) on r
-//   rmu        MSE to steering * U(-1, 1)^D (one fixed draw per forget image) on forget,
+//   face_rmu   MSE to steering * U(-1, 1)^D (one fixed draw per forget image) on forget,
 //              to the original's embedding on retain
 // Optimiser: SGD with momentum 0.9 and weight decay, as CLEAR's scripts.
 #pragma once
@@ -40,12 +40,12 @@ struct FaceUnlearnSettings {
   double momentum = 0.9;
   double weight_decay = 5e-5;
   int64_t balance = 1;          ///< forget images repeated this often per epoch (CLEAR: 5 to 10)
-  double beta = 1.0;            ///< dpo
-  double steering = 2.0;        ///< rmu: the random targets' scale (CLEAR's C)
+  double beta = 1.0;            ///< face_dpo
+  double steering = 2.0;        ///< face_rmu: the random targets' scale (CLEAR's C)
   double l1_weight = 1e-4;      ///< sparsity
-  double forget_weight = 0.02;  ///< llmu (CLEAR's cv code)
-  double random_weight = 0.01;  ///< llmu
-  double retain_weight = 1.0;   ///< llmu
+  double forget_weight = 0.02;  ///< face_llmu (CLEAR's cv code)
+  double random_weight = 0.01;  ///< face_llmu
+  double retain_weight = 1.0;   ///< face_llmu
   AmSoftmaxSettings am;
   uint64_t seed = 0;
 };

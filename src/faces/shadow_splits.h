@@ -4,8 +4,11 @@
 // of the other trained persons and then unlearn the forget persons; the other half train
 // on the holdout pool plus a random half of the others and unlearn the holdout persons.
 // So each forget image is "in" (trained, then unlearned) under the first half and "out"
-// (never seen) under the second, and a holdout image the other way round. In each half,
-// the first N models are targets, the next N shadows. Torch-free.
+// (never seen) under the second, and a holdout image the other way round. Each half has
+// targets and shadows in equal numbers. Model k's role depends on k alone, so that the
+// first 4N models of a larger study are a smaller study's (and cached stages serve both):
+// k even is forget-side, k odd holdout-side; k / 2 even is a target, odd a shadow.
+// Torch-free.
 #pragma once
 
 #include <cstdint>
@@ -22,10 +25,13 @@ struct ShadowSplit {
   std::vector<int64_t> train_persons;  ///< the pool plus its random half of the others, ascending
 };
 
-/// 4 x per_role splits: forget-side targets, forget-side shadows, holdout-side targets,
-/// holdout-side shadows. `others` are trained persons in neither pool; each split draws
-/// half of them (rounded down) with a generator seeded by (seed, index), so a split is
-/// the same whatever the number of splits. Error when a pool is empty or per_role < 1.
+/// Split k. `others` are trained persons in neither pool; the split draws half of them
+/// (rounded down) with a generator seeded by (seed, k). Error when a pool is empty.
+ShadowSplit shadow_split(int64_t k, const std::vector<int64_t>& forget_pool, const std::vector<int64_t>& holdout_pool,
+                         const std::vector<int64_t>& others, uint64_t seed);
+
+/// Splits 0 .. 4 x per_role - 1: per_role targets and per_role shadows on each side.
+/// Error when a pool is empty or per_role < 1.
 std::vector<ShadowSplit> shadow_splits(const std::vector<int64_t>& forget_pool,
                                        const std::vector<int64_t>& holdout_pool, const std::vector<int64_t>& others,
                                        int64_t per_role, uint64_t seed);

@@ -78,9 +78,8 @@ bool stage_complete(const std::string& root, const Stage& stage) {
   return fs::exists(fs::path(stage_dir(root, stage)) / kStageFile) && stage_damage(root, stage, false).empty();
 }
 
-StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const LoadedData& data,
-                               const std::string& root, const std::string& device,
-                               const std::function<void(const std::string&)>& log, const StageProgress& progress) {
+StageResult reuse_or_set_aside(const std::string& root, const Stage& stage,
+                               const std::function<void(const std::string&)>& log) {
   StageResult result;
   result.dir = stage_dir(root, stage);
   if (fs::exists(fs::path(result.dir) / kStageFile)) {
@@ -96,6 +95,35 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
       log(stage_label(stage) + ": " + result.dir + " is damaged (" + damage + "); moved to " + aside.string() +
           ", training it again");
   }
+  return result;
+}
+
+std::string stage_partial_dir(const std::string& root, const Stage& stage) {
+  return (fs::path(root) / ("." + stage.id + ".partial-" + std::to_string(getpid()))).string();
+}
+
+void commit_stage_folder(const std::string& root, const Stage& stage, const std::string& partial_dir,
+                         nlohmann::ordered_json record, const std::string& what) {
+  const fs::path partial = partial_dir;
+  std::error_code ec;
+  record["files"] = file_manifest(partial);  // what a later run checks before it trusts the folder
+  try {
+    classify_write_errors(what, [&] {
+      write_file((partial / kStageFile).string(), record.dump(2) + "\n");
+      fs::remove_all(stage_dir(root, stage), ec);  // a leftover without stage.json
+      fs::rename(partial, stage_dir(root, stage));
+    });
+  } catch (...) {
+    fs::remove_all(partial, ec);
+    throw;
+  }
+}
+
+StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const LoadedData& data,
+                               const std::string& root, const std::string& device,
+                               const std::function<void(const std::string&)>& log, const StageProgress& progress) {
+  StageResult result = reuse_or_set_aside(root, stage, log);
+  if (result.reused) return result;
   CS_ASSERT(spec.model.has_value(), "a finetune stage without [model]");
   const Dataset& ds = data.dataset;
   const std::string manifest = ds.root.empty() ? std::string("synthetic world") : ds.manifest_path();
@@ -159,7 +187,7 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
                      progress.on_step);
 
   // Written beside, renamed into place: a folder with stage.json is a whole artifact.
-  const fs::path partial = fs::path(root) / ("." + stage.id + ".partial-" + std::to_string(getpid()));
+  const fs::path partial = stage_partial_dir(root, stage);
   std::error_code ec;
   fs::remove_all(partial, ec);
   model->to(torch::kCPU);
@@ -187,17 +215,7 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
   j["seconds"] = report.seconds;
   j["epoch_loss"] = nlohmann::json::array();
   for (const auto& e : report.epochs) j["epoch_loss"].push_back(e.mean_loss);
-  j["files"] = file_manifest(partial);  // what a later run checks before it trusts the folder
-  try {
-    classify_write_errors(what, [&] {
-      write_file((partial / kStageFile).string(), j.dump(2) + "\n");
-      fs::remove_all(result.dir, ec);  // a leftover without stage.json
-      fs::rename(partial, result.dir);
-    });
-  } catch (...) {
-    fs::remove_all(partial, ec);
-    throw;
-  }
+  commit_stage_folder(root, stage, partial.string(), std::move(j), what);
   result.seconds = unix_now() - start;
   result.final_loss = report.epochs.empty() ? 0 : report.epochs.back().mean_loss;
   return result;

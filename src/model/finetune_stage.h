@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "data/dataset_source.h"
@@ -38,6 +39,20 @@ struct StageProgress {
   std::function<void(const EpochReport&, int64_t epochs)> on_epoch;
   std::function<void(int64_t step, int64_t steps)> on_step;
 };
+
+/// The start of every stage: reused = true when its artifact exists whole; an artifact
+/// whose files were damaged is moved aside to ROOT/STAGE_ID.damaged-TIME (said in `log`).
+StageResult reuse_or_set_aside(const std::string& artifacts_root, const Stage& stage,
+                               const std::function<void(const std::string&)>& log = {});
+
+/// Where a stage writes its files before they are whole: ROOT/.STAGE_ID.partial-PID.
+std::string stage_partial_dir(const std::string& artifacts_root, const Stage& stage);
+
+/// The end of every stage: `record` plus the partial folder's file sizes and SHA-256s
+/// written as its stage.json, then the folder renamed into place. A write failure is
+/// `what` (common/file_write.h) and leaves no partial folder.
+void commit_stage_folder(const std::string& artifacts_root, const Stage& stage, const std::string& partial_dir,
+                         nlohmann::ordered_json record, const std::string& what);
 
 /// Trains the stage's model unless its artifact exists whole; writes it atomically (a
 /// temporary folder renamed into place). An artifact whose files were damaged (a kill

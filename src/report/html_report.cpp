@@ -140,11 +140,13 @@ void write_tradeoffs(const Leaderboard& settings, std::ostream& out) {
   out << "<h2>Forget against retain, every setting</h2>\n<p class=\"note\">One panel per method, one point per "
          "hyperparameter setting (its seeds' mean; error bars: their standard deviation), coloured by l1_lambda "
          "where it varies. CLEAR: x = the Forget column (lower forgets more), y = the Retain column (higher keeps "
-         "more). MLLMU-Bench: x = the forget score, y = the utility. Stars: the Original and the Gold model.</p>\n";
+         "more). MLLMU-Bench: x = the forget score, y = the utility. Visual: x = forget accuracy, y = retain "
+         "accuracy. Stars: the Original and the Gold model.</p>\n";
   for (const auto& [group, methods] : groups) {
     const auto& [benchmark, fraction, modality] = group;
-    out << "<h3>" << (benchmark == "mllmu" ? "MLLMU-Bench, " : "CLEAR, ") << xml_escape(fraction_text(fraction)) << ", "
-        << xml_escape(modality) << "</h3>\n<div class=\"plots\">\n";
+    const char* title = benchmark == "mllmu" ? "MLLMU-Bench, " : benchmark == "faces" ? "CLEAR visual, " : "CLEAR, ";
+    out << "<h3>" << title << xml_escape(fraction_text(fraction)) << ", " << xml_escape(modality)
+        << "</h3>\n<div class=\"plots\">\n";
     for (const auto& method : methods)
       out << svg_scatter(tradeoff_plot(settings, benchmark, fraction, modality, method)) << "\n";
     out << "</div>\n";
@@ -219,31 +221,31 @@ std::vector<BarChart> robustness_charts(const Leaderboard& best) {
 
 ScatterPlot tradeoff_plot(const Leaderboard& settings, const std::string& benchmark, double forget_fraction,
                           const std::string& modality, const std::string& method) {
-  const bool mllmu = benchmark == "mllmu";
+  const bool mllmu = benchmark == "mllmu", faces = benchmark == "faces";
   ScatterPlot plot;
   plot.title = method;
-  plot.x_label = mllmu ? "forget score" : "Forget";
-  plot.y_label = mllmu ? "utility" : "Retain";
+  plot.x_label = mllmu ? "forget score" : faces ? "forget accuracy" : "Forget";
+  plot.y_label = mllmu ? "utility" : faces ? "retain accuracy" : "Retain";
+  // The (x, y) of a line, each with its seeds' standard deviation where it has one.
+  const std::string x_metric = faces ? "faces_forget_accuracy" : "clear_forget";
+  const std::string y_metric = faces ? "faces_retain_accuracy" : "clear_retain";
+  auto point_of = [&](const LeaderboardLine& l) {
+    if (mllmu) return PlotPoint{mllmu_forget_score(l.stats), mllmu_utility(l.stats), NAN, NAN, ""};
+    const Stat &x = l.stats.at(x_metric), &y = l.stats.at(y_metric);
+    return PlotPoint{x.mean, y.mean, x.sd, y.sd, ""};
+  };
   const auto lambdas = settings.hparam_values.find("l1_lambda");
   const bool by_lambda = lambdas != settings.hparam_values.end() && lambdas->second.size() > 1;
   std::map<std::string, PlotSeries> series;  // by l1_lambda text
   for (const auto& l : settings.lines) {
     if (l.benchmark != benchmark || l.forget_fraction != forget_fraction || l.modality != modality) continue;
     if (l.reference) {
-      plot.references.push_back(
-          mllmu ? ReferenceMark{l.method, mllmu_forget_score(l.stats), mllmu_utility(l.stats)}
-                : ReferenceMark{l.method, l.stats.at("clear_forget").mean, l.stats.at("clear_retain").mean});
+      const PlotPoint p = point_of(l);
+      plot.references.push_back(ReferenceMark{l.method, p.x, p.y});
       continue;
     }
     if (l.method != method) continue;
-    PlotPoint p;
-    if (mllmu) {
-      p.x = mllmu_forget_score(l.stats);
-      p.y = mllmu_utility(l.stats);
-    } else {
-      const Stat &x = l.stats.at("clear_forget"), &y = l.stats.at("clear_retain");
-      p = {x.mean, y.mean, x.sd, y.sd, ""};
-    }
+    PlotPoint p = point_of(l);
     p.label = (l.hparams.empty() ? std::string("defaults") : l.hparams) + " (" + std::to_string(l.seeds) + " seed" +
               (l.seeds == 1 ? "" : "s") + ")";
     const std::string lambda = by_lambda ? hparam(l.hparams, "l1_lambda") : "";

@@ -53,9 +53,17 @@ double mllmu_utility(const std::map<std::string, Stat>& stats) {
 
 double mllmu_forget_score(const std::map<std::string, Stat>& stats) { return mean_of_finite(stats, {"forget"}); }
 
+double benchmark_utility(const std::string& benchmark, const std::map<std::string, Stat>& stats) {
+  if (benchmark == "mllmu") return mllmu_utility(stats);
+  const auto it = stats.find(benchmark == "faces" ? "faces_retain_accuracy" : "model_utility");
+  return it == stats.end() ? NAN : it->second.mean;
+}
+
 std::string benchmark_of(const std::map<std::string, double>& metrics) {
-  for (const auto& [name, value] : metrics)
+  for (const auto& [name, value] : metrics) {
     if (name.rfind("mllmu_", 0) == 0 && std::isfinite(value)) return "mllmu";
+    if (name.rfind("faces_", 0) == 0 && std::isfinite(value)) return "faces";
+  }
   return "clear";
 }
 
@@ -88,11 +96,14 @@ LeaderboardLine reference_line(const std::string& name, const GroupKey& group, c
 
 /// A method's best setting by the rule in leaderboard.h.
 LeaderboardLine best_setting(const std::vector<LeaderboardLine>& candidates, double original_mu) {
-  const bool mllmu = candidates.front().benchmark == "mllmu";
-  auto mu = [&](const LeaderboardLine& l) { return mllmu ? mllmu_utility(l.stats) : l.stats.at("model_utility").mean; };
-  // Higher is better: forget quality, or for MLLMU-Bench how much of the forget set is gone.
+  const std::string& benchmark = candidates.front().benchmark;
+  auto mu = [&](const LeaderboardLine& l) { return benchmark_utility(benchmark, l.stats); };
+  // Higher is better: forget quality, or for MLLMU-Bench and the visual benchmark how
+  // much of the forget set is gone.
   auto fq = [&](const LeaderboardLine& l) {
-    return mllmu ? -mllmu_forget_score(l.stats) : l.stats.at("log_forget_quality").mean;
+    if (benchmark == "mllmu") return -mllmu_forget_score(l.stats);
+    if (benchmark == "faces") return -l.stats.at("faces_forget_accuracy").mean;
+    return l.stats.at("log_forget_quality").mean;
   };
   const LeaderboardLine* best = nullptr;
   for (const auto& l : candidates) {
@@ -197,9 +208,8 @@ Leaderboard build_leaderboard(const std::vector<std::string>& files, bool all_se
     }
     double original_mu = NAN;
     if (ref != references.end())
-      original_mu = std::get<0>(group) == "mllmu"
-                        ? mllmu_utility(reference_line("Original", group, ref->second.original).stats)
-                        : metric_at(ref->second.original, "model_utility");
+      original_mu =
+          benchmark_utility(std::get<0>(group), reference_line("Original", group, ref->second.original).stats);
     board.lines.push_back(best_setting(candidates, original_mu));
   }
   return board;

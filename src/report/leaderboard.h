@@ -11,7 +11,9 @@
 // MLLMU-Bench results (rows with its columns) form groups of their own, with the same
 // rule on its numbers: utility is the mean of the retain and celebrity sets'
 // classification, cloze and ROUGE-L (both Types), and the best setting is the one that
-// forgets most, the lowest mean of the same on the forget set.
+// forgets most, the lowest mean of the same on the forget set. So do the visual
+// benchmark's ("faces"): utility is the retain accuracy, and the best setting has the
+// lowest forget accuracy.
 #pragma once
 
 #include <cmath>
@@ -40,11 +42,15 @@ Stat stat_of(const std::vector<double>& values);
 /// MLLMU-Bench's summaries of a line (NaN for CLEAR lines): see the rule above.
 double mllmu_utility(const std::map<std::string, Stat>& stats);
 double mllmu_forget_score(const std::map<std::string, Stat>& stats);
-/// "mllmu" when some MLLMU-Bench column has a value, else "clear".
+/// What the best-setting rule keeps: CLEAR's model utility, MLLMU-Bench's utility, the
+/// visual benchmark's retain accuracy.
+double benchmark_utility(const std::string& benchmark, const std::map<std::string, Stat>& stats);
+/// "mllmu" when some MLLMU-Bench column has a value, "faces" when a visual benchmark's
+/// column has, else "clear".
 std::string benchmark_of(const std::map<std::string, double>& metrics);
 
 struct LeaderboardLine {
-  std::string benchmark = "clear";        ///< "clear" or "mllmu": which table it belongs in
+  std::string benchmark = "clear";        ///< "clear", "mllmu" or "faces": which table it belongs in
   std::string method, modality, hparams;  ///< hparams as stored ("k=v k=v"); "" for a reference
   double forget_fraction = 0;
   bool reference = false;         ///< the Original or Gold row

@@ -69,6 +69,16 @@ const std::vector<MetricColumn>& metric_columns() {
           all.push_back({std::string("mllmu_") + set + "_" + measure + "_" + type,
                          std::string("MLLMU-Bench ") + measure_doc + " on " + set_doc + ", " +
                              (type[0] == 'i' ? "Image_Textual" : "Pure_Text") + " questions"});
+    // The visual benchmark's (faces/, eval/nearest_centroid.h, eval/shadow_attacks.h).
+    all.push_back({"faces_forget_accuracy", "nearest-centroid accuracy on forget persons' images (gold: as unseen)"});
+    all.push_back({"faces_retain_accuracy", "nearest-centroid accuracy on retain persons' images"});
+    all.push_back({"faces_holdout_accuracy", "nearest-centroid accuracy on holdout persons (never trained on)"});
+    all.push_back(
+        {"faces_umia_accuracy", "U-MIA: logistic regression on shadow models' scores, target accuracy (0.5 ideal)"});
+    all.push_back({"faces_umia_auc", "U-MIA's ROC AUC, unlearned members against never-seen (0.5 ideal)"});
+    all.push_back(
+        {"faces_ulira_accuracy", "U-LIRA: per-sample Gaussian likelihood ratio, target accuracy (0.5 ideal)"});
+    all.push_back({"faces_ulira_auc", "U-LIRA's ROC AUC (0.5 ideal)"});
     return all;
   }();
   return with_mllmu;
@@ -83,6 +93,13 @@ const std::vector<std::string>& attack_metrics() {
   static const std::vector<std::string> metrics{"forget_prob", "forget_rouge", "forget_truth_ratio",
                                                 "forget_exact_memorization"};
   return metrics;
+}
+
+const std::vector<std::string>& face_metric_names() {
+  static const std::vector<std::string> names{
+      "faces_forget_accuracy", "faces_retain_accuracy", "faces_holdout_accuracy", "faces_umia_accuracy",
+      "faces_umia_auc",        "faces_ulira_accuracy",  "faces_ulira_auc"};
+  return names;
 }
 
 std::string attack_column(const std::string& stage, const std::string& metric) {

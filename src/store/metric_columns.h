@@ -22,6 +22,10 @@ const std::vector<std::string>& attack_stages();
 const std::vector<std::string>& attack_metrics();
 std::string attack_column(const std::string& stage, const std::string& metric);
 
+/// CLEAR's visual benchmark (Table 2, src/faces/): nearest-centroid accuracies and the
+/// shadow-model attacks, "faces_<name>". NaN in every other benchmark's rows.
+const std::vector<std::string>& face_metric_names();
+
 /// Index of `name` in metric_columns(), or -1.
 int metric_column_index(const std::string& name);
 

@@ -1,6 +1,7 @@
 #include "sweep/job_cost.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace clear_sweep {
 namespace {
@@ -43,11 +44,30 @@ double job_cost(const SweepSpec& spec, const MethodInfo& method, const Job& job)
            (epochs == job.hparams.end() ? 1.0 : hparam_as_double(epochs->second));
   }
   const double epochs = double(job.integer("epochs"));
+  if (method.kind == ModelKind::faces) {
+    // Images per epoch: forget (x balance) and retain; each of the 4N shadow models is
+    // unlearned the same way. Evaluation embeds every image once per model.
+    const double per_person = spec.images_per_person();
+    const double forget = double(spec.forget_persons(job.forget_fraction)) * per_person;
+    const double retain = double(spec.persons()) * per_person - forget;
+    const double models = 1.0 + 4.0 * double(job.integer(kShadowModelsHParam));
+    const double all_images = (double(spec.persons()) + std::max(2.0, 0.1 * double(spec.persons()))) * per_person;
+    return models *
+           (epochs * (forget * double(job.integer("balance")) + retain) * method.passes_per_pair + all_images / 3.0);
+  }
   const double train = epochs * forget_items(spec, job.modality, job.forget_fraction) * method.passes_per_pair;
   return train + eval_cost(spec, job.forget_fraction);
 }
 
 double stage_cost(const SweepSpec& spec, StageKind kind, double forget_fraction) {
+  if (spec.model_kind() == ModelKind::faces) {
+    // Images only. A shadow trains on the pool and half the other trained persons.
+    double persons = double(spec.persons());
+    const double pool = double(spec.forget_persons(forget_fraction));
+    if (kind == StageKind::finetune_gold) persons -= pool;
+    if (kind == StageKind::train_shadow) persons = pool + std::floor((persons - pool) / 2);
+    return double(spec.finetune.epochs) * persons * spec.images_per_person();
+  }
   const double per_person = kQaPerPerson + spec.images_per_person();
   double persons = double(spec.persons());
   if (kind == StageKind::finetune_gold) persons -= double(spec.forget_persons(forget_fraction));

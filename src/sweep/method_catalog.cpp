@@ -41,6 +41,60 @@ std::vector<HParamDecl> make_training_hparams() {
   });
 }
 
+// The face kind's methods (CLEAR's cv/unlearning scripts, faces/face_methods.h). They
+// train the whole ResNet with SGD, not LoRA, so they share none of training_hparams();
+// each declares its own optimiser settings with CLEAR's defaults for that script.
+std::vector<HParamDecl> face_hparams(double lr, int64_t epochs, int64_t balance, std::vector<HParamDecl> own = {}) {
+  own.push_back(real("lr", lr, {0, 10, true, false}, "SGD learning rate (CLEAR's default for this method)"));
+  own.push_back(integer("epochs", epochs, {1, 10000}, "passes over the training images"));
+  own.push_back(integer("batch_size", 64, {1, 65536}, "images per step (CLEAR: 256 on 3,700 images)"));
+  own.push_back(real("weight_decay", 5e-5, {0, kInf}, "SGD weight decay (CLEAR: 5e-5)"));
+  own.push_back(real("momentum", 0.9, {0, 1, false, true}, "SGD momentum (CLEAR: 0.9)"));
+  own.push_back(integer("balance", balance, {1, 1000}, "forget images repeated this often per epoch"));
+  own.push_back(integer(kShadowModelsHParam, 0, {0, 4096},
+                        "U-MIA and U-LIRA: N target and N shadow models per side, 4N in all, each trained on a "
+                        "random split (cached stages) and unlearned by this method; 0: no attack (CLEAR: 32)"));
+  return own;
+}
+
+void add_face_methods(std::vector<MethodInfo>& m) {
+  MethodNeeds retain;
+  retain.retain = true;
+  MethodNeeds teacher = retain;
+  teacher.teacher = true;
+  auto add = [&](std::string name, std::string summary, MethodNeeds needs, std::vector<HParamDecl> hparams,
+                 double passes) {
+    m.push_back({std::move(name), std::move(summary), needs, false, std::move(hparams), passes, ModelKind::faces});
+  };
+  add("finetune", "AM-Softmax on the retain images", retain, face_hparams(0.01, 5, 1), 1.0);
+  add("retrain", "a fresh ResNet trained on the retain images only (the gold standard)", retain,
+      face_hparams(0.05, 10, 1), 1.0);
+  add("neggrad", "each epoch: -AM-Softmax steps on forget, then AM-Softmax steps on retain", retain,
+      face_hparams(0.1, 2, 1), 1.0);
+  add("scrub_bio", "cosine-embedding loss against the original's embeddings: cosine <= 0 on forget, 1 on retain",
+      teacher, face_hparams(0.2, 4, 5), 1.0 + 1.0 / 3);
+  add("twins", "MSE of the forget embedding to the original's embedding of the flipped image", teacher,
+      face_hparams(0.4, 5, 10), 1.0 + 1.0 / 3);
+  add("sparsity", "AM-Softmax on retain + l1_weight |theta|_1", retain,
+      face_hparams(0.01, 5, 1, {real("l1_weight", 1e-4, {0, kInf}, "weight of the L1 norm (CLEAR: 1e-4)")}), 1.0);
+  add("face_dpo",
+      "-(1/beta) log sigmoid(beta log(p/p0)[retain label] - beta log(p/p0)[forget label]) on the head's raw logits",
+      teacher, face_hparams(0.01, 4, 10, {real("beta", 1.0, {0, 100, true, false}, "inverse temperature (CLEAR: 1)")}),
+      2.0 + 2.0 / 3);
+  add("face_llmu",
+      "forget_weight -AM(f) + random_weight AM(f, random retain labels) + retain_weight KL(original || theta) on r",
+      teacher,
+      face_hparams(0.01, 5, 10,
+                   {real("forget_weight", 0.02, {0, kInf}, "CLEAR's cv llmu: 0.02"),
+                    real("random_weight", 0.01, {0, kInf}, "CLEAR's cv llmu: 0.01"),
+                    real("retain_weight", 1.0, {0, kInf}, "CLEAR's cv llmu: 1")}),
+      3.0 + 1.0 / 3);
+  add("face_rmu", "MSE to steering U(-1,1)^D on forget, to the original's embedding on retain", teacher,
+      face_hparams(0.2, 3, 10,
+                   {real("steering", 2.0, {0, kInf, true, false}, "scale of the random targets (CLEAR's C: 2)")}),
+      1.0 + 1.0 / 3);
+}
+
 std::vector<MethodInfo> make_catalog() {
   const HParamRange positive{0, kInf, true, false};
   MethodNeeds forget_only;  // model only
@@ -192,11 +246,14 @@ std::vector<MethodInfo> make_catalog() {
                   real("y", 0.5, {0, 1}, "the curve's second input (its optimum: y = 0.7)")},
                  1.0});
   }
+  add_face_methods(m);
   for (auto& method : m) method.own_hparams = sorted(std::move(method.own_hparams));
   return m;
 }
 
 }  // namespace
+
+const char* model_kind_name(ModelKind kind) { return kind == ModelKind::faces ? kFacePreset : "the VLM"; }
 
 const std::vector<MethodInfo>& method_catalog() {
   static const std::vector<MethodInfo> catalog = make_catalog();
@@ -217,6 +274,16 @@ const MethodInfo* method_find(std::string_view name) {
 std::string method_names_joined() {
   std::string out;
   for (const auto& method : method_catalog()) {
+    if (!out.empty()) out += ", ";
+    out += method.name;
+  }
+  return out;
+}
+
+std::string method_names_joined(ModelKind kind) {
+  std::string out;
+  for (const auto& method : method_catalog()) {
+    if (!method.needs.model || method.kind != kind) continue;
     if (!out.empty()) out += ", ";
     out += method.name;
   }

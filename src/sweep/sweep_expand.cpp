@@ -1,5 +1,7 @@
 #include "sweep/sweep_expand.h"
 
+#include <algorithm>
+
 #include "common/error.h"
 #include "common/hash.h"
 #include "sweep/job_cost.h"
@@ -34,6 +36,21 @@ std::vector<Stage> make_stages(const SweepSpec& spec) {
     gold.cost = stage_cost(spec, gold.kind, fraction);
     stages.push_back(gold);
   }
+  // U-MIA / U-LIRA's models: 4N splits of the largest fraction's forget pool, shared by
+  // every method, fraction and seed (a job at a smaller fraction unlearns part of the pool).
+  const int64_t per_role = spec.max_shadow_models();
+  if (spec.model_kind() == ModelKind::faces && per_role > 0) {
+    const double pool = *std::max_element(spec.grid.forget_fractions.begin(), spec.grid.forget_fractions.end());
+    for (int64_t k = 0; k < 4 * per_role; ++k) {
+      Stage shadow;
+      shadow.kind = StageKind::train_shadow;
+      shadow.forget_fraction = pool;
+      shadow.shadow_index = k;
+      shadow.id = short_hash(stage_canonical_text(shadow.kind, pool, context, k));
+      shadow.cost = stage_cost(spec, shadow.kind, pool);
+      stages.push_back(shadow);
+    }
+  }
   return stages;
 }
 
@@ -64,10 +81,14 @@ SweepPlan sweep_expand(const SweepSpec& spec) {
             for (size_t a = 0; a < axes.size(); ++a) job.hparams[decls[a].name] = axes[a][digit[a]];
             job.id = short_hash(job_canonical_text(job, context));
             job.cost = job_cost(spec, method, job);
-            if (method.needs.model)
+            if (method.needs.model) {
+              const int64_t shadows = method_hparam(method, kShadowModelsHParam) ? job.integer(kShadowModelsHParam) : 0;
               for (const auto& stage : plan.stages)
-                if (stage.kind == StageKind::finetune_base || stage.forget_fraction == fraction)
+                if (stage.kind == StageKind::finetune_base ||
+                    (stage.kind == StageKind::finetune_gold && stage.forget_fraction == fraction) ||
+                    (stage.kind == StageKind::train_shadow && stage.shadow_index < 4 * shadows))
                   job.needs.push_back(stage.id);
+            }
             plan.jobs.push_back(std::move(job));
 
             size_t a = axes.size();

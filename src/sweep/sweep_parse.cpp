@@ -95,13 +95,19 @@ DataSpec read_data(const TomlTable& t) {
 }
 
 ModelSpec read_model(const TomlTable& t) {
-  t.expect_keys({"preset", "path"});
+  t.expect_keys({"preset", "path", "width", "image_size"});
   ModelSpec model;
   model.preset = t.choice("preset", model_presets()).value_or("");
   model.path = t.string("path").value_or("");
   if (model.preset.empty() == model.path.empty())
     t.fail(t.where(), t.path(), "give exactly one of 'preset' and 'path'",
            "preset is one of " + join(model_presets()) + "; path is a folder with config + safetensors");
+  for (const char* key : {"width", "image_size"})
+    if (t.has(key) && model.preset != kFacePreset)
+      t.fail(t.locate_key(key), t.key_path(key), std::string("only for preset = \"") + kFacePreset + "\"",
+             "the VLM's shape comes from its preset or config.json");
+  model.width = t.integer("width", {1, 1024}).value_or(model.width);
+  model.image_size = t.integer("image_size", {32, 4096}).value_or(model.image_size);
   return model;
 }
 
@@ -163,8 +169,9 @@ AttackSpec read_attacks(const TomlTable& t) {
 
 EvalSpec read_eval(const TomlTable& t) {
   t.expect_keys({"max_items", "max_new_tokens", "truth_ratio", "attacks", "relearn_steps", "relearn_lr",
-                 "relearn_fraction", "relearn_batch_size", "relearn_on", "quant4_group_size"});
+                 "relearn_fraction", "relearn_batch_size", "relearn_on", "quant4_group_size", "enrolled"});
   EvalSpec e;
+  e.enrolled = t.integer("enrolled", {1, 10000}).value_or(e.enrolled);
   e.attacks = read_attacks(t);
   e.max_items = t.integer("max_items", {1, 1e9}).value_or(e.max_items);
   e.max_new_tokens = t.integer("max_new_tokens", {1, 65536}).value_or(e.max_new_tokens);
@@ -380,6 +387,39 @@ double grid_job_count(const GridSpec& grid) {
   return total;
 }
 
+/// Every model method of the grid must unlearn the kind of model [model] is; the face
+/// kind takes images only, and none of the VLM's settings or attacks.
+void check_model_kind(const TomlTable& root, const SweepSpec& spec) {
+  const ModelKind kind = spec.model_kind();
+  const auto grid_table = root.table("grid");
+  const auto method_nodes = grid_table->axis("method");
+  const std::string model =
+      spec.model->preset.empty() ? "the model folder " + spec.model->path : "preset \"" + spec.model->preset + "\"";
+  for (size_t i = 0; i < spec.grid.methods.size(); ++i) {
+    const MethodInfo& method = *method_find(spec.grid.methods[i]);
+    if (!method.needs.model || method.kind == kind) continue;
+    root.fail(grid_table->locate(*method_nodes[i]), "grid.method[" + std::to_string(i) + "]",
+              "'" + method.name + "' unlearns " + model_kind_name(method.kind) + ", and [model] is " + model + " (" +
+                  model_kind_name(kind) + ")",
+              "methods for " + std::string(model_kind_name(kind)) + ": " + method_names_joined(kind));
+  }
+  if (kind != ModelKind::faces) return;
+  for (size_t i = 0; i < spec.grid.modalities.size(); ++i)
+    if (spec.grid.modalities[i] != Modality::visual)
+      root.fail(grid_table->locate(*grid_table->axis("modality")[i]), "grid.modality[" + std::to_string(i) + "]",
+                std::string("\"") + modality_name(spec.grid.modalities[i]) + "\" with preset \"" + kFacePreset + "\"",
+                "the face benchmark recognises faces in images: modality = [\"visual\"]");
+  if (spec.finetune.lora_rank > 0 || !spec.finetune.base_adapter.empty())
+    root.fail(root.table("finetune")->locate_key(spec.finetune.lora_rank > 0 ? "lora_rank" : "base_adapter"),
+              spec.finetune.lora_rank > 0 ? "finetune.lora_rank" : "finetune.base_adapter",
+              std::string("set with preset \"") + kFacePreset + "\"",
+              "the ResNet trains every weight with SGD; LoRA is the VLM's");
+  if (!spec.eval.attacks.names.empty())
+    root.fail(root.table("eval")->locate_key("attacks"), "eval.attacks",
+              std::string("relearn and quantization attacks are the VLM's; [model] is \"") + kFacePreset + "\"",
+              "the face benchmark's attacks are U-MIA and U-LIRA: set the methods' shadow_models");
+}
+
 void check_cross_sections(const TomlTable& root, SweepSpec& spec) {
   if (spec.needs_model()) {
     std::vector<std::string> model_methods;
@@ -391,6 +431,7 @@ void check_cross_sections(const TomlTable& root, SweepSpec& spec) {
                 why + "; e.g. [data] source = \"synthetic\", persons = 40");
     if (!spec.model)
       root.fail({spec.file}, "model", "missing [model] section", why + "; e.g. [model] preset = \"tiny\"");
+    check_model_kind(root, spec);
     // The big preset has the real shape but random weights: fine for plan and benchmarks,
     // noise as the start of an unlearning study on real data.
     if (spec.model->preset == "llava-1.5-7b" && spec.data->source == DataSource::clear)

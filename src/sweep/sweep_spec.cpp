@@ -11,7 +11,7 @@
 namespace clear_sweep {
 
 const std::vector<std::string>& model_presets() {
-  static const std::vector<std::string> presets = {"tiny", "small", "llava-1.5-7b"};
+  static const std::vector<std::string> presets = {"tiny", "small", "llava-1.5-7b", kFacePreset};
   return presets;
 }
 
@@ -26,6 +26,26 @@ bool SweepSpec::needs_model() const {
     if (method->needs.model) return true;
   }
   return false;
+}
+
+ModelKind SweepSpec::model_kind() const {
+  return model && model->preset == kFacePreset ? ModelKind::faces : ModelKind::vlm;
+}
+
+int64_t SweepSpec::max_shadow_models() const {
+  int64_t most = 0;
+  for (const auto& name : grid.methods) {
+    const MethodInfo* method = method_find(name);
+    if (!method || !method_hparam(*method, kShadowModelsHParam)) continue;
+    std::vector<HParamValue> values = {method_hparam(*method, kShadowModelsHParam)->default_value};
+    if (const auto own = grid.method_axes.find(name);
+        own != grid.method_axes.end() && own->second.count(kShadowModelsHParam))
+      values = own->second.at(kShadowModelsHParam).values;
+    else if (grid.shared_axes.count(kShadowModelsHParam))
+      values = grid.shared_axes.at(kShadowModelsHParam).values;
+    for (const auto& v : values) most = std::max(most, std::get<int64_t>(v));
+  }
+  return most;
 }
 
 int64_t SweepSpec::persons() const {
@@ -63,6 +83,8 @@ std::string SweepSpec::training_context() const {
   // The dataset path of real CLEAR is left out: the same data mounted elsewhere on
   // another cluster must give the same ids, so results files merge across clusters.
   out += "|model:" + (model->preset.empty() ? "path=" + model->path : "preset=" + model->preset);
+  if (model_kind() == ModelKind::faces)
+    out += ",width=" + std::to_string(model->width) + ",image_size=" + std::to_string(model->image_size);
   out += "|finetune:epochs=" + std::to_string(finetune.epochs);
   out += ",lr=" + format_number(finetune.lr);
   out += ",batch_size=" + std::to_string(finetune.batch_size);
@@ -79,6 +101,7 @@ std::string SweepSpec::job_context() const {
   out += "|eval:max_items=" + std::to_string(eval.max_items);
   out += ",max_new_tokens=" + std::to_string(eval.max_new_tokens);
   out += ",truth_ratio=" + std::string(truth_ratio_name(eval.truth_ratio));
+  if (model_kind() == ModelKind::faces) out += ",enrolled=" + std::to_string(eval.enrolled);
   // Attacks add columns to a job's row: only when asked, so earlier ids stay as they were.
   const AttackSpec& a = eval.attacks;
   if (!a.names.empty()) {

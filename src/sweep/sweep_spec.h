@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "sweep/hparam.h"
+#include "sweep/method_catalog.h"
 #include "sweep/modality.h"
 #include "sweep/search_spec.h"
 
@@ -45,6 +46,10 @@ inline constexpr double kClearImagesPerPerson = 3770.0 / 200.0;
 struct ModelSpec {
   std::string preset;
   std::string path;
+  /// preset "resnet18-faces" only: the ResNet's first-stage width (torchvision: 64) and
+  /// the square input its images are resized to (CLEAR: 224).
+  int64_t width = 64;
+  int64_t image_size = 224;
 };
 
 /// Model presets the model layer provides (src/model/ must keep this list true).
@@ -90,6 +95,8 @@ struct EvalSpec {
   /// TOFU's per-item truth ratio by default; "pooled" is CLEAR's code (perturbed mean over the set).
   TruthRatioForm truth_ratio = TruthRatioForm::per_item;
   AttackSpec attacks;
+  /// The face kind: gallery images per identity of the nearest-centroid accuracy (CLEAR: 5).
+  int64_t enrolled = 5;
 };
 
 /// [resources]: where jobs run. Not part of any id: the same experiment on another device
@@ -142,6 +149,10 @@ struct SweepSpec {
 
   /// True when some method in the grid needs a model (so: data, model, finetune stages).
   bool needs_model() const;
+  /// faces for [model] preset = "resnet18-faces", else vlm (also when there is no model).
+  ModelKind model_kind() const;
+  /// The largest shadow_models of the grid's face methods (0: no U-MIA / U-LIRA).
+  int64_t max_shadow_models() const;
 
   /// Canonical text of what defines trained artifacts: [data], [model], [finetune]
   /// with defaults filled. Stage ids hash it.

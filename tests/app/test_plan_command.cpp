@@ -68,7 +68,8 @@ TEST_CASE("a malformed sweep is one line on stderr with file:line:column, exit 2
   CHECK(r.err ==
         path +
             ":7:17: error: grid.method[1]: unknown method 'dpoo' (hint: did you mean 'dpo'? valid methods: "
-            "retain_ft, ga, gd, kl, idk, dpo, npo, rmu, scrub, llmu, simnpo, undial, ceu, wga, satimp, pdu, noop)\n");
+            "retain_ft, ga, gd, kl, idk, dpo, npo, rmu, scrub, llmu, simnpo, undial, ceu, wga, satimp, pdu, noop, "
+            "finetune, retrain, neggrad, scrub_bio, twins, sparsity, face_dpo, face_llmu, face_rmu)\n");
 }
 
 TEST_CASE("bad command lines exit 2") {
@@ -97,13 +98,18 @@ TEST_CASE("methods lists every method with its hyperparameters") {
   const Run r = run({"methods", "--format", "json"});
   REQUIRE(r.code == kExitOk);
   const auto j = nlohmann::json::parse(r.out);
-  CHECK(j["methods"].size() == 17);
+  CHECK(j["methods"].size() == 26);
+  CHECK(j["methods"][6]["model"] == "the VLM");
+  CHECK(j["methods"][20]["name"] == "scrub_bio");
+  CHECK(j["methods"][20]["model"] == "resnet18-faces");
   CHECK(j["methods"][6]["name"] == "npo");
   CHECK(j["methods"][6]["hparams"][0]["name"] == "beta");
   CHECK(j["methods"][6]["hparams"][0]["default"] == 0.1);
   CHECK(j["methods"][6]["hparams"][0]["range"] == "(0, 100]");
   const Run text = run({"methods"});
   CHECK(text.out.find("l1_lambda") != std::string::npos);
+  CHECK(text.out.find("scrub_bio: cosine-embedding loss") != std::string::npos);
+  CHECK(text.out.find("unlearns: resnet18-faces") != std::string::npos);
 }
 
 TEST_CASE("plan --step-seconds turns the cost into GPU-hours at the measured step") {

@@ -38,6 +38,11 @@ TEST_CASE("messages survive encode/decode with every field") {
   CHECK(stage_back.is_stage);
   CHECK(stage_back.stage.kind == StageKind::finetune_gold);
   CHECK(stage_back.stage.forget_fraction == 10);
+  stage.stage.kind = StageKind::train_shadow;  // a shadow model's split travels with it
+  stage.stage.shadow_index = 37;
+  decode(encode(stage), stage_back);
+  CHECK(stage_back.stage.kind == StageKind::train_shadow);
+  CHECK(stage_back.stage.shadow_index == 37);
 
   ResultMessage result;
   result.task = 9;

@@ -140,8 +140,8 @@ TEST_CASE("faces: shadow splits mirror the forget and holdout pools, half target
   REQUIRE(splits.size() == 12);
   std::set<std::vector<int64_t>> distinct;
   for (const auto& s : splits) {
-    CHECK(s.forget_side == (s.index < 6));
-    CHECK(s.target == (s.index % 6 < 3));
+    CHECK(s.forget_side == (s.index % 2 == 0));
+    CHECK(s.target == ((s.index / 2) % 2 == 0));
     CHECK(s.train_persons.size() == 2 + 3);  // the pool and half (rounded down) of the others
     const auto& pool = s.forget_side ? forget : holdout;
     const auto& not_pool = s.forget_side ? holdout : forget;
@@ -151,20 +151,25 @@ TEST_CASE("faces: shadow splits mirror the forget and holdout pools, half target
     distinct.insert(s.train_persons);
   }
   CHECK(distinct.size() > 6);  // the others are drawn anew per split
-  // The same split whatever the count: split 0 of 1 per role equals split 0 of 3.
-  CHECK(shadow_splits(forget, holdout, others, 1, 11)[0].train_persons == splits[0].train_persons);
+  // The same split whatever the count: the 4 splits of 1 per role are the first 4 of 3.
+  const auto small = shadow_splits(forget, holdout, others, 1, 11);
+  for (size_t k = 0; k < 4; ++k) {
+    CHECK(small[k].train_persons == splits[k].train_persons);
+    CHECK(small[k].target == splits[k].target);
+  }
 
   // Samples: forget images are "in" under forget-side models.
   std::vector<std::vector<double>> scores(12, std::vector<double>(2, 0.0));
   for (size_t k = 0; k < 12; ++k) scores[k] = {double(k), 100.0 + double(k)};
   const auto samples = shadow_samples(splits, scores, {0}, {1});
   REQUIRE(samples.size() == 2);
-  CHECK(samples[0].target_in == std::vector<double>{0, 1, 2});
-  CHECK(samples[0].shadow_in == std::vector<double>{3, 4, 5});
-  CHECK(samples[0].target_out == std::vector<double>{6, 7, 8});
-  CHECK(samples[0].shadow_out == std::vector<double>{9, 10, 11});
-  CHECK(samples[1].target_in == std::vector<double>{106, 107, 108});
-  CHECK(samples[1].shadow_out == std::vector<double>{103, 104, 105});
+  // k: 0 forget target, 1 holdout target, 2 forget shadow, 3 holdout shadow, 4 ...
+  CHECK(samples[0].target_in == std::vector<double>{0, 4, 8});
+  CHECK(samples[0].shadow_in == std::vector<double>{2, 6, 10});
+  CHECK(samples[0].target_out == std::vector<double>{1, 5, 9});
+  CHECK(samples[0].shadow_out == std::vector<double>{3, 7, 11});
+  CHECK(samples[1].target_in == std::vector<double>{101, 105, 109});
+  CHECK(samples[1].shadow_out == std::vector<double>{102, 106, 110});
 
   CHECK(std::string(expect_error([&] { shadow_splits(forget, {}, others, 1, 0); }).what()).find("holdout") !=
         std::string::npos);

@@ -114,19 +114,19 @@ TEST_CASE("faces: every method runs, changes the model, and an unknown one is re
     CHECK(!torch::allclose(before, after));
     CHECK(torch::equal(before, embed_faces(original->net, probe)));  // the original is left as it was
   }
-  // DPO reads raw logits, which a model barely trained (its batch-norm statistics far
+  // face_dpo reads raw logits, which a model barely trained (its batch-norm statistics far
   // off) makes huge: at a large lr it diverges, and says so.
   {
     FaceModel raw(4, w.data.identities());
     train_face_model(raw, w.data, w.data.images_of(w.world.dataset.splits.forget_order), base_training(1));
     FaceModel m = clone_face_model(raw);
     FaceUnlearnSettings s;
-    s.method = "dpo", s.epochs = 2, s.batch_size = 8, s.lr = 1.0;
+    s.method = "face_dpo", s.epochs = 2, s.batch_size = 8, s.lr = 1.0;
     try {
       unlearn_face_model(m, raw, w.data, w.data.images_of(w.forget), w.data.images_of(w.retain), s);
-      FAIL("dpo at lr 1 on an untrained model did not diverge");
+      FAIL("face_dpo at lr 1 on an untrained model did not diverge");
     } catch (const std::runtime_error& e) {
-      CHECK(std::string(e.what()).find("dpo diverged: the loss is") != std::string::npos);
+      CHECK(std::string(e.what()).find("face_dpo diverged: the loss is") != std::string::npos);
     }
   }
   FaceUnlearnSettings bad;

@@ -224,3 +224,50 @@ TEST_CASE("costs order the work sensibly") {
   CHECK(npo_text > ga_text);                         // a retain term and a reference model
   CHECK(plan.stages[0].cost > plan.stages[1].cost);  // the base trains on everyone
 }
+
+TEST_CASE("the face kind's shadow models are stages shared by methods, fractions and shadow counts") {
+  const std::string head = R"(name = "faces"
+[data]
+persons = 40
+images_per_person = 10
+[model]
+preset = "resnet18-faces"
+width = 16
+image_size = 32
+[grid]
+method = ["scrub_bio", "finetune"]
+modality = ["visual"]
+forget_fraction = [5, 10]
+)";
+  const SweepPlan plan = expand_text(head + "[grid.hparams]\nshadow_models = [0, 1, 2]\n");
+  // base, gold x 2, and 4 x 2 shadow models on the largest fraction's pool
+  REQUIRE(plan.stages.size() == 11);
+  std::vector<std::string> shadow_ids;
+  for (const auto& s : plan.stages)
+    if (s.kind == StageKind::train_shadow) {
+      CHECK(s.forget_fraction == 10);
+      CHECK(s.shadow_index == int64_t(shadow_ids.size()));
+      CHECK(stage_label(s) == "train_shadow " + std::to_string(s.shadow_index));
+      shadow_ids.push_back(s.id);
+    }
+  REQUIRE(shadow_ids.size() == 8);
+  CHECK(plan.jobs.size() == 2 * 2 * 3);
+  for (const auto& job : plan.jobs) {
+    const int64_t n = job.integer(kShadowModelsHParam);
+    CHECK(job.needs.size() == size_t(2 + 4 * n));  // base, its fraction's gold, its shadows
+    for (int64_t k = 0; k < 4 * n; ++k)
+      CHECK(std::find(job.needs.begin(), job.needs.end(), shadow_ids[size_t(k)]) != job.needs.end());
+  }
+  // Model k is the same artifact whatever the largest shadow count: a study grows.
+  const SweepPlan smaller = expand_text(head + "[grid.hparams]\nshadow_models = [1]\n");
+  std::vector<std::string> smaller_ids;
+  for (const auto& s : smaller.stages)
+    if (s.kind == StageKind::train_shadow) smaller_ids.push_back(s.id);
+  REQUIRE(smaller_ids.size() == 4);
+  CHECK(std::equal(smaller_ids.begin(), smaller_ids.end(), shadow_ids.begin()));
+  // No attack, no shadow stage; another width, other artifacts.
+  CHECK(expand_text(head).stages.size() == 3);
+  std::string wider = head;
+  wider.replace(wider.find("width = 16"), 10, "width = 32");
+  CHECK(expand_text(wider + "[grid.hparams]\nshadow_models = [1]\n").stages[3].id != smaller_ids[0]);
+}

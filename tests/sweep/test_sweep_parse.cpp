@@ -110,9 +110,24 @@ seconds = [1, 2.5]
 TEST_CASE("the method catalog is consistent") {
   std::vector<std::string> names;
   for (const auto& m : method_catalog()) names.push_back(m.name);
-  // CLEAR's ten methods and the cluster layer's noop.
-  CHECK(names == std::vector<std::string>{"retain_ft", "ga", "gd", "kl", "idk", "dpo", "npo", "rmu", "scrub", "llmu",
-                                          "simnpo", "undial", "ceu", "wga", "satimp", "pdu", "noop"});
+  // CLEAR's ten methods, open-unlearning's, the cluster layer's noop, then the visual
+  // benchmark's (the ResNet's).
+  CHECK(names == std::vector<std::string>{"retain_ft", "ga",      "gd",        "kl",    "idk",      "dpo",
+                                          "npo",       "rmu",     "scrub",     "llmu",  "simnpo",   "undial",
+                                          "ceu",       "wga",     "satimp",    "pdu",   "noop",     "finetune",
+                                          "retrain",   "neggrad", "scrub_bio", "twins", "sparsity", "face_dpo",
+                                          "face_llmu", "face_rmu"});
+  for (const auto& m : method_catalog()) {
+    const bool face = m.kind == ModelKind::faces;
+    CHECK(face == (names.end() - std::find(names.begin(), names.end(), m.name) <= 9));
+    // Every face method trains the whole ResNet (none of the LoRA settings) and can run
+    // the shadow-model attacks.
+    if (face) {
+      CHECK_FALSE(m.trains);
+      CHECK(method_hparam(m, kShadowModelsHParam) != nullptr);
+      CHECK(method_hparam(m, "lora_rank") == nullptr);
+    }
+  }
   for (const auto& m : method_catalog()) {
     CAPTURE(m.name);
     CHECK(m.passes_per_pair > 0);

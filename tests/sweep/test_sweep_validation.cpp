@@ -406,3 +406,57 @@ TEST_CASE("[eval] attacks: names, their settings, and where they cannot run") {
       "forget_fraction = [5]\n");
   CHECK(noop.key() == "eval.attacks");
 }
+
+TEST_CASE("a method of the other model kind is a plan-time error naming both") {
+  SECTION("a face method in a VLM sweep") {
+    const Error e = parse_error(kHead +
+                                "[grid]\nmethod = [\"ga\", \"scrub_bio\"]\nmodality = [\"text\"]\n"
+                                "forget_fraction = [5]\n");
+    CHECK(e.key() == "grid.method[1]");
+    CHECK(e.where().line == 7);
+    CHECK(e.message() == "'scrub_bio' unlearns resnet18-faces, and [model] is preset \"tiny\" (the VLM)");
+    CHECK(contains(e.hint(), "methods for the VLM: retain_ft, ga, gd"));
+  }
+  SECTION("a VLM method in a face sweep") {
+    const Error e = parse_error(
+        "name = \"v\"\n[data]\npersons = 40\n[model]\npreset = \"resnet18-faces\"\n[grid]\n"
+        "method = [\"scrub_bio\", \"npo\"]\nmodality = [\"visual\"]\nforget_fraction = [5]\n");
+    CHECK(e.key() == "grid.method[1]");
+    CHECK(e.message() == "'npo' unlearns the VLM, and [model] is preset \"resnet18-faces\" (resnet18-faces)");
+    CHECK(contains(e.hint(),
+                   "methods for resnet18-faces: finetune, retrain, neggrad, scrub_bio, twins, sparsity, "
+                   "face_dpo, face_llmu, face_rmu"));
+  }
+}
+
+TEST_CASE("the face kind takes images only, its own settings, and none of the VLM's") {
+  const std::string faces = "name = \"v\"\n[data]\npersons = 40\n[model]\npreset = \"resnet18-faces\"\n";
+  const std::string grid = "[grid]\nmethod = [\"scrub_bio\"]\nmodality = [\"visual\"]\nforget_fraction = [5]\n";
+  CHECK(sweep_parse(faces + grid, "ok.toml").model_kind() == ModelKind::faces);
+  CHECK(sweep_parse(kHead + "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n", "ok.toml")
+            .model_kind() == ModelKind::vlm);
+
+  Error e = parse_error(faces +
+                        "[grid]\nmethod = [\"scrub_bio\"]\nmodality = [\"visual\", \"text\"]\n"
+                        "forget_fraction = [5]\n");
+  CHECK(e.key() == "grid.modality[1]");
+  CHECK(contains(e.hint(), "modality = [\"visual\"]"));
+
+  e = parse_error(kHead + "width = 32\n[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [5]\n");
+  CHECK(e.key() == "model.width");
+  CHECK(e.message() == "only for preset = \"resnet18-faces\"");
+
+  e = parse_error(faces + "image_size = 16\n" + grid);
+  CHECK(e.key() == "model.image_size");  // below 32 the ResNet's strides leave nothing
+
+  e = parse_error(faces + "[finetune]\nlora_rank = 8\n" + grid);
+  CHECK(e.key() == "finetune.lora_rank");
+
+  e = parse_error(faces + "[eval]\nattacks = [\"relearn\"]\n" + grid);
+  CHECK(e.key() == "eval.attacks");
+  CHECK(contains(e.hint(), "shadow_models"));
+
+  e = parse_error(faces + grid + "[grid.hparams.scrub_bio]\nlora_rank = [4]\n");
+  CHECK(e.key() == "grid.hparams.scrub_bio.lora_rank");  // the ResNet's methods take no LoRA setting
+  CHECK(contains(e.hint(), "shadow_models"));
+}
