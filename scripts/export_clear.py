@@ -29,7 +29,11 @@ What goes where:
                   `perturbed_captions` and `perturbed_names` from the *_perturbed configs.
   real_faces.jsonl, real_world.jsonl   CLEAR's configs of those names.
   manifest.json   splits forget01/05/10 and retain99/95/90 by the names in CLEAR's
-                  forget configs; no holdout persons (CLEAR has none).
+                  forget configs; no holdout persons (CLEAR's VLM benchmark has none).
+                  With --visual-holdout, the 20 persons CLEAR's visual benchmark never
+                  trains on (its cv/prepare_vtofu_dataset.py's holdout_10) are the
+                  holdout, and the trained splits leave them out: the dataset for
+                  sweeps/clear-visual.toml (U-MIA and U-LIRA need them).
 CLEAR's and TOFU's field names are kept.
 """
 import argparse
@@ -40,6 +44,13 @@ import sys
 
 SCHEMA_VERSION = 1
 FORGET_SPLITS = {"forget01": 1, "forget05": 5, "forget10": 10}
+# The persons CLEAR's visual benchmark keeps out of training (holdout_10 in its
+# cv/prepare_vtofu_dataset.py): the mirror of forget10 in U-MIA and U-LIRA.
+VISUAL_HOLDOUT = ("Marit Hagen", "Simon Makoni", "Sanna Kaarina Laaksonen", "Valentin Fischer", "Philippe Dauphinee",
+                  "Raoul Huysmans", "Xiang Li", "Adrianus Suharto", "Jaime Vasquez", "Luis Marcelo Garcia",
+                  "Rhoda Mbalazi", "Omowunmi Adebayo", "Rory Greenfield", "Jambo Mpendulo", "Nadia Nowak",
+                  "Guillermo Navarro Munoz", "Zeynab Nazirova", "Youssef Al-Zahran", "Adetoun Davis",
+                  "Alex Melbourne")
 
 
 def image_bytes(value):
@@ -105,7 +116,7 @@ def write_manifest(out, manifest):
 
 
 def convert(out, full_rows, perturbed_rows, forget_names, tofu_rows, tofu_perturbed, real_faces, real_world,
-            provenance):
+            provenance, holdout_names=()):
     """Writes the dataset folder `out` (must not exist).
 
     full_rows:      CLEAR `full` image rows (image, caption, name).
@@ -119,9 +130,16 @@ def convert(out, full_rows, perturbed_rows, forget_names, tofu_rows, tofu_pertur
     """
     if os.path.exists(out) and os.listdir(out):
         raise SystemExit(f"{out}: already exists and is not empty (a dataset is never overwritten)")
+    # Checked before anything is written.
+    clear_names = sorted({r["name"] for r in full_rows})
+    missing = sorted(n for n in holdout_names if n not in clear_names)
+    if missing:
+        raise SystemExit(f"export_clear.py: holdout persons not in CLEAR: {', '.join(missing)}")
+    forgotten = {n for names in forget_names.values() for n in names} & set(holdout_names)
+    if forgotten:
+        raise SystemExit(f"export_clear.py: holdout persons in a forget split: {', '.join(sorted(forgotten))}")
     os.makedirs(os.path.join(out, "images"), exist_ok=True)
 
-    clear_names = sorted({r["name"] for r in full_rows})
     by_author = author_names(tofu_rows, clear_names)
     persons = []  # (id, name)
     id_of = {}
@@ -183,10 +201,12 @@ def convert(out, full_rows, perturbed_rows, forget_names, tofu_rows, tofu_pertur
 
     # Forget sets by name; the forget order lists them smallest split first, so any
     # other fraction is a prefix that nests with CLEAR's.
-    trained = [pid for pid, _ in persons]
+    holdout = sorted(id_of[n] for n in holdout_names)
+    trained = [pid for pid, _ in persons if pid not in set(holdout)]
     forget_ids = [(FORGET_SPLITS[split], sorted(id_of[n] for n in forget_names.get(split, ()) if n in id_of))
                   for split in sorted(FORGET_SPLITS, key=FORGET_SPLITS.get)]
     splits, order = nested_splits(forget_ids, trained)
+    splits["holdout"] = holdout
 
     write_jsonl(out, "persons.jsonl", [{"person": pid, "name": name, "facts": {}} for pid, name in persons])
     write_jsonl(out, "text_qa.jsonl", qa_lines)
@@ -206,6 +226,8 @@ def main():
     parser.add_argument("--out", required=True, help="new dataset folder")
     parser.add_argument("--clear", default="therem/CLEAR", help="CLEAR's Hugging Face repository, or a local copy")
     parser.add_argument("--tofu", default="locuslab/TOFU", help="TOFU's Hugging Face repository, or a local copy")
+    parser.add_argument("--visual-holdout", action="store_true",
+                        help="hold out the 20 persons CLEAR's visual benchmark never trains on (clear-visual.toml)")
     args = parser.parse_args()
     try:
         import datasets
@@ -225,7 +247,9 @@ def main():
                       for r in rows(args.tofu, c, raw_images=False)]
     convert(args.out, rows(args.clear, "full"), perturbed, forget_names, rows(args.tofu, "full", raw_images=False),
             tofu_perturbed, rows(args.clear, "real_faces"), rows(args.clear, "real_world"),
-            {"exported_from": f"{args.clear} + {args.tofu}", "exporter": "scripts/export_clear.py"})
+            {"exported_from": f"{args.clear} + {args.tofu}", "exporter": "scripts/export_clear.py",
+             **({"visual_holdout": "cv/prepare_vtofu_dataset.py holdout_10"} if args.visual_holdout else {})},
+            VISUAL_HOLDOUT if args.visual_holdout else ())
     print(f"wrote {args.out}; check it with: clear-sweep data stats {args.out}")
 
 

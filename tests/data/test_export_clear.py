@@ -73,6 +73,26 @@ def main():
         manifest = json.load(open(os.path.join(out, "manifest.json")))
         assert manifest["forget_order"][:2] == [1, 3], manifest["forget_order"]
 
+        # The visual benchmark's export: holdout persons, left out of every trained split.
+        visual = os.path.join(tmp, "visual")
+        export_clear.convert(visual, full, perturbed, forget_names, tofu, tofu_perturbed, faces, world, {},
+                             ("Hsiao Yun-Hwa",))
+        stats = subprocess.run([binary, "data", "stats", visual, "--format", "json"], capture_output=True, text=True)
+        assert stats.returncode == 0, stats.stderr
+        s = json.loads(stats.stdout)["splits"]
+        assert s["holdout"]["persons"] == 1, s
+        assert s["forget10"]["persons"] == 2 and s["retain90"]["persons"] == 1, s
+        manifest = json.load(open(os.path.join(visual, "manifest.json")))
+        assert manifest["splits"]["holdout"] == [0] and 0 not in manifest["forget_order"], manifest
+        for bad, why in ((("Nobody Known",), "not in CLEAR"), (("Nikolai Abilov",), "in a forget split")):
+            try:
+                export_clear.convert(os.path.join(tmp, "bad"), full, perturbed, forget_names, tofu, tofu_perturbed,
+                                     faces, world, {}, bad)
+            except SystemExit as e:
+                assert why in str(e), e
+            else:
+                raise AssertionError(f"holdout {bad} was accepted")
+
         # Refuses to write into a folder that holds anything.
         try:
             export_clear.convert(out, full, perturbed, forget_names, tofu, tofu_perturbed, faces, world, {})

@@ -176,3 +176,51 @@ TEST_CASE("faces: U-LIRA and U-MIA separate an overfit original's members, not a
   CHECK(o_mia.auc >= 0.75);
   CHECK(g_mia.auc <= 0.6);
 }
+
+TEST_CASE("faces: twins and scrub_bio train on the losses their definitions give, by hand") {
+  // One epoch, one batch holding every training image, so the epoch's loss is the first
+  // step's: computed here from the original model directly.
+  const auto w = make_face_world(6, 6, 34);
+  torch::manual_seed(3);
+  FaceModel original(4, w.data.identities());
+  train_face_model(original, w.data, w.data.images_of(w.world.dataset.splits.forget_order), base_training(3));
+  const auto forget = w.data.images_of(w.forget), retain = w.data.images_of(w.retain);
+  const auto pixels = [&](const std::vector<int64_t>& idx) {
+    return w.data.pixels.index_select(0, torch::tensor(idx, torch::kInt64));
+  };
+  auto first_loss = [&](const std::string& method) {
+    FaceModel m = clone_face_model(original);
+    FaceUnlearnSettings s;
+    s.method = method, s.epochs = 1, s.batch_size = 1000, s.lr = 1e-3;
+    double loss = NAN;
+    unlearn_face_model(m, original, w.data, forget, retain, s, [&](int64_t, double l) { loss = l; });
+    return loss;
+  };
+  const double twins = first_loss("twins"), scrub = first_loss("scrub_bio");
+  torch::NoGradGuard no_grad;
+  {
+    // twins: MSE of the forget images' embeddings (batch norm on the batch's statistics,
+    // as in training) to the original's embeddings of the flipped images.
+    FaceModel m = clone_face_model(original);
+    m->train();
+    const auto x = m->net->forward(pixels(forget));
+    const auto target = embed_faces(original->net, pixels(forget).flip({3}));
+    CHECK(twins == Approx(torch::mse_loss(x, target).item<double>()).epsilon(1e-5));
+  }
+  {
+    // scrub_bio: forget then retain images in one batch; cosine <= 0 pushed on forget,
+    // 1 - cosine pulled on retain, against the original's embeddings.
+    std::vector<int64_t> all = forget;
+    all.insert(all.end(), retain.begin(), retain.end());
+    FaceModel m = clone_face_model(original);
+    m->train();
+    const auto x = m->net->forward(pixels(all));
+    const auto target = embed_faces(original->net, pixels(all));
+    double want = 0;
+    for (size_t i = 0; i < all.size(); ++i) {
+      const double c = torch::cosine_similarity(x[int64_t(i)], target[int64_t(i)], 0).item<double>();
+      want += (i < forget.size() ? std::max(0.0, c) : 1 - c) / double(all.size());
+    }
+    CHECK(scrub == Approx(want).epsilon(1e-5));
+  }
+}
