@@ -100,14 +100,18 @@ LogisticFit fit_logistic(const std::vector<double>& x, const std::vector<int>& y
   return {w, b};
 }
 
-AttackResult umia(const std::vector<ShadowSample>& samples) {
+LogisticFit umia_fit(const std::vector<ShadowSample>& samples) {
   std::vector<double> x;
   std::vector<int> y;
   for (const auto& s : samples) {
     for (double v : s.shadow_in) x.push_back(v), y.push_back(1);
     for (double v : s.shadow_out) x.push_back(v), y.push_back(0);
   }
-  const LogisticFit fit = fit_logistic(x, y);
+  return fit_logistic(x, y);
+}
+
+AttackResult umia(const std::vector<ShadowSample>& samples) {
+  const LogisticFit fit = umia_fit(samples);
   std::vector<double> p_in, p_out;
   for (const auto& s : samples) {
     for (double v : s.target_in) p_in.push_back(fit.weight * v + fit.bias);

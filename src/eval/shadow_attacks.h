@@ -51,5 +51,7 @@ struct LogisticFit {
 };
 /// Newton's method on the penalised log-likelihood (to a gradient below 1e-10).
 LogisticFit fit_logistic(const std::vector<double>& x, const std::vector<int>& y, double c = 1.0);
+/// U-MIA's classifier: fit_logistic over every sample's shadow scores (in: 1, out: 0).
+LogisticFit umia_fit(const std::vector<ShadowSample>& samples);
 
 }  // namespace clear_sweep

@@ -22,13 +22,7 @@ int main() {
     }
     const auto u = ulira(samples);
     const auto m = umia(samples);
-    std::vector<double> xs;
-    std::vector<int> ys;
-    for (const auto& s : samples) {
-      for (double v : s.shadow_in) xs.push_back(v), ys.push_back(1);
-      for (double v : s.shadow_out) xs.push_back(v), ys.push_back(0);
-    }
-    const auto fit = fit_logistic(xs, ys);
+    const auto fit = umia_fit(samples);
     out.push_back({{"ulira_accuracy", u.accuracy},
                    {"ulira_auc", u.auc},
                    {"umia_accuracy", m.accuracy},
