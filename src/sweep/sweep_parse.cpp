@@ -404,6 +404,10 @@ void check_model_kind(const TomlTable& root, const SweepSpec& spec) {
               "methods for " + std::string(model_kind_name(kind)) + ": " + method_names_joined(kind));
   }
   if (kind != ModelKind::faces) return;
+  if (spec.data->is_mllmu())
+    root.fail(root.table("data")->locate_key("benchmark"), "data.benchmark",
+              std::string("\"mllmu\" with preset \"") + kFacePreset + "\"",
+              "the visual benchmark is CLEAR's: its faces and persons (benchmark = \"clear\")");
   for (size_t i = 0; i < spec.grid.modalities.size(); ++i)
     if (spec.grid.modalities[i] != Modality::visual)
       root.fail(grid_table->locate(*grid_table->axis("modality")[i]), "grid.modality[" + std::to_string(i) + "]",

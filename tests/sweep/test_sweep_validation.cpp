@@ -449,6 +449,10 @@ TEST_CASE("the face kind takes images only, its own settings, and none of the VL
   e = parse_error(faces + "image_size = 16\n" + grid);
   CHECK(e.key() == "model.image_size");  // below 32 the ResNet's strides leave nothing
 
+  e = parse_error("name = \"v\"\n[data]\npersons = 40\nbenchmark = \"mllmu\"\n[model]\npreset = \"resnet18-faces\"\n" +
+                  grid);
+  CHECK(e.key() == "data.benchmark");
+
   e = parse_error(faces + "[finetune]\nlora_rank = 8\n" + grid);
   CHECK(e.key() == "finetune.lora_rank");
 
