@@ -101,7 +101,14 @@ std::string SweepSpec::job_context() const {
   out += "|eval:max_items=" + std::to_string(eval.max_items);
   out += ",max_new_tokens=" + std::to_string(eval.max_new_tokens);
   out += ",truth_ratio=" + std::string(truth_ratio_name(eval.truth_ratio));
-  if (model_kind() == ModelKind::faces) out += ",enrolled=" + std::to_string(eval.enrolled);
+  if (model_kind() == ModelKind::faces) {
+    out += ",enrolled=" + std::to_string(eval.enrolled);
+    // The shadow models' forget pool is the grid's largest fraction: it shapes every
+    // job's U-MIA and U-LIRA, so it is part of what a result means.
+    if (max_shadow_models() > 0)
+      out += ",shadow_pool=" +
+             format_number(*std::max_element(grid.forget_fractions.begin(), grid.forget_fractions.end()));
+  }
   // Attacks add columns to a job's row: only when asked, so earlier ids stay as they were.
   const AttackSpec& a = eval.attacks;
   if (!a.names.empty()) {

@@ -265,6 +265,12 @@ forget_fraction = [5, 10]
     if (s.kind == StageKind::train_shadow) smaller_ids.push_back(s.id);
   REQUIRE(smaller_ids.size() == 4);
   CHECK(std::equal(smaller_ids.begin(), smaller_ids.end(), shadow_ids.begin()));
+  // The pool is part of every job's meaning: a grid with a larger fraction gives its 5 %
+  // jobs other ids (their attacks run on other shadow models).
+  std::string only_five = head;
+  only_five.replace(only_five.find("[5, 10]"), 7, "[5]");
+  const SweepPlan five = expand_text(only_five + "[grid.hparams]\nshadow_models = [1]\n");
+  for (const auto& job : five.jobs) CHECK(ids_of(smaller).count(job.id) == 0);
   // No attack, no shadow stage; another width, other artifacts.
   CHECK(expand_text(head).stages.size() == 3);
   std::string wider = head;
