@@ -36,9 +36,7 @@ int finetune_command(const FinetuneCommandOptions& options, std::ostream& out) {
   out << head;
   out.flush();
   std::optional<FaceImages> faces;  // the face kind's images, resized once for every stage
-  if (spec.model_kind() == ModelKind::faces)
-    faces.emplace(load_face_images(data.dataset, spec.model->image_size,
-                                   [&](const std::string& path) { return data.images.at(path); }));
+  if (spec.model_kind() == ModelKind::faces) faces.emplace(load_face_images(data, spec.model->image_size));
   for (const Stage& stage : plan.stages) {
     // The steps as a bar on stderr (a terminal) or a line now and then (a log); the
     // epochs' lines on stdout, the bar erased before each.

@@ -92,13 +92,7 @@ struct FaceRunner::State {
   void ensure_data() {
     if (faces) return;
     if (!data) data = std::make_unique<LoadedData>(load_data(*spec.data));
-    const ImageTable& table = data->images;
-    faces = std::make_unique<FaceImages>(
-        load_face_images(data->dataset, spec.model->image_size, [&](const std::string& path) {
-          const auto it = table.find(path);
-          if (it == table.end()) throw Error({manifest()}, "image", "no decoded image for " + path);
-          return it->second;
-        }));
+    faces = std::make_unique<FaceImages>(load_face_images(*data, spec.model->image_size));
   }
 
   const Stage& stage(StageKind kind, double fraction, int64_t shadow_index = -1) const {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "data/dataset_source.h"
 #include "data/image.h"
 
 namespace clear_sweep {
@@ -36,5 +37,9 @@ using ImageReader = std::function<Image(const std::string& relative_path)>;
 /// Every person's images at `size` x `size`. `read` defaults to reading from
 /// dataset.root. Error naming the person when one has no image.
 FaceImages load_face_images(const Dataset& dataset, int64_t size, const ImageReader& read = {});
+
+/// The same from a loaded dataset's decoded images (what stages and jobs hold); an image
+/// the records name but the table lacks is an Error naming it.
+FaceImages load_face_images(const LoadedData& data, int64_t size);
 
 }  // namespace clear_sweep
