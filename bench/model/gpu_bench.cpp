@@ -124,7 +124,7 @@ int run(int argc, char** argv) {
 
   const bool checkpointing = argc > 8 && std::string(argv[8]) == "checkpointing";
   if (mode == "train") {
-    model->language_model->model->set_activation_checkpointing(checkpointing);
+    model->set_activation_checkpointing(checkpointing);
     model->attach_adapters(LoraSpec{8, 32.0, 0.0});
     model->train();
     auto params = model->adapter_parameters();

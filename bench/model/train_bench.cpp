@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "common/clock.h"
 #include "model/compute_threads.h"
 #include "model/scoring.h"
 #include "model/vlm.h"
@@ -40,7 +41,6 @@ ModelInputs random_batch(const ModelConfig& c, int64_t batch, int64_t seq, bool 
   return in;
 }
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 }  // namespace
 

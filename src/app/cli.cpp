@@ -6,13 +6,11 @@
 #include <functional>
 
 #include "app/data_command.h"
-#include "app/finetune_command.h"
 #include "app/merge_command.h"
 #include "app/methods_command.h"
 #include "app/metric_command.h"
 #include "app/plan_command.h"
 #include "app/report_command.h"
-#include "app/score_command.h"
 #include "app/status_command.h"
 #include "cluster/model_plugin.h"
 #include "cluster/run_sweep.h"
@@ -211,7 +209,7 @@ void add_finetune(CLI::App& app, std::function<int(std::ostream&)>& action, std:
       ->check(CLI::Range(1, 1024));
   sub->callback([&action, &err, o] {
     action = [o, &err](std::ostream& out) {
-      return model_plugin().finetune(o->sweep_path, o->artifacts, o->device, o->threads, out, err);
+      return model_plugin().finetune(*o, out, err);
     };
   });
 }

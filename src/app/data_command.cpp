@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "common/clock.h"
 #include "common/exit_codes.h"
 #include "common/progress_bar.h"
 #include "data/dataset_io.h"
@@ -35,7 +36,7 @@ int data_synth_command(const DataSynthOptions& options, std::ostream& out) {
     ProgressBar bar(std::cerr, "write images", int64_t(world.images.size()), stderr_is_terminal());
     write_dataset(world.dataset, world.images, options.out_dir, [&](int64_t done, int64_t) { bar.update(done); });
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = seconds_since(start);
   int64_t qa = 0, images = 0;
   for (const auto& p : world.dataset.persons) {
     qa += int64_t(p.qa.size());

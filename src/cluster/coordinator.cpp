@@ -1,144 +1,16 @@
-#include "cluster/coordinator.h"
-
-#include <sys/resource.h>
-#include <nlohmann/json.hpp>
-
+// Rank 0's scheduling: the task queue (stages before the jobs that need them, longest
+// first), the search's trial-rungs, handing tasks to workers as they ask, storing each
+// result, hung workers, and the end of the sweep. The progress line and the ETA are in
+// coordinator_progress.cpp.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <ctime>
-#include <deque>
-#include <fstream>
-#include <iomanip>
-#include <map>
-#include <optional>
-#include <sstream>
 #include <thread>
 
-#include "cluster/eta_estimator.h"
-#include "cluster/messages.h"
-#include "cluster/mpi_comm.h"
+#include "cluster/coordinator_internal.h"
 #include "cluster/stop_signals.h"
-#include "common/clock.h"
-#include "common/error.h"
-#include "search/search_driver.h"
 #include "store/lock_file.h"
 
 namespace clear_sweep {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-std::string duration_text(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "?";
-  const long s = std::lround(seconds);
-  std::ostringstream out;
-  if (s >= 3600)
-    out << s / 3600 << "h" << std::setw(2) << std::setfill('0') << (s % 3600) / 60 << "m";
-  else if (s >= 60)
-    out << s / 60 << "m" << std::setw(2) << std::setfill('0') << s % 60 << "s";
-  else
-    out << s << "s";
-  return out.str();
-}
-
-struct WorkerState {
-  bool started = false;                  ///< said hello
-  bool shutdown_sent = false;            ///< told to stop
-  bool gone = false;                     ///< said bye
-  bool hung = false;                     ///< ran a job past its time limit: no more work, not waited for
-  std::string host;                      ///< from its hello
-  std::deque<TaskQueue::Task> assigned;  ///< sent, not reported; the front one runs
-  Clock::time_point front_start;         ///< when the front task started (about)
-  std::string phase;                     ///< the front task's progress as last reported ("" unsaid)
-  double fraction = -1;                  ///< of the front task done, as last reported (< 0 unsaid)
-  double fraction_at = 0;                ///< seconds into the front task when that was so
-};
-
-/// Writes one JSON object per line to --log-json: machine-readable progress. Lines are
-/// flushed once per coordinator round (flush), not per event: a job makes three events.
-class EventLog {
- public:
-  explicit EventLog(const std::string& path) {
-    if (path.empty()) return;
-    out_.open(path, std::ios::app);
-    if (!out_) throw Error({path}, "", "cannot open the --log-json file for writing");
-  }
-  void write(nlohmann::json event) {
-    if (!out_.is_open()) return;
-    event["time"] = unix_now();
-    out_ << event.dump() << "\n";
-  }
-  void flush() {
-    if (out_.is_open()) out_.flush();
-  }
-
- private:
-  std::ofstream out_;
-};
-
-class Coordinator {
- public:
-  Coordinator(const SweepSpec& spec, const SweepPlan& plan, ResultsStore& store, const CoordinatorOptions& options,
-              std::ostream& log)
-      : spec_(spec), plan_(plan), store_(store), options_(options), log_(log), events_(options.log_json_path) {}
-
-  int run();
-
- private:
-  void build_queue();
-  void handle(const Envelope& message);
-  void on_result(int rank, const ResultMessage& result);
-  void record_job(const Job& job, ResultRecord record);
-  void fail_cancelled(const std::vector<TaskQueue::Task>& cancelled, const std::string& why);
-  void dispatch();
-  std::optional<TaskQueue::Task> next_search_task();
-  bool work_left() const;
-  void send_shutdown(int rank, const std::string& reason);
-  double job_time_limit(const Job& job) const;
-  void check_hung_workers();
-  void print_progress(bool final);
-  double seconds_left() const;
-  bool all_workers_gone() const;
-  size_t busy_workers() const;
-
-  const SweepSpec& spec_;
-  const SweepPlan& plan_;
-  ResultsStore& store_;
-  CoordinatorOptions options_;
-  std::ostream& log_;
-  EventLog events_;
-
-  TaskQueue queue_;
-  std::vector<const Stage*> task_stage_;  ///< per task: its stage, or null for a job
-  std::vector<const Job*> task_job_;      ///< per task: its job, or null for a stage
-  /// A search (the sweep has [search]): it makes the jobs, one trial-rung at a time.
-  std::unique_ptr<SearchDriver> search_;
-  std::deque<Job> search_jobs_;      ///< the jobs it made (stable addresses)
-  double search_expected_jobs_ = 0;  ///< trial-rungs under halving (the ETA's total)
-  /// The search's answer can change only when a result or a stage arrives: until then a
-  /// "nothing now" stands, and the idle loop does not ask (it sorts every rung) again.
-  bool search_changed_ = true;
-  bool search_finished_ = false;                       ///< as of the last time it had nothing to hand out
-  std::map<std::string, TaskQueue::Task> stage_task_;  ///< stage id -> task
-  std::map<int, WorkerState> workers_;
-  size_t jobs_total_ = 0, jobs_skipped_ = 0, jobs_ok_ = 0, jobs_failed_ = 0;
-  std::vector<double> seconds_per_cost_;  ///< of the jobs finished in this run (the automatic time limit)
-  EtaEstimator eta_;                      ///< the cost model, calibrated by this run's finished tasks
-  std::vector<int> hung_ranks_;
-  Clock::time_point start_ = Clock::now();
-  Clock::time_point last_progress_ = Clock::now();
-  bool draining_ = false;
-  Clock::time_point drain_start_;
-  struct Outgoing {
-    int rank;
-    int tag;
-    std::string bytes;
-  };
-  std::vector<Outgoing> outbox_;  ///< this round's replies, sent once its messages are handled
-};
 
 void Coordinator::build_queue() {
   if (spec_.search) {
@@ -458,94 +330,6 @@ size_t Coordinator::busy_workers() const {
   return n;
 }
 
-/// The ETA: the cost model calibrated by this run's finished tasks (stages and jobs
-/// apart) and the running ones' reported progress, the rest of the queue dealt to the
-/// workers still at work (eta_estimator.h). A search adds the trial-rungs halving is
-/// expected to run but has not made yet, each at the mean cost of those it made.
-double Coordinator::seconds_left() const {
-  std::vector<RunningTask> running;
-  std::vector<PendingTask> pending;
-  int workers = 0;
-  for (const auto& [rank, w] : workers_) {
-    if (w.gone || w.hung) continue;
-    ++workers;
-    for (size_t i = 0; i < w.assigned.size(); ++i) {
-      const TaskQueue::Task t = w.assigned[i];
-      const TaskKind kind = task_stage_[t] ? TaskKind::stage : TaskKind::job;
-      const double cost = task_stage_[t] ? task_stage_[t]->cost : task_job_[t]->cost;
-      if (i == 0)
-        running.push_back(
-            {kind, cost, seconds_since(w.front_start), w.fraction >= 0 ? w.fraction : NAN, w.fraction_at});
-      else
-        pending.push_back({kind, cost});  // sent ahead, not started
-    }
-  }
-  size_t jobs_made = 0;
-  double job_cost_sum = 0;
-  for (TaskQueue::Task t = 0; t < queue_.size(); ++t) {
-    if (task_job_[t]) {
-      ++jobs_made;
-      job_cost_sum += task_job_[t]->cost;
-    }
-    const TaskState state = queue_.state(t);
-    if (state == TaskState::ready || state == TaskState::blocked)
-      pending.push_back({task_stage_[t] ? TaskKind::stage : TaskKind::job,
-                         task_stage_[t] ? task_stage_[t]->cost : task_job_[t]->cost});
-  }
-  if (search_ && jobs_made > 0) {
-    const double unmade = search_expected_jobs_ - double(jobs_skipped_) - double(jobs_made);
-    for (int i = 0; i < int(std::ceil(unmade)); ++i)
-      pending.push_back({TaskKind::job, job_cost_sum / double(jobs_made)});
-  }
-  if (running.empty() && pending.empty()) return 0;
-  return eta_.seconds_left(running, pending, std::max(1, workers));
-}
-
-void Coordinator::print_progress(bool final) {
-  const size_t done = jobs_ok_ + jobs_failed_;
-  const double elapsed = seconds_since(start_);
-  const double rate = elapsed > 0 ? done / elapsed * 60 : 0;
-  const double eta = seconds_left();
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  const double cpu = double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-                     double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
-  events_.write({{"event", final ? "finished" : "progress"},
-                 {"coordinator_cpu_seconds", cpu},
-                 {"done", done + jobs_skipped_},
-                 {"total", jobs_total_},
-                 {"failed", jobs_failed_},
-                 {"jobs_per_minute", rate},
-                 {"eta_seconds", std::isfinite(eta) ? eta : -1.0},
-                 {"busy_workers", busy_workers()}});
-  if (options_.quiet && !final) return;
-  std::ostringstream line;
-  if (search_) {
-    line << "[coordinator] search: " << search_->progress() << "; " << done + jobs_skipped_ << " trial-rungs done";
-  } else {
-    line << "[coordinator] " << done + jobs_skipped_ << "/" << jobs_total_ << " jobs done";
-  }
-  if (jobs_skipped_) line << " (" << jobs_skipped_ << " from before)";
-  line << ", " << jobs_failed_ << " failed, " << std::fixed << std::setprecision(1) << rate << " jobs/min";
-  if (!final) {
-    line << ", ETA " << duration_text(eta) << " |";
-    for (const auto& [rank, w] : workers_) {
-      line << " r" << rank << ":";
-      if (w.assigned.empty()) {
-        line << (w.hung ? "hung" : w.gone ? "done" : "idle");
-      } else {
-        const TaskQueue::Task t = w.assigned.front();
-        line << (task_stage_[t] ? stage_label(*task_stage_[t]) : task_job_[t]->method) << "("
-             << duration_text(seconds_since(w.front_start)) << (w.phase.empty() ? "" : ", " + w.phase) << ")";
-      }
-    }
-  } else {
-    line << ", " << duration_text(elapsed);
-  }
-  log_ << line.str() << "\n";
-  log_.flush();
-}
-
 int Coordinator::run() {
   build_queue();
   const int workers = mpi_size() - 1;
@@ -626,8 +410,6 @@ int Coordinator::run() {
   }
   return jobs_failed_ > 0 ? kExitFailure : kExitOk;
 }
-
-}  // namespace
 
 std::string results_context(const SweepSpec& spec, bool dry_run) {
   return spec.context_hash() + (dry_run ? "-dry-run" : "");

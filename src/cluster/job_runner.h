@@ -1,6 +1,7 @@
 // What a worker does with a task. The worker owns the loop, the timing, the status and
 // the catch boundary; a runner only does the work. `noop` and `--dry-run` runners live
-// here; ModelRunner (model_runner.h, built into the model module) plugs in the same way.
+// here; the model runners (pipeline/: VlmRunner, FaceRunner, built into the model
+// module) plug in the same way.
 #pragma once
 
 #include <functional>

@@ -85,6 +85,10 @@ template <class Archive>
 void serialize(Archive& ar, clear_sweep::ByeMessage& m, unsigned) {
   ar& m.rank& m.dropped;
 }
+template <class Archive>
+void serialize(Archive& ar, clear_sweep::StartMessage& m, unsigned) {
+  ar& m.sweep_text& m.out_path& m.stages;
+}
 
 }  // namespace boost::serialization
 
@@ -123,11 +127,13 @@ std::string encode(const ResultMessage& m) { return encode_any(m); }
 std::string encode(const HeartbeatMessage& m) { return encode_any(m); }
 std::string encode(const ShutdownMessage& m) { return encode_any(m); }
 std::string encode(const ByeMessage& m) { return encode_any(m); }
+std::string encode(const StartMessage& m) { return encode_any(m); }
 void decode(const std::string& bytes, HelloMessage& m) { decode_any(bytes, m); }
 void decode(const std::string& bytes, TaskMessage& m) { decode_any(bytes, m); }
 void decode(const std::string& bytes, ResultMessage& m) { decode_any(bytes, m); }
 void decode(const std::string& bytes, HeartbeatMessage& m) { decode_any(bytes, m); }
 void decode(const std::string& bytes, ShutdownMessage& m) { decode_any(bytes, m); }
 void decode(const std::string& bytes, ByeMessage& m) { decode_any(bytes, m); }
+void decode(const std::string& bytes, StartMessage& m) { decode_any(bytes, m); }
 
 }  // namespace clear_sweep

@@ -62,6 +62,15 @@ struct ShutdownMessage {
   std::string reason;
 };
 
+/// Rank 0 to every rank at the start, by broadcast: what the sweep is, where its results
+/// go, and the stages of the plan as rank 0 expanded (and sharded) it. Workers parse the
+/// text once and look their stages up here instead of expanding the plan again.
+struct StartMessage {
+  std::string sweep_text;
+  std::string out_path;
+  std::vector<Stage> stages;
+};
+
 struct ByeMessage {
   int32_t rank = 0;
   std::vector<uint64_t> dropped;  ///< queued tasks never started (they run on resume)
@@ -75,11 +84,13 @@ std::string encode(const ResultMessage& m);
 std::string encode(const HeartbeatMessage& m);
 std::string encode(const ShutdownMessage& m);
 std::string encode(const ByeMessage& m);
+std::string encode(const StartMessage& m);
 void decode(const std::string& bytes, HelloMessage& m);
 void decode(const std::string& bytes, TaskMessage& m);
 void decode(const std::string& bytes, ResultMessage& m);
 void decode(const std::string& bytes, HeartbeatMessage& m);
 void decode(const std::string& bytes, ShutdownMessage& m);
 void decode(const std::string& bytes, ByeMessage& m);
+void decode(const std::string& bytes, StartMessage& m);
 
 }  // namespace clear_sweep

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/number_format.h"
@@ -60,7 +61,7 @@ void NoopRunner::run_stage(const Stage& stage) {
 ResultRecord NoopRunner::run_job(const Job& job) {
   const MethodInfo* method = method_find(job.method);
   CS_ASSERT(!(method && method->needs.model && !dry_run_),
-            "model method " + job.method + " reached the noop runner (run_sweep picks ModelRunner for model sweeps)");
+            "model method " + job.method + " reached the noop runner (run_sweep asks the model module for a runner in model sweeps)");
   for (const auto& stage_id : job.needs)
     if (!std::filesystem::exists(marker_path(artifacts_dir_, stage_id)))
       throw std::runtime_error("stage " + stage_id + " has not finished: a dependency was violated");
@@ -91,7 +92,7 @@ ResultRecord NoopRunner::run_job(const Job& job) {
     throw std::runtime_error("noop: injected failure (fail_rate=" + hparam_text(fail_rate->second) + ")");
 
   ResultRecord r;
-  r.unlearn_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.unlearn_seconds = seconds_since(start);
   for (const auto& column : metric_columns()) r.metrics[column.name] = noop_uniform(job.id + "/" + column.name);
   r.metrics["model_utility"] = noop_learning_curve(real("x", 0.5), real("y", 0.5), epochs);
   auto& ratios = r.vectors["forget_truth_ratios"];

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "cluster/device_binding.h"
+#include "cluster/messages.h"
 #include "cluster/model_plugin.h"
 #include "cluster/mpi_comm.h"
 #include "cluster/noop_runner.h"
@@ -38,7 +39,8 @@ class MpiSession {
   ~MpiSession() { MPI_Finalize(); }
 };
 
-/// Rank 0 tells every rank whether to go on: a status code, then (if 0) the sweep text.
+/// Rank 0 tells every rank whether to go on: a status code, then (if 0) the sweep
+/// (StartMessage).
 void broadcast_text(std::string& text, int root) {
   uint64_t size = text.size();
   mpi_check(MPI_Bcast(&size, 1, MPI_UINT64_T, root, MPI_COMM_WORLD), "MPI_Bcast");
@@ -128,8 +130,8 @@ int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
         return kExitBadInput;
       }
       broadcast_status(0);
-      std::string text = spec.text + '\0' + out_path;
-      broadcast_text(text, 0);
+      std::string start = encode(StartMessage{spec.text, out_path, plan.stages});
+      broadcast_text(start, 0);
       // Workers bind their devices first: a device that is not there (cuda without a
       // GPU, or a CPU-only build) stops every rank before any job is handed out.
       if (const int status = worst_status(0); status != 0) {
@@ -144,11 +146,12 @@ int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
     }
 
     if (const int status = broadcast_status(0); status != 0) return status;
-    std::string text;
-    broadcast_text(text, 0);
-    const size_t split = text.find('\0');
-    const SweepSpec spec = sweep_parse(text.substr(0, split), options.sweep_path);
-    const std::string out_path = text.substr(split + 1);
+    std::string bytes;
+    broadcast_text(bytes, 0);
+    StartMessage start;
+    decode(bytes, start);
+    const SweepSpec spec = sweep_parse(start.sweep_text, options.sweep_path);
+    const std::string& out_path = start.out_path;
     stop_signals_ignore();
     std::unique_ptr<JobRunner> runner;
     if (spec.needs_model() && !options.dry_run) {
@@ -162,7 +165,7 @@ int run_sweep(const RunOptions& options, std::ostream& out, std::ostream& err) {
         const std::filesystem::path results(out_path);
         const std::string artifacts =
             ((results.has_parent_path() ? results.parent_path() : ".") / "artifacts").string();
-        runner = plugin.make_runner(text.substr(0, split), options.sweep_path, artifacts, binding);
+        runner = plugin.make_runner(spec, start.stages, artifacts, binding);
       } catch (const Error& e) {
         err << "rank " << rank << " (" << host_name() << "): " << e.what() << "\n";
         err.flush();

@@ -56,7 +56,7 @@ ResultMessage run_task(JobRunner& runner, const TaskMessage& task, int rank, con
     r.error = e.what();
     result.ok = false;
   }
-  r.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  r.wall_seconds = seconds_since(start);
   r.worker_rank = rank;
   r.host = host;
   r.finished_at = unix_now();
@@ -141,7 +141,7 @@ class ProgressSlot {
     std::lock_guard<std::mutex> lock(mutex_);
     phase_ = phase;
     fraction_ = fraction;
-    fraction_at_ = std::chrono::duration<double>(Clock::now() - start_).count();
+    fraction_at_ = seconds_since(start_);
     changed_ = true;
   }
   /// A new task starts now.
@@ -239,7 +239,7 @@ void worker_run(JobRunner& runner, const WorkerOptions& options) {
         HeartbeatMessage beat;
         beat.rank = rank;
         beat.task = running_task;
-        beat.elapsed_seconds = std::chrono::duration<double>(Clock::now() - task_start).count();
+        beat.elapsed_seconds = seconds_since(task_start);
         progress.take(beat);
         mpi_send(0, kTagHeartbeat, encode(beat));
         last_beat = Clock::now();

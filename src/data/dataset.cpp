@@ -15,4 +15,9 @@ void Dataset::index_persons() {
   for (size_t i = 0; i < persons.size(); ++i) index_[persons[i].id] = i;
 }
 
+JobPersons job_persons(const Dataset& dataset, double forget_fraction) {
+  return {forget_persons(dataset.splits, forget_fraction, dataset.source_name()),
+          retain_persons(dataset.splits, forget_fraction, dataset.source_name())};
+}
+
 }  // namespace clear_sweep

@@ -36,9 +36,19 @@ struct Dataset {
   /// Rebuilds the id -> index map after persons change.
   void index_persons();
   std::string manifest_path() const { return root + "/manifest.json"; }
+  /// What errors about its splits name: the manifest, or the synthetic world made in
+  /// memory (it has no folder).
+  std::string source_name() const { return root.empty() ? std::string("synthetic world") : manifest_path(); }
 
  private:
   std::unordered_map<int64_t, size_t> index_;
 };
+
+/// The persons a job of one forget fraction forgets and keeps: worked out once per job
+/// and handed to everything that needs them (unlearning, evaluation, attacks).
+struct JobPersons {
+  std::vector<int64_t> forget, retain;
+};
+JobPersons job_persons(const Dataset& dataset, double forget_fraction);
 
 }  // namespace clear_sweep

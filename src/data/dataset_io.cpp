@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/publish.h"
 
 namespace clear_sweep {
 namespace fs = std::filesystem;
@@ -224,13 +225,8 @@ void write_dataset(const Dataset& ds, const std::vector<std::pair<std::string, I
     throw Error(SourceLocation{dir}, "--out", "already exists and is not empty",
                 "a dataset is never overwritten: choose a new folder or remove this one");
 
-  const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  const fs::path partial = parent / ("." + target.filename().string() + ".partial-" + std::to_string(getpid()));
-  fs::remove_all(partial, ec);
-  fs::create_directories(partial, ec);
-  if (ec) throw Error(SourceLocation{partial.string()}, "--out", "cannot create the folder: " + ec.message());
-
-  try {
+  // Written beside, renamed into place: a folder with a manifest is a whole dataset.
+  publish_dir(target, "cannot write the dataset", [&](const fs::path& partial) {
     std::vector<Json> persons, qa_rows, image_rows, faces, world_rows;
     for (const auto& p : ds.persons) {
       Json facts = Json::object();
@@ -273,12 +269,7 @@ void write_dataset(const Dataset& ds, const std::vector<std::pair<std::string, I
     }
     // The manifest last: a folder with a manifest is a whole dataset.
     write_text(partial / dataset_files::manifest, manifest_json(ds, qa_rows.size(), image_rows.size()).dump(2) + "\n");
-    if (fs::exists(target, ec)) fs::remove(target);  // the empty folder checked above
-    fs::rename(partial, target);
-  } catch (...) {
-    fs::remove_all(partial, ec);
-    throw;
-  }
+  }, /*replace=*/false);
 }
 
 Dataset load_dataset(const std::string& dir, const LoadOptions& options, ImageTable* images) {

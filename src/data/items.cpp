@@ -6,24 +6,6 @@
 
 namespace clear_sweep {
 
-const char* item_kind_name(ItemKind kind) {
-  switch (kind) {
-    case ItemKind::text_qa:
-      return "text_qa";
-    case ItemKind::image_caption:
-      return "image_caption";
-    case ItemKind::face_name:
-      return "face_name";
-    case ItemKind::real_face:
-      return "real_face";
-    case ItemKind::real_world:
-      return "real_world";
-    case ItemKind::mllmu:
-      return "mllmu";
-  }
-  return "?";
-}
-
 const char* mllmu_task_name(MllmuTask task) {
   switch (task) {
     case MllmuTask::choice:

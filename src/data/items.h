@@ -14,7 +14,6 @@
 namespace clear_sweep {
 
 enum class ItemKind { text_qa, image_caption, face_name, real_face, real_world, mllmu };
-const char* item_kind_name(ItemKind kind);
 
 /// A reference to one item of a dataset (cheap to copy and shuffle).
 struct ItemRef {

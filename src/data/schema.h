@@ -1,4 +1,4 @@
-// The CLEAR schema (DESIGN.md section 4), shared by the synthetic world and real CLEAR.
+// The CLEAR schema (docs/dataset-format.md), shared by the synthetic world and real CLEAR.
 // Field names follow CLEAR's and TOFU's parquet columns so an export keeps them.
 #pragma once
 

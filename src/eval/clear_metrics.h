@@ -1,4 +1,4 @@
-// CLEAR's metrics (DESIGN.md section 7) from per-item numbers: Prob, truth ratio (TOFU's
+// CLEAR's metrics from per-item numbers: Prob, truth ratio (TOFU's
 // per-item form or CLEAR's pooled form), ROUGE-L, face recognition, forget quality (KS
 // p-value against the gold model), model utility (harmonic mean), CLEAR's Real / Retain /
 // Forget, and U-MIA. Torch-free: the model layer fills SetScores.

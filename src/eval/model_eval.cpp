@@ -37,9 +37,12 @@ std::vector<ItemRef> capped_profiles(const Dataset& ds, const std::vector<int64_
 }  // namespace
 
 EvalSets eval_sets(const Dataset& ds, double fraction, Modality modality, int64_t max_items) {
-  const std::string manifest = ds.root.empty() ? std::string("synthetic world") : ds.manifest_path();
-  const auto forget = forget_persons(ds.splits, fraction, manifest);
-  const auto retain = retain_persons(ds.splits, fraction, manifest);
+  return eval_sets(ds, job_persons(ds, fraction), modality, max_items);
+}
+
+EvalSets eval_sets(const Dataset& ds, const JobPersons& persons, Modality modality, int64_t max_items) {
+  const auto& forget = persons.forget;
+  const auto& retain = persons.retain;
   EvalSets s;
   if (ds.is_mllmu()) {
     s.mllmu_forget = capped_profiles(ds, forget, MllmuRole::eval, max_items);

@@ -30,6 +30,8 @@ struct EvalSets {
 /// which ask every Type whatever the modality unlearned, capped by whole profiles), each capped at `max_items` (CLEAR:
 /// 300) by an even spread over the set, so every person stays represented.
 EvalSets eval_sets(const Dataset& dataset, double forget_fraction, Modality modality, int64_t max_items);
+/// The same for a job's persons, worked out once (job_persons).
+EvalSets eval_sets(const Dataset& dataset, const JobPersons& persons, Modality modality, int64_t max_items);
 
 struct ScoreOptions {
   bool generate = true;

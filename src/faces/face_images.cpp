@@ -53,7 +53,7 @@ FaceImages load_face_images(const Dataset& dataset, int64_t size, const ImageRea
 }
 
 FaceImages load_face_images(const LoadedData& data, int64_t size) {
-  const std::string manifest = data.dataset.root.empty() ? "synthetic world" : data.dataset.manifest_path();
+  const std::string manifest = data.dataset.source_name();
   return load_face_images(data.dataset, size, [&](const std::string& path) {
     const auto it = data.images.find(path);
     if (it == data.images.end()) throw Error({manifest}, "image", "no decoded image for " + path);

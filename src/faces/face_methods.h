@@ -29,8 +29,9 @@
 
 namespace clear_sweep {
 
-/// The methods above, in the order users see them.
-const std::vector<std::string>& face_method_names();
+/// The methods above, by name: each registers itself in the file that implements it
+/// (face_label_methods.cpp, face_teacher_methods.cpp, face_embedding_methods.cpp).
+std::vector<std::string> face_method_names();
 
 struct FaceUnlearnSettings {
   std::string method;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/file_write.h"
 #include "data/splits.h"
@@ -12,17 +13,9 @@
 namespace clear_sweep {
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string manifest_of(const Dataset& dataset) {
-  return dataset.root.empty() ? std::string("synthetic world") : dataset.manifest_path();
-}
-
-}  // namespace
-
 ShadowPools shadow_pools(const Dataset& dataset, double pool_fraction) {
   ShadowPools p;
-  p.forget = forget_persons(dataset.splits, pool_fraction, manifest_of(dataset));
+  p.forget = forget_persons(dataset.splits, pool_fraction, dataset.source_name());
   p.holdout = dataset.splits.holdout;
   if (p.holdout.size() > p.forget.size()) p.holdout.resize(p.forget.size());
   for (int64_t person : dataset.splits.forget_order)
@@ -34,7 +27,7 @@ ShadowSplit stage_split(const Dataset& dataset, const Stage& stage) {
   CS_ASSERT(stage.kind == StageKind::train_shadow, "not a shadow stage");
   const ShadowPools pools = shadow_pools(dataset, stage.forget_fraction);
   if (pools.holdout.empty())
-    throw Error({manifest_of(dataset)}, "splits.holdout",
+    throw Error({dataset.source_name()}, "splits.holdout",
                 "U-MIA and U-LIRA need holdout persons (never trained on), and the dataset has none",
                 "set shadow_models = 0, or use a dataset with holdout persons");
   return shadow_split(stage.shadow_index, pools.forget, pools.holdout, pools.others, 0);
@@ -45,7 +38,7 @@ std::vector<int64_t> face_stage_persons(const Dataset& dataset, const Stage& sta
     case StageKind::finetune_base:
       return dataset.splits.forget_order;
     case StageKind::finetune_gold:
-      return retain_persons(dataset.splits, stage.forget_fraction, manifest_of(dataset));
+      return retain_persons(dataset.splits, stage.forget_fraction, dataset.source_name());
     case StageKind::train_shadow:
       return stage_split(dataset, stage).train_persons;
   }
@@ -84,17 +77,6 @@ StageResult run_face_stage(const SweepSpec& spec, const Stage& stage, const Data
     }
     if (on_epoch) on_epoch(epoch, loss);
   });
-  const std::string partial = stage_partial_dir(root, stage);
-  std::error_code ec;
-  fs::remove_all(partial, ec);
-  model->to(torch::kCPU);
-  const std::string what = "cannot write the " + stage_label(stage) + " artifact";
-  try {
-    classify_write_errors(what, [&] { save_face_model(model, partial); });
-  } catch (...) {
-    fs::remove_all(partial, ec);
-    throw;
-  }
   nlohmann::ordered_json j;
   j["stage"] = stage.id;
   j["kind"] = stage_kind_name(stage.kind);
@@ -104,8 +86,10 @@ StageResult run_face_stage(const SweepSpec& spec, const Stage& stage, const Data
   j["images"] = faces.images_of(persons).size();
   j["training_context"] = spec.training_context();
   j["epoch_loss"] = losses;
-  commit_stage_folder(root, stage, partial, std::move(j), what);
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  model->to(torch::kCPU);
+  publish_stage(root, stage, std::move(j), "cannot write the " + stage_label(stage) + " artifact",
+                [&](const fs::path& partial) { save_face_model(model, partial.string()); });
+  result.seconds = seconds_since(start);
   result.final_loss = losses.empty() ? 0 : losses.back();
   return result;
 }

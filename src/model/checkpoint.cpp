@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/file_write.h"
+#include "model/model_family.h"
 #include "model/parameter_factory.h"
 #include "model/safetensors.h"
 
@@ -33,8 +34,6 @@ bool ignorable(const std::string& name) {
   };
   return ends_with("position_ids") || ends_with("rotary_emb.inv_freq");
 }
-
-bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
 std::string listed(const std::vector<std::string>& names) {
   std::string out;
@@ -82,13 +81,15 @@ torch::ScalarType dtype_of(const std::vector<std::unique_ptr<SafetensorsFile>>& 
 
 /// load_weights over files already open: load_model reads their headers once.
 void load_weights_from(Vlm& model, const std::vector<std::unique_ptr<SafetensorsFile>>& files, const std::string& dir) {
+  const ModelFamily& family = model_family(model->config().family);
   std::map<std::string, std::pair<const SafetensorsFile*, const SafetensorsEntry*>> stored;  // by our name
   for (const auto& f : files)
     for (const auto& e : f->entries()) {
-      const std::string name = canonical_weight_name(e.name);
+      const std::string name = family.canonical_weight_name(e.name);
       if (!stored.emplace(name, std::make_pair(f.get(), &e)).second)
         throw Error(SourceLocation{dir}, "weights", "two stored tensors are both " + name + " (one is " + e.name + ")",
-                    "a checkpoint holds one naming scheme of transformers' LLaVA layouts");
+                    "a checkpoint holds one naming scheme of transformers' " + family.architectures.front() +
+                        " layouts");
     }
   // A tied head reads the embedding; some writers store the head anyway.
   const bool tied = model->config().text.tie_embeddings;
@@ -117,7 +118,7 @@ void load_weights_from(Vlm& model, const std::vector<std::unique_ptr<Safetensors
     if (!misshapen.empty()) message += " wrong shape " + listed(misshapen) + ";";
     message.pop_back();
     throw Error(SourceLocation{dir}, "weights", message,
-                "tensor names follow Hugging Face's LlavaForConditionalGeneration; check config.json's shapes");
+                "tensor names follow Hugging Face's " + family.architectures.front() + "; check config.json's shapes");
   }
   torch::NoGradGuard no_grad;
   for (auto& p : params) {
@@ -128,25 +129,6 @@ void load_weights_from(Vlm& model, const std::vector<std::unique_ptr<Safetensors
 }
 
 }  // namespace
-
-// Our parameter name for a stored tensor of any of transformers' LLaVA layouts:
-//   < 4.52 (the hub's llava-hf): language_model.model.*, language_model.lm_head.*,
-//     vision_tower.vision_model.*, multi_modal_projector.* (ours);
-//   4.52 to 4.x: model.language_model.*, lm_head.*, model.vision_tower.vision_model.*,
-//     model.multi_modal_projector.*;
-//   5.x: language_model.model.*, language_model.lm_head.*, vision_tower.* (no
-//     vision_model).
-std::string canonical_weight_name(std::string name) {
-  for (const char* part : {"language_model.", "vision_tower.", "multi_modal_projector."})
-    if (starts_with(name, std::string("model.") + part)) name = name.substr(6);
-  if (starts_with(name, "lm_head.")) name = "language_model." + name;
-  if (starts_with(name, "vision_tower.") && !starts_with(name, "vision_tower.vision_model."))
-    name = "vision_tower.vision_model." + name.substr(13);
-  if (starts_with(name, "language_model.") && !starts_with(name, "language_model.model.") &&
-      !starts_with(name, "language_model.lm_head."))
-    name = "language_model.model." + name.substr(15);
-  return name;
-}
 
 void save_model(Vlm& model, const Tokenizer& tokenizer, const std::string& dir) {
   fs::create_directories(dir);

@@ -1,6 +1,7 @@
 // A model folder, as Hugging Face lays one out: config.json, model.safetensors (or
 // shards listed in model.safetensors.index.json) with Hugging Face's tensor names, and
-// the tokenizer beside them. Real LLaVA-1.5 weights load by name.
+// the tokenizer beside them. The family config.json names (model_family.h) builds the
+// model and maps the stored names to ours: real LLaVA-1.5 weights load by name.
 #pragma once
 
 #include <memory>
@@ -10,10 +11,6 @@
 #include "model/vlm.h"
 
 namespace clear_sweep {
-
-/// Our name for a tensor or module of any of transformers' LLaVA layouts (the hub's,
-/// 4.52's model.* + lm_head, 5.x's vision_tower.* without vision_model).
-std::string canonical_weight_name(std::string name);
 
 /// Writes config.json, model.safetensors and the tokenizer into `dir` (created).
 void save_model(Vlm& model, const Tokenizer& tokenizer, const std::string& dir);

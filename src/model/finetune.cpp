@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "model/autocast.h"
 #include "model/lr_schedule.h"
@@ -87,7 +88,7 @@ FinetuneReport finetune(Vlm& model, const Tokenizer& tokenizer, const Dataset& d
       if (on_step) on_step(report.steps, total_steps);
     }
     er.mean_loss = loss_sum / std::max(1.0, answer_tokens);
-    er.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    er.seconds = seconds_since(epoch_start);
     report.epochs.push_back(er);
     if (on_epoch) on_epoch(er);
     if (er.mean_loss < o.stop_loss) break;
@@ -95,7 +96,7 @@ FinetuneReport finetune(Vlm& model, const Tokenizer& tokenizer, const Dataset& d
   if (o.lora_rank > 0) model->fold_adapters();  // the checkpoint is a plain model
   model->set_base_trainable(false);
   model->eval();
-  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.seconds = seconds_since(start);
   return report;
 }
 

@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/file_write.h"
+#include "common/publish.h"
 #include "common/hash.h"
 #include "common/number_format.h"
 #include "data/bpe_tokenizer.h"
@@ -98,25 +99,13 @@ StageResult reuse_or_set_aside(const std::string& root, const Stage& stage,
   return result;
 }
 
-std::string stage_partial_dir(const std::string& root, const Stage& stage) {
-  return (fs::path(root) / ("." + stage.id + ".partial-" + std::to_string(getpid()))).string();
-}
-
-void commit_stage_folder(const std::string& root, const Stage& stage, const std::string& partial_dir,
-                         nlohmann::ordered_json record, const std::string& what) {
-  const fs::path partial = partial_dir;
-  std::error_code ec;
-  record["files"] = file_manifest(partial);  // what a later run checks before it trusts the folder
-  try {
-    classify_write_errors(what, [&] {
-      write_file((partial / kStageFile).string(), record.dump(2) + "\n");
-      fs::remove_all(stage_dir(root, stage), ec);  // a leftover without stage.json
-      fs::rename(partial, stage_dir(root, stage));
-    });
-  } catch (...) {
-    fs::remove_all(partial, ec);
-    throw;
-  }
+void publish_stage(const std::string& root, const Stage& stage, nlohmann::ordered_json record, const std::string& what,
+                   const std::function<void(const fs::path& partial)>& fill) {
+  publish_dir(stage_dir(root, stage), what, [&](const fs::path& partial) {
+    fill(partial);
+    record["files"] = file_manifest(partial);  // what a later run checks before it trusts the folder
+    write_file((partial / kStageFile).string(), record.dump(2) + "\n");
+  });
 }
 
 StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const LoadedData& data,
@@ -126,10 +115,9 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
   if (result.reused) return result;
   CS_ASSERT(spec.model.has_value(), "a finetune stage without [model]");
   const Dataset& ds = data.dataset;
-  const std::string manifest = ds.root.empty() ? std::string("synthetic world") : ds.manifest_path();
   const std::vector<int64_t> persons = stage.kind == StageKind::finetune_base
                                            ? ds.splits.forget_order
-                                           : retain_persons(ds.splits, stage.forget_fraction, manifest);
+                                           : retain_persons(ds.splits, stage.forget_fraction, ds.source_name());
 
   // A preset trains from scratch with a BPE tokenizer learned from the dataset's text (the
   // same for base and gold, so their scores compare); a model folder brings its own.
@@ -158,7 +146,7 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
     tokenizer = std::move(loaded.tokenizer);
   }
 
-  model->language_model->model->set_activation_checkpointing(spec.resources.activation_checkpointing);
+  model->set_activation_checkpointing(spec.resources.activation_checkpointing);
   const auto items = finetune_items(ds, persons);
   const auto start = unix_now();
   int64_t epochs_run = 0;
@@ -186,24 +174,6 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
                      },
                      progress.on_step);
 
-  // Written beside, renamed into place: a folder with stage.json is a whole artifact.
-  const fs::path partial = stage_partial_dir(root, stage);
-  std::error_code ec;
-  fs::remove_all(partial, ec);
-  model->to(torch::kCPU);
-  const std::string what = "cannot write the " + stage_label(stage) + " artifact";
-  try {
-    classify_write_errors(what, [&] {
-      fs::create_directories(partial);
-      save_model(model, *tokenizer, partial.string());
-      // A pretrained folder's image processing goes with its finetunes (the worker reads it).
-      if (spec.model->preset.empty() && fs::exists(fs::path(spec.model->path) / "preprocessor_config.json"))
-        fs::copy_file(fs::path(spec.model->path) / "preprocessor_config.json", partial / "preprocessor_config.json");
-    });
-  } catch (...) {
-    fs::remove_all(partial, ec);  // a full disk: leave the space to the rerun, not to a half artifact
-    throw;
-  }
   nlohmann::ordered_json j;
   j["stage"] = stage.id;
   j["kind"] = stage_kind_name(stage.kind);
@@ -215,7 +185,15 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
   j["seconds"] = report.seconds;
   j["epoch_loss"] = nlohmann::json::array();
   for (const auto& e : report.epochs) j["epoch_loss"].push_back(e.mean_loss);
-  commit_stage_folder(root, stage, partial.string(), std::move(j), what);
+  model->to(torch::kCPU);
+  publish_stage(root, stage, std::move(j), "cannot write the " + stage_label(stage) + " artifact",
+                [&](const fs::path& partial) {
+                  save_model(model, *tokenizer, partial.string());
+                  // A pretrained folder's image processing goes with its finetunes (the worker reads it).
+                  if (spec.model->preset.empty() && fs::exists(fs::path(spec.model->path) / "preprocessor_config.json"))
+                    fs::copy_file(fs::path(spec.model->path) / "preprocessor_config.json",
+                                  partial / "preprocessor_config.json");
+                });
   result.seconds = unix_now() - start;
   result.final_loss = report.epochs.empty() ? 0 : report.epochs.back().mean_loss;
   return result;

@@ -1,9 +1,10 @@
-// The finetune stages of a sweep (DESIGN.md section 1): the base model on every trained
+// The finetune stages of a sweep the base model on every trained
 // person, and one gold model per forget fraction on its retain split. Each artifact is a
 // model folder under the artifacts root, named by the stage's content address, so a
 // rerun, a resumed sweep or another sweep of the same experiment reuses it.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -45,14 +46,12 @@ struct StageProgress {
 StageResult reuse_or_set_aside(const std::string& artifacts_root, const Stage& stage,
                                const std::function<void(const std::string&)>& log = {});
 
-/// Where a stage writes its files before they are whole: ROOT/.STAGE_ID.partial-PID.
-std::string stage_partial_dir(const std::string& artifacts_root, const Stage& stage);
-
-/// The end of every stage: `record` plus the partial folder's file sizes and SHA-256s
-/// written as its stage.json, then the folder renamed into place. A write failure is
+/// The end of every stage, whole or not at all: `fill` writes the model's files into a
+/// partial folder (ROOT/.STAGE_ID.partial-PID); `record` plus those files' sizes and
+/// SHA-256s become its stage.json; the folder is renamed into place. A write failure is
 /// `what` (common/file_write.h) and leaves no partial folder.
-void commit_stage_folder(const std::string& artifacts_root, const Stage& stage, const std::string& partial_dir,
-                         nlohmann::ordered_json record, const std::string& what);
+void publish_stage(const std::string& artifacts_root, const Stage& stage, nlohmann::ordered_json record,
+                   const std::string& what, const std::function<void(const std::filesystem::path& partial)>& fill);
 
 /// Trains the stage's model unless its artifact exists whole; writes it atomically (a
 /// temporary folder renamed into place). An artifact whose files were damaged (a kill

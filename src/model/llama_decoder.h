@@ -1,6 +1,7 @@
 // A Llama-style decoder laid out as Hugging Face's LlamaForCausalLM (names
-// language_model.model.layers.N.self_attn.q_proj ...): RMSNorm, rotary positions,
-// SwiGLU MLPs, causal grouped-query attention, and a KV cache for generation.
+// model.layers.N.self_attn.q_proj ..., under language_model. in LLaVA): RMSNorm, rotary
+// positions, SwiGLU MLPs, causal grouped-query attention, and a KV cache for
+// generation. A shared block: every family with a Llama-shaped decoder builds it.
 #pragma once
 
 #include <torch/torch.h>
@@ -9,18 +10,11 @@
 
 #include "model/attention.h"
 #include "model/basic_layers.h"
+#include "model/kv_cache.h"
 #include "model/lora_linear.h"
 #include "model/model_config.h"
 
 namespace clear_sweep {
-
-/// Keys and values of every layer for the tokens seen so far, and which of them are
-/// real (not padding).
-struct KvCache {
-  std::vector<torch::Tensor> keys, values;  ///< per layer [B, Hkv, S, d]
-  torch::Tensor key_mask;                   ///< [B, S] bool
-  int64_t length() const { return key_mask.defined() ? key_mask.size(1) : 0; }
-};
 
 class LlamaAttentionImpl : public torch::nn::Module {
  public:

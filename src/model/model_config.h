@@ -1,12 +1,12 @@
-// The shape of a LLaVA-style VLM: a CLIP-style ViT, a two-layer MLP projector and a
-// Llama-style decoder. Presets: `tiny` (trains from scratch on 2 CPU cores in minutes),
-// `small`, and `llava-1.5-7b` (CLIP ViT-L/14-336 + Llama-2-7B, the real shape).
-// Saved as config.json beside the weights, with Hugging Face's key names.
+// A model's shape, as every model family fills it from its config.json (model/<family>/
+// <family>_config.cpp, with transformers' defaults) and the rest of the program reads
+// it: a vision encoder, a decoder, the image placeholder and padding ids, and which
+// family builds it (model_family.h). Presets and config.json reading and writing are
+// the families' (model_family.h: model_preset, model_config_parse, model_config_json).
 #pragma once
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "data/prompt_template.h"
 
@@ -48,6 +48,7 @@ struct TextConfig {
 };
 
 struct ModelConfig {
+  std::string family = "llava";                ///< the model family that builds it (model_family.h)
   std::string preset;                          ///< the preset it came from, or "custom"
   std::string prompt_template = kPlainPrompt;  ///< data/prompt_template.h
   VisionConfig vision;
@@ -63,19 +64,5 @@ struct ModelConfig {
   /// Throws Error naming the key for inconsistent shapes (heads not dividing hidden ...).
   void validate(const std::string& source) const;
 };
-
-/// The presets sweep files may name; sweep/ keeps the same list (model_presets()).
-const std::vector<std::string>& model_preset_names();
-/// A preset's config. The vocabulary comes from the tokenizer for trained-from-scratch
-/// presets; vocab_size < 0 keeps the preset's own. Error for an unknown name.
-ModelConfig model_preset(const std::string& name, int64_t vocab_size = -1);
-
-/// config.json text (Hugging Face LlavaConfig keys: vision_config, text_config, ...).
-std::string model_config_json(const ModelConfig& config);
-/// Parses config.json as transformers 4.x and 5.x write it (defaults left out or not,
-/// rope_theta or rope_parameters); Error naming the file and key on anything missing or
-/// wrong, and on any setting the model cannot represent (biases, activations, rope
-/// scaling, multi-layer vision features ...).
-ModelConfig model_config_parse(const std::string& text, const std::string& source);
 
 }  // namespace clear_sweep

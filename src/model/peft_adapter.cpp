@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/file_write.h"
 #include "model/checkpoint.h"
+#include "model/model_family.h"
 #include "model/safetensors.h"
 
 namespace clear_sweep {
@@ -109,6 +110,7 @@ LoraSpec load_peft_adapter(Vlm& model, const std::string& dir) {
   if (!fs::exists(weights_path))
     throw Error(SourceLocation{weights_path}, "adapter", "missing", "PEFT saves adapter_model.safetensors");
   const SafetensorsFile file(weights_path);
+  const ModelFamily& family = model_family(model->config().family);
   std::map<std::string, std::pair<const SafetensorsEntry*, const SafetensorsEntry*>> layers;  // ours -> (A, B)
   for (const auto& e : file.entries()) {
     std::string name = e.name;
@@ -116,7 +118,7 @@ LoraSpec load_peft_adapter(Vlm& model, const std::string& dir) {
     const bool a = name.find(".lora_A.") != std::string::npos, b = name.find(".lora_B.") != std::string::npos;
     if (!a && !b) throw Error(SourceLocation{weights_path}, e.name, "not a LoRA A or B tensor");
     name = name.substr(0, name.find(a ? ".lora_A." : ".lora_B."));
-    auto& slot = layers[canonical_weight_name(name + ".weight")];
+    auto& slot = layers[family.canonical_weight_name(name + ".weight")];
     (a ? slot.first : slot.second) = &e;
   }
   std::map<std::string, LoraLinear> ours;

@@ -28,7 +28,7 @@ LabelledLogits labelled_logits(Vlm& model, const ModelInputs& inputs, const Forw
   const torch::Tensor targets = inputs.labels.narrow(1, 1, t - 1);
   const torch::Tensor labelled = targets != kIgnoreLabel;  // [B, T-1]
   LabelledLogits l;
-  l.logits = model->language_model->logits(hidden.narrow(1, 0, t - 1).index({labelled}));
+  l.logits = model->logits(hidden.narrow(1, 0, t - 1).index({labelled}));
   l.labels = targets.index({labelled});
   l.row = torch::arange(rows, targets.options()).unsqueeze(1).expand({rows, t - 1}).index({labelled});
   l.count = labelled.sum(1).to(torch::kFloat);

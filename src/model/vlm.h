@@ -1,19 +1,24 @@
-// The whole vision-language model (Hugging Face's LlavaForConditionalGeneration layout):
-// vision_tower -> multi_modal_projector -> language_model. Image placeholder tokens in
-// the input are replaced, in order, by the projected patch features of their image.
-// Also the adapter controls: which linear layers carry LoRA, enabling, merging.
+// The model as everything above model/ sees it, whatever its family (model_family.h):
+// token and image embedding, a forward pass with a KV cache and per-layer hidden
+// states, the LM head at chosen positions, the linear layers LoRA may adapt, and the
+// adapter controls (attach, enable, merge, fold). Unlearning, evaluation, scoring and
+// attacks use this alone; a family (model/llava/ ...) implements the first four.
+//
+// Shapes: B batch rows, T tokens, D decoder width, V vocabulary, N images.
 #pragma once
 
 #include <torch/torch.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "model/llama_decoder.h"
+#include "model/kv_cache.h"
+#include "model/lora_linear.h"
 #include "model/model_config.h"
-#include "model/vision_tower.h"
+#include "model/model_family.h"
 
 namespace clear_sweep {
 
@@ -33,27 +38,36 @@ struct ForwardOptions {
 
 class VlmImpl : public torch::nn::Module {
  public:
-  explicit VlmImpl(const ModelConfig& config);
+  explicit VlmImpl(const ModelConfig& config) : config_(config) {}
+  ~VlmImpl() override = default;
 
   /// Logits [B, T, V].
-  torch::Tensor forward(const ModelInputs& inputs, const ForwardOptions& options = {});
+  torch::Tensor forward(const ModelInputs& inputs, const ForwardOptions& options = {}) {
+    return logits(hidden(inputs, options));
+  }
   /// The decoder's final (normed) hidden states [B, T, D], before the LM head: losses
   /// over a few labelled positions apply the head to those alone.
-  torch::Tensor hidden(const ModelInputs& inputs, const ForwardOptions& options = {});
-  /// Input embeddings with image features in place of the placeholder tokens.
-  torch::Tensor embed(const torch::Tensor& input_ids, const torch::Tensor& images);
+  virtual torch::Tensor hidden(const ModelInputs& inputs, const ForwardOptions& options = {}) = 0;
+  /// Input embeddings [B, T, D] with image features in place of the placeholder tokens.
+  virtual torch::Tensor embed(const torch::Tensor& input_ids, const torch::Tensor& images) = 0;
+  /// The LM head: [..., D] -> [..., V].
+  virtual torch::Tensor logits(const torch::Tensor& hidden) = 0;
+  /// Activation checkpointing of the decoder layers while training (one more forward
+  /// per layer, for the memory of long image+text sequences).
+  virtual void set_activation_checkpointing(bool on) = 0;
+  /// The layers CLEAR adapts by default, by full name: every linear layer of the
+  /// decoder but the LM head.
+  virtual bool default_lora_target(const std::string& name) const = 0;
 
   const ModelConfig& config() const { return config_; }
 
   /// Linear layers by their full parameter-name prefix (e.g.
   /// "language_model.model.layers.0.self_attn.q_proj").
   std::vector<std::pair<std::string, LoraLinear>> linear_layers();
-  /// CLEAR's default LoRA targets: every linear layer of the decoder but the LM head.
-  static bool default_lora_target(const std::string& name);
-  /// Attaches fresh adapters to the layers `target` selects (others get none); base
-  /// weights are frozen. Returns how many layers got one.
-  size_t attach_adapters(const LoraSpec& spec,
-                         const std::function<bool(const std::string&)>& target = default_lora_target);
+  /// Attaches fresh adapters to the layers `target` selects (others get none; without
+  /// `target`, default_lora_target's); base weights are frozen. Returns how many layers
+  /// got one.
+  size_t attach_adapters(const LoraSpec& spec, const std::function<bool(const std::string&)>& target = {});
   void detach_adapters();
   void set_adapters_enabled(bool enabled);
   void merge_adapters();
@@ -65,14 +79,18 @@ class VlmImpl : public torch::nn::Module {
   /// Freezes (or unfreezes) every base weight.
   void set_base_trainable(bool trainable);
 
-  VisionTower vision_tower{nullptr};
-  Projector multi_modal_projector{nullptr};
-  LanguageModel language_model{nullptr};
-
  private:
   ModelConfig config_;
 };
-TORCH_MODULE(Vlm);
+
+/// A model of any family, held as torch holds modules (`model->forward(...)`).
+/// Vlm(config) builds the family config.family names (model_family.h).
+class Vlm : public torch::nn::ModuleHolder<VlmImpl> {
+ public:
+  Vlm(std::nullptr_t) : ModuleHolder(nullptr) {}  // NOLINT: as torch's holders, `Vlm m{nullptr}`
+  Vlm(std::shared_ptr<VlmImpl> impl) : ModuleHolder(std::move(impl)) {}  // NOLINT
+  explicit Vlm(const ModelConfig& config);
+};
 
 /// Disables the adapters for a scope: the model is then its frozen base (the teacher).
 class AdaptersDisabled {

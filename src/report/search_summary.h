@@ -1,4 +1,4 @@
-// What a search did (DESIGN.md section 10), read back from its results file: per method
+// What a search did (README: "Searching instead of crossing"), read back from its results file: per method
 // (and modality and forget fraction) the best trial that reached its top rung with its
 // history up the rungs, and per rung how many trials it evaluated and stopped.
 #pragma once

@@ -1,4 +1,4 @@
-// A search over every cell of a sweep's grid (DESIGN.md section 10), as the coordinator
+// A search over every cell of a sweep's grid, as the coordinator
 // drives it: each cell (one job of the grid expansion: method x modality x forget
 // fraction x seed x grid axes) has its own trial sampler and its own successive halving.
 // The driver turns their steps into ordinary Jobs (a trial's hyperparameters, the rung's

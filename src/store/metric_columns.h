@@ -1,4 +1,4 @@
-// The metric columns of /runs: every scalar a job can report (DESIGN.md section 7).
+// The metric columns of /runs: every scalar a job can report.
 // They are the file's schema: adding or renaming one bumps kSchemaVersion
 // (results_file.h), so that old files are recognised as old.
 #pragma once

@@ -1,4 +1,4 @@
-// The HDF5 results file of a sweep (DESIGN.md section 8):
+// The HDF5 results file of a sweep (README: "Results files"):
 //   /runs            chunked, extensible compound dataset: one row per job (record fields
 //                    and one float64 column per metric, NaN where not measured)
 //   /jobs/<id>/<v>   float64 vectors of a job (per-item truth ratios, losses, curves)

@@ -112,7 +112,7 @@ std::vector<MethodInfo> make_catalog() {
                "CE(r) - forget_weight * CE(f): gradient difference",
                with_retain,
                true,
-               {real("forget_weight", 1.0, positive, "weight of the ascent term (beta in DESIGN.md)"),
+               {real("forget_weight", 1.0, positive, "weight of the ascent term (beta of CE(r) - beta CE(f))"),
                 integer("sequential", 0, {0, 1},
                         "1: each epoch is a pass of forget ascent steps, then a pass of retain descent steps "
                         "(MLLMU-Bench's GA_Difference); 0: one joint loss per step"),

@@ -35,7 +35,7 @@ struct MethodNeeds {
 
 struct MethodInfo {
   std::string name;
-  std::string summary;  ///< the loss, as DESIGN.md section 6 writes it
+  std::string summary;  ///< the loss in one line, as `clear-sweep methods` prints it
   MethodNeeds needs;
   /// True for every method that trains LoRA adapters: those share the training
   /// hyperparameters of training_hparams() (lr, epochs, l1_lambda, ...).

@@ -1,4 +1,4 @@
-// [search] of a sweep file (DESIGN.md section 10): hyperparameters sampled from
+// [search] of a sweep file (README: "Searching instead of crossing"): hyperparameters sampled from
 // distributions instead of crossed, a budget of trials per cell of the grid, an
 // objective, and optionally asynchronous successive halving over unlearning epochs.
 // Plain data, validated by sweep_parse; src/search/ samples and schedules from it.

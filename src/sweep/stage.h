@@ -1,4 +1,4 @@
-// Stages: the work the grid depends on (DESIGN.md section 1). The base model is
+// Stages: the work the grid depends on. The base model is
 // finetuned on the full set; one gold model per forget fraction is trained on that
 // fraction's retain split only (forget quality compares against it). The face kind adds
 // the shadow models of U-MIA and U-LIRA: model k trains on split k (faces/shadow_splits.h)

@@ -1,4 +1,4 @@
-// A sweep file (DESIGN.md section 3), parsed and validated. A SweepSpec that exists is
+// A sweep file (README: "Sweep files"), parsed and validated. A SweepSpec that exists is
 // valid: every check that can be made without the model happens in sweep_parse, so a
 // bad sweep fails at `plan` time, never hours into a run.
 #pragma once
@@ -69,7 +69,7 @@ struct FinetuneSpec {
 
 enum class TruthRatioForm { per_item, pooled };
 
-/// [eval]: how every job is scored (DESIGN.md section 7).
+/// [eval]: how every job is scored (eval/clear_metrics.h).
 /// [eval] attacks: what an adversary does to an unlearned model before its forget set is
 /// scored again (unlearn/robustness_attacks.h). Each is optional.
 struct AttackSpec {

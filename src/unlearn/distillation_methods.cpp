@@ -1,7 +1,7 @@
 // The teacher-matching family: kl (-CE(f) + KL(teacher || theta) on r), scrub (max steps
 // push theta away from the teacher on f, min steps pull it back on r), llmu (-CE(f) +
 // CE on random answers + KL(theta || teacher) on r).
-#include "unlearn/method_family.h"
+#include "unlearn/method_registry.h"
 
 namespace clear_sweep {
 namespace {
@@ -55,15 +55,17 @@ class Llmu : public UnlearnMethod {
   double forget_weight_, random_weight_, retain_weight_;
 };
 
-}  // namespace
+// Registered by name (method_registry.h).
+const MethodRegistration kKl{"kl", [](const Job&, const ModelConfig&) -> std::unique_ptr<UnlearnMethod> {
+  return std::make_unique<Kl>();
+}};
+const MethodRegistration kScrub{"scrub", [](const Job& job, const ModelConfig&) -> std::unique_ptr<UnlearnMethod> {
+  return std::make_unique<Scrub>(job.integer("max_epochs"), job.real("alpha"), job.real("gamma"));
+}};
+const MethodRegistration kLlmu{"llmu", [](const Job& job, const ModelConfig&) -> std::unique_ptr<UnlearnMethod> {
+  return std::make_unique<Llmu>(job.real("forget_weight"), job.real("random_weight"), job.real("retain_weight"));
+}};
 
-std::unique_ptr<UnlearnMethod> make_distillation_method(const Job& job) {
-  if (job.method == "kl") return std::make_unique<Kl>();
-  if (job.method == "scrub")
-    return std::make_unique<Scrub>(job.integer("max_epochs"), job.real("alpha"), job.real("gamma"));
-  if (job.method == "llmu")
-    return std::make_unique<Llmu>(job.real("forget_weight"), job.real("random_weight"), job.real("retain_weight"));
-  return nullptr;
-}
+}  // namespace
 
 }  // namespace clear_sweep

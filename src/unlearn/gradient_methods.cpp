@@ -1,7 +1,7 @@
 // The gradient family: retain_ft (CE(r)), ga (-CE(f)), gd (R(r) - w F(f), CE for both by
 // default; CLEAR's variants and MLLMU-Bench's sequential GA_Difference as options).
 #include "sweep/method_catalog.h"
-#include "unlearn/method_family.h"
+#include "unlearn/method_registry.h"
 
 namespace clear_sweep {
 namespace {
@@ -57,15 +57,18 @@ class GradientDifference : public UnlearnMethod {
   int64_t forget_term_, retain_term_;
 };
 
-}  // namespace
+// Registered by name (method_registry.h).
+const MethodRegistration kRetainFt{"retain_ft", [](const Job&, const ModelConfig&) -> std::unique_ptr<UnlearnMethod> {
+  return std::make_unique<RetainFinetune>();
+}};
+const MethodRegistration kGa{"ga", [](const Job&, const ModelConfig&) -> std::unique_ptr<UnlearnMethod> {
+  return std::make_unique<GradientAscent>();
+}};
+const MethodRegistration kGd{"gd", [](const Job& job, const ModelConfig&) -> std::unique_ptr<UnlearnMethod> {
+  return std::make_unique<GradientDifference>(job.real("forget_weight"), job.integer("sequential") == 1,
+                                                 job.integer("forget_term"), job.integer("retain_term"));
+}};
 
-std::unique_ptr<UnlearnMethod> make_gradient_method(const Job& job) {
-  if (job.method == "retain_ft") return std::make_unique<RetainFinetune>();
-  if (job.method == "ga") return std::make_unique<GradientAscent>();
-  if (job.method == "gd")
-    return std::make_unique<GradientDifference>(job.real("forget_weight"), job.integer("sequential") == 1,
-                                                job.integer("forget_term"), job.integer("retain_term"));
-  return nullptr;
-}
+}  // namespace
 
 }  // namespace clear_sweep

@@ -48,12 +48,6 @@ torch::Tensor answer_positions(const ModelInputs& in) {
   return (mask.to(torch::kLong).cumsum(1) - 1).index({mask});
 }
 
-torch::Tensor answer_rows(const ModelInputs& in) {
-  const torch::Tensor mask = labelled_mask(in);
-  const torch::Tensor rows = torch::arange(mask.size(0), in.labels.options().dtype(torch::kLong)).unsqueeze(1);
-  return rows.expand_as(mask).index({mask});
-}
-
 torch::Tensor kl_divergence(const torch::Tensor& log_p, const torch::Tensor& log_q) {
   return (log_p.exp() * (log_p - log_q)).sum(-1).mean();
 }

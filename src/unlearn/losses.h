@@ -1,4 +1,4 @@
-// Loss pieces the methods share (DESIGN.md section 6): CE = mean token NLL over answer
+// Loss pieces the methods share: CE = mean token NLL over answer
 // tokens; sequence log-probabilities (summed over answer tokens); KL divergences between
 // the model and its frozen teacher on answer tokens; the L1 norm of LoRA weights.
 #pragma once
@@ -27,8 +27,6 @@ torch::Tensor teacher_answer_logprobs(Vlm& model, const ModelInputs& inputs);
 torch::Tensor answer_labels(const ModelInputs& inputs);
 /// Each answer token's place in its own answer (0 for the first). [N]
 torch::Tensor answer_positions(const ModelInputs& inputs);
-/// Each answer token's row in the batch. [N]
-torch::Tensor answer_rows(const ModelInputs& inputs);
 
 /// Mean over answer tokens of KL(p || q) = sum_v p (log p - log q), from log-probs.
 torch::Tensor kl_divergence(const torch::Tensor& log_p, const torch::Tensor& log_q);

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "common/error.h"
-#include "unlearn/method_family.h"
+#include "unlearn/method_registry.h"
 
 namespace clear_sweep {
 namespace {
@@ -55,13 +55,17 @@ class Npo : public UnlearnMethod {
   bool gold_reference_;
 };
 
-}  // namespace
+// Registered by name (method_registry.h).
+const MethodRegistration kIdk{"idk", [](const Job&, const ModelConfig&) -> std::unique_ptr<UnlearnMethod> {
+  return std::make_unique<Idk>();
+}};
+const MethodRegistration kDpo{"dpo", [](const Job& job, const ModelConfig&) -> std::unique_ptr<UnlearnMethod> {
+  return std::make_unique<Dpo>(job.real("beta"));
+}};
+const MethodRegistration kNpo{"npo", [](const Job& job, const ModelConfig&) -> std::unique_ptr<UnlearnMethod> {
+  return std::make_unique<Npo>(job.real("beta"), job.integer("gold_reference") == 1);
+}};
 
-std::unique_ptr<UnlearnMethod> make_preference_method(const Job& job) {
-  if (job.method == "idk") return std::make_unique<Idk>();
-  if (job.method == "dpo") return std::make_unique<Dpo>(job.real("beta"));
-  if (job.method == "npo") return std::make_unique<Npo>(job.real("beta"), job.integer("gold_reference") == 1);
-  return nullptr;
-}
+}  // namespace
 
 }  // namespace clear_sweep

@@ -14,7 +14,7 @@
 
 #include "common/error.h"
 #include "model/scoring.h"
-#include "unlearn/method_family.h"
+#include "unlearn/method_registry.h"
 
 namespace clear_sweep {
 namespace {
@@ -128,18 +128,26 @@ class PrimalDual : public UnlearnMethod {
   double lambda_, eps_, dual_step_;
 };
 
-}  // namespace
+// Registered by name (method_registry.h).
+const MethodRegistration kSimnpo{"simnpo", [](const Job& job, const ModelConfig&) -> std::unique_ptr<UnlearnMethod> {
+  return std::make_unique<SimNpo>(job.real("beta"), job.real("gamma"));
+}};
+const MethodRegistration kUndial{"undial", [](const Job& job, const ModelConfig&) -> std::unique_ptr<UnlearnMethod> {
+  return std::make_unique<Undial>(job.real("beta"));
+}};
+const MethodRegistration kCeu{"ceu", [](const Job& job, const ModelConfig&) -> std::unique_ptr<UnlearnMethod> {
+  return std::make_unique<CrossEntropyUnlearning>(job.integer("skip_first"));
+}};
+const MethodRegistration kWga{"wga", [](const Job& job, const ModelConfig&) -> std::unique_ptr<UnlearnMethod> {
+  return std::make_unique<WeightedAscent>("wga", job.real("beta"), 0.0, 1.0);
+}};
+const MethodRegistration kSatimp{"satimp", [](const Job& job, const ModelConfig&) -> std::unique_ptr<UnlearnMethod> {
+  return std::make_unique<WeightedAscent>("satimp", job.real("beta1"), job.real("beta2"), job.real("retain_weight"));
+}};
+const MethodRegistration kPdu{"pdu", [](const Job& job, const ModelConfig&) -> std::unique_ptr<UnlearnMethod> {
+  return std::make_unique<PrimalDual>(job.real("retain_weight"), job.real("retain_eps"), job.real("dual_step"));
+}};
 
-std::unique_ptr<UnlearnMethod> make_reweighted_method(const Job& job) {
-  if (job.method == "simnpo") return std::make_unique<SimNpo>(job.real("beta"), job.real("gamma"));
-  if (job.method == "undial") return std::make_unique<Undial>(job.real("beta"));
-  if (job.method == "ceu") return std::make_unique<CrossEntropyUnlearning>(job.integer("skip_first"));
-  if (job.method == "wga") return std::make_unique<WeightedAscent>("wga", job.real("beta"), 0.0, 1.0);
-  if (job.method == "satimp")
-    return std::make_unique<WeightedAscent>("satimp", job.real("beta1"), job.real("beta2"), job.real("retain_weight"));
-  if (job.method == "pdu")
-    return std::make_unique<PrimalDual>(job.real("retain_weight"), job.real("retain_eps"), job.real("dual_step"));
-  return nullptr;
-}
+}  // namespace
 
 }  // namespace clear_sweep

@@ -2,8 +2,10 @@
 // fixed random control vector c of norm `steering`, and keep the retain set's hidden
 // states where the teacher has them. Squared distances are averaged over real tokens and
 // hidden units, as WMDP's mse_loss does.
+#include "unlearn/rmu.h"
+
 #include "common/error.h"
-#include "unlearn/method_family.h"
+#include "unlearn/method_registry.h"
 
 namespace clear_sweep {
 namespace {
@@ -52,10 +54,8 @@ class Rmu : public UnlearnMethod {
   torch::Tensor control_;
 };
 
-}  // namespace
-
+/// Its layer is checked against the model's depth here: the catalog cannot know it.
 std::unique_ptr<UnlearnMethod> make_rmu(const Job& job, const ModelConfig& config) {
-  if (job.method != "rmu") return nullptr;
   const int64_t layer = job.integer("layer");
   if (layer >= config.text.layers)
     throw Error(SourceLocation{}, "grid.hparams.rmu.layer",
@@ -65,6 +65,10 @@ std::unique_ptr<UnlearnMethod> make_rmu(const Job& job, const ModelConfig& confi
   return std::make_unique<Rmu>(layer, job.real("steering"), job.real("alpha"), config.text.hidden,
                                uint64_t(job.seed) * 7919 + 17);
 }
+
+const MethodRegistration kRmu{"rmu", make_rmu};
+
+}  // namespace
 
 torch::Tensor rmu_control_vector(const UnlearnMethod& method) {
   const auto* rmu = dynamic_cast<const Rmu*>(&method);

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "common/error.h"
-#include "common/file_write.h"
+#include "common/publish.h"
 
 namespace clear_sweep {
 namespace {
@@ -39,12 +39,7 @@ void save_training_state(const std::string& path, const TrainingState& state, co
   // full disk as a generic c10::Error, with the errno lost, and it must be resumable.
   std::ostringstream bytes;
   archive.save_to(bytes);
-  const std::string partial = path + ".partial-" + std::to_string(getpid());
-  classify_write_errors("cannot save the training state", [&] {
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-    write_file(partial, bytes.str(), "cannot save the training state");
-    std::filesystem::rename(partial, path);
-  });
+  publish_file(path, bytes.str(), "cannot save the training state");
 }
 
 TrainingState load_training_state(const std::string& path, std::vector<torch::Tensor>& params,

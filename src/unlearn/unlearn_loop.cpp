@@ -4,6 +4,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/number_format.h"
 #include "data/batch.h"
@@ -147,7 +148,7 @@ UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, 
                         optimizer);
   if (micro % accum != 0) optimizer_step();  // the last, partial accumulation still counts
   model->eval();
-  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.seconds = seconds_since(start);
   return report;
 }
 

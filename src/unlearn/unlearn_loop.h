@@ -22,7 +22,7 @@ struct EpochEnd {
   double mean_loss = 0;
 };
 
-/// A search trial's training between rungs (DESIGN.md section 10): a promoted trial
+/// A search trial's training between rungs: a promoted trial
 /// resumes from the adapters, gradients and AdamW state its last rung saved, so that
 /// training e1 epochs, saving, and going on to e2 gives the same adapters as training
 /// e2 epochs at once (bit for bit on the CPU; lora_dropout > 0 draws differently).

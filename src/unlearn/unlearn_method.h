@@ -1,7 +1,8 @@
 // An unlearning method: the loss of one step on a forget batch and its paired retain
-// batch (DESIGN.md section 6), as the papers define them. Methods are made by name from
+// batch, as the papers define them. Methods are made by name from
 // a job (make_method); their hyperparameters were validated when the sweep was planned
-// (sweep/method_catalog).
+// (sweep/method_catalog). A new method is a class in its family's file and one
+// MethodRegistration beside it (method_registry.h), plus its catalog entry.
 #pragma once
 
 #include <torch/torch.h>
@@ -54,7 +55,8 @@ class UnlearnMethod {
 /// without an implementation; rmu's layer is checked against the model's depth here.
 std::unique_ptr<UnlearnMethod> make_method(const Job& job, const ModelConfig& config);
 
-/// Every method make_method knows (the catalog's model methods must all be here).
-std::vector<std::string> implemented_methods();
+/// Every method make_method knows, by name: each method family's file registers its
+/// own (method_registry.h). The catalog's VLM methods must all be here, and no other.
+std::vector<std::string> registered_methods();
 
 }  // namespace clear_sweep

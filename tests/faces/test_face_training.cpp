@@ -7,6 +7,7 @@
 #include "face_world.h"
 #include "faces/face_methods.h"
 #include "faces/shadow_splits.h"
+#include "sweep/method_catalog.h"
 #include "test_support.h"
 
 using namespace clear_sweep;
@@ -223,4 +224,13 @@ TEST_CASE("faces: twins and scrub_bio train on the losses their definitions give
     }
     CHECK(scrub == Approx(want).epsilon(1e-5));
   }
+}
+
+TEST_CASE("the registered face methods are the catalog's face methods, both ways", "[faces]") {
+  std::vector<std::string> catalog;
+  for (const auto& m : method_catalog())
+    if (m.kind == ModelKind::faces) catalog.push_back(m.name);
+  std::sort(catalog.begin(), catalog.end());
+  CHECK(face_method_names() == catalog);  // sorted by name
+  CHECK(catalog.size() == 9);
 }

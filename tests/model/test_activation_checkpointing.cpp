@@ -24,7 +24,7 @@ StepResult lora_step(bool checkpointing, double dropout) {
     torch::NoGradGuard no_grad;
     p.normal_(0, 0.05);  // B != 0, so every adapter sees a gradient
   }
-  m->language_model->model->set_activation_checkpointing(checkpointing);
+  m->set_activation_checkpointing(checkpointing);
   m->train();
   const int64_t img = c.image_token_id;
   std::vector<int64_t> ids{1};

@@ -2,13 +2,16 @@
 // recomputation, LoRA (B = 0 is a no-op, merge / unmerge round-trip, teacher = adapters
 // off), safetensors (round trip, a Python-written file) and checkpoint name checks.
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "data/bpe_tokenizer.h"
 #include "model/checkpoint.h"
+#include "model/llava/llava_model.h"
 #include "model/model_inputs.h"
 #include "model/safetensors.h"
 #include "model/scoring.h"
 #include "small_disk.h"
+#include "sweep/sweep_spec.h"
 #include "test_support.h"
 
 using namespace clear_sweep;
@@ -144,12 +147,12 @@ TEST_CASE("a fresh LoRA adapter (B = 0) changes nothing, and merge and unmerge r
     CHECK(torch::allclose(base, m->forward(in)));
   }
   CHECK(torch::allclose(adapted, m->forward(in)));
-  const auto weight = m->language_model->model->layers[0]->as<LlamaLayer>()->self_attn->q_proj->weight.clone();
+  const auto q_proj = [&] { return m->as<LlavaImpl>()->language_model->model->layers[0]->as<LlamaLayer>()->self_attn->q_proj; };
+  const auto weight = q_proj()->weight.clone();
   m->merge_adapters();
   CHECK(torch::allclose(adapted, m->forward(in), 1e-4, 1e-5));
   m->unmerge_adapters();
-  CHECK(torch::allclose(weight, m->language_model->model->layers[0]->as<LlamaLayer>()->self_attn->q_proj->weight, 1e-6,
-                        1e-6));
+  CHECK(torch::allclose(weight, q_proj()->weight, 1e-6, 1e-6));
   m->detach_adapters();
   CHECK(torch::allclose(base, m->forward(in), 1e-5, 1e-6));
 }
@@ -275,6 +278,35 @@ TEST_CASE("model configs round-trip through config.json and bad ones name the ke
   std::string text = model_config_json(model_preset("tiny"));
   text.replace(text.find("\"num_key_value_heads\": 2"), 24, "\"num_key_value_heads\": 3");
   CHECK(expect_error([&] { model_config_parse(text, "c.json"); }).key() == "text_config.num_key_value_heads");
+}
+
+TEST_CASE("the model-family registry picks a folder's family by model_type, then architectures", "[model][family]") {
+  CHECK(model_family_names() == std::vector<std::string>{"llava"});
+  // The presets sweep files may name are the families' (sweep/ keeps its own list).
+  CHECK(model_preset_names() == model_presets());
+  for (const auto& preset : model_preset_names()) CHECK(model_preset(preset).family == model_family_of(
+      nlohmann::json::parse(model_config_json(model_preset(preset))), "config.json").name);
+  // transformers' own folders name model_type; architectures alone also finds it.
+  auto j = nlohmann::json::parse(model_config_json(model_preset("tiny")));
+  j.erase("model_type");
+  CHECK(model_config_parse(j.dump(), "c.json").family == "llava");
+  // Unknown ones are refused naming the key, its value and the families there are.
+  j["model_type"] = "qwen2_vl";
+  Error e = expect_error([&] { model_config_parse(j.dump(), "c.json"); });
+  CHECK(e.key() == "model_type");
+  CHECK(e.message().find("'qwen2_vl'") != std::string::npos);
+  CHECK(e.message().find("llava (model_type llava; LlavaForConditionalGeneration)") != std::string::npos);
+  j.erase("model_type");
+  j["architectures"] = {"Qwen2VLForConditionalGeneration"};
+  CHECK(expect_error([&] { model_config_parse(j.dump(), "c.json"); }).key() == "architectures");
+  j.erase("architectures");
+  CHECK(expect_error([&] { model_config_parse(j.dump(), "c.json"); }).key() == "model_type");
+  // A model is built by its config's family, and sees the one interface.
+  torch::manual_seed(1);
+  Vlm m(model_preset("tiny", 300));
+  CHECK(m->as<LlavaImpl>() != nullptr);
+  CHECK(m->default_lora_target("language_model.model.layers.0.self_attn.q_proj"));
+  CHECK_FALSE(m->default_lora_target("vision_tower.vision_model.encoder.layers.0.self_attn.q_proj"));
 }
 
 TEST_CASE("a SentencePiece tokenizer works in a process that also holds libtorch", "[model][sentencepiece]") {

@@ -20,7 +20,8 @@
 #include "sweep/sweep_expand.h"
 #include "test_support.h"
 #include "unlearn/losses.h"
-#include "unlearn/method_family.h"
+#include "unlearn/rmu.h"
+#include "unlearn/unlearn_method.h"
 #include "unlearn/refusals.h"
 #include "unlearn/training_state.h"
 #include "unlearn/unlearn_loop.h"
@@ -182,11 +183,22 @@ double loss_of(Fixture& f, const std::string& name, const MethodBatch& b, StepKi
 
 }  // namespace
 
-TEST_CASE("every model method of the catalog has an implementation", "[unlearn]") {
+TEST_CASE("the registered methods are the catalog's VLM methods, both ways", "[unlearn]") {
   Fixture f;
   for (const auto& [name, job] : f.jobs) CHECK(make_method(job, f.config)->name() == name);
-  CHECK(implemented_methods().size() == 16);
+  std::vector<std::string> catalog;
+  for (const auto& m : method_catalog())
+    if (m.needs.model && m.kind == ModelKind::vlm) catalog.push_back(m.name);
+  std::sort(catalog.begin(), catalog.end());
+  CHECK(registered_methods() == catalog);  // sorted by name
+  CHECK(catalog.size() == 16);
   CHECK(f.jobs.size() == 16);
+  // An unknown name is refused naming the registered ones.
+  Job unknown = f.jobs.at("ga");
+  unknown.method = "gaa";
+  const Error e = expect_error([&] { make_method(unknown, f.config); });
+  CHECK(e.key() == "method");
+  CHECK(std::string(e.what()).find("model methods: ceu, dpo, ga, gd") != std::string::npos);
   CHECK(refusal_answers().size() >= 50);
 }
 

@@ -4,16 +4,10 @@
 #pragma once
 
 #include <ostream>
-#include <string>
+
+#include "cluster/model_plugin.h"
 
 namespace clear_sweep {
-
-struct FinetuneCommandOptions {
-  std::string sweep_path;
-  std::string artifacts;  ///< default: results/artifacts
-  std::string device;     ///< default: the sweep's [resources] device
-  int threads = 1;
-};
 
 int finetune_command(const FinetuneCommandOptions& options, std::ostream& out);
 

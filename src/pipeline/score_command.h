@@ -5,18 +5,10 @@
 #pragma once
 
 #include <ostream>
-#include <string>
+
+#include "cluster/model_plugin.h"
 
 namespace clear_sweep {
-
-struct ScoreCommandOptions {
-  std::string model;        ///< a model folder (config.json, weights, tokenizer)
-  std::string items;        ///< JSON lines {"question", "answer", "image"?}
-  std::string images;       ///< where relative image paths start (default: the items file's folder)
-  int max_new_tokens = 32;  ///< 0: no generation
-  std::string device = "cpu";
-  bool json = false;  ///< one JSON object per line instead of text
-};
 
 /// The model-module side (libtorch); model_plugin().score calls it.
 int score_command(const ScoreCommandOptions& options, std::ostream& out);

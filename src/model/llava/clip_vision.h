@@ -1,6 +1,8 @@
-// A CLIP-style ViT image encoder, laid out as Hugging Face's CLIPVisionModel so that
-// parameter names match (vision_tower.vision_model.encoder.layers.N.self_attn.q_proj...):
-// patch embedding, class token, learned positions, pre-norm blocks with quick-GELU MLPs.
+// LLaVA's vision half: a CLIP-style ViT image encoder, laid out as Hugging Face's
+// CLIPVisionModel so that parameter names match
+// (vision_tower.vision_model.encoder.layers.N.self_attn.q_proj...): patch embedding,
+// class token, learned positions, pre-norm blocks with quick-GELU MLPs; and LLaVA's
+// two-layer projector.
 #pragma once
 
 #include <torch/torch.h>

@@ -1,4 +1,4 @@
-#include "app/finetune_command.h"
+#include "pipeline/finetune_command.h"
 
 #include <cstdio>
 #include <iostream>

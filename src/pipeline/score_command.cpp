@@ -1,4 +1,4 @@
-#include "app/score_command.h"
+#include "pipeline/score_command.h"
 
 #include <filesystem>
 #include <fstream>
@@ -12,6 +12,7 @@
 #include "data/image_processor.h"
 #include "model/checkpoint.h"
 #include "model/device.h"
+#include "model/model_family.h"
 #include "model/model_inputs.h"
 #include "model/scoring.h"
 
@@ -75,7 +76,7 @@ int score_command(const ScoreCommandOptions& o, std::ostream& out) {
   ImageTable table;
   for (const auto& item : items)
     if (!item.image.empty() && !table.count(item.image)) table.emplace(item.image, read_image(item.image));
-  ImageTensors images(table, load_image_processor(o.model, int(config.vision.image_size)), device);
+  ImageTensors images(table, model_family(config.family).image_processor(o.model, config), device);
   const int32_t pad = config.pad_token_id >= 0 ? config.pad_token_id : tok.special().pad;
 
   // Items as a bar on stderr (stdout is the scores).

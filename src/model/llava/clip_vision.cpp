@@ -1,4 +1,4 @@
-#include "model/vision_tower.h"
+#include "model/llava/clip_vision.h"
 
 #include "model/attention.h"
 #include "model/parameter_factory.h"

@@ -1,0 +1,145 @@
+#include "model/llava/llava_config.h"
+
+#include "common/error.h"
+#include "model/config_reader.h"
+
+namespace clear_sweep {
+namespace {
+constexpr const char* kSections = "a LLaVA config.json has vision_config and text_config";
+}  // namespace
+
+const std::vector<std::string>& llava_preset_names() {
+  static const std::vector<std::string> names{"tiny", "small", "llava-1.5-7b"};
+  return names;
+}
+
+ModelConfig llava_preset(const std::string& name, int64_t vocab_size) {
+  ModelConfig c;
+  c.family = "llava";
+  c.preset = name;
+  if (name == "tiny") {
+    c.vision = VisionConfig{32, 8, 64, 2, 4, 128, 1e-5, -1};
+    c.text = TextConfig{1024, 128, 4, 4, 2, 344, 256, 10000.0, 1e-5, false};
+  } else if (name == "small") {
+    c.vision = VisionConfig{64, 8, 192, 4, 6, 768, 1e-5, -2};
+    c.text = TextConfig{4096, 384, 8, 8, 4, 1024, 1024, 10000.0, 1e-5, false};
+  } else if (name == "llava-1.5-7b") {
+    // llava-hf/llava-1.5-7b-hf: CLIP ViT-L/14 at 336 px, Llama-2-7B, vocabulary 32064.
+    c.vision = VisionConfig{336, 14, 1024, 24, 16, 4096, 1e-5, -2};
+    c.text = TextConfig{32064, 4096, 32, 32, 32, 11008, 4096, 10000.0, 1e-5, false};
+    c.image_token_id = 32000;
+    c.pad_token_id = 32001;
+    return c;  // its vocabulary is its tokenizer's already
+  } else {
+    CS_ASSERT(false, "not a LLaVA preset: " + name);
+  }
+  if (vocab_size > 0) c.text.vocab_size = vocab_size;
+  return c;
+}
+
+std::string llava_config_json(const ModelConfig& c) {
+  nlohmann::ordered_json j;
+  j["architectures"] = {"LlavaForConditionalGeneration"};
+  j["model_type"] = "llava";
+  j["clear_sweep_preset"] = c.preset;
+  j["clear_sweep_prompt"] = c.prompt_template;
+  j["image_token_index"] = c.image_token_id;
+  j["pad_token_id"] = c.pad_token_id;
+  j["projector_hidden_act"] = "gelu";
+  j["vision_feature_layer"] = c.vision.select_layer;
+  j["vision_feature_select_strategy"] = c.vision.keep_class_token ? "full" : "default";
+  j["vision_config"] = {{"model_type", "clip_vision_model"},
+                        {"image_size", c.vision.image_size},
+                        {"patch_size", c.vision.patch_size},
+                        {"hidden_size", c.vision.hidden},
+                        {"num_hidden_layers", c.vision.layers},
+                        {"num_attention_heads", c.vision.heads},
+                        {"intermediate_size", c.vision.intermediate},
+                        {"layer_norm_eps", c.vision.layer_norm_eps},
+                        {"hidden_act", "quick_gelu"}};
+  j["text_config"] = {{"model_type", "llama"},
+                      {"vocab_size", c.text.vocab_size},
+                      {"hidden_size", c.text.hidden},
+                      {"num_hidden_layers", c.text.layers},
+                      {"num_attention_heads", c.text.heads},
+                      {"num_key_value_heads", c.text.kv_heads},
+                      {"intermediate_size", c.text.intermediate},
+                      {"max_position_embeddings", c.text.max_positions},
+                      {"rope_theta", c.text.rope_theta},
+                      {"rms_norm_eps", c.text.rms_norm_eps},
+                      {"tie_word_embeddings", c.text.tie_embeddings},
+                      {"hidden_act", "silu"}};
+  return j.dump(2) + "\n";
+}
+
+ModelConfig llava_config_parse(const nlohmann::json& j, const std::string& source) {
+  const ConfigReader r(j, source);
+  ModelConfig c;
+  c.family = "llava";
+  c.preset = r.get(j, "", "clear_sweep_preset", std::string("custom"));
+  // Our own folders name their template; a checkpoint from elsewhere is llava-1.5's.
+  c.prompt_template =
+      r.get(j, "", "clear_sweep_prompt", std::string(j.contains("clear_sweep_preset") ? kPlainPrompt : kLlava15Prompt));
+  if (c.prompt_template != kPlainPrompt && c.prompt_template != kLlava15Prompt)
+    r.fail("clear_sweep_prompt", "unknown prompt template '" + c.prompt_template + "' (plain or llava-1.5)");
+  // transformers' LlavaConfig defaults where a key is left out.
+  c.image_token_id = r.get(j, "", "image_token_index", r.get(j, "", "image_token_id", int32_t(32000)));
+  const auto& v = r.section("vision_config", kSections);
+  const auto& t = r.section("text_config", kSections);
+  c.pad_token_id = r.get(j, "", "pad_token_id", r.get(t, "text_config.", "pad_token_id", int32_t(-1)));
+  if (j.contains("vision_feature_layer") && j["vision_feature_layer"].is_array())
+    r.fail("vision_feature_layer", "is a list: features concatenated from several layers are not supported");
+  c.vision.select_layer = r.get(j, "", "vision_feature_layer", int64_t(-2));
+  const std::string strategy = r.get(j, "", "vision_feature_select_strategy", std::string("default"));
+  if (strategy != "default" && strategy != "full")
+    r.fail("vision_feature_select_strategy", "is '" + strategy + "': clear-sweep knows default and full");
+  c.vision.keep_class_token = strategy == "full";
+  r.require(j, "", "projector_hidden_act", std::string("gelu"), "implements a GELU projector only");
+  r.require(j, "", "multimodal_projector_bias", true, "implements a projector with biases only");
+
+  const std::string vp = "vision_config.";
+  r.require(v, vp, "model_type", std::string("clip_vision_model"), "implements CLIP vision towers only");
+  r.require(v, vp, "hidden_act", std::string("quick_gelu"), "implements CLIP's quick_gelu only");
+  r.require(v, vp, "num_channels", int64_t(3), "reads RGB images only");
+  // CLIPVisionConfig's defaults.
+  c.vision.image_size = r.get(v, vp, "image_size", int64_t(224));
+  c.vision.patch_size = r.get(v, vp, "patch_size", int64_t(32));
+  c.vision.hidden = r.get(v, vp, "hidden_size", int64_t(768));
+  c.vision.layers = r.get(v, vp, "num_hidden_layers", int64_t(12));
+  c.vision.heads = r.get(v, vp, "num_attention_heads", int64_t(12));
+  c.vision.intermediate = r.get(v, vp, "intermediate_size", int64_t(3072));
+  c.vision.layer_norm_eps = r.get(v, vp, "layer_norm_eps", 1e-5);
+
+  const std::string tp = "text_config.";
+  r.require(t, tp, "model_type", std::string("llama"), "implements Llama decoders only");
+  r.require(t, tp, "hidden_act", std::string("silu"), "implements Llama's SiLU MLP only");
+  r.require(t, tp, "attention_bias", false, "implements attention without biases only");
+  r.require(t, tp, "mlp_bias", false, "implements an MLP without biases only");
+  r.require(t, tp, "pretraining_tp", int64_t(1), "computes the linear layers unsplit (pretraining_tp 1)");
+  if (t.contains("rope_scaling") && !t["rope_scaling"].is_null())
+    r.fail("text_config.rope_scaling", "is " + t["rope_scaling"].dump() + ": rotary scaling is not supported");
+  // LlamaConfig's defaults.
+  c.text.vocab_size = r.get(t, tp, "vocab_size", int64_t(32000));
+  c.text.hidden = r.get(t, tp, "hidden_size", int64_t(4096));
+  c.text.layers = r.get(t, tp, "num_hidden_layers", int64_t(32));
+  c.text.heads = r.get(t, tp, "num_attention_heads", int64_t(32));
+  c.text.kv_heads = r.get(t, tp, "num_key_value_heads", c.text.heads);
+  c.text.intermediate = r.get(t, tp, "intermediate_size", int64_t(11008));
+  c.text.max_positions = r.get(t, tp, "max_position_embeddings", int64_t(2048));
+  c.text.rms_norm_eps = r.get(t, tp, "rms_norm_eps", 1e-6);
+  c.text.rope_theta = r.get(t, tp, "rope_theta", 10000.0);
+  if (t.contains("rope_parameters") && t["rope_parameters"].is_object()) {  // transformers 5
+    const auto& rope = t["rope_parameters"];
+    const std::string rp = tp + "rope_parameters.";
+    r.require(rope, rp, "rope_type", std::string("default"), "implements the default rotary embedding only");
+    c.text.rope_theta = r.get(rope, rp, "rope_theta", c.text.rope_theta);
+  }
+  c.text.tie_embeddings = r.get(t, tp, "tie_word_embeddings", r.get(j, "", "tie_word_embeddings", false));
+  if (c.text.heads > 0 && c.text.hidden % c.text.heads == 0)
+    r.require(t, tp, "head_dim", c.text.hidden / c.text.heads, "needs head_dim = hidden_size / num_attention_heads");
+  if (c.pad_token_id >= c.text.vocab_size) r.fail("pad_token_id", "outside the vocabulary");
+  c.validate(source);
+  return c;
+}
+
+}  // namespace clear_sweep

@@ -1,0 +1,28 @@
+// LLaVA-1.5 as a model family (model_family.h): registered here, beside its code.
+#include "model/llava/llava_config.h"
+#include "model/llava/llava_model.h"
+#include "model/llava/llava_weights.h"
+#include "model/model_family.h"
+
+namespace clear_sweep {
+namespace {
+
+const ModelFamilyRegistration kLlava{ModelFamily{
+    "llava",
+    {"llava"},
+    {"LlavaForConditionalGeneration"},
+    llava_preset_names(),
+    llava_config_parse,
+    llava_config_json,
+    llava_preset,
+    [](const ModelConfig& config) -> std::shared_ptr<VlmImpl> { return std::make_shared<LlavaImpl>(config); },
+    [](const std::string& stored) { return llava_weight_name(stored); },
+    // The folder's CLIPImageProcessor settings where it has them; the stretch of our
+    // presets (whose folders have none) otherwise.
+    [](const std::string& dir, const ModelConfig& config) {
+      return load_image_processor(dir, int(config.vision.image_size));
+    },
+}};
+
+}  // namespace
+}  // namespace clear_sweep

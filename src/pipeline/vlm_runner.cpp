@@ -1,0 +1,259 @@
+#include "pipeline/vlm_runner.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "common/clock.h"
+#include "common/publish.h"
+#include "model/finetune_stage.h"
+#include "model/model_family.h"
+#include "model/peft_adapter.h"
+#include "store/metric_columns.h"
+#include "sweep/method_catalog.h"
+#include "unlearn/robustness_attacks.h"
+#include "unlearn/unlearn_loop.h"
+
+namespace clear_sweep {
+namespace {
+
+/// [resources] save_adapters = "all": the job's adapters as a PEFT folder under
+/// <artifacts>/adapters/<job id>; a rerun of the same job replaces its own.
+void save_job_adapters(Vlm& model, const SweepSpec& spec, const std::string& artifacts, const std::string& job_id) {
+  const auto layers = model->linear_layers();
+  if (std::none_of(layers.begin(), layers.end(), [](const auto& l) { return l.second->has_adapter(); })) return;
+  publish_dir(std::filesystem::path(artifacts) / "adapters" / job_id, "cannot save the adapters of job " + job_id,
+              [&](const std::filesystem::path& partial) {
+                save_peft_adapter(model, partial.string(),
+                                  spec.model->preset.empty() ? spec.model->path : spec.model->preset);
+              });
+}
+
+/// A search trial's training state after `epochs` epochs: one file per trial and rung
+/// under the artifacts folder, so whichever rank runs the next rung finds it.
+std::string trial_state_path(const std::string& artifacts, const std::string& trial_id, int64_t epochs) {
+  return artifacts + "/trials/" + trial_id + "/state-e" + std::to_string(epochs) + ".pt";
+}
+
+/// Where a trial-rung resumes from and saves to. A state that is missing (its rank's
+/// disk is not shared, or it was cleaned away) means training from the start: slower,
+/// the same result.
+UnlearnContinuation trial_continuation(const SweepSpec& spec, const std::string& artifacts, const Job& job) {
+  UnlearnContinuation c;
+  if (job.trial_id.empty() || !spec.search || !spec.search->asha) return c;
+  if (job.resume_epochs > 0) {
+    const std::string from = trial_state_path(artifacts, job.trial_id, job.resume_epochs);
+    if (std::filesystem::exists(from)) {
+      c.resume_path = from;
+      c.resume_epochs = job.resume_epochs;
+    }
+  }
+  // The top rung's state would never be resumed from.
+  if (job.integer("epochs") < spec.search->asha->max_epochs)
+    c.save_path = trial_state_path(artifacts, job.trial_id, job.integer("epochs"));
+  return c;
+}
+
+}  // namespace
+
+void VlmRunner::Calibration::apply(EvalInputs& in) const {
+  in.gold_forget_truth_ratios = gold_truth_ratios;
+  in.reference_forget_loss = original_forget_loss;
+  in.reference_holdout_loss = original_holdout_loss;
+  in.gold_mink_auc = gold_mink_auc;
+}
+
+VlmRunner::VlmRunner(SweepSpec spec, std::vector<Stage> stages, std::string artifacts, DeviceBinding binding)
+    : RunnerBase(std::move(spec), std::move(stages), std::move(artifacts), std::move(binding)),
+      card_(gpu_card(device_)) {}
+
+std::string VlmRunner::key(double fraction, Modality modality, int64_t max_items) {
+  return std::to_string(fraction) + "/" + modality_name(modality) + "/" + std::to_string(max_items);
+}
+
+double VlmRunner::ensure_loaded() {
+  if (base_.model) return 0;
+  const auto start = std::chrono::steady_clock::now();
+  const LoadedData& d = data();
+  const Stage& b = stage(StageKind::finetune_base);
+  if (!stage_complete(artifacts_, b))
+    throw std::runtime_error("the base model (stage " + b.id + ") is not in " + artifacts_);
+  const std::string base_dir = stage_dir(artifacts_, b);
+  base_ = load_model(base_dir, device_);
+  base_.model->set_activation_checkpointing(spec_.resources.activation_checkpointing);
+  base_.model->eval();
+  // The folder's own image processing (llava-1.5's CLIP processor where it has one).
+  const ModelConfig& config = base_.model->config();
+  images_ = std::make_unique<ImageTensors>(d.images, model_family(config.family).image_processor(base_dir, config),
+                                           device_);
+  return seconds_since(start);
+}
+
+ScoreOptions VlmRunner::score_options() const {
+  ScoreOptions o;
+  o.max_new_tokens = spec_.eval.max_new_tokens;
+  return o;
+}
+
+EvalInputs VlmRunner::scores_of(Vlm& model, const Tokenizer& tok, const JobPersons& persons, Modality modality,
+                                int64_t max_items) {
+  const Dataset& ds = data().dataset;
+  EvalInputs in =
+      evaluate_model(model, tok, ds, *images_, eval_sets(ds, persons, modality, max_items), score_options());
+  in.modality = modality;
+  in.truth_ratio = spec_.eval.truth_ratio;
+  return in;
+}
+
+std::map<std::string, double> VlmRunner::attacks_on(Vlm& model, const Tokenizer& tok, const JobPersons& persons,
+                                                    Modality modality, int64_t max_items, uint64_t seed) {
+  const MethodInfo& any = *method_find("ga");
+  LoraSpec fresh{std::get<int64_t>(method_hparam(any, "lora_rank")->default_value),
+                 std::get<double>(method_hparam(any, "lora_alpha")->default_value), 0.0};
+  const Dataset& ds = data().dataset;
+  const AttackContext context{tok,
+                              ds,
+                              *images_,
+                              eval_sets(ds, persons, modality, max_items).forget,
+                              score_options(),
+                              spec_.eval.truth_ratio,
+                              seed,
+                              fresh};
+  return run_attacks(model, spec_.eval.attacks, context);
+}
+
+void VlmRunner::ensure_references(double fraction, const JobPersons& persons, Modality modality, int64_t max_items) {
+  if (calibration_.count(key(fraction, modality, max_items))) return;
+  const Stage& g = stage(StageKind::finetune_gold, fraction);
+  if (!stage_complete(artifacts_, g))
+    throw std::runtime_error("the gold model (stage " + g.id + ") is not in " + artifacts_);
+  LoadedModel gold = load_model(stage_dir(artifacts_, g), device_);
+  gold.model->eval();
+  // One evaluation of each gives the gold model's forget truth ratios (what forget
+  // quality compares with) and Min-K% AUC (privleak's), the Original's losses (the
+  // Reference attack's), and both reference rows.
+  EvalInputs gold_scores = scores_of(gold.model, *gold.tokenizer, persons, modality, max_items);
+  EvalInputs original_scores = scores_of(base_.model, *base_.tokenizer, persons, modality, max_items);
+  Calibration& c = calibration_[key(fraction, modality, max_items)];
+  c.gold_truth_ratios = truth_ratios(gold_scores.forget, spec_.eval.truth_ratio, false);
+  c.original_forget_loss = original_scores.forget.answer_loss;
+  c.original_holdout_loss = original_scores.holdout.answer_loss;
+  c.gold_mink_auc = clear_metrics(gold_scores).scalars.at("mia_mink_auc");
+  c.apply(gold_scores);
+  c.apply(original_scores);
+  ReferenceRows& rows = references_[key(fraction, modality, max_items)];
+  rows = {column_row(clear_metrics(original_scores).scalars), column_row(clear_metrics(gold_scores).scalars)};
+  // The attacks on the Original (how much an attack moves a model that never forgot)
+  // and on the Gold (what relearning teaches a model that never saw the forget set).
+  if (attacks()) {
+    for (const auto& [name, value] : attacks_on(base_.model, *base_.tokenizer, persons, modality, max_items, 0))
+      rows.original.at(size_t(metric_column_index(name))) = value;
+    for (const auto& [name, value] : attacks_on(gold.model, *gold.tokenizer, persons, modality, max_items, 0))
+      rows.gold.at(size_t(metric_column_index(name))) = value;
+  }
+}
+
+void VlmRunner::run_model_stage(const Stage& stage) {
+  const LoadedData& d = data();
+  // Its lines (epochs, a damaged artifact trained again) go to the run's output; its
+  // progress (the last epoch's loss and time, the steps done) to the coordinator's line.
+  std::string last_epoch;
+  StageProgress progress;
+  progress.on_epoch = [&](const EpochReport& e, int64_t epochs) {
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, ", %.0f s/epoch", e.seconds);
+    last_epoch = epoch_text("", e.epoch, epochs, e.mean_loss) + seconds;
+  };
+  progress.on_step = [&](int64_t step, int64_t steps) {
+    report_progress(
+        "step " + std::to_string(step) + "/" + std::to_string(steps) + (last_epoch.empty() ? "" : "; " + last_epoch),
+        double(step) / double(steps));
+  };
+  run_finetune_stage(spec_, stage, d, artifacts_, binding_.device, log, progress);
+}
+
+ResultRecord VlmRunner::run_model_job(const Job& job) {
+  ResultRecord r;
+  r.load_seconds = ensure_loaded();
+  const Dataset& ds = data().dataset;
+  Vlm& model = base_.model;
+  const Tokenizer& tok = *base_.tokenizer;
+  const JobPersons persons = job_persons(ds, job.forget_fraction);
+  const auto forget = person_items(ds, persons.forget, job.modality);
+  const auto retain = person_items(ds, persons.retain, job.modality);
+
+  // Progress, roughly by time on the tiny model: references (the first job of a fraction
+  // evaluates the Original and Gold), unlearning 10-70 %, evaluation, attacks.
+  report_progress("references", 0.0);
+  const auto gold_start = std::chrono::steady_clock::now();
+  const int64_t max_items = job.eval_max_items > 0 ? job.eval_max_items : spec_.eval.max_items;
+  ensure_references(job.forget_fraction, persons, job.modality, max_items);
+  const Calibration& calibration = calibration_.at(key(job.forget_fraction, job.modality, max_items));
+  const ReferenceRows& reference = references_.at(key(job.forget_fraction, job.modality, max_items));
+  r.load_seconds += seconds_since(gold_start);
+
+  // Whatever happens, the next job starts from the plain base model.
+  struct Detach {
+    Vlm& model;
+    ~Detach() { model->detach_adapters(); }
+  } detach{model};
+
+  gpu_reset_peak(device_);
+  auto method = make_method(job, model->config());
+  const std::vector<double>* oracle = nullptr;
+  if (method->wants_oracle_reference()) {
+    const auto load_start = std::chrono::steady_clock::now();
+    const std::string oracle_key = std::to_string(job.forget_fraction) + "/" + modality_name(job.modality);
+    if (!gold_forget_logprobs_.count(oracle_key)) {
+      LoadedModel gold = load_model(stage_dir(artifacts_, stage(StageKind::finetune_gold, job.forget_fraction)), device_);
+      gold_forget_logprobs_[oracle_key] = forget_logprobs(gold.model, *gold.tokenizer, ds, *images_, forget);
+    }
+    oracle = &gold_forget_logprobs_.at(oracle_key);
+    r.load_seconds += seconds_since(load_start);
+  }
+  const auto unlearn_start = std::chrono::steady_clock::now();
+  const UnlearnContinuation continuation = trial_continuation(spec_, artifacts_, job);
+  const int64_t epochs = job.hparams.count("epochs") ? job.integer("epochs") : 1;
+  report_progress("unlearn", 0.1);
+  const auto on_epoch = [&](const EpochEnd& e) {
+    report_progress(epoch_text("unlearn", e.epoch, epochs, e.mean_loss),
+                    0.1 + 0.6 * double(e.epoch) / double(std::max<int64_t>(1, epochs)));
+  };
+  const UnlearnReport report = run_unlearning(model, *method, job, tok, ds, *images_, forget, retain, on_epoch,
+                                              continuation, oracle ? *oracle : std::vector<double>{});
+  // Promotion happens once per rung: the state resumed from is not needed again.
+  if (!continuation.resume_path.empty()) std::filesystem::remove(continuation.resume_path);
+  r.unlearn_seconds = seconds_since(unlearn_start);
+
+  if (spec_.resources.save_adapters == "all") save_job_adapters(model, spec_, artifacts_, job.id);
+
+  report_progress("eval", 0.75);
+  const auto eval_start = std::chrono::steady_clock::now();
+  EvalInputs inputs = scores_of(model, tok, persons, job.modality, max_items);
+  calibration.apply(inputs);
+  const EvalReport metrics = clear_metrics(inputs);
+  r.metrics = metrics.scalars;
+  // Last: relearning trains the job's adapters further.
+  if (attacks()) {
+    report_progress("attacks", 0.9);
+    for (const auto& [name, value] : attacks_on(model, tok, persons, job.modality, max_items, uint64_t(job.seed)))
+      r.metrics[name] = value;
+  }
+  r.eval_seconds = seconds_since(eval_start);
+
+  r.vectors = metrics.vectors;
+  r.vectors["gold_forget_truth_ratio"] = calibration.gold_truth_ratios;
+  r.vectors["unlearn_epoch_loss"] = report.epoch_loss;
+  if (job.rung >= 0) r.vectors["resumed_epochs"] = {double(report.resumed_epochs)};
+  finish_record(r, reference);
+  r.tokens = report.tokens;
+  const GpuMemoryPeak gpu_peak = gpu_memory_peak(device_);
+  r.gpu_name = card_.name;
+  r.gpu_uuid = card_.uuid;
+  r.peak_gpu_allocated_mb = gpu_peak.allocated_mb;
+  r.peak_gpu_reserved_mb = gpu_peak.reserved_mb;
+  r.tokens_per_second = double(report.tokens) / std::max(1e-9, r.unlearn_seconds);
+  return r;
+}
+
+}  // namespace clear_sweep

@@ -1,0 +1,68 @@
+// The worker pipeline for VLM sweeps (CLEAR, MLLMU-Bench). On its first task a worker
+// loads the dataset and, once the base stage exists, the base model, and keeps them.
+// Each job attaches fresh LoRA adapters to the shared base, unlearns with its method,
+// modality, hyperparameters, forget fraction and seed, evaluates every set, compares
+// the forget truth ratios with the gold model of its fraction (computed once per
+// fraction and modality, then reused), and returns one record with every metric,
+// per-item vectors, timings, tokens and peak memory.
+#pragma once
+
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "eval/model_eval.h"
+#include "model/checkpoint.h"
+#include "model/gpu_info.h"
+#include "model/model_inputs.h"
+#include "pipeline/runner_base.h"
+
+namespace clear_sweep {
+
+class VlmRunner : public RunnerBase {
+ public:
+  VlmRunner(SweepSpec spec, std::vector<Stage> stages, std::string artifacts, DeviceBinding binding);
+
+ private:
+  void run_model_stage(const Stage& stage) override;
+  ResultRecord run_model_job(const Job& job) override;
+
+  /// What every job's metrics compare with, by fraction/modality/cap: the gold model's
+  /// forget truth ratios (forget quality) and Min-K% AUC (privleak), the Original's
+  /// forget and holdout losses (the Reference attack).
+  struct Calibration {
+    std::vector<double> gold_truth_ratios, original_forget_loss, original_holdout_loss;
+    double gold_mink_auc = std::numeric_limits<double>::quiet_NaN();
+    void apply(EvalInputs& in) const;
+  };
+  /// A search rung evaluates on fewer items: its references are measured on the same.
+  static std::string key(double fraction, Modality modality, int64_t max_items);
+
+  /// Loads what every job shares, once. Returns the seconds it took (0 when loaded).
+  double ensure_loaded();
+  /// Per fraction and modality, once: the gold model's forget truth ratios (forget
+  /// quality compares with them) and the Original and Gold reference rows.
+  void ensure_references(double fraction, const JobPersons& persons, Modality modality, int64_t max_items);
+  ScoreOptions score_options() const;
+  /// What `model` scores on every set of a job's persons and modality, `max_items` per set.
+  EvalInputs scores_of(Vlm& model, const Tokenizer& tok, const JobPersons& persons, Modality modality,
+                       int64_t max_items);
+  bool attacks() const { return !spec_.eval.attacks.names.empty(); }
+  /// [eval] attacks on `model` as it is: the attack_* columns. Relearning gives a model
+  /// without adapters (the Original, the Gold) fresh ones of the catalog's default LoRA.
+  std::map<std::string, double> attacks_on(Vlm& model, const Tokenizer& tok, const JobPersons& persons,
+                                           Modality modality, int64_t max_items, uint64_t seed);
+
+  GpuCard card_;  ///< the rank's GPU (empty on the CPU), named in every row
+  LoadedModel base_;
+  std::unique_ptr<ImageTensors> images_;
+  std::map<std::string, Calibration> calibration_;
+  std::map<std::string, ReferenceRows> references_;  ///< by key()
+  /// The gold model's log-probabilities of each forget item, by fraction/modality: the
+  /// oracle reference of npo with gold_reference (computed once; the gold never changes).
+  std::map<std::string, std::vector<double>> gold_forget_logprobs_;
+};
+
+}  // namespace clear_sweep
