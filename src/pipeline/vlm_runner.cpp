@@ -54,6 +54,13 @@ UnlearnContinuation trial_continuation(const SweepSpec& spec, const std::string&
   return c;
 }
 
+/// Every metric column, in order; clear_metrics reports them all (a missing one throws).
+std::vector<double> in_column_order(const EvalReport& report) {
+  std::vector<double> values;
+  for (const auto& column : metric_columns()) values.push_back(report.scalars.at(column.name));
+  return values;
+}
+
 }  // namespace
 
 void VlmRunner::Calibration::apply(EvalInputs& in) const {
@@ -142,7 +149,7 @@ void VlmRunner::ensure_references(double fraction, const JobPersons& persons, Mo
   c.apply(gold_scores);
   c.apply(original_scores);
   ReferenceRows& rows = references_[key(fraction, modality, max_items)];
-  rows = {column_row(clear_metrics(original_scores).scalars), column_row(clear_metrics(gold_scores).scalars)};
+  rows = {in_column_order(clear_metrics(original_scores)), in_column_order(clear_metrics(gold_scores))};
   // The attacks on the Original (how much an attack moves a model that never forgot)
   // and on the Gold (what relearning teaches a model that never saw the forget set).
   if (attacks()) {

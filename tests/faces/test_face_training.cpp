@@ -61,7 +61,10 @@ TEST_CASE(
   FaceModel gold = clone_face_model(original);
   FaceUnlearnSettings retrain;
   retrain.method = "retrain";
-  retrain.lr = 0.05, retrain.epochs = 10, retrain.batch_size = 32, retrain.seed = 1;
+  // 20 epochs: at 10 a fresh ResNet had not learned its own persons on an AMD EPYC
+  // (retain 0.37, where another machine's float rounding had passed); here it reaches
+  // retain 0.91 with forget 0.43, a margin on both sides.
+  retrain.lr = 0.05, retrain.epochs = 20, retrain.batch_size = 32, retrain.seed = 1;
   unlearn_face_model(gold, original, w.data, w.data.images_of(w.forget), w.data.images_of(w.retain), retrain);
   const auto g = evaluate_face_model(gold, w.data, w.forget, w.retain, w.holdout);
   INFO("gold: forget " << g.forget << ", retain " << g.retain << ", holdout " << g.holdout);
