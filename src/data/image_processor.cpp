@@ -210,15 +210,47 @@ ImageProcessor ImageProcessor::parse(const std::string& text, const std::string&
   return p;
 }
 
-ImageProcessor load_image_processor(const std::string& dir, int image_size) {
-  const std::filesystem::path path = std::filesystem::path(dir) / "preprocessor_config.json";
-  if (!std::filesystem::exists(path)) return ImageProcessor::stretch(image_size);
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  ImageProcessor p = ImageProcessor::parse(text.str(), path.string());
+ImageProcessor load_image_processor(const std::string& dir, int image_size, bool stretch_if_missing) {
+  const auto read = [](const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(SourceLocation{path.string()}, "file", "cannot open the file");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  // transformers' order: a processor's nested settings first, then the file of its own.
+  std::string text, source;
+  const std::filesystem::path processor = std::filesystem::path(dir) / kProcessorConfigFile;
+  if (std::filesystem::exists(processor)) {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(read(processor));
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or a number that overflows
+      throw Error(SourceLocation{processor.string()}, "json", std::string("not JSON: ") + e.what());
+    }
+    if (j.is_object() && j.contains("image_processor")) {
+      if (!j["image_processor"].is_object())
+        throw Error(SourceLocation{processor.string()}, "image_processor", "is not an object: " + j["image_processor"].dump());
+      text = j["image_processor"].dump();
+      source = processor.string() + " (image_processor)";
+    }
+  }
+  const std::filesystem::path preprocessor = std::filesystem::path(dir) / kPreprocessorConfigFile;
+  if (source.empty() && std::filesystem::exists(preprocessor)) {
+    text = read(preprocessor);
+    source = preprocessor.string();
+  }
+  if (source.empty()) {
+    if (stretch_if_missing) return ImageProcessor::stretch(image_size);
+    throw Error(SourceLocation{dir}, "image processor",
+                std::string("the model folder has no image processor settings: looked for ") + kProcessorConfigFile +
+                    " (its image_processor) and " + kPreprocessorConfigFile,
+                "save the processor beside the model (processor.save_pretrained(folder)); clear-sweep never guesses "
+                "how a real model's images are sized");
+  }
+  ImageProcessor p = ImageProcessor::parse(text, source);
   if (p.crop_height != image_size || p.crop_width != image_size)
-    throw Error(SourceLocation{path.string()}, "crop_size",
+    throw Error(SourceLocation{source}, "crop_size",
                 "gives " + std::to_string(p.crop_height) + " x " + std::to_string(p.crop_width) +
                     " images, but the vision tower takes " + std::to_string(image_size) + " x " +
                     std::to_string(image_size));

@@ -33,9 +33,19 @@ struct ImageProcessor {
   std::vector<float> operator()(const Image& image) const;
 };
 
-/// The model folder's processor: preprocessor_config.json where there is one, else the
-/// stretch to `image_size` (folders of our presets have none).
-ImageProcessor load_image_processor(const std::string& dir, int image_size);
+/// The files a model folder's image processor settings are read from, in the order
+/// transformers resolves them: processor_config.json's "image_processor" (what
+/// transformers 5's processors save), then preprocessor_config.json (the hub's older
+/// folders, and an image processor saved alone).
+inline constexpr const char* kProcessorConfigFile = "processor_config.json";
+inline constexpr const char* kPreprocessorConfigFile = "preprocessor_config.json";
+
+/// The model folder's processor, from the first of the files above that holds its
+/// settings. A folder with neither gets the stretch to `image_size` when
+/// `stretch_if_missing` (our presets' folders, which have none); otherwise it is an
+/// Error naming the folder and the files looked for: a real model's images are never
+/// silently stretched.
+ImageProcessor load_image_processor(const std::string& dir, int image_size, bool stretch_if_missing);
 
 /// PIL's Image.resize(..., BICUBIC) on 8-bit RGB, within 1/255.
 Image resize_bicubic_pil(const Image& image, int width, int height);

@@ -16,6 +16,7 @@
 #include "common/hash.h"
 #include "common/number_format.h"
 #include "data/bpe_tokenizer.h"
+#include "data/image_processor.h"
 #include "data/splits.h"
 #include "model/checkpoint.h"
 #include "model/device.h"
@@ -189,10 +190,12 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
   publish_stage(root, stage, std::move(j), "cannot write the " + stage_label(stage) + " artifact",
                 [&](const fs::path& partial) {
                   save_model(model, *tokenizer, partial.string());
-                  // A pretrained folder's image processing goes with its finetunes (the worker reads it).
-                  if (spec.model->preset.empty() && fs::exists(fs::path(spec.model->path) / "preprocessor_config.json"))
-                    fs::copy_file(fs::path(spec.model->path) / "preprocessor_config.json",
-                                  partial / "preprocessor_config.json");
+                  // A pretrained folder's image processing goes with its finetunes (the worker
+                  // reads it), in whichever file the folder holds it.
+                  if (spec.model->preset.empty())
+                    for (const char* file : {kProcessorConfigFile, kPreprocessorConfigFile})
+                      if (fs::exists(fs::path(spec.model->path) / file))
+                        fs::copy_file(fs::path(spec.model->path) / file, partial / file);
                 });
   result.seconds = unix_now() - start;
   result.final_loss = report.epochs.empty() ? 0 : report.epochs.back().mean_loss;

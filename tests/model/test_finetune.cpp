@@ -214,5 +214,5 @@ TEST_CASE("a PEFT adapter folds into [model] as the base stage, and the image pr
   auto expected = model->named_parameters();
   for (const auto& p : stored->named_parameters()) CHECK(torch::allclose(p.value(), expected[p.key()], 1e-6, 1e-6));
   CHECK(std::filesystem::exists(base.dir + "/preprocessor_config.json"));
-  CHECK(load_image_processor(base.dir, 32).kind == ImageProcessor::Kind::clip);
+  CHECK(load_image_processor(base.dir, 32, false).kind == ImageProcessor::Kind::clip);
 }

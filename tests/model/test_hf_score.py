@@ -12,11 +12,14 @@ a llava-hf folder is laid out. For items with and without images and with varied
     differ by up to 1/255, see test_clip_processor.py);
   - greedy generation equals generate(do_sample=False) token for token (clear-sweep never
     emits <image> or <pad>; transformers is told the same with bad_words_ids).
-A malformed items file is refused naming the file, line and field.
+A malformed items file is refused naming the file, line and field. The same on a folder
+in transformers 5's layout (the image processor inside processor_config.json, issue 31),
+with images of three aspect ratios; a folder with no processor settings is refused.
 
 usage: test_hf_score.py CLEAR_SWEEP"""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,7 +34,8 @@ import sentencepiece as spm  # noqa: E402
 import skimage.data  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
-from transformers import AddedToken, CLIPImageProcessorPil, LlamaTokenizer, LlavaProcessor  # noqa: E402
+from transformers import (  # noqa: E402
+    AddedToken, AutoImageProcessor, CLIPImageProcessorPil, LlamaTokenizer, LlavaProcessor)
 
 CLEAR_SWEEP = sys.argv[1]
 TOLERANCE = 1e-4
@@ -128,6 +132,69 @@ with tempfile.TemporaryDirectory() as root:
         if 2 in new:
             new = new[:new.index(2)]
         check(ours["generation_ids"] == new, f"item {n}: greedy generation equals transformers' ({new})")
+
+    # transformers 5's layout (issue 31): LlavaProcessor.save_pretrained writes the image
+    # processor's settings into processor_config.json ("image_processor") and no
+    # preprocessor_config.json. Images of three aspect ratios, each resized and cropped:
+    # per-token NLL and greedy ids equal transformers' with the processor it loads back.
+    nested = os.path.join(root, "llava-nested")
+    shutil.copytree(folder, nested)
+    os.remove(os.path.join(nested, "preprocessor_config.json"))
+    processor.save_pretrained(nested)
+    with open(os.path.join(nested, "processor_config.json")) as f:
+        saved = json.load(f)
+    check(not os.path.exists(os.path.join(nested, "preprocessor_config.json")) and "image_processor" in saved,
+          "transformers 5 keeps the image processor inside processor_config.json")
+    if not os.path.exists(os.path.join(nested, "tokenizer.model")):
+        shutil.copy(os.path.join(folder, "tokenizer.model"), nested)
+    reloaded = AutoImageProcessor.from_pretrained(nested)
+    Image.fromarray(skimage.data.astronaut()[:, 140:340]).save(os.path.join(root, "tall.png"))
+    nested_items = [ITEMS[0], ITEMS[1], {"question": "Who is this?", "answer": "An astronaut.", "image": "tall.png"}]
+    nested_path = os.path.join(root, "nested.jsonl")
+    with open(nested_path, "w") as f:
+        for item in nested_items:
+            f.write(json.dumps(item) + "\n")
+    run = subprocess.run([CLEAR_SWEEP, "score", "--model", nested, "--items", nested_path, "--format", "json",
+                          "--max-new-tokens", str(NEW_TOKENS)], capture_output=True, text=True)
+    check(run.returncode == 0, f"clear-sweep score reads processor_config.json ({run.stderr.strip()[-300:]})")
+    lines = [json.loads(line) for line in run.stdout.splitlines()] if run.returncode == 0 else []
+    for n, (item, ours) in enumerate(zip(nested_items, lines), 1):
+        content = [{"type": "image"}, {"type": "text", "text": item["question"]}]
+        prompt_text = processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True)
+        image = Image.open(os.path.join(root, item["image"]))
+        check(image.size[0] != image.size[1], f"nested item {n}: the image ({image.size}) needs resizing")
+        full = processor(text=prompt_text + " " + item["answer"], images=image, return_tensors="pt")
+        prompt = processor(text=prompt_text, images=image, return_tensors="pt")
+        pixel_values = reloaded(images=image, return_tensors="pt")["pixel_values"]
+        start = prompt["input_ids"].shape[1]
+        ids = torch.tensor([ours["input_ids"]])
+        check(ours["input_ids"] == full["input_ids"][0].tolist() + [tokenizer.eos_token_id],
+              f"nested item {n}: the scored sequence is LlavaProcessor's tokens + EOS")
+        with torch.no_grad():
+            logits = model(input_ids=ids, pixel_values=pixel_values).logits[0]
+        nll = torch.nn.functional.cross_entropy(logits[start - 1:-1], ids[0, start:], reduction="none")
+        diff = float(np.abs(np.array(ours["nll_per_token"]) - nll.numpy()).max())
+        check(diff < IMAGE_TOLERANCE, f"nested item {n}: per-token answer NLL within {IMAGE_TOLERANCE} of "
+                                      f"transformers' (max |diff| {diff:.1e}, image {image.size})")
+        with torch.no_grad():
+            out = model.generate(input_ids=prompt["input_ids"], attention_mask=prompt["attention_mask"],
+                                 pixel_values=pixel_values, max_new_tokens=NEW_TOKENS, do_sample=False,
+                                 eos_token_id=2, pad_token_id=pad_id, bad_words_ids=[[image_id], [pad_id]])
+        new = out[0, start:].tolist()
+        if 2 in new:
+            new = new[:new.index(2)]
+        check(ours["generation_ids"] == new, f"nested item {n}: greedy generation equals transformers' ({new})")
+    check(len(lines) == len(nested_items), f"one JSON object per nested item ({len(lines)})")
+
+    # A real model folder with no image processor settings at all is refused, naming the
+    # files looked for (only our presets' folders are stretched).
+    bare = os.path.join(root, "llava-bare")
+    shutil.copytree(folder, bare)
+    os.remove(os.path.join(bare, "preprocessor_config.json"))
+    run = subprocess.run([CLEAR_SWEEP, "score", "--model", bare, "--items", nested_path], capture_output=True,
+                         text=True)
+    check(run.returncode == 2 and "processor_config.json" in run.stderr and "preprocessor_config.json" in run.stderr,
+          f"a folder without processor settings is refused naming both files ({run.stderr.strip()[:200]})")
 
     bad = os.path.join(root, "bad.jsonl")
     with open(bad, "w") as f:

@@ -1,4 +1,6 @@
 // LLaVA-1.5 as a model family (model_family.h): registered here, beside its code.
+#include <algorithm>
+
 #include "model/llava/llava_config.h"
 #include "model/llava/llava_model.h"
 #include "model/llava/llava_weights.h"
@@ -17,10 +19,12 @@ const ModelFamilyRegistration kLlava{ModelFamily{
     llava_preset,
     [](const ModelConfig& config) -> std::shared_ptr<VlmImpl> { return std::make_shared<LlavaImpl>(config); },
     [](const std::string& stored) { return llava_weight_name(stored); },
-    // The folder's CLIPImageProcessor settings where it has them; the stretch of our
-    // presets (whose folders have none) otherwise.
+    // The folder's CLIPImageProcessor settings; only our presets' folders may have none
+    // (they train from scratch on stretched images).
     [](const std::string& dir, const ModelConfig& config) {
-      return load_image_processor(dir, int(config.vision.image_size));
+      const auto& presets = llava_preset_names();
+      const bool ours = std::find(presets.begin(), presets.end(), config.preset) != presets.end();
+      return load_image_processor(dir, int(config.vision.image_size), ours);
     },
 }};
 
