@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/file_write.h"
+#include "data/utf8.h"
 
 namespace clear_sweep {
 namespace {
@@ -142,10 +143,12 @@ std::vector<int32_t> BpeTokenizer::encode(std::string_view text) const {
 }
 
 std::string BpeTokenizer::decode(const std::vector<int32_t>& ids) const {
-  std::string text;
+  std::string bytes;
   for (int32_t id : ids)
-    if (id >= kFirstByte && id < vocab_size()) text += pieces_[size_t(id)];
-  return text;
+    if (id >= kFirstByte && id < vocab_size()) bytes += pieces_[size_t(id)];
+  // As a byte-level decoder does (tokenizers' ByteLevel): bytes that are not UTF-8 (a
+  // generation cut inside a character, a run of stray byte tokens) become U+FFFD.
+  return utf8_lossy(bytes);
 }
 
 void BpeTokenizer::save(const std::string& dir) const {

@@ -26,6 +26,7 @@ class BpeTokenizer : public Tokenizer {
 
   std::string kind() const override { return "bpe"; }
   std::vector<int32_t> encode(std::string_view text) const override;
+  /// The ids' bytes as text, each ill-formed UTF-8 part replaced by U+FFFD (utf8_lossy).
   std::string decode(const std::vector<int32_t>& ids) const override;
   int32_t vocab_size() const override { return int32_t(pieces_.size()); }
   void save(const std::string& dir) const override;

@@ -54,13 +54,14 @@ long cs_sp_encode(void* p, const char* text, size_t size, int* out, size_t cap) 
   return long(ids.size());
 }
 
-/// Decodes into `out` (capacity `cap`); returns the byte count as cs_sp_encode does.
-long cs_sp_decode(void* p, const int* ids, size_t count, char* out, size_t cap) {
-  std::string text;
-  if (!static_cast<sentencepiece::SentencePieceProcessor*>(p)->Decode(std::vector<int>(ids, ids + count), &text).ok())
-    return -1;
-  if (text.size() <= cap) std::memcpy(out, text.data(), text.size());
-  return long(text.size());
+/// The piece of `id` into `out` (capacity `cap`); returns its byte count as cs_sp_encode
+/// does, and its kind in `kind`: 0 normal, 1 unknown, 2 control, 3 byte, 4 unused.
+long cs_sp_piece(void* p, int id, char* out, size_t cap, int* kind) {
+  auto* sp = static_cast<sentencepiece::SentencePieceProcessor*>(p);
+  const std::string& piece = sp->IdToPiece(id);
+  *kind = sp->IsUnknown(id) ? 1 : sp->IsControl(id) ? 2 : sp->IsByte(id) ? 3 : sp->IsUnused(id) ? 4 : 0;
+  if (piece.size() <= cap) std::memcpy(out, piece.data(), piece.size());
+  return long(piece.size());
 }
 
 }  // extern "C"

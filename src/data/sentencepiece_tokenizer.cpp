@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -11,6 +12,7 @@
 #include "common/error.h"
 #include "common/file_write.h"
 #include "common/module_path.h"
+#include "data/utf8.h"
 
 namespace clear_sweep {
 namespace {
@@ -25,7 +27,7 @@ struct Shim {
   int (*special)(void*, int) = nullptr;
   int (*piece_to_id)(void*, const char*) = nullptr;
   long (*encode)(void*, const char*, size_t, int*, size_t) = nullptr;
-  long (*decode)(void*, const int*, size_t, char*, size_t) = nullptr;
+  long (*piece)(void*, int, char*, size_t, int*) = nullptr;
 };
 
 const Shim& shim() {
@@ -47,7 +49,7 @@ const Shim& shim() {
     bind(s.special, "cs_sp_special");
     bind(s.piece_to_id, "cs_sp_piece_to_id");
     bind(s.encode, "cs_sp_encode");
-    bind(s.decode, "cs_sp_decode");
+    bind(s.piece, "cs_sp_piece");
   });
   if (!s.load) throw Error(SourceLocation{}, "tokenizer", "the SentencePiece shim failed to load earlier");
   return s;
@@ -73,6 +75,21 @@ SentencePieceTokenizer::SentencePieceTokenizer(const std::string& model_path) {
     throw Error(SourceLocation{model_path}, "tokenizer", std::string("not a SentencePiece model: ") + error,
                 "expected Llama's tokenizer.model");
   pieces_ = sp.piece_size(processor_);
+  piece_text_.resize(size_t(pieces_));
+  piece_kind_.resize(size_t(pieces_));
+  for (int id = 0; id < pieces_; ++id) {
+    char text[64];
+    int kind = 0;
+    long n = sp.piece(processor_, id, text, sizeof text, &kind);
+    std::string& piece = piece_text_[size_t(id)];
+    if (n > long(sizeof text)) {  // a long user-defined piece
+      piece.resize(size_t(n));
+      n = sp.piece(processor_, id, piece.data(), piece.size(), &kind);
+    } else {
+      piece.assign(text, size_t(std::max(0L, n)));
+    }
+    piece_kind_[size_t(id)] = PieceKind(kind);
+  }
   int32_t next = pieces_;
   const int unk = sp.special(processor_, 3);
   auto existing_or_append = [&](const char* piece) {
@@ -118,17 +135,41 @@ std::vector<int32_t> SentencePieceTokenizer::encode_continuation(std::string_vie
 }
 
 std::string SentencePieceTokenizer::decode(const std::vector<int32_t>& ids) const {
-  std::vector<int> own;
-  for (int32_t id : ids)
-    if (id >= 0 && id < pieces_ && !is_special(id)) own.push_back(id);
-  std::string text(own.size() * 8 + 16, '\0');
-  long n = shim().decode(processor_, own.data(), own.size(), text.data(), text.size());
-  if (n > long(text.size())) {
-    text.resize(size_t(n));
-    n = shim().decode(processor_, own.data(), own.size(), text.data(), text.size());
+  // transformers' decoder chain for Llama: Replace("▁", " "), ByteFallback, Fuse,
+  // Strip(" ", 1 left), after the special tokens are skipped.
+  static constexpr std::string_view kSpace = "\xE2\x96\x81";  // "▁"
+  std::string text, run;  // run: the bytes of consecutive byte pieces
+  size_t run_pieces = 0;
+  const auto flush = [&] {
+    if (utf8_valid(run)) {
+      text += run;
+    } else {
+      for (size_t i = 0; i < run_pieces; ++i) text += kReplacementCharacter;
+    }
+    run.clear();
+    run_pieces = 0;
+  };
+  for (int32_t id : ids) {
+    if (id < 0 || id >= pieces_ || is_special(id)) continue;  // <image>, <pad>: appended, special
+    const PieceKind kind = piece_kind_[size_t(id)];
+    const std::string& piece = piece_text_[size_t(id)];
+    if (kind == PieceKind::unknown || kind == PieceKind::control) continue;
+    if (kind == PieceKind::byte) {  // "<0xE3>"
+      run.push_back(char(std::stoi(piece.substr(3, 2), nullptr, 16)));
+      ++run_pieces;
+      continue;
+    }
+    flush();
+    for (size_t at = 0;;) {
+      const size_t next = piece.find(kSpace, at);
+      text.append(piece, at, next == std::string::npos ? std::string::npos : next - at);
+      if (next == std::string::npos) break;
+      text += ' ';
+      at = next + kSpace.size();
+    }
   }
-  CS_ASSERT(n >= 0, "SentencePiece decode failed");
-  text.resize(size_t(n));
+  flush();
+  if (!text.empty() && text.front() == ' ') text.erase(0, 1);
   return text;
 }
 

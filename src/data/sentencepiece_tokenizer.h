@@ -5,7 +5,9 @@
 // where the model lacks them.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "data/tokenizer.h"
 
@@ -22,6 +24,10 @@ class SentencePieceTokenizer : public Tokenizer {
   std::string kind() const override { return "sentencepiece"; }
   std::vector<int32_t> encode(std::string_view text) const override;
   std::vector<int32_t> encode_continuation(std::string_view text) const override;
+  /// As transformers' Llama tokenizers decode with skip_special_tokens: unknown and
+  /// control pieces and the special tokens skipped, "▁" as a space, each run of byte
+  /// pieces as its text when the run is valid UTF-8 and as one U+FFFD per byte when not
+  /// (tokenizers' ByteFallback), one leading space stripped.
   std::string decode(const std::vector<int32_t>& ids) const override;
   int32_t vocab_size() const override { return vocab_size_; }
   void save(const std::string& dir) const override;
@@ -34,6 +40,9 @@ class SentencePieceTokenizer : public Tokenizer {
   void* processor_ = nullptr;
   std::string model_bytes_;
   int32_t pieces_ = 0;      ///< the model's own pieces
+  enum class PieceKind : uint8_t { normal, unknown, control, byte, unused };
+  std::vector<std::string> piece_text_;  ///< by id, the model's own pieces
+  std::vector<PieceKind> piece_kind_;
   int32_t vocab_size_ = 0;  ///< pieces plus the appended tokens
 };
 

@@ -8,6 +8,7 @@
 #include "data/bpe_tokenizer.h"
 #include "data/items.h"
 #include "data/sentencepiece_tokenizer.h"
+#include "data/utf8.h"
 #include "data_fixtures.h"
 
 using namespace clear_sweep;
@@ -40,10 +41,14 @@ TEST_CASE("the BPE tokenizer round-trips any text and compresses the world's", "
   }
   INFO(bytes << " bytes in " << tokens << " tokens");
   CHECK(tokens * 3 < bytes);  // at least 3 bytes per token on the text it was trained on
-  // Text it never saw, non-ASCII and raw bytes included, round-trips through the bytes.
-  for (const std::string& text :
-       std::vector<std::string>{"Zürich, 北京 — naïve", "tabs\tand\r\nlines", std::string("\x00\xff\x80", 3), ""})
+  // Text it never saw, non-ASCII included, round-trips through the bytes; bytes that are
+  // not UTF-8 come back as a byte-level decoder gives them, with U+FFFD
+  // (tests/data/test_tokenizer_decode.py holds that against Python's decoder).
+  for (const std::string& text : std::vector<std::string>{"Zürich, 北京 — naïve", "tabs\tand\r\nlines", ""})
     CHECK(bpe.decode(bpe.encode(text)) == text);
+  const std::string raw("\x00\xff\x80", 3);
+  CHECK(bpe.decode(bpe.encode(raw)) == utf8_lossy(raw));
+  CHECK(utf8_valid(bpe.decode(bpe.encode(raw))));
   // Special tokens never come out of encode and are skipped by decode.
   auto ids = bpe.encode("Describe the image.");
   ids.insert(ids.begin(), {bpe.special().bos, bpe.special().image});
