@@ -9,32 +9,46 @@ the dataset repository:
 
 Needs `pyarrow` (`REFERENCE=1 scripts/setup.sh` puts it in .venv). The conversion
 (`convert`) takes plain row dicts, as pyarrow's `to_pylist()` gives them, so
-tests/data/test_export_mllmu.py checks it on MLLMU-shaped parquet written at test time.
+tests/data/test_export_mllmu.py checks it on repositories written at test time in the
+real layout.
 
-What the repository holds and where it goes:
-  ft_Data/          one row per profile: `image` ({bytes, path}), `ID`, and `metadata`, a
-                    JSON string of [{"Question", "Answer"}]: the finetuning pairs, asked
-                    with the image. -> mllmu.jsonl, role "train", task "generation".
+The repository, as the hub's copy and the authors' code (eval.py, data_preprocess.py,
+Data_split/) have it (docs/dataset-format.md says where each field comes from):
+  ft_Data/          500 rows, one per fictitious profile: `image` ({bytes, path}), `ID`
+                    ("001".."500"; where a copy lacks the column, the `ID` of its
+                    metadata pairs), and `metadata`, a JSON string of [{"Question",
+                    "Answer", "ID"}]: the finetuning pairs, asked with the image.
+                    -> role "train", task "generation".
   forget_5/10/15, retain_95/90/85/
-                    one row per profile: `image`, `ID`, `Classification_Task`
+                    one row per profile: `image`, `ID`, `biography` (a JSON string whose
+                    `Name` is the profile's name), `Classification_Task`
                     ({Image_Textual_Questions, Pure_Text_Questions}: Question, Options
-                    {A..D}, Correct_Answer), `Generation_Task` and `Mask_Task` ([{Question,
-                    Ground_Truth, Type}]). -> role "eval" (each profile once), and the splits.
-  Test_Set/         the forget profiles again with `images`, transformed images, and
-                    questions of their own. -> role "test", with the first image.
-  Retain_Set/       the celebrity set, rows as the splits'. -> persons in splits.celebrity.
-Persons are numbered by ID in sorted order; a profile's name is its `name` field where the
-row has one, else its ID. Images are written as stored (PNG or JPEG).
+                    {A..D}, Correct_Answer, a letter), `Generation_Task` and `Mask_Task`
+                    ([{Question, Ground_Truth, Type}]). -> role "eval" (each profile
+                    once), and the named splits, exactly as published: the three forget
+                    sets are independent draws and do not nest (the manifest says
+                    "splits_nest": false, and a sweep may use only 5, 10 and 15 %).
+  Test_Set/         one row per profile (two parquet files): `ID`, `images` (the profile's
+                    transformed images) and the three tasks. -> role "test", every image
+                    kept; the evaluation asks each profile's questions with one of them,
+                    drawn per profile with a fixed seed (eval.py draws one at random).
+  Retain_Set/       the celebrity set, rows as the splits'. Its IDs are its own: a
+                    celebrity is keyed apart from the fictitious profile of the same ID.
+                    -> persons in splits.celebrity.
+Persons are numbered fictitious profiles first (by ID), then celebrities; each keeps its
+biography's fields as facts. Every question is checked as the loader checks it before
+anything is written (a bad row is refused, naming config, ID and question), and the
+folder is written beside and renamed into place. Images are written as stored.
 """
 import argparse
 import glob
 import json
 import os
+import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_clear import (image_bytes, image_extension, nested_splits, write_jsonl,  # noqa: E402
-                          write_manifest)
+from export_clear import image_bytes, image_extension, write_jsonl, write_manifest  # noqa: E402
 
 SCHEMA_VERSION = 1
 FORGET = (5, 10, 15)
@@ -45,109 +59,213 @@ def as_json(value):
     return json.loads(value) if isinstance(value, str) else value
 
 
-def profile_name(row):
-    for key in ("name", "Name"):
-        if row.get(key):
-            return str(row[key])
-    return str(row["ID"])
+class ExportError(Exception):
+    """A row the loader would refuse, or a mix-up that cannot be resolved."""
 
 
-def eval_items(row, image_rel, role):
+def clean_key(key):
+    """Biography keys appear as "Name", "Name:" or " Name "."""
+    return str(key).strip().rstrip(":").strip()
+
+
+def biography(row):
+    """The profile's biography fields ({} where the row has none)."""
+    value = row.get("biography")
+    if value in (None, ""):
+        return {}
+    try:
+        parsed = as_json(value)
+    except json.JSONDecodeError:
+        return {"Biography": str(value)}
+    if not isinstance(parsed, dict):
+        return {"Biography": str(value)}
+    return {clean_key(k): v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in parsed.items()}
+
+
+def row_id(row, config, index):
+    """The profile ID of a row: its `ID` column, else the `ID` its metadata pairs carry."""
+    value = row.get("ID")
+    if value not in (None, ""):
+        return str(value).strip()
+    ids = {str(pair["ID"]).strip() for pair in as_json(row.get("metadata") or "[]") or []
+           if isinstance(pair, dict) and pair.get("ID") not in (None, "")}
+    if len(ids) == 1:
+        return ids.pop()
+    raise ExportError(f"{config} row {index}: " + ("its metadata pairs name several IDs " + str(sorted(ids)) if ids
+                                                  else "no ID column and no ID in its metadata"))
+
+
+def check_item(item, where):
+    """What the loader checks of an mllmu.jsonl row, refused here naming the row."""
+    if not item["question"].strip():
+        raise ExportError(f"{where}: an empty question")
+    if item["type"] not in ("Image_Textual", "Pure_Text"):
+        raise ExportError(f"{where}: Type is {item['type']!r} (Image_Textual or Pure_Text)")
+    if not item["answer"].strip():
+        raise ExportError(f"{where}: an empty answer")
+    if item["task"] == "choice":
+        letters = item.pop("letters")
+        if not 2 <= len(letters) <= 26 or letters != [chr(ord("A") + k) for k in range(len(letters))]:
+            raise ExportError(f"{where}: options {letters} are not A, B, C, ... in order")
+        if item["answer"] not in letters:
+            raise ExportError(f"{where}: Correct_Answer {item['answer']!r} is not the letter of an option {letters}")
+
+
+def eval_items(row, where):
     """The choice, cloze and generation questions of one split or Test_Set row."""
     items = []
     classification = as_json(row.get("Classification_Task")) or {}
     for key, with_image in (("Image_Textual_Questions", True), ("Pure_Text_Questions", False)):
-        for q in as_json(classification.get(key)) or []:
+        for n, q in enumerate(as_json(classification.get(key)) or []):
             options = as_json(q["Options"])
-            letters = sorted(options)
+            letters = sorted(k for k in options if options[k] is not None)
             items.append({"task": "choice", "type": "Image_Textual" if with_image else "Pure_Text",
-                          "question": q["Question"], "options": [str(options[k]) for k in letters],
-                          "answer": str(q["Correct_Answer"]).strip()})
+                          "question": str(q["Question"]), "options": [str(options[k]) for k in letters],
+                          "answer": str(q["Correct_Answer"]).strip(), "letters": letters,
+                          "where": f"{where}, Classification_Task.{key}[{n}]"})
     for column, task in (("Mask_Task", "cloze"), ("Generation_Task", "generation")):
-        for q in as_json(row.get(column)) or []:
-            items.append({"task": task, "type": q["Type"], "question": q["Question"],
-                          "answer": str(q["Ground_Truth"])})
+        for n, q in enumerate(as_json(row.get(column)) or []):
+            items.append({"task": task, "type": str(q["Type"]), "question": str(q["Question"]),
+                          "answer": str(q["Ground_Truth"]), "where": f"{where}, {column}[{n}]"})
     for item in items:
-        item["role"] = role
-        if item["type"] == "Image_Textual":
-            item["image"] = image_rel
+        check_item(item, item.pop("where"))
     return items
 
 
 def convert(out, ft_rows, split_rows, test_rows, celebrity_rows, provenance):
-    """Writes the dataset folder `out` (must not exist or be empty).
+    """Writes the dataset folder `out` (must not exist or be empty), whole or not at all.
 
-    ft_rows:        ft_Data rows (image, ID, metadata).
-    split_rows:     {"forget_5": rows, ..., "retain_95": rows, ...} (image, ID, the three tasks).
-    test_rows:      Test_Set rows (images or image, ID, the three tasks).
-    celebrity_rows: Retain_Set rows (image, ID, the three tasks).
+    ft_rows:        ft_Data rows (image, ID or metadata pairs with ID, metadata).
+    split_rows:     {"forget_5": rows, ..., "retain_95": rows, ...} (image, ID, biography, the three tasks).
+    test_rows:      Test_Set rows (images, ID, the three tasks).
+    celebrity_rows: Retain_Set rows (image, ID, biography, the three tasks).
+    Raises ExportError naming the config, row and question of anything the loader would
+    refuse, or of a mix-up (an ID in no config that trains it) that cannot be resolved.
     """
     if os.path.exists(out) and os.listdir(out):
-        raise SystemExit(f"{out}: already exists and is not empty (a dataset is never overwritten)")
-    os.makedirs(out, exist_ok=True)
+        raise ExportError(f"{out}: already exists and is not empty (a dataset is never overwritten)")
 
-    names = {}
-    for rows in [ft_rows, celebrity_rows, *split_rows.values()]:
-        for row in rows:
-            names.setdefault(str(row["ID"]), profile_name(row))
-    celebrity_ids = {str(r["ID"]) for r in celebrity_rows}
-    id_of = {key: i for i, key in enumerate(sorted(names, key=lambda k: (k in celebrity_ids, k)))}
-    images = {}  # (ID, kind) -> relative path
+    # Persons: fictitious profiles ("profile", ID), celebrities ("celebrity", ID) apart.
+    profiles = {}  # ID -> ft_Data row
+    for index, row in enumerate(ft_rows):
+        key = row_id(row, "ft_Data", index)
+        if key in profiles:
+            raise ExportError(f"ft_Data row {index}: profile {key} appears twice")
+        profiles[key] = row
+    facts = {("profile", k): {} for k in profiles}
+    splits_of = {}
+    for config, rows in split_rows.items():
+        ids = []
+        for index, row in enumerate(rows):
+            key = row_id(row, config, index)
+            if key not in profiles:
+                raise ExportError(f"{config} row {index}: profile {key} is not in ft_Data (never trained on)")
+            ids.append(key)
+            facts[("profile", key)] = facts[("profile", key)] or biography(row)
+        splits_of[config] = ids
+    celebrities = []
+    for index, row in enumerate(celebrity_rows):
+        key = row_id(row, "Retain_Set", index)
+        if ("celebrity", key) in facts:
+            raise ExportError(f"Retain_Set row {index}: celebrity {key} appears twice")
+        celebrities.append(key)
+        facts[("celebrity", key)] = biography(row)
+    order = [("profile", k) for k in sorted(profiles)] + [("celebrity", k) for k in sorted(celebrities)]
+    id_of = {person: n for n, person in enumerate(order)}
 
-    def save_image(key, kind, cell):
-        if (key, kind) in images:
-            return images[(key, kind)]
+    def name_of(person):
+        return facts[person].get("Name") or person[1]
+
+    # Items and the images they need, all checked before anything is written.
+    images = {}  # relative path -> image cell
+
+    def image_path(person, kind, cell):
         data = image_bytes(cell)
-        rel = f"images/profile_{id_of[key]:04d}/{kind}{image_extension(data)}"
-        os.makedirs(os.path.dirname(os.path.join(out, rel)), exist_ok=True)
-        with open(os.path.join(out, rel), "wb") as f:
-            f.write(data)
-        images[(key, kind)] = rel
+        rel = f"images/profile_{id_of[person]:04d}/{kind}{image_extension(data)}"
+        images.setdefault(rel, data)
         return rel
 
     lines = []
-    for row in ft_rows:
-        key = str(row["ID"])
-        rel = save_image(key, "profile", row["image"])
-        for pair in as_json(row["metadata"]):
+    for key, row in profiles.items():
+        person = ("profile", key)
+        rel = image_path(person, "profile", row["image"])
+        for pair in as_json(row["metadata"]) or []:
             if pair.get("Question") and pair.get("Answer"):
-                lines.append({"person": id_of[key], "task": "generation", "type": "Image_Textual", "role": "train",
-                              "image": rel, "question": pair["Question"], "answer": str(pair["Answer"])})
+                lines.append({"person": id_of[person], "task": "generation", "type": "Image_Textual",
+                              "role": "train", "image": rel, "question": str(pair["Question"]),
+                              "answer": str(pair["Answer"])})
     asked = set()
-    for rows in [*split_rows.values(), celebrity_rows]:
-        for row in rows:
-            key = str(row["ID"])
-            if key in asked:
+    sources = [(config, rows, "profile") for config, rows in split_rows.items()] + \
+              [("Retain_Set", celebrity_rows, "celebrity")]
+    for config, rows, kind in sources:
+        for index, row in enumerate(rows):
+            person = (kind, row_id(row, config, index))
+            # Every copy of a profile's questions is checked; the first is kept (the
+            # splits repeat each profile's row).
+            items = eval_items(row, f"{config} row {index} (ID {person[1]})")
+            if person in asked:
                 continue
-            asked.add(key)
-            rel = save_image(key, "profile", row["image"])
-            lines += [{"person": id_of[key], **item} for item in eval_items(row, rel, "eval")]
-    for row in test_rows:
-        key = str(row["ID"])
-        if key not in id_of:
-            raise SystemExit(f"Test_Set: profile {key} is in no split")
-        cell = (row.get("images") or [None])[0] if row.get("images") is not None else row.get("image")
-        rel = save_image(key, "test", cell)
-        lines += [{"person": id_of[key], **item} for item in eval_items(row, rel, "test")]
+            asked.add(person)
+            rel = image_path(person, "profile", row["image"])
+            for item in items:
+                if item["type"] == "Image_Textual":
+                    item["image"] = rel
+                lines.append({"person": id_of[person], "role": "eval", **item})
+    for index, row in enumerate(test_rows):
+        key = row_id(row, "Test_Set", index)
+        if key not in profiles:
+            raise ExportError(f"Test_Set row {index}: profile {key} is not in ft_Data")
+        person = ("profile", key)
+        cells = row.get("images") if row.get("images") is not None else [row.get("image")]
+        rels = [image_path(person, f"test_{n}", cell) for n, cell in enumerate(c for c in cells if c is not None)]
+        for item in eval_items(row, f"Test_Set row {index} (ID {key})"):
+            if item["type"] == "Image_Textual":
+                if not rels:
+                    raise ExportError(f"Test_Set row {index} (ID {key}): an Image_Textual question and no image")
+                item["images"] = rels
+            lines.append({"person": id_of[person], "role": "test", **item})
 
-    # Splits: the forget sets nest (5 within 10 within 15), so the forget order lists
-    # forget_5 first; every other trained profile follows.
-    trained = sorted(id_of[k] for k in names if k not in celebrity_ids)
-    forget_ids = [(pct, sorted(id_of[str(r["ID"])] for r in split_rows.get(f"forget_{pct}") or [])) for pct in FORGET]
-    splits, order = nested_splits(forget_ids, trained)
-    splits["celebrity"] = sorted(id_of[k] for k in celebrity_ids)
+    # Splits, exactly as published: forget_N and retain_(100 - N) cover the profiles.
+    trained = sorted(id_of[("profile", k)] for k in profiles)
+    splits = {"holdout": [], "celebrity": sorted(id_of[("celebrity", k)] for k in celebrities)}
+    for pct in FORGET:
+        forget, retain = splits_of.get(f"forget_{pct}") or [], splits_of.get(f"retain_{100 - pct}") or []
+        if not forget and not retain:
+            continue
+        f_ids, r_ids = {id_of[("profile", k)] for k in forget}, {id_of[("profile", k)] for k in retain}
+        if f_ids & r_ids or sorted(f_ids | r_ids) != trained:
+            raise ExportError(f"forget_{pct} and retain_{100 - pct} do not split the {len(trained)} profiles "
+                              f"({len(f_ids & r_ids)} in both, {len(set(trained) - f_ids - r_ids)} in neither)")
+        splits["forget%02d" % pct] = sorted(f_ids)
+        splits["retain%02d" % (100 - pct)] = sorted(r_ids)
 
-    persons = sorted(id_of.items(), key=lambda kv: kv[1])
-    write_jsonl(out, "persons.jsonl", [{"person": pid, "name": names[key], "facts": {}} for key, pid in persons])
-    for empty in ("text_qa.jsonl", "images.jsonl", "real_faces.jsonl", "real_world.jsonl"):
-        write_jsonl(out, empty, [])
-    write_jsonl(out, "mllmu.jsonl", lines)
+    persons = [{"person": id_of[p], "name": name_of(p), "facts": facts[p]} for p in order]
     manifest = {"format": "clear-sweep-dataset", "schema_version": SCHEMA_VERSION, "source": "mllmu",
                 "benchmark": "mllmu", "provenance": provenance,
                 "counts": {"persons": len(persons), "text_qa": 0, "images": 0, "real_faces": 0, "real_world": 0,
                            "mllmu": len(lines)},
-                "splits": splits, "forget_order": order}
-    write_manifest(out, manifest)
+                "splits": splits, "forget_order": trained, "splits_nest": False}
+
+    # Written beside, renamed into place: a folder with a manifest is a whole dataset.
+    partial = os.path.join(os.path.dirname(os.path.abspath(out)), f".{os.path.basename(out)}.partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        os.makedirs(partial)
+        for rel, data in images.items():
+            os.makedirs(os.path.dirname(os.path.join(partial, rel)), exist_ok=True)
+            with open(os.path.join(partial, rel), "wb") as f:
+                f.write(data)
+        write_jsonl(partial, "persons.jsonl", persons)
+        for empty in ("text_qa.jsonl", "images.jsonl", "real_faces.jsonl", "real_world.jsonl"):
+            write_jsonl(partial, empty, [])
+        write_jsonl(partial, "mllmu.jsonl", lines)
+        write_manifest(partial, manifest)
+        if os.path.isdir(out):
+            os.rmdir(out)  # the empty folder checked above
+        os.rename(partial, out)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     return manifest
 
 
@@ -177,8 +295,11 @@ def main():
     for pct in FORGET:
         splits[f"forget_{pct}"] = read_folder(args.repo, f"forget_{pct}")
         splits[f"retain_{100 - pct}"] = read_folder(args.repo, f"retain_{100 - pct}")
-    convert(args.out, ft, splits, read_folder(args.repo, "Test_Set"), read_folder(args.repo, "Retain_Set"),
-            {"exported_from": os.path.abspath(args.repo), "exporter": "scripts/export_mllmu.py"})
+    try:
+        convert(args.out, ft, splits, read_folder(args.repo, "Test_Set"), read_folder(args.repo, "Retain_Set"),
+                {"exported_from": os.path.abspath(args.repo), "exporter": "scripts/export_mllmu.py"})
+    except ExportError as e:
+        sys.exit(f"export_mllmu.py: {e}; nothing was written")
     print(f"wrote {args.out}; check it with: clear-sweep data stats {args.out}")
 
 

@@ -53,7 +53,10 @@ Json mllmu_row(const MllmuItem& item) {
            {"role", mllmu_role_name(item.role)},
            {"question", item.question},
            {"answer", item.answer}};
-  if (!item.image.empty()) row["image"] = item.image;
+  if (!item.images.empty())
+    row["images"] = item.images;  // the choice is made again on load, the same
+  else if (!item.image.empty())
+    row["image"] = item.image;
   if (item.task == MllmuTask::choice) row["options"] = item.options;
   return row;
 }
@@ -79,6 +82,7 @@ Json manifest_json(const Dataset& ds, size_t qa_count, size_t image_count) {
   if (!ds.splits.celebrity.empty()) splits["celebrity"] = ds.splits.celebrity;
   m["splits"] = splits;
   m["forget_order"] = ds.splits.forget_order;
+  if (!ds.splits.nest) m["splits_nest"] = false;
   return m;
 }
 
@@ -164,8 +168,9 @@ class ImageChecker {
   ImageChecker(const fs::path& root, const LoadOptions& options, ImageTable* table)
       : root_(root), canonical_root_(fs::weakly_canonical(root)), options_(options), table_(table) {}
 
-  /// Validates the `image` field of a record: inside the folder, present, decodable.
-  std::string check(const std::string& rel, const Where& at) {
+  /// Validates the `image` field of a record: inside the folder, present, decodable
+  /// (without `decode`, only present: a candidate that may never be used).
+  std::string check(const std::string& rel, const Where& at, bool decode = true) {
     if (rel.empty()) throw at.error("image", "empty image path");
     const fs::path path(rel);
     const fs::path normal = path.lexically_normal();
@@ -182,6 +187,7 @@ class ImageChecker {
       throw at.error("image", "path '" + rel + "' resolves outside the dataset folder (a symbolic link?)",
                      "keep the images inside the dataset folder");
     const std::string key = normal.generic_string();
+    if (!decode) return key;
     if (!seen_.insert(key).second) return key;
     if (options_.verify_images || table_) {
       Image image;
@@ -420,8 +426,17 @@ Dataset load_dataset(const std::string& dir, const LoadOptions& options, ImageTa
                        "train (ft_Data), eval (the split questions) or test (the Test_Set)");
       if (item.role == MllmuRole::train && item.task != MllmuTask::generation)
         throw at.error("task", "a train item is a question-answer pair", "task \"generation\" for ft_Data's pairs");
-      if (row.contains("image") && !row["image"].is_null())
+      if (row.contains("images") && !row["images"].is_null()) {
+        if (item.role != MllmuRole::test || row.contains("image"))
+          throw at.error("images", "only a Test_Set question (role test) lists its row's images, and then no image",
+                         "other questions name their one image in `image`");
+        item.images = strings_field(row, "images", at);
+        if (item.images.empty()) throw at.error("images", "an empty list");
+        for (const auto& rel : item.images) checker.check(rel, at, /*decode=*/false);
+        item.image = checker.check(mllmu_test_image(item.person, item.images), at);
+      } else if (row.contains("image") && !row["image"].is_null()) {
         item.image = checker.check(string_field(row, "image", at), at);
+      }
       if (item.with_image && item.image.empty()) throw at.error("image", "an Image_Textual question without an image");
       item.question = string_field(row, "question", at);
       item.answer = string_field(row, "answer", at);
@@ -465,6 +480,10 @@ Dataset load_dataset(const std::string& dir, const LoadOptions& options, ImageTa
       ds.splits.named[name] = id_list(ids, "splits." + name, m_at);
   }
   ds.splits.forget_order = id_list(field(manifest, "forget_order", m_at), "forget_order", m_at);
+  if (manifest.contains("splits_nest")) {
+    if (!manifest["splits_nest"].is_boolean()) throw m_at.error("splits_nest", "expected true or false");
+    ds.splits.nest = manifest["splits_nest"].get<bool>();
+  }
   std::vector<int64_t> ids;
   for (const auto& p : ds.persons) ids.push_back(p.id);
   validate_splits(ds.splits, ids, manifest_path.string());

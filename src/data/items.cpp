@@ -3,8 +3,14 @@
 #include <map>
 
 #include "common/error.h"
+#include "data/rng.h"
 
 namespace clear_sweep {
+
+const std::string& mllmu_test_image(int64_t person, const std::vector<std::string>& images) {
+  CS_ASSERT(!images.empty(), "a Test_Set question without images");
+  return images[size_t(Rng::stream(uint64_t(person), "mllmu test image").below(images.size()))];
+}
 
 const char* mllmu_task_name(MllmuTask task) {
   switch (task) {

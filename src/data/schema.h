@@ -64,10 +64,18 @@ struct MllmuItem {
   bool with_image = false;  ///< Type Image_Textual
   MllmuRole role = MllmuRole::eval;
   std::string image;                 ///< the image it is asked with; empty for Pure_Text
+  /// A Test_Set question: every image of its row (MLLMU-Bench's transformed images);
+  /// `image` is the one mllmu_test_image chose. Empty for other roles.
+  std::vector<std::string> images;
   std::string question;              ///< cloze questions hold "__" where the blank is
   std::vector<std::string> options;  ///< choice: the texts of options A, B, C, D in order
   std::string answer;                ///< choice: the letter; otherwise the ground truth
 };
+
+/// The image a Test_Set question is asked with: one of its row's images, drawn as
+/// MLLMU-Bench's eval.py draws one at random (random.choice), but seeded by the profile,
+/// so the draw is the same in every run and job and for every question of the profile.
+const std::string& mllmu_test_image(int64_t person, const std::vector<std::string>& images);
 
 /// Which file a record came from, for messages that name it.
 struct RecordOrigin {

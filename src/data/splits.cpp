@@ -36,6 +36,15 @@ int64_t forget_count(int64_t trained, double forget_fraction) {
 std::vector<int64_t> forget_persons(const Splits& splits, double fraction, const std::string& manifest) {
   const auto named = splits.named.find(forget_split_name(fraction));
   if (named != splits.named.end()) return named->second;
+  if (!splits.nest) {
+    std::string published;
+    for (const auto& [name, ids] : splits.named)
+      if (name.rfind("forget", 0) == 0) published += (published.empty() ? "" : ", ") + name.substr(6) + " %";
+    throw Error(SourceLocation{manifest}, "forget_fraction",
+                "the dataset publishes no forget split for " + format_number(fraction) +
+                    " %, and its splits do not nest (independent draws), so no other fraction can be made of them",
+                "use a published fraction: " + (published.empty() ? std::string("none") : published));
+  }
   const int64_t trained = int64_t(splits.forget_order.size());
   const int64_t count = forget_count(trained, fraction);
   if (count < 1 || count >= trained)

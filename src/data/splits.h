@@ -1,6 +1,7 @@
 // Splits by person (CLEAR: forget01/05/10 with retain99/95/90, plus holdout persons never
 // trained on). A forget set for any fraction is a prefix of `forget_order`, so forget
-// sets nest as TOFU's do; a named split in the manifest, where present, wins.
+// sets nest as TOFU's do; a named split in the manifest, where present, wins, and where
+// the named splits do not nest (Splits::nest), only they are.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,11 @@ struct Splits {
   /// MLLMU-Bench's celebrity set (its `Retain_Set`): profiles the base model knows before
   /// any finetuning on fictitious ones. Trained on by every model, never forgotten.
   std::vector<int64_t> celebrity;
+  /// False where the published forget splits are independent draws that do not nest
+  /// (MLLMU-Bench's 5, 10 and 15 %): a fraction without a named split is then refused
+  /// rather than taken as a prefix of forget_order, which would mix persons of
+  /// different published splits.
+  bool nest = true;
 };
 
 /// "forget10" for 10, "" where the fraction is not a whole percent.

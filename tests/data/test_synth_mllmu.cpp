@@ -201,3 +201,57 @@ TEST_CASE("MLLMU records: bad values are refused naming the file, line and field
             "\"forget_order\": [\n    " + std::to_string(celebrity) + ",");
   CHECK(expect_error([&] { load_dataset(dir); }).key() == "splits.celebrity");
 }
+
+TEST_CASE("MLLMU-Bench's published splits that do not nest: only they are used; Test_Set rows keep every image",
+          "[data][mllmu]") {
+  TempDir tmp;
+  SynthWorld world = synth_mllmu_world(small_mllmu());
+  // As the hub's: forget sets drawn independently (export_mllmu.py writes splits_nest false).
+  world.dataset.splits.nest = false;
+  // A Test_Set question lists its row's images; the evaluation asks it with one of them.
+  std::vector<std::string> candidates;
+  for (const auto& [path, image] : world.images) candidates.push_back(path);
+  REQUIRE(candidates.size() >= 3);
+  candidates.resize(3);
+  for (auto& item : world.dataset.mllmu)
+    if (item.role == MllmuRole::test && item.with_image) {
+      item.images = candidates;
+      item.image = mllmu_test_image(item.person, item.images);
+    }
+  const std::string dir = tmp.file("mllmu");
+  write_dataset(world.dataset, world.images, dir);
+  const Dataset loaded = load_dataset(dir);
+  CHECK_FALSE(loaded.splits.nest);
+  // The published fractions are the named splits; any other is refused, naming them.
+  const std::string manifest = loaded.manifest_path();
+  CHECK(forget_persons(loaded.splits, 10, manifest) == world.dataset.splits.named.at("forget10"));
+  const Error other = expect_error([&] { forget_persons(loaded.splits, 20, manifest); });
+  CHECK(other.key() == "forget_fraction");
+  CHECK(other.message().find("do not nest") != std::string::npos);
+  CHECK(std::string(other.what()).find("5 %, 10 %, 15 %") != std::string::npos);
+  // Each Test_Set question kept its row's images, and every question of a profile is
+  // asked with the same one of them, the same on every load.
+  std::map<int64_t, std::set<std::string>> chosen;
+  size_t test_items = 0;
+  for (const auto& item : loaded.mllmu)
+    if (item.role == MllmuRole::test && item.with_image) {
+      ++test_items;
+      CHECK(item.images == candidates);
+      CHECK(std::find(candidates.begin(), candidates.end(), item.image) != candidates.end());
+      chosen[item.person].insert(item.image);
+    }
+  CHECK(test_items > 0);
+  std::set<std::string> used;
+  for (const auto& [person, images] : chosen) {
+    CHECK(images.size() == 1);
+    used.insert(images.begin(), images.end());
+  }
+  CHECK(used.size() > 1);  // the draw depends on the profile
+  // Only a Test_Set question may list images.
+  SynthWorld misplaced = world;
+  for (auto& item : misplaced.dataset.mllmu)
+    if (item.role == MllmuRole::test && item.with_image) item.role = MllmuRole::eval;
+  const std::string misplaced_dir = tmp.file("misplaced");
+  write_dataset(misplaced.dataset, misplaced.images, misplaced_dir);
+  CHECK(expect_error([&] { load_dataset(misplaced_dir); }).key() == "images");
+}
