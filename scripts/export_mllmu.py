@@ -63,6 +63,11 @@ class ExportError(Exception):
     """A row the loader would refuse, or a mix-up that cannot be resolved."""
 
 
+def text(value):
+    """A cell as text; a missing value (None) is empty, never "None"."""
+    return "" if value is None else str(value)
+
+
 def clean_key(key):
     """Biography keys appear as "Name", "Name:" or " Name "."""
     return str(key).strip().rstrip(":").strip()
@@ -79,7 +84,8 @@ def biography(row):
         return {"Biography": str(value)}
     if not isinstance(parsed, dict):
         return {"Biography": str(value)}
-    return {clean_key(k): v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in parsed.items()}
+    return {clean_key(k): v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+            for k, v in parsed.items() if v is not None}
 
 
 def row_id(row, config, index):
@@ -117,16 +123,18 @@ def eval_items(row, where):
     classification = as_json(row.get("Classification_Task")) or {}
     for key, with_image in (("Image_Textual_Questions", True), ("Pure_Text_Questions", False)):
         for n, q in enumerate(as_json(classification.get(key)) or []):
-            options = as_json(q["Options"])
+            options = as_json(q.get("Options")) or {}
+            if not isinstance(options, dict):
+                raise ExportError(f"{where}, Classification_Task.{key}[{n}]: Options is not {{A: ..., B: ...}}")
             letters = sorted(k for k in options if options[k] is not None)
             items.append({"task": "choice", "type": "Image_Textual" if with_image else "Pure_Text",
-                          "question": str(q["Question"]), "options": [str(options[k]) for k in letters],
-                          "answer": str(q["Correct_Answer"]).strip(), "letters": letters,
+                          "question": text(q.get("Question")), "options": [str(options[k]) for k in letters],
+                          "answer": text(q.get("Correct_Answer")).strip(), "letters": letters,
                           "where": f"{where}, Classification_Task.{key}[{n}]"})
     for column, task in (("Mask_Task", "cloze"), ("Generation_Task", "generation")):
         for n, q in enumerate(as_json(row.get(column)) or []):
-            items.append({"task": task, "type": str(q["Type"]), "question": str(q["Question"]),
-                          "answer": str(q["Ground_Truth"]), "where": f"{where}, {column}[{n}]"})
+            items.append({"task": task, "type": text(q.get("Type")), "question": text(q.get("Question")),
+                          "answer": text(q.get("Ground_Truth")), "where": f"{where}, {column}[{n}]"})
     for item in items:
         check_item(item, item.pop("where"))
     return items
@@ -159,7 +167,8 @@ def convert(out, ft_rows, split_rows, test_rows, celebrity_rows, provenance):
         for index, row in enumerate(rows):
             key = row_id(row, config, index)
             if key not in profiles:
-                raise ExportError(f"{config} row {index}: profile {key} is not in ft_Data (never trained on)")
+                raise ExportError(f"{config} row {index}: profile {key} is not in ft_Data (never trained on; "
+                                  f"IDs compare as text, and ft_Data's are e.g. {next(iter(profiles), '?')!r})")
             ids.append(key)
             facts[("profile", key)] = facts[("profile", key)] or biography(row)
         splits_of[config] = ids
@@ -173,22 +182,39 @@ def convert(out, ft_rows, split_rows, test_rows, celebrity_rows, provenance):
     order = [("profile", k) for k in sorted(profiles)] + [("celebrity", k) for k in sorted(celebrities)]
     id_of = {person: n for n, person in enumerate(order)}
 
-    def name_of(person):
-        return facts[person].get("Name") or person[1]
+    # Names, unique as the loader requires: the biography's, else "profile 001" or
+    # "celebrity 001"; two persons of one name are a mix-up the export cannot resolve.
+    names = {p: facts[p].get("Name") or f"{p[0]} {p[1]}" for p in order}
+    holders = {}
+    for person in order:
+        other = holders.setdefault(names[person], person)
+        if other != person:
+            raise ExportError(f"{other[0]} {other[1]} and {person[0]} {person[1]} are both named {names[person]!r}")
 
     # Items and the images they need, all checked before anything is written.
-    images = {}  # relative path -> image cell
+    images = {}  # relative path -> bytes
+    path_of = {}  # (person, bytes) -> relative path: one file for one picture of a person
 
-    def image_path(person, kind, cell):
-        data = image_bytes(cell)
-        rel = f"images/profile_{id_of[person]:04d}/{kind}{image_extension(data)}"
-        images.setdefault(rel, data)
+    def image_path(person, kind, cell, where):
+        try:
+            data = image_bytes(cell)
+            extension = image_extension(data)
+        except (ValueError, TypeError) as e:
+            raise ExportError(f"{where}: {e}") from None
+        if (person, data) in path_of:
+            return path_of[(person, data)]
+        rel = f"images/profile_{id_of[person]:04d}/{kind}{extension}"
+        if rel in images:
+            raise ExportError(f"{where}: a second {kind} image for {person[0]} {person[1]}")
+        images[rel] = data
+        path_of[(person, data)] = rel
         return rel
 
     lines = []
     for key, row in profiles.items():
         person = ("profile", key)
-        rel = image_path(person, "profile", row["image"])
+        rel = image_path(person, "profile", row.get("image"), f"ft_Data (ID {key})")
+        # As the authors' data_preprocess.py: only the pairs with a question and an answer.
         for pair in as_json(row["metadata"]) or []:
             if pair.get("Question") and pair.get("Answer"):
                 lines.append({"person": id_of[person], "task": "generation", "type": "Image_Textual",
@@ -206,18 +232,23 @@ def convert(out, ft_rows, split_rows, test_rows, celebrity_rows, provenance):
             if person in asked:
                 continue
             asked.add(person)
-            rel = image_path(person, "profile", row["image"])
+            rel = image_path(person, "eval", row.get("image"), f"{config} row {index} (ID {person[1]})")
             for item in items:
                 if item["type"] == "Image_Textual":
                     item["image"] = rel
                 lines.append({"person": id_of[person], "role": "eval", **item})
+    tested = set()
     for index, row in enumerate(test_rows):
         key = row_id(row, "Test_Set", index)
         if key not in profiles:
             raise ExportError(f"Test_Set row {index}: profile {key} is not in ft_Data")
+        if key in tested:
+            raise ExportError(f"Test_Set row {index}: profile {key} has a second row (one row a profile)")
+        tested.add(key)
         person = ("profile", key)
         cells = row.get("images") if row.get("images") is not None else [row.get("image")]
-        rels = [image_path(person, f"test_{n}", cell) for n, cell in enumerate(c for c in cells if c is not None)]
+        rels = [image_path(person, f"test_{n}", cell, f"Test_Set row {index} (ID {key}), image {n}")
+                for n, cell in enumerate(c for c in cells if c is not None)]
         for item in eval_items(row, f"Test_Set row {index} (ID {key})"):
             if item["type"] == "Image_Textual":
                 if not rels:
@@ -239,7 +270,7 @@ def convert(out, ft_rows, split_rows, test_rows, celebrity_rows, provenance):
         splits["forget%02d" % pct] = sorted(f_ids)
         splits["retain%02d" % (100 - pct)] = sorted(r_ids)
 
-    persons = [{"person": id_of[p], "name": name_of(p), "facts": facts[p]} for p in order]
+    persons = [{"person": id_of[p], "name": names[p], "facts": facts[p]} for p in order]
     manifest = {"format": "clear-sweep-dataset", "schema_version": SCHEMA_VERSION, "source": "mllmu",
                 "benchmark": "mllmu", "provenance": provenance,
                 "counts": {"persons": len(persons), "text_qa": 0, "images": 0, "real_faces": 0, "real_world": 0,
@@ -300,6 +331,9 @@ def main():
                 {"exported_from": os.path.abspath(args.repo), "exporter": "scripts/export_mllmu.py"})
     except ExportError as e:
         sys.exit(f"export_mllmu.py: {e}; nothing was written")
+    except (KeyError, TypeError, ValueError) as e:  # json.JSONDecodeError is a ValueError
+        sys.exit(f"export_mllmu.py: a cell of {args.repo} is not as MLLMU-Bench has it "
+                 f"({type(e).__name__}: {e}); nothing was written")
     print(f"wrote {args.out}; check it with: clear-sweep data stats {args.out}")
 
 

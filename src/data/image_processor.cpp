@@ -228,7 +228,7 @@ ImageProcessor load_image_processor(const std::string& dir, int image_size, bool
     } catch (const nlohmann::json::exception& e) {  // parse_error, or a number that overflows
       throw Error(SourceLocation{processor.string()}, "json", std::string("not JSON: ") + e.what());
     }
-    if (j.is_object() && j.contains("image_processor")) {
+    if (j.is_object() && j.contains("image_processor") && !j["image_processor"].is_null()) {
       if (!j["image_processor"].is_object())
         throw Error(SourceLocation{processor.string()}, "image_processor", "is not an object: " + j["image_processor"].dump());
       text = j["image_processor"].dump();

@@ -39,7 +39,8 @@ std::vector<int64_t> forget_persons(const Splits& splits, double fraction, const
   if (!splits.nest) {
     std::string published;
     for (const auto& [name, ids] : splits.named)
-      if (name.rfind("forget", 0) == 0) published += (published.empty() ? "" : ", ") + name.substr(6) + " %";
+      if (name.rfind("forget", 0) == 0)
+        published += (published.empty() ? "" : ", ") + std::to_string(std::atoi(name.c_str() + 6)) + " %";
     throw Error(SourceLocation{manifest}, "forget_fraction",
                 "the dataset publishes no forget split for " + format_number(fraction) +
                     " %, and its splits do not nest (independent draws), so no other fraction can be made of them",

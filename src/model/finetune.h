@@ -7,11 +7,13 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "data/batch.h"
 #include "data/dataset.h"
 #include "data/dataset_io.h"
+#include "data/image_processor.h"
 #include "data/items.h"
 #include "data/tokenizer.h"
 #include "model/vlm.h"
@@ -31,6 +33,9 @@ struct FinetuneOptions {
   double stop_loss = 0.0;
   uint64_t seed = 0;
   torch::Device device = torch::kCPU;
+  /// A model folder's image processing (its family's, model_family.h), so finetuning
+  /// sees the images evaluation will; unset: the presets' stretch to the tower's size.
+  std::optional<ImageProcessor> image_processor;
 };
 
 struct EpochReport {

@@ -145,6 +145,8 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
     LoadedModel loaded = load_model(spec.model->path, o.device);
     model = loaded.model;
     tokenizer = std::move(loaded.tokenizer);
+    const ModelConfig& config = model->config();
+    o.image_processor = model_family(config.family).image_processor(spec.model->path, config);
   }
 
   model->set_activation_checkpointing(spec.resources.activation_checkpointing);

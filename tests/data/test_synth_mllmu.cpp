@@ -228,7 +228,7 @@ TEST_CASE("MLLMU-Bench's published splits that do not nest: only they are used; 
   const Error other = expect_error([&] { forget_persons(loaded.splits, 20, manifest); });
   CHECK(other.key() == "forget_fraction");
   CHECK(other.message().find("do not nest") != std::string::npos);
-  CHECK(std::string(other.what()).find("5 %, 10 %, 15 %") != std::string::npos);
+  CHECK(std::string(other.what()).find("published fraction: 5 %, 10 %, 15 %") != std::string::npos);
   // Each Test_Set question kept its row's images, and every question of a profile is
   // asked with the same one of them, the same on every load.
   std::map<int64_t, std::set<std::string>> chosen;
