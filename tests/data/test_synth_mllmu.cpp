@@ -202,7 +202,7 @@ TEST_CASE("MLLMU records: bad values are refused naming the file, line and field
   CHECK(expect_error([&] { load_dataset(dir); }).key() == "splits.celebrity");
 }
 
-TEST_CASE("MLLMU-Bench's published splits that do not nest: only they are used; Test_Set rows keep every image",
+TEST_CASE("MLLMU-Bench's published splits that do not nest are the only ones used and Test_Set rows keep every image",
           "[data][mllmu]") {
   TempDir tmp;
   SynthWorld world = synth_mllmu_world(small_mllmu());
