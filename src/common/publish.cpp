@@ -7,10 +7,15 @@
 namespace clear_sweep {
 namespace fs = std::filesystem;
 
+namespace {
+
+/// Where `target` is written before it is whole: PARENT/.NAME.partial-PID.
 fs::path partial_path(const fs::path& target) {
   const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
   return parent / ("." + target.filename().string() + ".partial-" + std::to_string(getpid()));
 }
+
+}  // namespace
 
 void publish_dir(const fs::path& target, const std::string& what, const std::function<void(const fs::path&)>& fill,
                  bool replace) {

@@ -12,9 +12,6 @@
 
 namespace clear_sweep {
 
-/// Where `target` is written before it is whole: PARENT/.NAME.partial-PID.
-std::filesystem::path partial_path(const std::filesystem::path& target);
-
 /// `fill` writes the folder's files into a fresh partial folder, which then takes the
 /// place of `target`: with `replace`, whatever was there is removed first; without, only
 /// an empty folder may be there (anything else is an error, and stays as it was). On

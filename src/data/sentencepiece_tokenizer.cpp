@@ -89,6 +89,9 @@ SentencePieceTokenizer::SentencePieceTokenizer(const std::string& model_path) {
       piece.assign(text, size_t(std::max(0L, n)));
     }
     piece_kind_[size_t(id)] = PieceKind(kind);
+    // A byte piece ("<0xE3>") is kept as the byte it stands for: decode appends it.
+    if (piece_kind_[size_t(id)] == PieceKind::byte)
+      piece = std::string(1, char(std::stoi(piece.substr(3, 2), nullptr, 16)));
   }
   int32_t next = pieces_;
   const int unk = sp.special(processor_, 3);
@@ -138,7 +141,7 @@ std::string SentencePieceTokenizer::decode(const std::vector<int32_t>& ids) cons
   // transformers' decoder chain for Llama: Replace("▁", " "), ByteFallback, Fuse,
   // Strip(" ", 1 left), after the special tokens are skipped.
   static constexpr std::string_view kSpace = "\xE2\x96\x81";  // "▁"
-  std::string text, run;  // run: the bytes of consecutive byte pieces
+  std::string text, run;                                      // run: the bytes of consecutive byte pieces
   size_t run_pieces = 0;
   const auto flush = [&] {
     if (utf8_valid(run)) {
@@ -154,8 +157,8 @@ std::string SentencePieceTokenizer::decode(const std::vector<int32_t>& ids) cons
     const PieceKind kind = piece_kind_[size_t(id)];
     const std::string& piece = piece_text_[size_t(id)];
     if (kind == PieceKind::unknown || kind == PieceKind::control) continue;
-    if (kind == PieceKind::byte) {  // "<0xE3>"
-      run.push_back(char(std::stoi(piece.substr(3, 2), nullptr, 16)));
+    if (kind == PieceKind::byte) {
+      run += piece;  // its byte
       ++run_pieces;
       continue;
     }

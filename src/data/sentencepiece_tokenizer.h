@@ -41,7 +41,7 @@ class SentencePieceTokenizer : public Tokenizer {
   std::string model_bytes_;
   int32_t pieces_ = 0;      ///< the model's own pieces
   enum class PieceKind : uint8_t { normal, unknown, control, byte, unused };
-  std::vector<std::string> piece_text_;  ///< by id, the model's own pieces
+  std::vector<std::string> piece_text_;  ///< by id, the model's own pieces (a byte piece: its byte)
   std::vector<PieceKind> piece_kind_;
   int32_t vocab_size_ = 0;  ///< pieces plus the appended tokens
 };

@@ -46,8 +46,8 @@ FinetuneReport finetune(Vlm& model, const Tokenizer& tokenizer, const Dataset& d
   std::vector<Sequence> sequences;
   sequences.reserve(items.size());
   for (const auto& item : items) sequences.push_back(item_sequence(tokenizer, item_text(dataset, item), format));
-  ImageTensors image_tensors = o.image_processor ? ImageTensors(images, *o.image_processor, o.device)
-                                                 : ImageTensors(images, model->config().vision.image_size, o.device);
+  ImageTensors image_tensors(
+      images, o.image_processor.value_or(ImageProcessor::stretch(int(model->config().vision.image_size))), o.device);
 
   const int64_t steps_per_epoch = (int64_t(items.size()) + o.batch_size - 1) / o.batch_size;
   const int64_t total_steps = steps_per_epoch * o.epochs;

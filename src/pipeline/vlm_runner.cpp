@@ -91,8 +91,8 @@ double VlmRunner::ensure_loaded() {
   base_.model->eval();
   // The folder's own image processing (llava-1.5's CLIP processor where it has one).
   const ModelConfig& config = base_.model->config();
-  images_ = std::make_unique<ImageTensors>(d.images, model_family(config.family).image_processor(base_dir, config),
-                                           device_);
+  images_ =
+      std::make_unique<ImageTensors>(d.images, model_family(config.family).image_processor(base_dir, config), device_);
   return seconds_since(start);
 }
 
@@ -102,35 +102,25 @@ ScoreOptions VlmRunner::score_options() const {
   return o;
 }
 
-EvalInputs VlmRunner::scores_of(Vlm& model, const Tokenizer& tok, const JobPersons& persons, Modality modality,
-                                int64_t max_items) {
-  const Dataset& ds = data().dataset;
-  EvalInputs in =
-      evaluate_model(model, tok, ds, *images_, eval_sets(ds, persons, modality, max_items), score_options());
+EvalInputs VlmRunner::scores_of(Vlm& model, const Tokenizer& tok, const EvalSets& sets, Modality modality) {
+  EvalInputs in = evaluate_model(model, tok, data().dataset, *images_, sets, score_options());
   in.modality = modality;
   in.truth_ratio = spec_.eval.truth_ratio;
   return in;
 }
 
-std::map<std::string, double> VlmRunner::attacks_on(Vlm& model, const Tokenizer& tok, const JobPersons& persons,
-                                                    Modality modality, int64_t max_items, uint64_t seed) {
+std::map<std::string, double> VlmRunner::attacks_on(Vlm& model, const Tokenizer& tok,
+                                                    const std::vector<ItemRef>& forget, uint64_t seed) {
   const MethodInfo& any = *method_find("ga");
   LoraSpec fresh{std::get<int64_t>(method_hparam(any, "lora_rank")->default_value),
                  std::get<double>(method_hparam(any, "lora_alpha")->default_value), 0.0};
-  const Dataset& ds = data().dataset;
-  const AttackContext context{tok,
-                              ds,
-                              *images_,
-                              eval_sets(ds, persons, modality, max_items).forget,
-                              score_options(),
-                              spec_.eval.truth_ratio,
-                              seed,
-                              fresh};
+  const AttackContext context{tok,  data().dataset, *images_, forget, score_options(), spec_.eval.truth_ratio,
+                              seed, fresh};
   return run_attacks(model, spec_.eval.attacks, context);
 }
 
-void VlmRunner::ensure_references(double fraction, const JobPersons& persons, Modality modality, int64_t max_items) {
-  if (calibration_.count(key(fraction, modality, max_items))) return;
+void VlmRunner::ensure_references(const std::string& key, double fraction, const EvalSets& sets, Modality modality) {
+  if (calibration_.count(key)) return;
   const Stage& g = stage(StageKind::finetune_gold, fraction);
   if (!stage_complete(artifacts_, g))
     throw std::runtime_error("the gold model (stage " + g.id + ") is not in " + artifacts_);
@@ -139,23 +129,23 @@ void VlmRunner::ensure_references(double fraction, const JobPersons& persons, Mo
   // One evaluation of each gives the gold model's forget truth ratios (what forget
   // quality compares with) and Min-K% AUC (privleak's), the Original's losses (the
   // Reference attack's), and both reference rows.
-  EvalInputs gold_scores = scores_of(gold.model, *gold.tokenizer, persons, modality, max_items);
-  EvalInputs original_scores = scores_of(base_.model, *base_.tokenizer, persons, modality, max_items);
-  Calibration& c = calibration_[key(fraction, modality, max_items)];
+  EvalInputs gold_scores = scores_of(gold.model, *gold.tokenizer, sets, modality);
+  EvalInputs original_scores = scores_of(base_.model, *base_.tokenizer, sets, modality);
+  Calibration& c = calibration_[key];
   c.gold_truth_ratios = truth_ratios(gold_scores.forget, spec_.eval.truth_ratio, false);
   c.original_forget_loss = original_scores.forget.answer_loss;
   c.original_holdout_loss = original_scores.holdout.answer_loss;
   c.gold_mink_auc = clear_metrics(gold_scores).scalars.at("mia_mink_auc");
   c.apply(gold_scores);
   c.apply(original_scores);
-  ReferenceRows& rows = references_[key(fraction, modality, max_items)];
+  ReferenceRows& rows = references_[key];
   rows = {in_column_order(clear_metrics(original_scores)), in_column_order(clear_metrics(gold_scores))};
   // The attacks on the Original (how much an attack moves a model that never forgot)
   // and on the Gold (what relearning teaches a model that never saw the forget set).
   if (attacks()) {
-    for (const auto& [name, value] : attacks_on(base_.model, *base_.tokenizer, persons, modality, max_items, 0))
+    for (const auto& [name, value] : attacks_on(base_.model, *base_.tokenizer, sets.forget, 0))
       rows.original.at(size_t(metric_column_index(name))) = value;
-    for (const auto& [name, value] : attacks_on(gold.model, *gold.tokenizer, persons, modality, max_items, 0))
+    for (const auto& [name, value] : attacks_on(gold.model, *gold.tokenizer, sets.forget, 0))
       rows.gold.at(size_t(metric_column_index(name))) = value;
   }
 }
@@ -194,9 +184,11 @@ ResultRecord VlmRunner::run_model_job(const Job& job) {
   report_progress("references", 0.0);
   const auto gold_start = std::chrono::steady_clock::now();
   const int64_t max_items = job.eval_max_items > 0 ? job.eval_max_items : spec_.eval.max_items;
-  ensure_references(job.forget_fraction, persons, job.modality, max_items);
-  const Calibration& calibration = calibration_.at(key(job.forget_fraction, job.modality, max_items));
-  const ReferenceRows& reference = references_.at(key(job.forget_fraction, job.modality, max_items));
+  const EvalSets sets = eval_sets(ds, persons, job.modality, max_items);
+  const std::string references_key = key(job.forget_fraction, job.modality, max_items);
+  ensure_references(references_key, job.forget_fraction, sets, job.modality);
+  const Calibration& calibration = calibration_.at(references_key);
+  const ReferenceRows& reference = references_.at(references_key);
   r.load_seconds += seconds_since(gold_start);
 
   // Whatever happens, the next job starts from the plain base model.
@@ -212,7 +204,8 @@ ResultRecord VlmRunner::run_model_job(const Job& job) {
     const auto load_start = std::chrono::steady_clock::now();
     const std::string oracle_key = std::to_string(job.forget_fraction) + "/" + modality_name(job.modality);
     if (!gold_forget_logprobs_.count(oracle_key)) {
-      LoadedModel gold = load_model(stage_dir(artifacts_, stage(StageKind::finetune_gold, job.forget_fraction)), device_);
+      LoadedModel gold =
+          load_model(stage_dir(artifacts_, stage(StageKind::finetune_gold, job.forget_fraction)), device_);
       gold_forget_logprobs_[oracle_key] = forget_logprobs(gold.model, *gold.tokenizer, ds, *images_, forget);
     }
     oracle = &gold_forget_logprobs_.at(oracle_key);
@@ -236,15 +229,14 @@ ResultRecord VlmRunner::run_model_job(const Job& job) {
 
   report_progress("eval", 0.75);
   const auto eval_start = std::chrono::steady_clock::now();
-  EvalInputs inputs = scores_of(model, tok, persons, job.modality, max_items);
+  EvalInputs inputs = scores_of(model, tok, sets, job.modality);
   calibration.apply(inputs);
   const EvalReport metrics = clear_metrics(inputs);
   r.metrics = metrics.scalars;
   // Last: relearning trains the job's adapters further.
   if (attacks()) {
     report_progress("attacks", 0.9);
-    for (const auto& [name, value] : attacks_on(model, tok, persons, job.modality, max_items, uint64_t(job.seed)))
-      r.metrics[name] = value;
+    for (const auto& [name, value] : attacks_on(model, tok, sets.forget, uint64_t(job.seed))) r.metrics[name] = value;
   }
   r.eval_seconds = seconds_since(eval_start);
 

@@ -42,18 +42,17 @@ class VlmRunner : public RunnerBase {
 
   /// Loads what every job shares, once. Returns the seconds it took (0 when loaded).
   double ensure_loaded();
-  /// Per fraction and modality, once: the gold model's forget truth ratios (forget
-  /// quality compares with them) and the Original and Gold reference rows.
-  void ensure_references(double fraction, const JobPersons& persons, Modality modality, int64_t max_items);
+  /// Per key() once: the gold model's forget truth ratios (forget quality compares with
+  /// them) and the Original and Gold reference rows, measured on the job's `sets`.
+  void ensure_references(const std::string& key, double fraction, const EvalSets& sets, Modality modality);
   ScoreOptions score_options() const;
-  /// What `model` scores on every set of a job's persons and modality, `max_items` per set.
-  EvalInputs scores_of(Vlm& model, const Tokenizer& tok, const JobPersons& persons, Modality modality,
-                       int64_t max_items);
+  /// What `model` scores on a job's evaluation sets.
+  EvalInputs scores_of(Vlm& model, const Tokenizer& tok, const EvalSets& sets, Modality modality);
   bool attacks() const { return !spec_.eval.attacks.names.empty(); }
   /// [eval] attacks on `model` as it is: the attack_* columns. Relearning gives a model
   /// without adapters (the Original, the Gold) fresh ones of the catalog's default LoRA.
-  std::map<std::string, double> attacks_on(Vlm& model, const Tokenizer& tok, const JobPersons& persons,
-                                           Modality modality, int64_t max_items, uint64_t seed);
+  std::map<std::string, double> attacks_on(Vlm& model, const Tokenizer& tok, const std::vector<ItemRef>& forget,
+                                           uint64_t seed);
 
   GpuCard card_;  ///< the rank's GPU (empty on the CPU), named in every row
   LoadedModel base_;

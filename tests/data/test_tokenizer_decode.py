@@ -17,11 +17,10 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "model"))
-from hf_reference import check, finish, require  # noqa: E402
+from hf_reference import check, finish, llama_sentencepiece, require  # noqa: E402
 
 require("transformers", "sentencepiece")
 import sentencepiece as spm  # noqa: E402
-from transformers import AddedToken, LlamaTokenizer  # noqa: E402
 
 DUMP = sys.argv[1]
 CORPUS = ["Naïve café — déjà vu? Oui: 3 croissants à 2,50 €.", "東京は日本の首都です。 Ünïcödé ✓ 🙂",
@@ -41,16 +40,7 @@ with tempfile.TemporaryDirectory() as root:
     # <image> and <pad> appended.
     sp_dir = os.path.join(root, "sp")
     os.makedirs(sp_dir)
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(CORPUS), model_prefix=os.path.join(sp_dir, "tokenizer"), vocab_size=400,
-        model_type="bpe", byte_fallback=True, split_digits=True, add_dummy_prefix=True,
-        remove_extra_whitespaces=False, normalization_rule_name="identity", allow_whitespace_only_pieces=True,
-        unk_id=0, bos_id=1, eos_id=2, pad_id=-1, character_coverage=0.98, minloglevel=2)
-    with open(os.path.join(sp_dir, "tokenizer_config.json"), "w") as f:
-        json.dump({"tokenizer_class": "LlamaTokenizer", "legacy": False}, f)
-    tokenizer = LlamaTokenizer.from_pretrained(sp_dir)
-    tokenizer.add_tokens([AddedToken("<image>", special=True, normalized=False)], special_tokens=True)
-    tokenizer.add_special_tokens({"pad_token": "<pad>"})
+    tokenizer = llama_sentencepiece(sp_dir, CORPUS, character_coverage=0.98)
     sp = spm.SentencePieceProcessor(model_file=os.path.join(sp_dir, "tokenizer.model"))
     byte_ids = [i for i in range(sp.get_piece_size()) if sp.is_byte(i)]
     other_ids = [i for i in range(sp.get_piece_size()) if not sp.is_byte(i)] + [400, 401]

@@ -22,6 +22,28 @@ def require(*modules):
         sys.exit(SKIP)
 
 
+def llama_sentencepiece(folder, corpus, character_coverage=1.0):
+    """A SentencePiece tokenizer trained on `corpus` with Llama's settings (BPE, byte
+    fallback, dummy prefix, split digits, no normalisation; unk 0, BOS 1, EOS 2, no pad)
+    into folder/tokenizer.model, and transformers' LlamaTokenizer on it (legacy=False)
+    with llava-hf's added tokens: <image> (id 400 for a 400-piece model) then <pad>."""
+    import sentencepiece as spm
+    from transformers import AddedToken, LlamaTokenizer
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(corpus), model_prefix=os.path.join(folder, "tokenizer"), vocab_size=400,
+        model_type="bpe", byte_fallback=True, split_digits=True, add_dummy_prefix=True,
+        remove_extra_whitespaces=False, normalization_rule_name="identity", allow_whitespace_only_pieces=True,
+        unk_id=0, bos_id=1, eos_id=2, pad_id=-1, character_coverage=character_coverage, minloglevel=2)
+    os.remove(os.path.join(folder, "tokenizer.vocab"))
+    with open(os.path.join(folder, "tokenizer_config.json"), "w") as f:
+        json.dump({"tokenizer_class": "LlamaTokenizer", "legacy": False, "add_bos_token": True,
+                   "add_eos_token": False}, f)
+    tokenizer = LlamaTokenizer.from_pretrained(folder)
+    tokenizer.add_tokens([AddedToken("<image>", special=True, normalized=False)], special_tokens=True)
+    tokenizer.add_special_tokens({"pad_token": "<pad>"})
+    return tokenizer
+
+
 def tiny_llava(seed=0, *, feature_layer=-2, strategy="default", heads=4, kv_heads=2, tied=False,
                rms_norm_eps=1e-6, rope_theta=10000.0, vocab=320, image_token=319, image_size=32, patch=8):
     """A random LlavaForConditionalGeneration small enough for a CPU test."""

@@ -26,7 +26,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from hf_reference import check, finish, require, tiny_llava  # noqa: E402
+from hf_reference import check, finish, llama_sentencepiece, require, tiny_llava  # noqa: E402
 
 require("torch", "transformers", "sentencepiece", "PIL", "skimage")
 import numpy as np  # noqa: E402
@@ -35,7 +35,7 @@ import skimage.data  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 from transformers import (  # noqa: E402
-    AddedToken, AutoImageProcessor, CLIPImageProcessorPil, LlamaTokenizer, LlavaProcessor)
+    AutoImageProcessor, CLIPImageProcessorPil, LlavaProcessor)
 
 CLEAR_SWEEP = sys.argv[1]
 TOLERANCE = 1e-4
@@ -58,25 +58,23 @@ CORPUS = [w for item in ITEMS for w in (item["question"], item["answer"])] + [
 with tempfile.TemporaryDirectory() as root:
     folder = os.path.join(root, "llava")
     os.makedirs(folder)
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(CORPUS), model_prefix=os.path.join(folder, "tokenizer"), vocab_size=400,
-        model_type="bpe", byte_fallback=True, split_digits=True, add_dummy_prefix=True,
-        remove_extra_whitespaces=False, normalization_rule_name="identity", allow_whitespace_only_pieces=True,
-        unk_id=0, bos_id=1, eos_id=2, pad_id=-1, character_coverage=1.0, minloglevel=2)
-    os.remove(os.path.join(folder, "tokenizer.vocab"))
-    with open(os.path.join(folder, "tokenizer_config.json"), "w") as f:
-        json.dump({"tokenizer_class": "LlamaTokenizer", "legacy": False, "add_bos_token": True,
-                   "add_eos_token": False}, f)
-    tokenizer = LlamaTokenizer.from_pretrained(folder)
-    # llava-hf's added tokens: <image> then <pad>, after the SentencePiece pieces.
-    tokenizer.add_tokens([AddedToken("<image>", special=True, normalized=False)], special_tokens=True)
-    tokenizer.add_special_tokens({"pad_token": "<pad>"})
+    tokenizer = llama_sentencepiece(folder, CORPUS)  # llava-hf's <image> then <pad> after its pieces
     image_id, pad_id = tokenizer.convert_tokens_to_ids(["<image>", "<pad>"])
     check((image_id, pad_id) == (400, 401), f"the reference tokenizer puts <image> at 400, <pad> at 401 "
                                             f"(got {image_id}, {pad_id})")
     model = tiny_llava(vocab=402, image_token=image_id, image_size=32, patch=8)
     model.config.pad_token_id = pad_id
     model.save_pretrained(folder)
+
+    def greedy(prompt, pixel_values):
+        """transformers' greedy tokens after `prompt`, up to EOS (never <image> or <pad>)."""
+        pixels = {"pixel_values": pixel_values} if pixel_values is not None else {}
+        with torch.no_grad():
+            out = model.generate(input_ids=prompt["input_ids"], attention_mask=prompt["attention_mask"], **pixels,
+                                 max_new_tokens=NEW_TOKENS, do_sample=False, eos_token_id=2, pad_token_id=pad_id,
+                                 bad_words_ids=[[image_id], [pad_id]])
+        new = out[0, prompt["input_ids"].shape[1]:].tolist()
+        return new[:new.index(2)] if 2 in new else new
     processor_config = dict(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
     CLIPImageProcessorPil(**processor_config).save_pretrained(folder)
     with open(os.path.join(HERE, "fixtures", "llava-1.5-chat-template.jinja")) as f:
@@ -123,14 +121,7 @@ with tempfile.TemporaryDirectory() as root:
         check(len(ours["nll_per_token"]) == ours["tokens"] == ids.shape[1] - start and diff < tolerance,
               f"item {n}: per-token answer NLL within {tolerance} (max |diff| {diff:.1e}, {ours['tokens']} tokens)")
         check(abs(ours["nll_sum"] - float(nll.sum())) < tolerance * ours["tokens"], f"item {n}: NLL sum")
-        pixels = {"pixel_values": prompt["pixel_values"]} if image is not None else {}
-        with torch.no_grad():
-            out = model.generate(input_ids=prompt["input_ids"], attention_mask=prompt["attention_mask"], **pixels,
-                                 max_new_tokens=NEW_TOKENS, do_sample=False, eos_token_id=2, pad_token_id=pad_id,
-                                 bad_words_ids=[[image_id], [pad_id]])
-        new = out[0, start:].tolist()
-        if 2 in new:
-            new = new[:new.index(2)]
+        new = greedy(prompt, prompt["pixel_values"] if image is not None else None)
         check(ours["generation_ids"] == new, f"item {n}: greedy generation equals transformers' ({new})")
 
     # transformers 5's layout (issue 31): LlavaProcessor.save_pretrained writes the image
@@ -176,13 +167,7 @@ with tempfile.TemporaryDirectory() as root:
         diff = float(np.abs(np.array(ours["nll_per_token"]) - nll.numpy()).max())
         check(diff < IMAGE_TOLERANCE, f"nested item {n}: per-token answer NLL within {IMAGE_TOLERANCE} of "
                                       f"transformers' (max |diff| {diff:.1e}, image {image.size})")
-        with torch.no_grad():
-            out = model.generate(input_ids=prompt["input_ids"], attention_mask=prompt["attention_mask"],
-                                 pixel_values=pixel_values, max_new_tokens=NEW_TOKENS, do_sample=False,
-                                 eos_token_id=2, pad_token_id=pad_id, bad_words_ids=[[image_id], [pad_id]])
-        new = out[0, start:].tolist()
-        if 2 in new:
-            new = new[:new.index(2)]
+        new = greedy(prompt, pixel_values)
         check(ours["generation_ids"] == new, f"nested item {n}: greedy generation equals transformers' ({new})")
     check(len(lines) == len(nested_items), f"one JSON object per nested item ({len(lines)})")
 
