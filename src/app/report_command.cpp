@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/exit_codes.h"
 #include "common/number_format.h"
+#include "report/faces_training_check.h"
 #include "report/html_report.h"
 #include "report/leaderboard.h"
 #include "report/results_compare.h"
@@ -276,6 +277,7 @@ int report_command(const ReportOptions& o, std::ostream& out) {
   if (std::any_of(board.lines.begin(), board.lines.end(), [](const auto& l) { return l.utility_fallback; }))
     notes.push_back(
         "(utility fallback): no setting of that method kept MU >= 95 % of Original; its highest MU is shown");
+  for (const auto& warning : faces_training_warnings(o.inputs)) notes.push_back(warning);
   if (board.rung_results)
     notes.push_back(std::to_string(board.rung_results) +
                     " search rung result(s) on capped evaluations left out of the table");

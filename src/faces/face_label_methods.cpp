@@ -8,8 +8,8 @@ namespace clear_sweep {
 namespace {
 
 void train_on_retain(FaceModel& model, const FaceModel& /*original*/, const FaceImages& data,
-                     const std::vector<int64_t>& /*forget*/,
-          const std::vector<int64_t>& retain, const FaceUnlearnSettings& s, const FaceEpochCallback& on_epoch) {
+                     const std::vector<int64_t>& /*forget*/, const std::vector<int64_t>& retain,
+                     const FaceUnlearnSettings& s, const FaceEpochCallback& on_epoch) {
   const auto device = model->head.device();
   const auto seed = [&](int64_t epoch) { return epoch_seed(s, epoch); };
   if (s.method == "retrain") {
@@ -22,6 +22,7 @@ void train_on_retain(FaceModel& model, const FaceModel& /*original*/, const Face
     FaceTrainOptions t;
     t.epochs = s.epochs, t.lr = s.lr, t.batch_size = s.batch_size, t.momentum = s.momentum;
     t.weight_decay = s.weight_decay, t.am = s.am, t.seed = s.seed;
+    if (s.method == "retrain") t.warmup_cosine = true, t.target_loss = s.target_loss, t.patience = s.patience;
     train_face_model(model, data, retain, t, on_epoch);
     return;
   }
@@ -34,8 +35,9 @@ void train_on_retain(FaceModel& model, const FaceModel& /*original*/, const Face
   model->eval();
 }
 
-void neggrad(FaceModel& model, const FaceModel& /*original*/, const FaceImages& data, const std::vector<int64_t>& forget,
-          const std::vector<int64_t>& retain, const FaceUnlearnSettings& s, const FaceEpochCallback& on_epoch) {
+void neggrad(FaceModel& model, const FaceModel& /*original*/, const FaceImages& data,
+             const std::vector<int64_t>& forget, const std::vector<int64_t>& retain, const FaceUnlearnSettings& s,
+             const FaceEpochCallback& on_epoch) {
   const auto seed = [&](int64_t epoch) { return epoch_seed(s, epoch); };
   auto optimizer = sgd(model->parameters(), s);
   model->eval();  // CLEAR's neggrad keeps batch norm's running statistics

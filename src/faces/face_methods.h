@@ -47,6 +47,10 @@ struct FaceUnlearnSettings {
   double forget_weight = 0.02;  ///< face_llmu (CLEAR's cv code)
   double random_weight = 0.01;  ///< face_llmu
   double retain_weight = 1.0;   ///< face_llmu
+  /// retrain trains as the gold stage does (CLEAR's retrain.py is its finetune.py on the
+  /// retain set): warm-up and cosine, stopped by [finetune]'s rule.
+  double target_loss = 0;
+  int64_t patience = 0;
   AmSoftmaxSettings am;
   uint64_t seed = 0;
 };

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include "common/clock.h"
 #include "common/error.h"
@@ -50,9 +52,20 @@ FaceTrainOptions face_stage_options(const SweepSpec& spec, const Stage& stage) {
   o.epochs = spec.finetune.epochs;
   o.lr = spec.finetune.lr;
   o.batch_size = spec.finetune.batch_size;
+  o.warmup_cosine = true;
+  o.target_loss = spec.finetune.target_loss.value_or(kFaceTargetLoss);
+  o.patience = spec.finetune.patience.value_or(kFacePatience);
   // Distinct per stage (shadow models differ by more than their split), stable per id.
   o.seed = std::stoull(stage.id.substr(0, 12), nullptr, 16);
   return o;
+}
+
+double face_stage_final_loss(const std::string& root, const Stage& stage) {
+  const fs::path path = fs::path(stage_dir(root, stage)) / "stage.json";
+  std::ifstream in(path);
+  const auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_object() && j.contains("final_loss") && j["final_loss"].is_number()) return j["final_loss"].get<double>();
+  return std::nan("");
 }
 
 StageResult run_face_stage(const SweepSpec& spec, const Stage& stage, const Dataset& dataset, const FaceImages& faces,
@@ -67,7 +80,8 @@ StageResult run_face_stage(const SweepSpec& spec, const Stage& stage, const Data
   FaceModel model(spec.model->width, faces.identities());
   model->to(device);
   std::vector<double> losses;
-  train_face_model(model, faces, faces.images_of(persons), o, [&](int64_t epoch, double loss) {
+  const std::vector<int64_t> images = faces.images_of(persons);
+  const FaceTrainSummary summary = train_face_model(model, faces, images, o, [&](int64_t epoch, double loss) {
     losses.push_back(loss);
     if (log) {
       char line[160];
@@ -77,20 +91,35 @@ StageResult run_face_stage(const SweepSpec& spec, const Stage& stage, const Data
     }
     if (on_epoch) on_epoch(epoch, loss);
   });
+  const FaceFit fit = summary.fit ? *summary.fit : face_fit(model, faces, images, o.am);
+  if (log) {
+    char line[200];
+    std::snprintf(line, sizeof line, "%s: stopped after %lld epochs (%s), loss %.4f, training accuracy %.3f",
+                  stage_label(stage).c_str(), (long long)summary.epochs, summary.stopped_by.c_str(), fit.loss,
+                  fit.accuracy);
+    log(line);
+  }
   nlohmann::ordered_json j;
   j["stage"] = stage.id;
   j["kind"] = stage_kind_name(stage.kind);
   if (stage.kind != StageKind::finetune_base) j["forget_fraction"] = stage.forget_fraction;
   if (stage.kind == StageKind::train_shadow) j["shadow_index"] = stage.shadow_index;
   j["persons"] = persons;
-  j["images"] = faces.images_of(persons).size();
+  j["images"] = images.size();
   j["training_context"] = spec.training_context();
   j["epoch_loss"] = losses;
+  j["epoch_fit_loss"] = summary.epoch_fit_loss;
+  j["epochs_run"] = summary.epochs;
+  j["stopped_by"] = summary.stopped_by;
+  j["last_stretch"] = summary.last_stretch;
+  // On its training images, batch norm in eval mode: what U-MIA and U-LIRA compare.
+  j["final_loss"] = fit.loss;
+  j["training_accuracy"] = fit.accuracy;
   model->to(torch::kCPU);
   publish_stage(root, stage, std::move(j), "cannot write the " + stage_label(stage) + " artifact",
                 [&](const fs::path& partial) { save_face_model(model, partial.string()); });
   result.seconds = seconds_since(start);
-  result.final_loss = losses.empty() ? 0 : losses.back();
+  result.final_loss = fit.loss;
   return result;
 }
 

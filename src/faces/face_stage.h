@@ -37,6 +37,10 @@ std::vector<int64_t> face_stage_persons(const Dataset& dataset, const Stage& sta
 /// weights and the shuffling.
 FaceTrainOptions face_stage_options(const SweepSpec& spec, const Stage& stage);
 
+/// The stage's final training loss as its stage.json records it ("final_loss": on its
+/// images, batch norm in eval mode); NaN for a stage written before it was recorded.
+double face_stage_final_loss(const std::string& artifacts_root, const Stage& stage);
+
 /// Trains the stage unless its artifact exists whole. `log` gets a line per epoch.
 StageResult run_face_stage(const SweepSpec& spec, const Stage& stage, const Dataset& dataset, const FaceImages& faces,
                            const std::string& artifacts_root, const torch::Device& device,

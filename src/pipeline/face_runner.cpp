@@ -12,8 +12,10 @@
 namespace clear_sweep {
 namespace {
 
-FaceUnlearnSettings settings_of(const Job& job) {
+FaceUnlearnSettings settings_of(const SweepSpec& spec, const Job& job) {
   FaceUnlearnSettings s;
+  s.target_loss = spec.finetune.target_loss.value_or(kFaceTargetLoss);
+  s.patience = spec.finetune.patience.value_or(kFacePatience);
   s.method = job.method;
   s.epochs = job.integer("epochs");
   s.lr = job.real("lr");
@@ -42,9 +44,8 @@ std::vector<int64_t> without(const std::vector<int64_t>& persons, const std::vec
 }
 
 std::map<std::string, double> accuracy_columns(const FaceAccuracy& a) {
-  return {{"faces_forget_accuracy", a.forget},
-          {"faces_retain_accuracy", a.retain},
-          {"faces_holdout_accuracy", a.holdout}};
+  return {
+      {"faces_forget_accuracy", a.forget}, {"faces_retain_accuracy", a.retain}, {"faces_holdout_accuracy", a.holdout}};
 }
 
 }  // namespace
@@ -137,13 +138,13 @@ ResultRecord FaceRunner::run_model_job(const Job& job) {
   }
   r.load_seconds = seconds_since(load_start);
 
-  const FaceUnlearnSettings settings = settings_of(job);
+  const FaceUnlearnSettings settings = settings_of(spec_, job);
   const auto unlearn_start = std::chrono::steady_clock::now();
   std::vector<double> epoch_loss;
   const double share = per_role > 0 ? 1.0 / double(1 + 4 * per_role) : 1.0;  // of the work, by models unlearned
   FaceModel model = clone_face_model(base_);
-  unlearn_face_model(model, base_, images, images.images_of(persons.forget), images.images_of(persons.retain),
-                     settings, [&](int64_t epoch, double loss) {
+  unlearn_face_model(model, base_, images, images.images_of(persons.forget), images.images_of(persons.retain), settings,
+                     [&](int64_t epoch, double loss) {
                        epoch_loss.push_back(loss);
                        report_progress(epoch_text("unlearn", epoch, settings.epochs, loss),
                                        0.9 * share * double(epoch) / double(settings.epochs));
@@ -164,6 +165,15 @@ ResultRecord FaceRunner::run_model_job(const Job& job) {
   const std::vector<double> row = column_row(values);
   for (size_t i = 0; i < metric_columns().size(); ++i) r.metrics[metric_columns()[i].name] = row[i];
   r.vectors["unlearn_epoch_loss"] = epoch_loss;
+  r.vectors[kReferenceLossVector] = {
+      face_stage_final_loss(artifacts_, stage(StageKind::finetune_base)),
+      face_stage_final_loss(artifacts_, stage(StageKind::finetune_gold, job.forget_fraction))};
+  if (per_role > 0) {
+    const double pool = stage(StageKind::train_shadow, 0, 0).forget_fraction;
+    auto& shadows = r.vectors[kShadowLossVector];
+    for (int64_t k = 0; k < 4 * per_role; ++k)
+      shadows.push_back(face_stage_final_loss(artifacts_, stage(StageKind::train_shadow, pool, k)));
+  }
   finish_record(r, reference);
   return r;
 }

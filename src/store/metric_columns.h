@@ -26,6 +26,13 @@ std::string attack_column(const std::string& stage, const std::string& metric);
 /// shadow-model attacks, "faces_<name>". NaN in every other benchmark's rows.
 const std::vector<std::string>& face_metric_names();
 
+/// The vectors a face job stores beside its metrics: the final training losses of the
+/// models it compared (faces/face_stage.h writes them into stage.json), so `report` can
+/// check they were trained alike (report/faces_training_check.h). [Original, Gold] and
+/// shadow model k at k.
+inline constexpr const char* kReferenceLossVector = "training_loss_reference";
+inline constexpr const char* kShadowLossVector = "training_loss_shadows";
+
 /// Index of `name` in metric_columns(), or -1.
 int metric_column_index(const std::string& name);
 

@@ -67,8 +67,10 @@ void add_face_methods(std::vector<MethodInfo>& m) {
     m.push_back({std::move(name), std::move(summary), needs, false, std::move(hparams), passes, ModelKind::faces});
   };
   add("finetune", "AM-Softmax on the retain images", retain, face_hparams(0.01, 5, 1), 1.0);
-  add("retrain", "a fresh ResNet trained on the retain images only (the gold standard)", retain,
-      face_hparams(0.05, 10, 1), 1.0);
+  add("retrain",
+      "a fresh ResNet trained on the retain images only, as the gold stage trains (warm-up, cosine, [finetune]'s "
+      "target_loss and patience)",
+      retain, face_hparams(0.05, 10, 1), 1.0);
   add("neggrad", "each epoch: -AM-Softmax steps on forget, then AM-Softmax steps on retain", retain,
       face_hparams(0.1, 2, 1), 1.0);
   add("scrub_bio", "cosine-embedding loss against the original's embeddings: cosine <= 0 on forget, 1 on retain",
@@ -76,7 +78,7 @@ void add_face_methods(std::vector<MethodInfo>& m) {
   add("twins", "MSE of the forget embedding to the original's embedding of the flipped image", teacher,
       face_hparams(0.4, 5, 10), 1.0 + 1.0 / 3);
   add("sparsity", "AM-Softmax on retain + l1_weight |theta|_1", retain,
-      face_hparams(0.01, 5, 1, {real("l1_weight", 1e-4, {0, kInf}, "weight of the L1 norm (CLEAR: 1e-4)")}), 1.0);
+      face_hparams(0.01, 4, 1, {real("l1_weight", 1e-4, {0, kInf}, "weight of the L1 norm (CLEAR: 1e-4)")}), 1.0);
   add("face_dpo",
       "-(1/beta) log sigmoid(beta log(p/p0)[retain label] - beta log(p/p0)[forget label]) on the head's raw logits",
       teacher, face_hparams(0.01, 4, 10, {real("beta", 1.0, {0, 100, true, false}, "inverse temperature (CLEAR: 1)")}),

@@ -112,7 +112,7 @@ ModelSpec read_model(const TomlTable& t) {
 }
 
 FinetuneSpec read_finetune(const TomlTable& t) {
-  t.expect_keys({"epochs", "lr", "batch_size", "lora_rank", "lora_alpha", "base_adapter"});
+  t.expect_keys({"epochs", "lr", "batch_size", "lora_rank", "lora_alpha", "base_adapter", "target_loss", "patience"});
   FinetuneSpec f;
   f.epochs = t.integer("epochs", {1, 100000}).value_or(f.epochs);
   f.lr = t.number("lr", {0, 1, true, false}).value_or(f.lr);
@@ -123,6 +123,8 @@ FinetuneSpec read_finetune(const TomlTable& t) {
     t.fail(t.locate_key("lora_alpha"), t.key_path("lora_alpha"), "set without lora_rank",
            "lora_alpha scales LoRA adapters; give lora_rank too");
   f.base_adapter = t.string("base_adapter").value_or("");
+  f.target_loss = t.number("target_loss", {0, 1e6, false, false});
+  f.patience = t.integer("patience", {0, 100000});
   return f;
 }
 
@@ -403,7 +405,14 @@ void check_model_kind(const TomlTable& root, const SweepSpec& spec) {
                   model_kind_name(kind) + ")",
               "methods for " + std::string(model_kind_name(kind)) + ": " + method_names_joined(kind));
   }
-  if (kind != ModelKind::faces) return;
+  if (kind != ModelKind::faces) {
+    for (const char* key : {"target_loss", "patience"})
+      if (root.table("finetune") && root.table("finetune")->has(key))
+        root.fail(root.table("finetune")->locate_key(key), std::string("finetune.") + key,
+                  std::string("only for preset = \"") + kFacePreset + "\"",
+                  "the VLM's stages train for `epochs`; the stopping rule is the face stages'");
+    return;
+  }
   if (spec.data->is_mllmu())
     root.fail(root.table("data")->locate_key("benchmark"), "data.benchmark",
               std::string("\"mllmu\" with preset \"") + kFacePreset + "\"",

@@ -92,6 +92,10 @@ std::string SweepSpec::training_context() const {
   // Later keys only when given, so the ids of earlier sweeps stay as they were.
   if (finetune.lora_alpha > 0) out += ",lora_alpha=" + format_number(finetune.lora_alpha);
   if (!finetune.base_adapter.empty()) out += ",base_adapter=" + finetune.base_adapter;
+  // v2: batches of near-equal size, warm-up and cosine, the stopping rule.
+  if (model_kind() == ModelKind::faces)
+    out += ",faces_training=v2,target_loss=" + format_number(finetune.target_loss.value_or(kFaceTargetLoss)) +
+           ",patience=" + std::to_string(finetune.patience.value_or(kFacePatience));
   return out;
 }
 

@@ -65,7 +65,17 @@ struct FinetuneSpec {
   /// A PEFT LoRA folder that is the base model's finetune (CLEAR publishes its base as
   /// llava-1.5 + a LoRA): folded into [model], instead of training the base stage.
   std::string base_adapter;
+  /// Face stages only (preset resnet18-faces): each stops once its loss on its training
+  /// images is below target_loss, or has not improved by 5 % for `patience` epochs,
+  /// `epochs` being the most. Unset: the face defaults below.
+  std::optional<double> target_loss;
+  std::optional<int64_t> patience;
 };
+/// The face stages' stopping rule when [finetune] leaves it out: every base, gold,
+/// target and shadow ResNet trained to the same loss, so U-MIA and U-LIRA do not tell
+/// models apart by how far their training went.
+inline constexpr double kFaceTargetLoss = 0.3;
+inline constexpr int64_t kFacePatience = 8;
 
 enum class TruthRatioForm { per_item, pooled };
 

@@ -297,3 +297,42 @@ TEST_CASE("report --compare: per-metric differences job by job, and an exit code
   CHECK(missing.code == kExitBadInput);
   CHECK(missing.err.find("nowhere.h5") != std::string::npos);
 }
+
+TEST_CASE("report: Table 2 warns when the models U-MIA and U-LIRA compare were not trained alike, naming them") {
+  TempDir dir;
+  auto face_job = [](const std::string& id, std::vector<double> reference_losses, std::vector<double> shadow_losses) {
+    ResultRecord r;
+    r.job_id = id, r.method = "finetune", r.modality = "visual", r.forget_fraction = 20, r.hparams = "lr=0.01";
+    r.finished_at = 1;
+    r.metrics = {{"faces_forget_accuracy", 0.9}, {"faces_retain_accuracy", 1.0}, {"faces_holdout_accuracy", 0.8}};
+    r.vectors = {{kReferenceLossVector, std::move(reference_losses)}, {kShadowLossVector, std::move(shadow_losses)}};
+    return r;
+  };
+  // Alike: every model within 3x of every other. Unlike: the holdout-side models (odd k)
+  // far behind the forget-side ones, as the shadow models of the first visual runs were.
+  write_results(dir.file("alike.h5"), {face_job("a", {0.2, 0.25}, {0.15, 0.28, 0.2, 0.3})});
+  write_results(dir.file("unlike.h5"), {face_job("u", {2.8, 0.2}, {0.09, 6.6, 0.1, 6.2}),
+                                        face_job("v", {2.8, 0.2}, {0.09, 6.6, 0.1, 6.2})});
+  const auto alike = run_cli({"report", dir.file("alike.h5")});
+  REQUIRE(alike.code == kExitOk);
+  CHECK(alike.out.find("not trained alike") == std::string::npos);
+
+  const auto unlike = run_cli({"report", dir.file("unlike.h5")});
+  REQUIRE(unlike.code == kExitOk);
+  INFO(unlike.out);
+  CHECK(unlike.out.find("Table 2: the Original and Gold models were not trained alike: finetune_base ended at loss "
+                        "2.8, finetune_gold 20% at 0.2 (14.0x; more than 3x)") != std::string::npos);
+  CHECK(unlike.out.find("Table 2: the forget-side and holdout-side models of U-MIA and U-LIRA were not trained "
+                        "alike: train_shadow 1 (holdout side, target) ended at loss 6.6, train_shadow 0 (forget "
+                        "side, target) at 0.09 (73.3x; more than 3x)") != std::string::npos);
+  // Targets k = 0, 1; shadows k = 2, 3: the most unlike pair is 6.2 against 0.09.
+  CHECK(unlike.out.find("Table 2: the target and shadow models of U-MIA and U-LIRA were not trained alike: "
+                        "train_shadow 3 (holdout side, shadow) ended at loss 6.2, train_shadow 0 (forget side, "
+                        "target) at 0.09 (68.9x; more than 3x)") != std::string::npos);
+  // Two jobs over the same stages: each warning once.
+  size_t warnings = 0;
+  for (size_t at = unlike.out.find("not trained alike"); at != std::string::npos;
+       at = unlike.out.find("not trained alike", at + 1))
+    ++warnings;
+  CHECK(warnings == 3);
+}

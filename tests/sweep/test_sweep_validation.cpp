@@ -463,4 +463,21 @@ TEST_CASE("the face kind takes images only, its own settings, and none of the VL
   e = parse_error(faces + grid + "[grid.hparams.scrub_bio]\nlora_rank = [4]\n");
   CHECK(e.key() == "grid.hparams.scrub_bio.lora_rank");  // the ResNet's methods take no LoRA setting
   CHECK(contains(e.hint(), "shadow_models"));
+
+  // The face stages' stopping rule: theirs alone, and part of what a stage is.
+  for (const char* key : {"target_loss = 0.5", "patience = 3"}) {
+    e = parse_error(kHead + "[finetune]\n" + key + "\n[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\n" +
+                    "forget_fraction = [5]\n");
+    CHECK(e.key() == "finetune." + std::string(key).substr(0, std::string(key).find(' ')));
+    CHECK(e.message() == "only for preset = \"resnet18-faces\"");
+  }
+  const SweepSpec plain = sweep_parse(faces + grid, "ok.toml");
+  CHECK(plain.finetune.target_loss == std::nullopt);
+  const SweepSpec tighter = sweep_parse(faces + "[finetune]\ntarget_loss = 0.1\npatience = 3\n" + grid, "ok.toml");
+  CHECK(*tighter.finetune.target_loss == 0.1);
+  CHECK(*tighter.finetune.patience == 3);
+  CHECK(contains(plain.training_context(), ",faces_training=v2,target_loss="));
+  CHECK(tighter.training_context() != plain.training_context());  // other stages, not the cached ones
+  e = parse_error(faces + "[finetune]\ntarget_loss = -1\n" + grid);
+  CHECK(e.key() == "finetune.target_loss");
 }
