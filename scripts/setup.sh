@@ -29,6 +29,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev            # command line, JSON output
   libssl-dev                                 # SHA-256 for ids and content addresses
   libstb-dev libsentencepiece-dev            # images (PNG/JPEG), Llama tokenizers
+  libpcre2-dev libutf8proc-dev               # tokenizer.json: Unicode-class patterns, NFC
   catch2                                     # tests
 )
 # shellcheck disable=SC2206  # a space-separated list

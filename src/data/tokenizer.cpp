@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "data/bpe_tokenizer.h"
+#include "data/hf_bpe_tokenizer.h"
 #include "data/sentencepiece_tokenizer.h"
 
 namespace clear_sweep {
@@ -14,8 +15,11 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir) {
   // tokenizer.json of its own format; ours never writes a .model.
   if (std::filesystem::exists(folder / "tokenizer.model"))
     return std::make_unique<SentencePieceTokenizer>((folder / "tokenizer.model").string());
-  if (std::filesystem::exists(folder / "tokenizer.json"))
-    return std::make_unique<BpeTokenizer>(BpeTokenizer::load((folder / "tokenizer.json").string()));
+  if (std::filesystem::exists(folder / "tokenizer.json")) {
+    const std::string path = (folder / "tokenizer.json").string();
+    if (HfBpeTokenizer::is_hf_file(path)) return HfBpeTokenizer::load(path);  // Llama-3, Qwen2
+    return std::make_unique<BpeTokenizer>(BpeTokenizer::load(path));
+  }
   throw Error(SourceLocation{dir}, "tokenizer", "no tokenizer.json or tokenizer.model in the folder",
               "a model folder holds its tokenizer beside the weights");
 }

@@ -1,7 +1,8 @@
-// Text <-> token ids. Two implementations: a byte-level BPE trained from the dataset's own
-// text for the from-scratch models (bpe_tokenizer.h), and SentencePiece models for real
-// Llama-family checkpoints (sentencepiece_tokenizer.h). A tokenizer lives in the model
-// folder beside the weights and is found there by load_tokenizer.
+// Text <-> token ids. Three implementations: a byte-level BPE trained from the dataset's
+// own text for the from-scratch models (bpe_tokenizer.h), SentencePiece models for
+// Llama-2-family checkpoints (sentencepiece_tokenizer.h), and Hugging Face's
+// tokenizer.json byte-level BPE for Llama-3 and Qwen2 (hf_bpe_tokenizer.h). A tokenizer
+// lives in the model folder beside the weights and is found there by load_tokenizer.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +23,7 @@ struct SpecialTokens {
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
-  /// "bpe" or "sentencepiece".
+  /// "bpe", "sentencepiece" or "hf-bpe".
   virtual std::string kind() const = 0;
   /// Ids of `text`, without BOS / EOS.
   virtual std::vector<int32_t> encode(std::string_view text) const = 0;
@@ -46,8 +47,9 @@ class Tokenizer {
   SpecialTokens special_;
 };
 
-/// The tokenizer saved in a model folder: tokenizer.json (ours) or tokenizer.model
-/// (SentencePiece). Throws Error naming the folder where there is neither.
+/// The tokenizer saved in a model folder: tokenizer.model (SentencePiece), else
+/// tokenizer.json (Hugging Face's, or ours). Throws Error naming the folder where there
+/// is neither.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir);
 
 }  // namespace clear_sweep

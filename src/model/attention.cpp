@@ -41,14 +41,21 @@ torch::Tensor attend_reference(const torch::Tensor& q, const torch::Tensor& k, c
   return torch::matmul(weights, values);
 }
 
+torch::Tensor rope_inv_freq(int64_t head_dim, double theta, const torch::Device& device) {
+  const auto options = torch::TensorOptions().dtype(torch::kFloat).device(device);
+  return torch::pow(theta, -torch::arange(0, head_dim, 2, options) / double(head_dim));  // [d/2]
+}
+
+std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const torch::Tensor& positions, const torch::Tensor& inv_freq,
+                                                     torch::ScalarType dtype) {
+  const torch::Tensor freqs = positions.to(torch::kFloat).unsqueeze(-1) * inv_freq;  // [B, T, d/2]
+  const torch::Tensor emb = torch::cat({freqs, freqs}, -1).unsqueeze(1);             // [B, 1, T, d]
+  return {emb.cos().to(dtype), emb.sin().to(dtype)};
+}
+
 std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const torch::Tensor& positions, int64_t head_dim, double theta,
                                                      torch::ScalarType dtype) {
-  const auto options = torch::TensorOptions().dtype(torch::kFloat).device(positions.device());
-  const torch::Tensor inv_freq =
-      torch::pow(theta, -torch::arange(0, head_dim, 2, options) / double(head_dim));  // [d/2]
-  const torch::Tensor freqs = positions.to(torch::kFloat).unsqueeze(-1) * inv_freq;   // [B, T, d/2]
-  const torch::Tensor emb = torch::cat({freqs, freqs}, -1).unsqueeze(1);              // [B, 1, T, d]
-  return {emb.cos().to(dtype), emb.sin().to(dtype)};
+  return rope_cos_sin(positions, rope_inv_freq(head_dim, theta, positions.device()), dtype);
 }
 
 torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {

@@ -38,6 +38,11 @@ class AttentionReferenceScope {
 /// [B, 1, T, d] for `positions` [B, T].
 std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const torch::Tensor& positions, int64_t head_dim, double theta,
                                                      torch::ScalarType dtype);
+/// The same from the inverse frequencies [d/2] (float32, on positions' device).
+std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const torch::Tensor& positions, const torch::Tensor& inv_freq,
+                                                     torch::ScalarType dtype);
+/// theta^(-2i/d), i < d/2: the default rotary frequencies. [d/2] float32.
+torch::Tensor rope_inv_freq(int64_t head_dim, double theta, const torch::Device& device);
 torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
 
 class RMSNormImpl : public torch::nn::Module {

@@ -52,8 +52,10 @@ std::vector<std::unique_ptr<SafetensorsFile>> open_weight_files(const std::strin
     const std::string index_path = (folder / "model.safetensors.index.json").string();
     std::set<std::string> shards;
     try {
-      for (const auto& [name, shard] : nlohmann::json::parse(read_text(index_path)).at("weight_map").items())
-        shards.insert(shard.get<std::string>());
+      // Named: a range-for over parse(...).at(...).items() iterates a destroyed temporary
+      // (C++20 extends the life of the last temporary only), and read no shard.
+      const nlohmann::json index = nlohmann::json::parse(read_text(index_path));
+      for (const auto& [name, shard] : index.at("weight_map").items()) shards.insert(shard.get<std::string>());
     } catch (const nlohmann::json::exception& e) {
       throw Error(SourceLocation{index_path}, "weight_map", std::string("not a safetensors index: ") + e.what());
     }
@@ -87,9 +89,9 @@ void load_weights_from(Vlm& model, const std::vector<std::unique_ptr<Safetensors
     for (const auto& e : f->entries()) {
       const std::string name = family.canonical_weight_name(e.name);
       if (!stored.emplace(name, std::make_pair(f.get(), &e)).second)
-        throw Error(SourceLocation{dir}, "weights", "two stored tensors are both " + name + " (one is " + e.name + ")",
-                    "a checkpoint holds one naming scheme of transformers' " + family.architectures.front() +
-                        " layouts");
+        throw Error(
+            SourceLocation{dir}, "weights", "two stored tensors are both " + name + " (one is " + e.name + ")",
+            "a checkpoint holds one naming scheme of transformers' " + family.architectures.front() + " layouts");
     }
   // A tied head reads the embedding; some writers store the head anyway.
   const bool tied = model->config().text.tie_embeddings;
@@ -109,7 +111,8 @@ void load_weights_from(Vlm& model, const std::vector<std::unique_ptr<Safetensors
     }
   }
   for (const auto& [name, where] : stored)
-    if (!wanted.count(name) && !ignorable(name) && !(tied && name == "language_model.lm_head.weight"))
+    if (!wanted.count(name) && !ignorable(name) &&
+        !(tied && (name == "language_model.lm_head.weight" || name == "lm_head.weight")))
       unexpected.push_back(name);
   if (!missing.empty() || !unexpected.empty() || !misshapen.empty()) {
     std::string message = "the weights do not fit the model:";

@@ -1,15 +1,17 @@
 #include "model/llama_decoder.h"
 
+#include <cmath>
+
 #include "model/activation_checkpointing.h"
 
 namespace clear_sweep {
 
 LlamaAttentionImpl::LlamaAttentionImpl(const TextConfig& c)
     : heads_(c.heads), kv_heads_(c.kv_heads), head_dim_(c.head_dim()) {
-  q_proj = register_module("q_proj", LoraLinear(c.hidden, c.heads * head_dim_, false));
-  k_proj = register_module("k_proj", LoraLinear(c.hidden, c.kv_heads * head_dim_, false));
-  v_proj = register_module("v_proj", LoraLinear(c.hidden, c.kv_heads * head_dim_, false));
-  o_proj = register_module("o_proj", LoraLinear(c.heads * head_dim_, c.hidden, false));
+  q_proj = register_module("q_proj", LoraLinear(c.hidden, c.heads * head_dim_, c.qkv_bias));
+  k_proj = register_module("k_proj", LoraLinear(c.hidden, c.kv_heads * head_dim_, c.qkv_bias));
+  v_proj = register_module("v_proj", LoraLinear(c.hidden, c.kv_heads * head_dim_, c.qkv_bias));
+  o_proj = register_module("o_proj", LoraLinear(c.heads * head_dim_, c.hidden, c.o_bias));
 }
 
 torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
@@ -35,9 +37,9 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::T
 }
 
 LlamaMlpImpl::LlamaMlpImpl(const TextConfig& c) {
-  gate_proj = register_module("gate_proj", LoraLinear(c.hidden, c.intermediate, false));
-  up_proj = register_module("up_proj", LoraLinear(c.hidden, c.intermediate, false));
-  down_proj = register_module("down_proj", LoraLinear(c.intermediate, c.hidden, false));
+  gate_proj = register_module("gate_proj", LoraLinear(c.hidden, c.intermediate, c.mlp_bias));
+  up_proj = register_module("up_proj", LoraLinear(c.hidden, c.intermediate, c.mlp_bias));
+  down_proj = register_module("down_proj", LoraLinear(c.intermediate, c.hidden, c.mlp_bias));
 }
 
 torch::Tensor LlamaMlpImpl::forward(const torch::Tensor& x) {
@@ -55,6 +57,23 @@ torch::Tensor LlamaLayerImpl::forward(const torch::Tensor& x, const torch::Tenso
                                       const torch::Tensor& allowed, KvCache* cache, size_t layer) {
   const torch::Tensor h = x + self_attn(input_layernorm(x), cos, sin, allowed, cache, layer);
   return h + mlp(post_attention_layernorm(h));
+}
+
+torch::Tensor rope_frequencies(const TextConfig& c, const torch::Device& device) {
+  torch::Tensor inv_freq = rope_inv_freq(c.head_dim(), c.rope_theta, device);  // [d/2]
+  const RopeScaling& s = c.rope_scaling;
+  if (s.type == "linear") return inv_freq / s.factor;
+  if (s.type != "llama3") return inv_freq;
+  // Llama 3.1: long wavelengths slowed by `factor`, short ones kept, those between
+  // blended by where their wavelength falls.
+  const double context = double(s.original_max_positions > 0 ? s.original_max_positions : c.max_positions);
+  const double low_freq_wavelen = context / s.low_freq_factor, high_freq_wavelen = context / s.high_freq_factor;
+  const torch::Tensor wavelen = 2 * M_PI / inv_freq;
+  const torch::Tensor scaled = torch::where(wavelen > low_freq_wavelen, inv_freq / s.factor, inv_freq);
+  const torch::Tensor smooth = (context / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor);
+  const torch::Tensor blended = (1 - smooth) * scaled / s.factor + smooth * scaled;
+  const torch::Tensor medium = (wavelen >= high_freq_wavelen) & (wavelen <= low_freq_wavelen);
+  return torch::where(medium, blended, scaled);
 }
 
 LlamaModelImpl::LlamaModelImpl(const TextConfig& c) : config_(c) {
@@ -80,18 +99,26 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& embeds, const torch::
   // no real query can see a padding key, so plain causal attention is exact for every
   // real token; it takes the flash kernel on GPU, which accepts no mask.
   // A step after cached tokens always builds the mask, and skips the check (a device sync).
+  // A sliding window shorter than the keys needs the mask too.
+  const int64_t window = config_.sliding_window;
   const bool causal_only =
-      past == 0 && (t < 2 || !(mask.narrow(1, 1, t - 1) & mask.narrow(1, 0, t - 1).logical_not()).any().item<bool>());
+      past == 0 && (window == 0 || t <= window) &&
+      (t < 2 || !(mask.narrow(1, 1, t - 1) & mask.narrow(1, 0, t - 1).logical_not()).any().item<bool>());
   torch::Tensor allowed;  // [B, 1, T, S] bool, or undefined: causal only
   if (!causal_only) {
     const auto options = torch::TensorOptions().dtype(torch::kLong).device(embeds.device());
-    const torch::Tensor q_index = torch::arange(past, past + t, options);       // [T]
-    const torch::Tensor k_index = torch::arange(0, past + t, options);          // [S]
-    const torch::Tensor causal = k_index.unsqueeze(0) <= q_index.unsqueeze(1);  // [T, S]
-    const torch::Tensor self = k_index.unsqueeze(0) == q_index.unsqueeze(1);    // [T, S]
+    const torch::Tensor q_index = torch::arange(past, past + t, options);  // [T]
+    const torch::Tensor k_index = torch::arange(0, past + t, options);     // [S]
+    torch::Tensor causal = k_index.unsqueeze(0) <= q_index.unsqueeze(1);   // [T, S]
+    // Mistral's window, as transformers counts it: slot j is seen from slot i when
+    // i - window < j (cache slots, not position ids).
+    if (window > 0) causal = causal & (k_index.unsqueeze(0) > q_index.unsqueeze(1) - window);
+    const torch::Tensor self = k_index.unsqueeze(0) == q_index.unsqueeze(1);  // [T, S]
     allowed = (causal.unsqueeze(0).unsqueeze(0) & key_mask.unsqueeze(1).unsqueeze(1)) | self;
   }
-  const auto [cos, sin] = rope_cos_sin(positions, config_.head_dim(), config_.rope_theta, embeds.scalar_type());
+  if (!inv_freq_.defined() || inv_freq_.device() != embeds.device())
+    inv_freq_ = rope_frequencies(config_, embeds.device());
+  const auto [cos, sin] = rope_cos_sin(positions, inv_freq_, embeds.scalar_type());
 
   torch::Tensor h = embeds;
   const bool checkpoint = checkpointing_ && is_training() && !cache && torch::GradMode::is_enabled();

@@ -49,6 +49,9 @@ class LlamaLayerImpl : public torch::nn::Module {
 };
 TORCH_MODULE(LlamaLayer);
 
+/// The rotary frequencies [d/2] (float32) of `c`: theta's, scaled as rope_scaling says.
+torch::Tensor rope_frequencies(const TextConfig& c, const torch::Device& device);
+
 /// LlamaModel: embeddings, layers, final norm.
 class LlamaModelImpl : public torch::nn::Module {
  public:
@@ -70,6 +73,7 @@ class LlamaModelImpl : public torch::nn::Module {
  private:
   TextConfig config_;
   bool checkpointing_ = false;
+  torch::Tensor inv_freq_;  ///< rope_frequencies, on the device last used
 };
 TORCH_MODULE(LlamaModel);
 

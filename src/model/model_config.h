@@ -32,6 +32,16 @@ struct VisionConfig {
   int64_t features() const { return patches() + (keep_class_token ? 1 : 0); }
 };
 
+/// Rotary scaling as transformers' rope_parameters name it: "default" (none), "linear"
+/// (positions divided by factor) or "llama3" (Llama 3.1's per-frequency rule).
+struct RopeScaling {
+  std::string type = "default";
+  double factor = 1.0;
+  double low_freq_factor = 1.0;        ///< llama3
+  double high_freq_factor = 4.0;       ///< llama3
+  int64_t original_max_positions = 0;  ///< llama3; 0: max_positions
+};
+
 struct TextConfig {
   int64_t vocab_size = 1024;
   int64_t hidden = 128;
@@ -43,12 +53,20 @@ struct TextConfig {
   double rope_theta = 10000.0;
   double rms_norm_eps = 1e-5;
   bool tie_embeddings = false;
+  // Later families' settings; LLaVA-1.5's decoder (Llama-2) has none of them.
+  int64_t explicit_head_dim = 0;  ///< config.json's head_dim where it is not hidden / heads; 0: not given
+  bool qkv_bias = false;          ///< q, k, v projections with biases (Qwen2; Llama's attention_bias)
+  bool o_bias = false;            ///< the output projection with a bias (Llama's attention_bias)
+  bool mlp_bias = false;          ///< gate, up and down with biases (Llama's mlp_bias)
+  int64_t sliding_window = 0;     ///< keys within this many slots of the query only (Mistral); 0: all
+  RopeScaling rope_scaling;
 
-  int64_t head_dim() const { return hidden / heads; }
+  int64_t head_dim() const { return explicit_head_dim > 0 ? explicit_head_dim : hidden / heads; }
 };
 
 struct ModelConfig {
   std::string family = "llava";                ///< the model family that builds it (model_family.h)
+  bool has_vision = true;                      ///< false: a text-only language model (no vision, no image tokens)
   std::string preset;                          ///< the preset it came from, or "custom"
   std::string prompt_template = kPlainPrompt;  ///< data/prompt_template.h
   VisionConfig vision;

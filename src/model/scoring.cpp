@@ -67,8 +67,9 @@ std::vector<std::vector<int32_t>> generate_greedy(Vlm& model, const ModelInputs&
   ModelInputs step = prompts;
   ModelInputs full = prompts;  // the whole sequence so far (the no-cache path)
   torch::Tensor next_position = std::get<0>(prompts.position_ids.max(1)) + 1;  // [B]
-  std::vector<int64_t> banned_ids{model->config().image_token_id};
-  if (model->config().pad_token_id >= 0) banned_ids.push_back(model->config().pad_token_id);  // -1: none
+  std::vector<int64_t> banned_ids;  // -1: none (a text-only model has no image token)
+  if (model->config().image_token_id >= 0) banned_ids.push_back(model->config().image_token_id);
+  if (model->config().pad_token_id >= 0) banned_ids.push_back(model->config().pad_token_id);
   const torch::Tensor banned = torch::tensor(banned_ids, torch::kLong).to(prompts.input_ids.device());
   for (int64_t i = 0; i < options.max_new_tokens; ++i) {
     torch::Tensor logits;
@@ -80,7 +81,7 @@ std::vector<std::vector<int32_t>> generate_greedy(Vlm& model, const ModelInputs&
     // Never emit an image placeholder or padding: neither is text, and a placeholder
     // fed back would ask for an image that is not there.
     torch::Tensor last = logits.select(1, logits.size(1) - 1).clone();
-    last.index_fill_(-1, banned, -std::numeric_limits<float>::infinity());
+    if (banned.numel() > 0) last.index_fill_(-1, banned, -std::numeric_limits<float>::infinity());
     const torch::Tensor next = last.argmax(-1);  // [B]
     const auto next_cpu = next.to(torch::kCPU);
     bool all_done = true;

@@ -4,7 +4,10 @@
 //   tokenizer_decode_dump decode DIR      stdin: one JSON array of ids a line; stdout: one
 //                                         {"text", "bytes_hex"?} a line (bytes_hex: the
 //                                         BPE pieces' raw bytes, for the reference)
+//   tokenizer_decode_dump encode DIR      stdin: one JSON string a line; stdout: its ids,
+//                                         one JSON array a line
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -15,7 +18,7 @@ using namespace clear_sweep;
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::cerr << "usage: tokenizer_decode_dump train-bpe|decode DIR\n";
+    std::cerr << "usage: tokenizer_decode_dump train-bpe|decode|encode DIR\n";
     return 2;
   }
   const std::string mode = argv[1], dir = argv[2];
@@ -23,13 +26,26 @@ int main(int argc, char** argv) {
     // Several scripts, so that merges split characters and byte tokens stand alone.
     std::vector<std::string> corpus;
     for (int i = 0; i < 20; ++i)
-      for (const char* line : {"Naïve café — déjà vu? Oui: 3 croissants à 2,50 €.", "東京は日本の首都です。",
-                               "Ünïcödé ✓ 🙂 emoji and Ελληνικά", "The quick brown fox jumps over the lazy dog."})
+      for (const char* line :
+           {"Naïve café — déjà vu? Oui: 3 croissants à 2,50 €.", "東京は日本の首都です。",
+            "Ünïcödé ✓ 🙂 emoji and Ελληνικά", "The quick brown fox jumps over the lazy dog."})
         corpus.emplace_back(line);
     BpeTokenizer::train(corpus, 400).save(dir);
     return 0;
   }
-  const auto tokenizer = load_tokenizer(dir);
+  std::unique_ptr<Tokenizer> tokenizer;
+  try {
+    tokenizer = load_tokenizer(dir);
+  } catch (const std::exception& e) {
+    std::cerr << "tokenizer_decode_dump: " << e.what() << "\n";
+    return 1;
+  }
+  if (mode == "encode") {
+    std::string line;
+    while (std::getline(std::cin, line))
+      std::cout << nlohmann::json(tokenizer->encode(nlohmann::json::parse(line).get<std::string>())).dump() << "\n";
+    return 0;
+  }
   const auto* bpe = dynamic_cast<const BpeTokenizer*>(tokenizer.get());
   std::string line;
   while (std::getline(std::cin, line)) {

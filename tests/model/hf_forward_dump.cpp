@@ -1,9 +1,12 @@
 // The model's forward pass for the reference tests (test_hf_parity.py): loads a model
 // folder as `run` does, reads the inputs from a safetensors file and writes what
 // transformers is compared on.
-//   hf_forward_dump MODEL_DIR INPUTS.safetensors OUT.safetensors [--adapter DIR | --random-adapter DIR]
+//   hf_forward_dump MODEL_DIR INPUTS.safetensors OUT.safetensors
+//                   [--adapter DIR | --random-adapter DIR | --generate N]
 // --adapter loads a PEFT LoRA folder first; --random-adapter attaches r=4, alpha=8
 // adapters with random A and B on the default targets and saves them there as PEFT's.
+// --generate N decodes N greedy tokens after each (left-padded) row, with the KV cache
+// and without: out gets generated [B, N] and generated_nocache [B, N] (int64; no EOS).
 // Inputs: input_ids [B, T] (int64), and optionally attention_mask [B, T], position_ids
 // [B, T] (default 0..T-1) and pixel_values [N, 3, S, S] (float32).
 // Out: logits [B, T, V] and hidden.I [B, T, D], the output of decoder layer I (float32).
@@ -13,6 +16,7 @@
 #include "model/checkpoint.h"
 #include "model/peft_adapter.h"
 #include "model/safetensors.h"
+#include "model/scoring.h"
 
 using namespace clear_sweep;
 
@@ -20,7 +24,7 @@ int main(int argc, char** argv) {
   if (argc != 4 && argc != 6) {
     std::fprintf(stderr,
                  "usage: hf_forward_dump MODEL_DIR INPUTS.safetensors OUT.safetensors "
-                 "[--adapter DIR | --random-adapter DIR]\n");
+                 "[--adapter DIR | --random-adapter DIR | --generate N]\n");
     return 2;
   }
   try {
@@ -29,6 +33,8 @@ int main(int argc, char** argv) {
     model->eval();
     if (argc == 6 && std::string(argv[4]) == "--adapter") {
       load_peft_adapter(model, argv[5]);
+    } else if (argc == 6 && std::string(argv[4]) == "--generate") {
+      // below, once the inputs are read
     } else if (argc == 6) {
       torch::manual_seed(7);
       model->attach_adapters({4, 8.0, 0.0});
@@ -50,6 +56,22 @@ int main(int argc, char** argv) {
     in.position_ids = positions.defined() ? positions.to(torch::kLong)
                                           : torch::arange(length, torch::kLong).unsqueeze(0).expand({rows, length});
     in.images = read("pixel_values");
+    if (argc == 6 && std::string(argv[4]) == "--generate") {
+      std::vector<std::pair<std::string, torch::Tensor>> out;
+      for (const bool cache : {true, false}) {
+        GenerateOptions g;
+        g.max_new_tokens = std::stoll(argv[5]);
+        g.eos_id = -1;  // every row runs the full N
+        g.use_cache = cache;
+        const auto rows_out = generate_greedy(model, in, g);
+        torch::Tensor ids = torch::full({rows, g.max_new_tokens}, -1, torch::kLong);
+        for (size_t r = 0; r < rows_out.size(); ++r)
+          for (size_t k = 0; k < rows_out[r].size(); ++k) ids[int64_t(r)][int64_t(k)] = rows_out[r][k];
+        out.emplace_back(cache ? "generated" : "generated_nocache", ids);
+      }
+      write_safetensors(argv[3], out);
+      return 0;
+    }
     std::vector<torch::Tensor> hidden;
     const torch::Tensor logits = model->forward(in, {nullptr, &hidden});
     std::vector<std::pair<std::string, torch::Tensor>> out{{"logits", logits.to(torch::kFloat).contiguous()}};

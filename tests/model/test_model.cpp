@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/bpe_tokenizer.h"
+#include "model/causal_lm.h"
 #include "model/checkpoint.h"
 #include "model/llava/llava_model.h"
 #include "model/model_inputs.h"
@@ -149,7 +150,9 @@ TEST_CASE("a fresh LoRA adapter (B = 0) changes nothing, and merge and unmerge r
     CHECK(torch::allclose(base, m->forward(in)));
   }
   CHECK(torch::allclose(adapted, m->forward(in)));
-  const auto q_proj = [&] { return m->as<LlavaImpl>()->language_model->model->layers[0]->as<LlamaLayer>()->self_attn->q_proj; };
+  const auto q_proj = [&] {
+    return m->as<LlavaImpl>()->language_model->model->layers[0]->as<LlamaLayer>()->self_attn->q_proj;
+  };
   const auto weight = q_proj()->weight.clone();
   m->merge_adapters();
   CHECK(torch::allclose(adapted, m->forward(in), 1e-4, 1e-5));
@@ -283,14 +286,15 @@ TEST_CASE("model configs round-trip through config.json and bad ones name the ke
 }
 
 TEST_CASE("the model-family registry picks a folder's family by model_type and then architectures", "[model][family]") {
-  CHECK(model_family_names() == std::vector<std::string>{"llava"});
+  CHECK(model_family_names() == std::vector<std::string>{"llama", "llava", "mistral", "qwen2"});
   // The VLM presets sweep files may name are the families' (sweep/ keeps its own list,
   // with the face embedder's preset of src/faces/).
   std::vector<std::string> sweep_presets = model_presets();
   sweep_presets.erase(std::remove(sweep_presets.begin(), sweep_presets.end(), kFacePreset), sweep_presets.end());
   CHECK(model_preset_names() == sweep_presets);
-  for (const auto& preset : model_preset_names()) CHECK(model_preset(preset).family == model_family_of(
-      nlohmann::json::parse(model_config_json(model_preset(preset))), "config.json").name);
+  for (const auto& preset : model_preset_names())
+    CHECK(model_preset(preset).family ==
+          model_family_of(nlohmann::json::parse(model_config_json(model_preset(preset))), "config.json").name);
   // transformers' own folders name model_type; architectures alone also finds it.
   auto j = nlohmann::json::parse(model_config_json(model_preset("tiny")));
   j.erase("model_type");
@@ -312,6 +316,25 @@ TEST_CASE("the model-family registry picks a folder's family by model_type and t
   CHECK(m->as<LlavaImpl>() != nullptr);
   CHECK(m->default_lora_target("language_model.model.layers.0.self_attn.q_proj"));
   CHECK_FALSE(m->default_lora_target("vision_tower.vision_model.encoder.layers.0.self_attn.q_proj"));
+  // A text-only family: transformers' names, no vision, no image.
+  const std::string llama = R"({"model_type": "llama", "vocab_size": 64, "hidden_size": 16, "intermediate_size": 32,
+      "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 1})";
+  const ModelConfig text_only = model_config_parse(llama, "llama.json");
+  CHECK(text_only.family == "llama");
+  CHECK_FALSE(text_only.has_vision);
+  Vlm lm(text_only);
+  CHECK(lm->as<CausalLmImpl>() != nullptr);
+  CHECK(lm->default_lora_target("model.layers.1.mlp.down_proj"));
+  CHECK_FALSE(lm->default_lora_target("lm_head"));
+  CHECK(lm->named_parameters().contains("model.embed_tokens.weight"));
+  CHECK(text_only.parameter_count() == int64_t(torch::cat([&] {
+                                                 std::vector<torch::Tensor> flat;
+                                                 for (const auto& p : lm->parameters()) flat.push_back(p.flatten());
+                                                 return flat;
+                                               }())
+                                                   .numel()));
+  e = expect_error([&] { lm->embed(torch::zeros({1, 3}, torch::kLong), torch::zeros({1, 3, 32, 32})); });
+  CHECK(e.key() == "images");
 }
 
 TEST_CASE("a SentencePiece tokenizer works in a process that also holds libtorch", "[model][sentencepiece]") {

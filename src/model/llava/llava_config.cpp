@@ -19,14 +19,14 @@ ModelConfig llava_preset(const std::string& name, int64_t vocab_size) {
   c.preset = name;
   if (name == "tiny") {
     c.vision = VisionConfig{32, 8, 64, 2, 4, 128, 1e-5, -1};
-    c.text = TextConfig{1024, 128, 4, 4, 2, 344, 256, 10000.0, 1e-5, false};
+    c.text = TextConfig{1024, 128, 4, 4, 2, 344, 256, 10000.0, 1e-5, false, 0, false, false, false, 0, {}};
   } else if (name == "small") {
     c.vision = VisionConfig{64, 8, 192, 4, 6, 768, 1e-5, -2};
-    c.text = TextConfig{4096, 384, 8, 8, 4, 1024, 1024, 10000.0, 1e-5, false};
+    c.text = TextConfig{4096, 384, 8, 8, 4, 1024, 1024, 10000.0, 1e-5, false, 0, false, false, false, 0, {}};
   } else if (name == "llava-1.5-7b") {
     // llava-hf/llava-1.5-7b-hf: CLIP ViT-L/14 at 336 px, Llama-2-7B, vocabulary 32064.
     c.vision = VisionConfig{336, 14, 1024, 24, 16, 4096, 1e-5, -2};
-    c.text = TextConfig{32064, 4096, 32, 32, 32, 11008, 4096, 10000.0, 1e-5, false};
+    c.text = TextConfig{32064, 4096, 32, 32, 32, 11008, 4096, 10000.0, 1e-5, false, 0, false, false, false, 0, {}};
     c.image_token_id = 32000;
     c.pad_token_id = 32001;
     return c;  // its vocabulary is its tokenizer's already

@@ -1,0 +1,261 @@
+"""clear-sweep's text-only families against transformers' LlamaForCausalLM,
+MistralForCausalLM and Qwen2ForCausalLM (issue 34).
+
+Tiny random models of each family in several configs (grouped-query ratios, tied and
+untied heads, Llama's attention_bias and mlp_bias, an explicit head_dim, Llama-3's and
+linear rotary scaling, Mistral's sliding window shorter than the sequence, Qwen2's
+q/k/v biases), saved by transformers (one of them in shards), and for some with the
+config.json's defaults left out or in transformers 4's rope_scaling form. For each, the
+same batch (right padding, and a left-padded row) goes through transformers and through
+clear-sweep (tests/model/hf_forward_dump): logits and every decoder layer's hidden
+states within 1e-4; then greedy generation from left-padded prompts, token for token,
+with the KV cache and without; and LoRA adapters both ways with PEFT (CLEAR's q/v
+targets and open-unlearning's seven projections), DoRA refused naming the key. Settings
+clear-sweep does not compute are refused, naming the key.
+
+usage: test_hf_causal_lm.py HF_FORWARD_DUMP"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hf_reference import check, finish, require  # noqa: E402
+
+require("torch", "transformers", "safetensors", "peft")
+import torch  # noqa: E402
+from safetensors.torch import load_file, save_file  # noqa: E402
+
+DUMP = sys.argv[1]
+TOLERANCE = 1e-4
+VOCAB = 300
+NEW_TOKENS = 8
+
+
+def tiny(family, seed=0, *, heads=4, kv_heads=2, tied=False, **extra):
+    """A random model of `family` small enough for a CPU test, every tensor randomised
+    (transformers initialises norms and biases to constants: a swapped one would hide)."""
+    import transformers
+    config_class, model_class = {
+        "llama": (transformers.LlamaConfig, transformers.LlamaForCausalLM),
+        "mistral": (transformers.MistralConfig, transformers.MistralForCausalLM),
+        "qwen2": (transformers.Qwen2Config, transformers.Qwen2ForCausalLM),
+    }[family]
+    kwargs = dict(vocab_size=VOCAB, hidden_size=64, intermediate_size=96, num_hidden_layers=3,
+                  num_attention_heads=heads, num_key_value_heads=kv_heads, max_position_embeddings=256,
+                  tie_word_embeddings=tied, pad_token_id=None, bos_token_id=1, eos_token_id=2)
+    kwargs.update(extra)
+    torch.manual_seed(seed)
+    model = model_class(config_class(**kwargs)).eval()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(torch.randn_like(p) * (0.3 if p.dim() == 1 else 0.08) + (1.0 if "norm" in name else 0.0))
+    if tied:
+        model.tie_weights()
+    return model
+
+
+def batch():
+    """Three rows of 14: full, right-padded to 9, left-padded from 5 (positions count real tokens)."""
+    g = torch.Generator().manual_seed(5)
+    ids = torch.randint(3, VOCAB, (3, 14), generator=g)
+    mask = torch.ones(3, 14, dtype=torch.long)
+    mask[1, 9:] = 0
+    mask[2, :5] = 0
+    ids[mask == 0] = 0
+    positions = (mask.cumsum(1) - 1).clamp(min=0)
+    return {"input_ids": ids, "attention_mask": mask, "position_ids": positions}
+
+
+def prompts():
+    """Left-padded prompts for generation: lengths 7, 4 and 10."""
+    g = torch.Generator().manual_seed(9)
+    ids = torch.randint(3, VOCAB, (3, 10), generator=g)
+    mask = torch.ones(3, 10, dtype=torch.long)
+    mask[0, :3] = 0
+    mask[1, :6] = 0
+    ids[mask == 0] = 0
+    return {"input_ids": ids, "attention_mask": mask, "position_ids": (mask.cumsum(1) - 1).clamp(min=0)}
+
+
+def dump(folder, inputs, *flags):
+    with tempfile.TemporaryDirectory() as tmp:
+        save_file(inputs, os.path.join(tmp, "in.safetensors"))
+        run = subprocess.run([DUMP, folder, os.path.join(tmp, "in.safetensors"), os.path.join(tmp, "out.safetensors"),
+                              *flags], capture_output=True, text=True)
+        if run.returncode != 0:
+            return None, run.stderr.strip()
+        return load_file(os.path.join(tmp, "out.safetensors")), ""
+
+
+def compare(name, model, folder):
+    inputs = batch()
+    with torch.no_grad():
+        ref = model(**inputs, output_hidden_states=True)
+    ours, error = dump(folder, inputs)
+    if ours is None:
+        check(False, f"{name}: clear-sweep loads the folder ({error})")
+        return
+    real = inputs["attention_mask"].bool()
+    diff = (ours["logits"] - ref.logits)[real].abs().max().item()
+    check(diff < TOLERANCE, f"{name}: logits within {TOLERANCE} (max |diff| {diff:.2e})")
+    layers = model.config.num_hidden_layers
+    worst = 0.0
+    for i in range(layers):
+        mine = ours[f"hidden.{i}"]
+        if i == layers - 1:  # transformers' last hidden state is after the final norm
+            with torch.no_grad():
+                mine = model.model.norm(mine)
+        worst = max(worst, (mine - ref.hidden_states[i + 1])[real].abs().max().item())
+    check(worst < TOLERANCE, f"{name}: every decoder layer's hidden states within {TOLERANCE} (max |diff| {worst:.2e})")
+
+
+def compare_generation(name, model, folder):
+    inputs = prompts()
+    with torch.no_grad():
+        ref = model.generate(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
+                             max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS, do_sample=False,
+                             eos_token_id=None, pad_token_id=0)[:, inputs["input_ids"].shape[1]:]
+    ours, error = dump(folder, inputs, "--generate", str(NEW_TOKENS))
+    if ours is None:
+        check(False, f"{name}: clear-sweep generates ({error})")
+        return
+    check(torch.equal(ours["generated"], ref), f"{name}: greedy generation with the KV cache, token for token "
+                                                f"({ours['generated'].tolist()} vs {ref.tolist()})")
+    check(torch.equal(ours["generated_nocache"], ref), f"{name}: greedy generation without the cache, token for token")
+
+
+# CLEAR's LoRA on the decoder's attention (q, v) and open-unlearning's on every projection.
+TARGET_SETS = {"q/v": ["q_proj", "v_proj"],
+               "all seven": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]}
+
+
+def compare_lora(name, family, kwargs, folder):
+    from peft import LoraConfig, PeftModel, get_peft_model
+    inputs = batch()
+    real = inputs["attention_mask"].bool()
+    with tempfile.TemporaryDirectory() as tmp:
+        for targets_name, targets in TARGET_SETS.items():  # PEFT -> clear-sweep
+            torch.manual_seed(1)
+            peft_model = get_peft_model(tiny(family, **kwargs), LoraConfig(
+                r=8, lora_alpha=32, lora_dropout=0.0, target_modules=targets, init_lora_weights=False)).eval()
+            adapter = os.path.join(tmp, targets_name.replace("/", "").replace(" ", ""))
+            peft_model.save_pretrained(adapter)
+            with torch.no_grad():
+                expected = peft_model(**inputs).logits
+            ours, error = dump(folder, inputs, "--adapter", adapter)
+            if ours is None:
+                check(False, f"{name}: clear-sweep loads PEFT's {targets_name} adapter ({error[-200:]})")
+                continue
+            diff = (ours["logits"] - expected)[real].abs().max().item()
+            check(diff < TOLERANCE, f"{name}: PEFT -> clear-sweep ({targets_name}): logits within {TOLERANCE} "
+                                    f"(max |diff| {diff:.1e})")
+        exported = os.path.join(tmp, "from_clear_sweep")  # clear-sweep -> PEFT
+        ours, error = dump(folder, inputs, "--random-adapter", exported)
+        if ours is None:
+            check(False, f"{name}: clear-sweep saves a PEFT adapter ({error[-200:]})")
+            return
+        loaded = PeftModel.from_pretrained(tiny(family, **kwargs), exported).eval()
+        with torch.no_grad():
+            reference = loaded(**inputs).logits
+        diff = (ours["logits"] - reference)[real].abs().max().item()
+        check(diff < TOLERANCE, f"{name}: clear-sweep -> PEFT: PeftModel reproduces the logits (max |diff| {diff:.1e})")
+        with open(os.path.join(exported, "adapter_config.json")) as f:
+            config = json.load(f)
+        config["use_dora"] = True
+        with open(os.path.join(exported, "adapter_config.json"), "w") as f:
+            json.dump(config, f)
+        out, error = dump(folder, inputs, "--adapter", exported)
+        check(out is None and "use_dora" in error, f"{name}: a DoRA adapter is refused naming use_dora ({error[-120:]})")
+
+
+def config_of(folder):
+    with open(os.path.join(folder, "config.json")) as f:
+        return json.load(f)
+
+
+def write_config(folder, config):
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f)
+
+
+def as_transformers4(folder, defaults_class):
+    """config.json as transformers 4 wrote it: rope_theta and rope_scaling at the top
+    level, and every key equal to the config class's default left out."""
+    config = config_of(folder)
+    rope = config.pop("rope_parameters", None) or {}
+    if "rope_theta" in rope:
+        config["rope_theta"] = rope.pop("rope_theta")
+    if rope.get("rope_type", "default") != "default":
+        config["rope_scaling"] = rope
+    defaults = defaults_class().to_dict()
+    write_config(folder, {k: v for k, v in config.items()
+                          if k in ("model_type", "architectures") or k not in defaults or defaults[k] != v})
+
+
+VARIANTS = {
+    "llama, GQA 4/2, untied": ("llama", {}),
+    "llama, plain heads, tied, theta 5e5": ("llama", dict(heads=4, kv_heads=4, tied=True,
+                                                          rope_parameters={"rope_type": "default",
+                                                                           "rope_theta": 500000.0})),
+    "llama, attention_bias and mlp_bias, GQA 8/2": ("llama", dict(heads=8, kv_heads=2, attention_bias=True,
+                                                                  mlp_bias=True)),
+    "llama, head_dim 32 (not 64 / 4)": ("llama", dict(head_dim=32)),
+    "llama-3 rope scaling": ("llama", dict(max_position_embeddings=64, rope_parameters={
+        "rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0, "low_freq_factor": 1.0,
+        "high_freq_factor": 4.0, "original_max_position_embeddings": 16})),
+    "llama, linear rope scaling": ("llama", dict(rope_parameters={"rope_type": "linear", "rope_theta": 10000.0,
+                                                                  "factor": 2.0})),
+    "mistral, window 5 < 14 tokens": ("mistral", dict(sliding_window=5)),
+    "mistral, no window, theta 1e6, head_dim 8": ("mistral", dict(sliding_window=None, head_dim=8, rope_parameters={
+        "rope_type": "default", "rope_theta": 1000000.0})),
+    "qwen2, q/k/v biases, tied": ("qwen2", dict(tied=True)),
+    "qwen2, GQA 4/1, untied": ("qwen2", dict(kv_heads=1, seed=3)),
+}
+
+
+def main():
+    import transformers
+    classes = {"llama": transformers.LlamaConfig, "mistral": transformers.MistralConfig,
+               "qwen2": transformers.Qwen2Config}
+    with tempfile.TemporaryDirectory() as root:
+        for i, (name, (family, kwargs)) in enumerate(VARIANTS.items()):
+            model = tiny(family, **kwargs)
+            folder = os.path.join(root, f"m{i}")
+            # One in shards: model.safetensors.index.json and its files.
+            model.save_pretrained(folder, max_shard_size="100KB" if i == 0 else "5GB")
+            if i == 0:
+                check(os.path.exists(os.path.join(folder, "model.safetensors.index.json")),
+                      f"{name}: saved in shards")
+            compare(f"{name} (saved by transformers 5)", model, folder)
+            compare_generation(name, model, folder)
+            if i in (0, 6, 9):  # one of each family
+                compare_lora(name, family, kwargs, folder)
+            if i in (0, 4, 6, 8):
+                as_transformers4(folder, classes[family])
+                compare(f"{name} (config.json as transformers 4 wrote it, defaults left out)", model, folder)
+
+        # Settings the decoder does not compute: refused, naming the key.
+        folder = os.path.join(root, "bad")
+        tiny("llama").save_pretrained(folder)
+        good = config_of(folder)
+        for key, value in [("hidden_act", "gelu"), ("pretraining_tp", 2),
+                           ("rope_parameters", {"rope_type": "yarn", "rope_theta": 10000.0, "factor": 2.0})]:
+            config = dict(good)
+            config[key] = value
+            write_config(folder, config)
+            _, error = dump(folder, batch())
+            check(key in error, f"llama {key} = {json.dumps(value)}: refused naming {key} ({error[:160]})")
+        qwen = os.path.join(root, "bad-qwen")
+        tiny("qwen2").save_pretrained(qwen)
+        config = config_of(qwen)
+        config["use_sliding_window"] = True
+        write_config(qwen, config)
+        _, error = dump(qwen, batch())
+        check("use_sliding_window" in error, f"qwen2 use_sliding_window = true: refused naming it ({error[:160]})")
+    finish()
+
+
+if __name__ == "__main__":
+    main()
