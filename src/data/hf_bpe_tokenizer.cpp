@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -89,21 +90,21 @@ class PieceRegex {
                   "cannot compile the pattern at offset " + std::to_string(offset) + ": " +
                       reinterpret_cast<const char*>(message));
     }
-    data_ = pcre2_match_data_create_from_pattern(code_, nullptr);
   }
-  ~PieceRegex() {
-    pcre2_match_data_free(data_);
-    pcre2_code_free(code_);
-  }
+  ~PieceRegex() { pcre2_code_free(code_); }
   PieceRegex(const PieceRegex&) = delete;
   PieceRegex& operator=(const PieceRegex&) = delete;
 
   void split(const std::string& text, std::vector<std::string>& out) const {
+    // Match data per call: encode() may run on several threads at once.
+    const std::unique_ptr<pcre2_match_data, void (*)(pcre2_match_data*)> data(
+        pcre2_match_data_create_from_pattern(code_, nullptr), pcre2_match_data_free);
     size_t at = 0, last = 0;
     while (at <= text.size()) {
-      const int rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), at, 0, data_, nullptr);
+      const int rc =
+          pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), at, 0, data.get(), nullptr);
       if (rc < 0) break;
-      const PCRE2_SIZE* v = pcre2_get_ovector_pointer(data_);
+      const PCRE2_SIZE* v = pcre2_get_ovector_pointer(data.get());
       const size_t begin = v[0], end = v[1];
       if (end == begin) {  // an empty match: nothing to isolate; step one character on
         at = begin + (begin < text.size() ? characters(text.substr(begin, 4)).front().size() : 1);
@@ -118,7 +119,6 @@ class PieceRegex {
 
  private:
   pcre2_code* code_ = nullptr;
-  pcre2_match_data* data_ = nullptr;
 };
 
 HfBpeTokenizer::~HfBpeTokenizer() = default;
