@@ -6,19 +6,23 @@
 //                                         BPE pieces' raw bytes, for the reference)
 //   tokenizer_decode_dump encode DIR      stdin: one JSON string a line; stdout: its ids,
 //                                         one JSON array a line
+//   tokenizer_decode_dump chat DIR        stdin: {"messages", "add_generation_prompt"} a
+//                                         line; stdout: {"text", "ids"}, the folder's chat
+//                                         template rendered and encoded
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "data/bpe_tokenizer.h"
+#include "data/chat_template.h"
 #include "data/tokenizer.h"
 
 using namespace clear_sweep;
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::cerr << "usage: tokenizer_decode_dump train-bpe|decode|encode DIR\n";
+    std::cerr << "usage: tokenizer_decode_dump train-bpe|decode|encode|chat DIR\n";
     return 2;
   }
   const std::string mode = argv[1], dir = argv[2];
@@ -39,6 +43,24 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::cerr << "tokenizer_decode_dump: " << e.what() << "\n";
     return 1;
+  }
+  if (mode == "chat") {
+    try {
+      const auto chat = ChatTemplate::load(dir);
+      if (!chat) throw std::runtime_error("no chat template in " + dir);
+      std::string line;
+      while (std::getline(std::cin, line)) {
+        const auto request = nlohmann::json::parse(line);
+        std::vector<ChatMessage> messages;
+        for (const auto& m : request.at("messages")) messages.push_back({m.at("role"), m.at("content")});
+        const std::string text = chat->render(messages, request.at("add_generation_prompt").get<bool>());
+        std::cout << nlohmann::json{{"text", text}, {"ids", tokenizer->encode(text)}}.dump() << "\n";
+      }
+    } catch (const std::exception& e) {
+      std::cerr << "tokenizer_decode_dump: " << e.what() << "\n";
+      return 1;
+    }
+    return 0;
   }
   if (mode == "encode") {
     std::string line;

@@ -1,0 +1,38 @@
+// A model folder's chat template: the Jinja text transformers' apply_chat_template renders
+// (chat_template.jinja, chat_template.json's "chat_template", or tokenizer_config.json's
+// "chat_template"), rendered here by minja (third_party/minja) with what transformers
+// hands the template: messages, add_generation_prompt, the special tokens by name,
+// raise_exception and strftime_now.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace clear_sweep {
+
+struct ChatMessage {
+  std::string role;  ///< "system", "user", "assistant"
+  std::string content;
+};
+
+class ChatTemplate {
+ public:
+  /// The folder's template, or null where it has none. Error naming the file and key
+  /// where one is there but unreadable, or not Jinja the engine parses.
+  static std::unique_ptr<ChatTemplate> load(const std::string& dir);
+  ~ChatTemplate();
+
+  /// apply_chat_template(messages, tokenize=False, add_generation_prompt=...)'s text.
+  /// Error naming the template's file where it raises (raise_exception) or fails.
+  std::string render(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const;
+  /// Where the template came from ("DIR/tokenizer_config.json").
+  const std::string& origin() const;
+
+ private:
+  struct Impl;
+  explicit ChatTemplate(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace clear_sweep
