@@ -2,7 +2,10 @@
 // (chat_template.jinja, chat_template.json's "chat_template", or tokenizer_config.json's
 // "chat_template"), rendered here by minja (third_party/minja) with what transformers
 // hands the template: messages, add_generation_prompt, the special tokens by name,
-// raise_exception and strftime_now.
+// raise_exception and strftime_now. One difference from jinja2: transformers passes
+// tools=None and documents=None, and minja takes a none for undefined, so `tools is
+// defined` alone differs; the hub's templates test `is defined and is not none` or
+// `is not none`, which agree.
 #pragma once
 
 #include <memory>
