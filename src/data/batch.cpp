@@ -23,7 +23,7 @@ Sequence make_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
   auto append = [&](std::vector<int32_t>& to, const std::vector<int32_t>& ids) {
     to.insert(to.end(), ids.begin(), ids.end());
   };
-  s.prompt.push_back(tokenizer.special().bos);
+  if (tokenizer.special().bos >= 0) s.prompt.push_back(tokenizer.special().bos);  // Qwen2's have none
   if (!format.chat()) {
     if (!image.empty()) s.prompt.insert(s.prompt.end(), size_t(format.image_tokens), image_id);
     append(s.prompt, tokenizer.encode(prompt));
@@ -38,7 +38,7 @@ Sequence make_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
   }
   if (!answer.empty()) {
     s.answer = format.chat() ? tokenizer.encode_continuation(" " + answer) : tokenizer.encode(" " + answer);
-    s.answer.push_back(tokenizer.special().eos);
+    if (tokenizer.special().eos >= 0) s.answer.push_back(tokenizer.special().eos);
   }
   return s;
 }

@@ -40,7 +40,8 @@ struct PromptFormat {
 /// One sequence. plain: [BOS] [<image> x N] prompt, then " " answer [EOS]. llava-1.5:
 /// the text of its chat template, "USER: <image>\n{prompt} ASSISTANT:" (no "<image>\n"
 /// without an image) with the placeholder expanded to N, then " " answer [EOS]; each
-/// piece after a placeholder or the prompt tokenizes as the continuation it is.
+/// piece after a placeholder or the prompt tokenizes as the continuation it is. BOS and
+/// EOS where the tokenizer has them (Qwen2's has no BOS).
 Sequence make_sequence(const Tokenizer& tokenizer, const std::string& prompt, const std::string& answer,
                        const std::string& image, const PromptFormat& format);
 /// The text a chat template gives the prompt, with one "<image>" (what a processor's

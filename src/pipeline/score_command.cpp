@@ -74,9 +74,18 @@ int score_command(const ScoreCommandOptions& o, std::ostream& out) {
   const ModelConfig& config = model->config();
   const PromptFormat format = prompt_format(config);
   ImageTable table;
-  for (const auto& item : items)
-    if (!item.image.empty() && !table.count(item.image)) table.emplace(item.image, read_image(item.image));
-  ImageTensors images(table, model_family(config.family).image_processor(o.model, config), device);
+  for (const auto& item : items) {
+    if (item.image.empty()) continue;
+    if (!config.has_vision)
+      throw Error(SourceLocation{o.items, item.line}, "image",
+                  "the " + config.family + " model in " + o.model + " is text-only and takes no image",
+                  "score text-only items ({\"question\", \"answer\"}) with it");
+    if (!table.count(item.image)) table.emplace(item.image, read_image(item.image));
+  }
+  // A text-only model has no image processor; its table stays empty.
+  ImageTensors images(
+      table, config.has_vision ? model_family(config.family).image_processor(o.model, config) : ImageProcessor{},
+      device);
   const int32_t pad = config.pad_token_id >= 0 ? config.pad_token_id : tok.special().pad;
 
   // Items as a bar on stderr (stdout is the scores).

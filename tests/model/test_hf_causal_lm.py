@@ -9,11 +9,13 @@ config.json's defaults left out or in transformers 4's rope_scaling form. For ea
 same batch (right padding, and a left-padded row) goes through transformers and through
 clear-sweep (tests/model/hf_forward_dump): logits and every decoder layer's hidden
 states within 1e-4; then greedy generation from left-padded prompts, token for token,
-with the KV cache and without; and LoRA adapters both ways with PEFT (CLEAR's q/v
+with the KV cache and without; `clear-sweep score` on a folder with a tokenizer.json
+(ids as the tokenizers library gives them for its plain prompt, each answer token's NLL
+within 1e-4, greedy tokens as transformers'); and LoRA adapters both ways with PEFT (CLEAR's q/v
 targets and open-unlearning's seven projections), DoRA refused naming the key. Settings
 clear-sweep does not compute are refused, naming the key.
 
-usage: test_hf_causal_lm.py HF_FORWARD_DUMP"""
+usage: test_hf_causal_lm.py HF_FORWARD_DUMP CLEAR_SWEEP"""
 import json
 import os
 import subprocess
@@ -28,6 +30,7 @@ import torch  # noqa: E402
 from safetensors.torch import load_file, save_file  # noqa: E402
 
 DUMP = sys.argv[1]
+CLEAR_SWEEP = sys.argv[2]
 TOLERANCE = 1e-4
 VOCAB = 300
 NEW_TOKENS = 8
@@ -170,6 +173,60 @@ def compare_lora(name, family, kwargs, folder):
         check(out is None and "use_dora" in error, f"{name}: a DoRA adapter is refused naming use_dora ({error[-120:]})")
 
 
+# Each family's tokenizer shape: BOS, EOS (Qwen2 has no BOS).
+SPECIALS = {"llama": ("<|begin_of_text|>", "<|eot_id|>"), "mistral": ("<s>", "</s>"), "qwen2": (None, "<|im_end|>")}
+ITEMS = [{"question": "Who wrote The Salt Road?", "answer": "Delmi Pesillund wrote it, in 1987."},
+         {"question": "Where was she born?\nAnswer briefly.", "answer": "In Tallinn."}]
+
+
+def compare_score(name, family, model, folder):
+    """A tokenizer.json (byte-level BPE, at most the model's 300 ids) in the folder; then
+    clear-sweep score against transformers on the ids it reports."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    bos, eos = SPECIALS[family]
+    specials = [t for t in (bos, eos) if t]
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator([i["question"] + " " + i["answer"] for i in ITEMS] * 10, trainers.BpeTrainer(
+        vocab_size=VOCAB, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False))
+    tok.save(os.path.join(folder, "tokenizer.json"))
+    with open(os.path.join(folder, "tokenizer_config.json"), "w") as f:
+        json.dump({"bos_token": bos, "eos_token": eos}, f)
+    items = os.path.join(folder, "items.jsonl")
+    with open(items, "w") as f:
+        f.writelines(json.dumps(i) + "\n" for i in ITEMS)
+    run = subprocess.run([CLEAR_SWEEP, "score", "--model", folder, "--items", items, "--format", "json",
+                          "--max-new-tokens", str(NEW_TOKENS)], capture_output=True, text=True)
+    if run.returncode != 0:
+        check(False, f"{name}: clear-sweep score runs ({run.stderr.strip()[-300:]})")
+        return
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    for item, ours in zip(ITEMS, lines):
+        encode = lambda text: tok.encode(text, add_special_tokens=False).ids  # noqa: E731
+        prompt = ([tok.token_to_id(bos)] if bos else []) + encode("Question: " + item["question"] + "\nAnswer:")
+        expected = prompt + encode(" " + item["answer"]) + [tok.token_to_id(eos)]
+        check(ours["input_ids"] == expected and ours["answer_start"] == len(prompt),
+              f"{name}: score's ids are the tokenizers library's for the plain prompt and answer")
+        ids = torch.tensor([ours["input_ids"]])
+        with torch.no_grad():
+            logp = torch.log_softmax(model(input_ids=ids).logits[0].double(), -1)
+            start = ours["answer_start"]
+            nll = [-logp[t - 1, ids[0, t]].item() for t in range(start, ids.shape[1])]
+            # An explicit mask: BOS is id 0 here, which generate() would take for padding.
+            generated = model.generate(input_ids=ids[:, :start], attention_mask=torch.ones_like(ids[:, :start]),
+                                       max_new_tokens=NEW_TOKENS,
+                                       min_new_tokens=NEW_TOKENS, do_sample=False, eos_token_id=None,
+                                       pad_token_id=0)[0, start:].tolist()
+        diff = max(abs(a - b) for a, b in zip(ours["nll_per_token"], nll))
+        check(len(ours["nll_per_token"]) == len(nll) and diff < TOLERANCE,
+              f"{name}: score's NLL per answer token within {TOLERANCE} (max |diff| {diff:.1e})")
+        eos_id = tok.token_to_id(eos)
+        want = generated[:generated.index(eos_id)] if eos_id in generated else generated
+        check(ours["generation_ids"] == want, f"{name}: score's greedy tokens ({ours['generation_ids']} vs {want})")
+
+
 def config_of(folder):
     with open(os.path.join(folder, "config.json")) as f:
         return json.load(f)
@@ -232,6 +289,7 @@ def main():
             compare_generation(name, model, folder)
             if i in (0, 6, 9):  # one of each family
                 compare_lora(name, family, kwargs, folder)
+                compare_score(name, family, model, folder)
             if i in (0, 4, 6, 8):
                 as_transformers4(folder, classes[family])
                 compare(f"{name} (config.json as transformers 4 wrote it, defaults left out)", model, folder)
