@@ -1,11 +1,10 @@
 #include "data/chat_template.h"
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "common/error.h"
+#include "common/file_read.h"
 // minja: third_party/minja (README there says which commit and why).
 #include "chat-template.hpp"
 
@@ -14,17 +13,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(SourceLocation{path.string()}, "file", "cannot open the file");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 nlohmann::ordered_json read_json(const fs::path& path) {
   try {
-    return nlohmann::ordered_json::parse(read_text(path));
+    return nlohmann::ordered_json::parse(read_text_file(path.string()));
   } catch (const nlohmann::json::exception& e) {
     throw Error(SourceLocation{path.string()}, "json", std::string("not JSON: ") + e.what());
   }
@@ -72,7 +63,7 @@ std::unique_ptr<ChatTemplate> ChatTemplate::load(const std::string& dir) {
   // tokenizer config held it.
   if (fs::exists(folder / "chat_template.jinja")) {
     impl->origin = (folder / "chat_template.jinja").string();
-    source = read_text(folder / "chat_template.jinja");
+    source = read_text_file((folder / "chat_template.jinja").string());
   } else if (fs::exists(folder / "chat_template.json")) {
     impl->origin = (folder / "chat_template.json").string();
     const auto j = read_json(folder / "chat_template.json");

@@ -10,9 +10,9 @@
 #include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "common/error.h"
+#include "common/file_read.h"
 #include "common/file_write.h"
 #include "data/utf8.h"
 
@@ -132,13 +132,7 @@ bool HfBpeTokenizer::is_hf_file(const std::string& path) {
 std::unique_ptr<HfBpeTokenizer> HfBpeTokenizer::load(const std::string& path) {
   std::unique_ptr<HfBpeTokenizer> t(new HfBpeTokenizer());
   t->source_ = path;
-  {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(SourceLocation{path}, "tokenizer", "cannot open the tokenizer file");
-    std::ostringstream s;
-    s << in.rdbuf();
-    t->text_ = s.str();
-  }
+  t->text_ = read_text_file(path);
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(t->text_);

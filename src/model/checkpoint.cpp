@@ -1,13 +1,13 @@
 #include "model/checkpoint.h"
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_read.h"
 #include "common/file_write.h"
 #include "model/model_family.h"
 #include "model/parameter_factory.h"
@@ -17,14 +17,6 @@ namespace clear_sweep {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(SourceLocation{path.string()}, "file", "cannot open the file");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 /// Tensors that checkpoints of some transformers versions carry and the model
 /// recomputes instead: not "unexpected".
@@ -54,7 +46,7 @@ std::vector<std::unique_ptr<SafetensorsFile>> open_weight_files(const std::strin
     try {
       // Named: a range-for over parse(...).at(...).items() iterates a destroyed temporary
       // (C++20 extends the life of the last temporary only), and read no shard.
-      const nlohmann::json index = nlohmann::json::parse(read_text(index_path));
+      const nlohmann::json index = nlohmann::json::parse(read_text_file(index_path));
       for (const auto& [name, shard] : index.at("weight_map").items()) shards.insert(shard.get<std::string>());
     } catch (const nlohmann::json::exception& e) {
       throw Error(SourceLocation{index_path}, "weight_map", std::string("not a safetensors index: ") + e.what());
@@ -148,7 +140,7 @@ void load_weights(Vlm& model, const std::string& dir) { load_weights_from(model,
 
 Vlm load_vlm(const std::string& dir, torch::Device device) {
   const fs::path config_path = fs::path(dir) / "config.json";
-  const ModelConfig config = model_config_parse(read_text(config_path), config_path.string());
+  const ModelConfig config = model_config_parse(read_text_file(config_path.string()), config_path.string());
   const std::vector<std::unique_ptr<SafetensorsFile>> files = open_weight_files(dir);
   Vlm model{nullptr};
   {
