@@ -225,6 +225,14 @@ def compare_score(name, family, model, folder):
         eos_id = tok.token_to_id(eos)
         want = generated[:generated.index(eos_id)] if eos_id in generated else generated
         check(ours["generation_ids"] == want, f"{name}: score's greedy tokens ({ours['generation_ids']} vs {want})")
+    # An item with an image: refused, naming its line (the model is text-only).
+    with open(os.path.join(folder, "face.png"), "wb") as f:
+        f.write(b"not read: refused before")
+    with open(items, "a") as f:
+        f.write(json.dumps({"question": "Who is this?", "answer": "Delmi.", "image": "face.png"}) + "\n")
+    run = subprocess.run([CLEAR_SWEEP, "score", "--model", folder, "--items", items], capture_output=True, text=True)
+    check(run.returncode == 2 and "items.jsonl:3" in run.stderr and "text-only" in run.stderr,
+          f"{name}: an item with an image is refused naming its line ({run.stderr.strip()[-160:]})")
 
 
 def config_of(folder):
