@@ -163,9 +163,10 @@ void add_data(CLI::App& app, std::function<int(std::ostream&)>& action) {
   s->add_option("--images-per-person", w.images_per_person, "Images of each person")->capture_default_str();
   s->add_option("--seed", w.seed, "Seed of the world")->capture_default_str();
   s->add_option("--benchmark", synth->benchmark,
-                "clear, or mllmu: an MLLMU-Bench-like world (profiles, choice / cloze / generation questions, "
-                "test images, --celebrities as its celebrity set)")
-      ->check(CLI::IsMember({"clear", "mllmu"}))
+                "clear, mllmu: an MLLMU-Bench-like world (profiles, choice / cloze / generation questions, "
+                "test images, --celebrities as its celebrity set), or tofu: a TOFU-like one (the authors' QA "
+                "without images, --celebrities famous authors of real_authors, --objects world_facts)")
+      ->check(CLI::IsMember({"clear", "mllmu", "tofu"}))
       ->capture_default_str();
   s->add_option("--holdout", w.holdout, "Persons never trained on (default: 10 % of --persons, at least 2)")
       ->group("More sizes");
@@ -207,11 +208,8 @@ void add_finetune(CLI::App& app, std::function<int(std::ostream&)>& action, std:
                   "hand-offs than they gain)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
-  sub->callback([&action, &err, o] {
-    action = [o, &err](std::ostream& out) {
-      return model_plugin().finetune(*o, out, err);
-    };
-  });
+  sub->callback(
+      [&action, &err, o] { action = [o, &err](std::ostream& out) { return model_plugin().finetune(*o, out, err); }; });
 }
 
 void add_score(CLI::App& app, std::function<int(std::ostream&)>& action, std::ostream& err) {
@@ -227,6 +225,14 @@ void add_score(CLI::App& app, std::function<int(std::ostream&)>& action, std::os
       ->capture_default_str()
       ->check(CLI::Range(0, 4096));
   sub->add_option("--device", o->device, "cpu, auto, cuda or cuda:N")->capture_default_str();
+  auto* prompt = sub->add_option("--prompt", o->prompt,
+                                 "chat: prompt a text-only model through its folder's chat template (default: the "
+                                 "folder's own prompt, plain for a model from the hub)")
+                     ->check(CLI::IsMember({"plain", "chat"}));
+  sub->add_option("--system-prompt", o->system_prompt, "With --prompt chat: the system turn before each question")
+      ->needs(prompt);
+  sub->add_option("--date-string", o->date_string, "With --prompt chat: the template's date_string (Llama-3's)")
+      ->needs(prompt);
   auto format = add_format_option(sub);  // json: one object per line (README, "Checking a model")
   sub->callback([&action, &err, o, format] {
     o->json = parse_format(*format) == OutputFormat::json;

@@ -28,6 +28,12 @@ int data_synth_command(const DataSynthOptions& options, std::ostream& out) {
       mllmu.world = options.world;
       mllmu.celebrities = options.world.celebrities;
       world = synth_mllmu_world(mllmu, on_person);
+    } else if (options.benchmark == "tofu") {
+      SynthTofuOptions tofu;
+      tofu.world = options.world;
+      tofu.real_authors = options.world.celebrities;
+      tofu.world_facts = options.world.objects;
+      world = synth_tofu_world(tofu, on_person);
     } else {
       world = synth_world(options.world, on_person);
     }
@@ -57,6 +63,9 @@ int data_synth_command(const DataSynthOptions& options, std::ostream& out) {
         << " questions, " << count[size_t(MllmuRole::test)] << " Test_Set questions, "
         << world.dataset.splits.celebrity.size() << " celebrities\n";
   }
+  if (world.dataset.is_tofu())
+    out << "TOFU: " << world.dataset.real_authors.size() << " real_authors and " << world.dataset.real_world.size()
+        << " world_facts questions\n";
   return kExitOk;
 }
 
@@ -70,7 +79,7 @@ int data_stats_command(const DataStatsOptions& options, std::ostream& out) {
     j["source"] = ds.source;
     j["valid"] = true;
     if (!digest.empty()) j["sha256"] = digest;
-    if (ds.is_mllmu()) j["benchmark"] = ds.benchmark;
+    if (ds.is_mllmu() || ds.is_tofu()) j["benchmark"] = ds.benchmark;
     for (const auto& r : rows) {
       j["splits"][r.split] = {
           {"persons", r.persons}, {"text_qa", r.text_qa}, {"images", r.images}, {"option_qa", r.option_qa}};

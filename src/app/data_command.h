@@ -7,13 +7,14 @@
 
 #include "app/plan_command.h"
 #include "data/synth_mllmu.h"
+#include "data/synth_tofu.h"
 
 namespace clear_sweep {
 
 struct DataSynthOptions {
   std::string out_dir;
   SynthOptions world;
-  std::string benchmark = "clear";  ///< "mllmu": the MLLMU-Bench-like world (data/synth_mllmu.h)
+  std::string benchmark = "clear";  ///< "mllmu" (data/synth_mllmu.h) or "tofu" (data/synth_tofu.h)
 };
 int data_synth_command(const DataSynthOptions& options, std::ostream& out);
 

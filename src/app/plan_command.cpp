@@ -95,6 +95,11 @@ std::string describe_data(const SweepSpec& spec) {
     return "synthetic MLLMU-Bench world, " + std::to_string(spec.data->persons) + " profiles + " +
            std::to_string(spec.data->celebrities) + " celebrities, seed " + std::to_string(spec.data->seed);
   }
+  if (spec.data->is_tofu()) {
+    if (spec.data->source == DataSource::clear) return "TOFU at " + spec.data->path + ", 200 authors";
+    return "synthetic TOFU world, " + std::to_string(spec.data->persons) + " authors + " +
+           std::to_string(spec.data->celebrities) + " real authors, seed " + std::to_string(spec.data->seed);
+  }
   if (spec.data->source == DataSource::clear) return "CLEAR at " + spec.data->path + ", 200 persons";
   return "synthetic world, " + std::to_string(spec.data->persons) + " persons x " +
          std::to_string(spec.data->images_per_person) + " images, seed " + std::to_string(spec.data->seed);

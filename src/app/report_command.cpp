@@ -58,6 +58,25 @@ const std::vector<ShownColumn>& mllmu_columns() {
   return columns;
 }
 
+/// TOFU's table as open-unlearning reports it: forget quality and model utility, then the
+/// forget set's, the retain set's and the real-knowledge sets' Prob and ROUGE-L recall.
+const std::vector<ShownColumn>& tofu_columns() {
+  static const std::vector<ShownColumn> columns{{{"forget_quality"}, "FQ"},
+                                                {{"model_utility"}, "MU"},
+                                                {{"forget_prob"}, "forget Prob"},
+                                                {{"forget_rouge"}, "forget ROUGE"},
+                                                {{"forget_truth_ratio"}, "forget TR"},
+                                                {{"retain_prob"}, "retain Prob"},
+                                                {{"retain_rouge"}, "retain ROUGE"},
+                                                {{"retain_truth_ratio"}, "retain TR"},
+                                                {{"tofu_real_authors_prob"}, "RA Prob"},
+                                                {{"tofu_real_authors_rouge"}, "RA ROUGE"},
+                                                {{"tofu_world_facts_prob"}, "WF Prob"},
+                                                {{"tofu_world_facts_rouge"}, "WF ROUGE"},
+                                                {{"privleak"}, "privleak"}};
+  return columns;
+}
+
 /// CLEAR's Table 2 (the visual benchmark): nearest-centroid accuracies, U-MIA and U-LIRA
 /// (accuracies, as the paper reports them, and their AUCs).
 const std::vector<ShownColumn>& faces_columns() {
@@ -252,6 +271,11 @@ int report_command(const ReportOptions& o, std::ostream& out) {
   add_table(
       mllmu_columns(), [](const LeaderboardLine& l) { return l.benchmark == "mllmu"; }, "MLLMU-Bench",
       "accuracies and ROUGE-L as fractions; VQA: with the image, QA: text only");
+  add_table(
+      tofu_columns(), [](const LeaderboardLine& l) { return l.benchmark == "tofu"; }, "TOFU",
+      "FQ: KS-test p-value of the forget truth ratios against the gold (retain-only) model's; MU: harmonic mean "
+      "of retain, real authors (RA) and world facts (WF) Prob, ROUGE-L recall and truth ratio; RA / WF Prob "
+      "normalised over the options");
   add_table(
       faces_columns(), [](const LeaderboardLine& l) { return l.benchmark == "faces"; }, "CLEAR visual (Table 2)",
       "nearest-centroid accuracies as fractions; U-MIA and U-LIRA: the attacker's accuracy over target models "

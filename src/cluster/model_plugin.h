@@ -39,6 +39,11 @@ struct ScoreCommandOptions {
   int max_new_tokens = 32;  ///< 0: no generation
   std::string device = "cpu";
   bool json = false;  ///< one JSON object per line instead of text
+  /// "chat": through the folder's chat template (model/chat_prompt.h), with a system turn
+  /// and the template's date_string where given; "": the folder's own prompt.
+  std::string prompt;
+  std::string system_prompt;
+  std::string date_string;
 };
 
 class ModelPlugin {

@@ -1,8 +1,10 @@
 #include "data/batch.h"
 
 #include <algorithm>
+#include <map>
 
 #include "common/error.h"
+#include "data/chat_template.h"
 
 namespace clear_sweep {
 
@@ -15,6 +17,38 @@ const std::string& template_prompt(const ItemText& text, const PromptFormat& for
   return format.chat() ? text.question : text.prompt;
 }
 
+namespace {
+
+/// make_sequence through a folder's chat template (batch.h).
+Sequence chat_sequence(const Tokenizer& tokenizer, const std::string& prompt, const std::string& answer,
+                       const std::string& image, const PromptFormat& format) {
+  const ChatTemplate& chat = *format.chat_template;
+  if (!image.empty())
+    throw Error(SourceLocation{chat.origin()}, "prompt",
+                "an item with an image under a text model's chat template (" + image + ")",
+                "chat templates prompt text-only models; LLaVA folders use their llava-1.5 template");
+  std::vector<ChatMessage> turns;
+  if (!format.system_prompt.empty()) turns.push_back({"system", format.system_prompt});
+  turns.push_back({"user", prompt});
+  std::map<std::string, std::string> variables;
+  if (!format.date_string.empty()) variables["date_string"] = format.date_string;
+  Sequence s;
+  const std::string asked = chat.render(turns, true, variables);
+  s.prompt = tokenizer.encode(asked);
+  if (answer.empty()) return s;
+  turns.push_back({"assistant", answer});
+  const std::string whole = chat.render(turns, false, variables);
+  if (whole.compare(0, asked.size(), asked) != 0)
+    throw Error(SourceLocation{chat.origin()}, "chat_template",
+                "the conversation with its answer does not begin with the text the template gives the question "
+                "alone (with the generation prompt), so the answer's tokens cannot be told apart",
+                format.system_prompt.empty() ? "" : "some templates place the system prompt by position; try without");
+  s.answer = tokenizer.encode(whole.substr(asked.size()));
+  return s;
+}
+
+}  // namespace
+
 Sequence make_sequence(const Tokenizer& tokenizer, const std::string& prompt, const std::string& answer,
                        const std::string& image, const PromptFormat& format) {
   Sequence s;
@@ -23,6 +57,7 @@ Sequence make_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
   auto append = [&](std::vector<int32_t>& to, const std::vector<int32_t>& ids) {
     to.insert(to.end(), ids.begin(), ids.end());
   };
+  if (format.chat_template) return chat_sequence(tokenizer, prompt, answer, image, format);
   if (tokenizer.special().bos >= 0) s.prompt.push_back(tokenizer.special().bos);  // Qwen2's have none
   if (!format.chat()) {
     if (!image.empty()) s.prompt.insert(s.prompt.end(), size_t(format.image_tokens), image_id);

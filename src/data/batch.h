@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,8 @@
 #include "data/tokenizer.h"
 
 namespace clear_sweep {
+
+class ChatTemplate;
 
 inline constexpr int32_t kIgnoreLabel = -100;
 
@@ -34,6 +37,9 @@ struct PromptFormat {
   std::string template_name = kPlainPrompt;
   int image_tokens = 0;
   int32_t image_id = -1;  ///< < 0: the tokenizer's <image>
+  /// template_name "chat": the folder's template, its system turn and date_string.
+  std::shared_ptr<const ChatTemplate> chat_template;
+  std::string system_prompt, date_string;
   bool chat() const { return template_name != kPlainPrompt; }
 };
 
@@ -41,11 +47,17 @@ struct PromptFormat {
 /// the text of its chat template, "USER: <image>\n{prompt} ASSISTANT:" (no "<image>\n"
 /// without an image) with the placeholder expanded to N, then " " answer [EOS]; each
 /// piece after a placeholder or the prompt tokenizes as the continuation it is. BOS and
-/// EOS where the tokenizer has them (Qwen2's has no BOS).
+/// EOS where the tokenizer has them (Qwen2's has no BOS). chat (a folder's template, text
+/// only): the prompt is the template's text for [system,] user with the generation
+/// prompt, as apply_chat_template gives it (its BOS is the template's, no other), and the
+/// answer is what the template adds for the assistant's turn (its end-of-turn tokens
+/// included, as open-unlearning's labels have them). Error naming the template's file
+/// where a conversation with its answer does not begin with the prompt's text.
 Sequence make_sequence(const Tokenizer& tokenizer, const std::string& prompt, const std::string& answer,
                        const std::string& image, const PromptFormat& format);
-/// The text a chat template gives the prompt, with one "<image>" (what a processor's
-/// apply_chat_template renders); the plain template's prompt as it is.
+/// The text llava-1.5's template gives the prompt, with one "<image>" (what a processor's
+/// apply_chat_template renders); the plain template's prompt as it is. (A folder's own
+/// chat template renders in make_sequence.)
 std::string template_text(const PromptFormat& format, const std::string& prompt, bool has_image);
 /// The prompt an item gives its template: the plain "Question: ...\nAnswer:" form, or
 /// the bare question for a chat template.

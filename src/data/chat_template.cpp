@@ -87,12 +87,14 @@ std::unique_ptr<ChatTemplate> ChatTemplate::load(const std::string& dir) {
   return std::unique_ptr<ChatTemplate>(new ChatTemplate(std::move(impl)));
 }
 
-std::string ChatTemplate::render(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const {
+std::string ChatTemplate::render(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                                 const std::map<std::string, std::string>& variables) const {
   minja::chat_template_inputs inputs;
   inputs.messages = nlohmann::ordered_json::array();
   for (const auto& m : messages) inputs.messages.push_back({{"role", m.role}, {"content", m.content}});
   inputs.add_generation_prompt = add_generation_prompt;
   inputs.extra_context = impl_->special;
+  for (const auto& [name, value] : variables) inputs.extra_context[name] = value;
   minja::chat_template_options options;
   options.apply_polyfills = false;  // the template as written, as jinja2 renders it
   try {

@@ -8,6 +8,7 @@
 // `is not none`, which agree.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,9 +27,11 @@ class ChatTemplate {
   static std::unique_ptr<ChatTemplate> load(const std::string& dir);
   ~ChatTemplate();
 
-  /// apply_chat_template(messages, tokenize=False, add_generation_prompt=...)'s text.
+  /// apply_chat_template(messages, tokenize=False, add_generation_prompt=..., **variables)'s
+  /// text: `variables` are the template's keyword arguments (Llama-3's date_string).
   /// Error naming the template's file where it raises (raise_exception) or fails.
-  std::string render(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const;
+  std::string render(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                     const std::map<std::string, std::string>& variables = {}) const;
   /// Where the template came from ("DIR/tokenizer_config.json").
   const std::string& origin() const;
 

@@ -23,13 +23,17 @@ struct Dataset {
   std::vector<std::pair<std::string, std::string>> provenance;
   std::vector<Person> persons;
   std::vector<OptionQA> real_faces;
-  std::vector<OptionQA> real_world;
-  /// "clear" or "mllmu": which benchmark's items the persons are asked (data/items.h).
+  std::vector<OptionQA> real_world;    ///< TOFU: its world_facts (text)
+  std::vector<OptionQA> real_authors;  ///< TOFU's real_authors (text); empty for other benchmarks
+  /// "clear", "mllmu" or "tofu": which benchmark's items the persons are asked
+  /// (data/items.h) and which metrics score them.
   std::string benchmark = "clear";
   std::vector<MllmuItem> mllmu;  ///< MLLMU-Bench's questions (benchmark "mllmu")
   Splits splits;
 
   bool is_mllmu() const { return benchmark == "mllmu"; }
+  /// TOFU (arXiv 2401.06121): authors without images, real_authors and world_facts.
+  bool is_tofu() const { return benchmark == "tofu"; }
 
   /// The person with this id; CS_ASSERT on an unknown id (ids are validated on load).
   const Person& person(int64_t id) const;

@@ -66,7 +66,7 @@ Json manifest_json(const Dataset& ds, size_t qa_count, size_t image_count) {
   m["format"] = kFormatName;
   m["schema_version"] = kDatasetSchemaVersion;
   m["source"] = ds.source;
-  if (ds.is_mllmu()) m["benchmark"] = ds.benchmark;
+  if (ds.is_mllmu() || ds.is_tofu()) m["benchmark"] = ds.benchmark;
   Json provenance = Json::object();
   for (const auto& [key, value] : ds.provenance) provenance[key] = value;
   m["provenance"] = provenance;
@@ -76,6 +76,7 @@ Json manifest_json(const Dataset& ds, size_t qa_count, size_t image_count) {
                  {"real_faces", ds.real_faces.size()},
                  {"real_world", ds.real_world.size()}};
   if (ds.is_mllmu()) m["counts"]["mllmu"] = ds.mllmu.size();
+  if (ds.is_tofu()) m["counts"]["real_authors"] = ds.real_authors.size();
   Json splits = Json::object();
   for (const auto& [name, ids] : ds.splits.named) splits[name] = ids;
   splits["holdout"] = ds.splits.holdout;
@@ -232,50 +233,59 @@ void write_dataset(const Dataset& ds, const std::vector<std::pair<std::string, I
                 "a dataset is never overwritten: choose a new folder or remove this one");
 
   // Written beside, renamed into place: a folder with a manifest is a whole dataset.
-  publish_dir(target, "cannot write the dataset", [&](const fs::path& partial) {
-    std::vector<Json> persons, qa_rows, image_rows, faces, world_rows;
-    for (const auto& p : ds.persons) {
-      Json facts = Json::object();
-      for (const auto& [k, v] : p.facts) facts[k] = v;
-      persons.push_back({{"person", p.id}, {"name", p.name}, {"facts", facts}});
-      for (const auto& qa : p.qa)
-        qa_rows.push_back({{"person", p.id},
-                           {"question", qa.question},
-                           {"answer", qa.answer},
-                           {"paraphrased_answer", qa.paraphrased_answer},
-                           {"perturbed_answers", qa.perturbed_answers}});
-      for (const auto& item : p.images)
-        image_rows.push_back({{"person", p.id},
-                              {"name", p.name},
-                              {"image", item.image},
-                              {"caption", item.caption},
-                              {"paraphrased_caption", item.paraphrased_caption},
-                              {"perturbed_captions", item.perturbed_captions},
-                              {"perturbed_names", item.perturbed_names}});
-    }
-    for (const auto& item : ds.real_faces) faces.push_back(option_row(item));
-    for (const auto& item : ds.real_world) world_rows.push_back(option_row(item));
+  publish_dir(
+      target, "cannot write the dataset",
+      [&](const fs::path& partial) {
+        std::vector<Json> persons, qa_rows, image_rows, faces, world_rows;
+        for (const auto& p : ds.persons) {
+          Json facts = Json::object();
+          for (const auto& [k, v] : p.facts) facts[k] = v;
+          persons.push_back({{"person", p.id}, {"name", p.name}, {"facts", facts}});
+          for (const auto& qa : p.qa)
+            qa_rows.push_back({{"person", p.id},
+                               {"question", qa.question},
+                               {"answer", qa.answer},
+                               {"paraphrased_answer", qa.paraphrased_answer},
+                               {"perturbed_answers", qa.perturbed_answers}});
+          for (const auto& item : p.images)
+            image_rows.push_back({{"person", p.id},
+                                  {"name", p.name},
+                                  {"image", item.image},
+                                  {"caption", item.caption},
+                                  {"paraphrased_caption", item.paraphrased_caption},
+                                  {"perturbed_captions", item.perturbed_captions},
+                                  {"perturbed_names", item.perturbed_names}});
+        }
+        for (const auto& item : ds.real_faces) faces.push_back(option_row(item));
+        for (const auto& item : ds.real_world) world_rows.push_back(option_row(item));
 
-    write_text(partial / dataset_files::persons, jsonl(persons));
-    write_text(partial / dataset_files::text_qa, jsonl(qa_rows));
-    write_text(partial / dataset_files::images, jsonl(image_rows));
-    write_text(partial / dataset_files::real_faces, jsonl(faces));
-    write_text(partial / dataset_files::real_world, jsonl(world_rows));
-    if (ds.is_mllmu()) {
-      std::vector<Json> rows;
-      for (const auto& item : ds.mllmu) rows.push_back(mllmu_row(item));
-      write_text(partial / dataset_files::mllmu, jsonl(rows));
-    }
-    int64_t written = 0;
-    for (const auto& [rel, image] : images) {
-      const fs::path path = partial / rel;
-      fs::create_directories(path.parent_path());
-      write_text(path, encode_png(image));
-      if (on_image) on_image(++written, int64_t(images.size()));
-    }
-    // The manifest last: a folder with a manifest is a whole dataset.
-    write_text(partial / dataset_files::manifest, manifest_json(ds, qa_rows.size(), image_rows.size()).dump(2) + "\n");
-  }, /*replace=*/false);
+        write_text(partial / dataset_files::persons, jsonl(persons));
+        write_text(partial / dataset_files::text_qa, jsonl(qa_rows));
+        write_text(partial / dataset_files::images, jsonl(image_rows));
+        write_text(partial / dataset_files::real_faces, jsonl(faces));
+        write_text(partial / dataset_files::real_world, jsonl(world_rows));
+        if (ds.is_tofu()) {
+          std::vector<Json> rows;
+          for (const auto& item : ds.real_authors) rows.push_back(option_row(item));
+          write_text(partial / dataset_files::real_authors, jsonl(rows));
+        }
+        if (ds.is_mllmu()) {
+          std::vector<Json> rows;
+          for (const auto& item : ds.mllmu) rows.push_back(mllmu_row(item));
+          write_text(partial / dataset_files::mllmu, jsonl(rows));
+        }
+        int64_t written = 0;
+        for (const auto& [rel, image] : images) {
+          const fs::path path = partial / rel;
+          fs::create_directories(path.parent_path());
+          write_text(path, encode_png(image));
+          if (on_image) on_image(++written, int64_t(images.size()));
+        }
+        // The manifest last: a folder with a manifest is a whole dataset.
+        write_text(partial / dataset_files::manifest,
+                   manifest_json(ds, qa_rows.size(), image_rows.size()).dump(2) + "\n");
+      },
+      /*replace=*/false);
 }
 
 Dataset load_dataset(const std::string& dir, const LoadOptions& options, ImageTable* images) {
@@ -315,8 +325,8 @@ Dataset load_dataset(const std::string& dir, const LoadOptions& options, ImageTa
   ds.source = string_field(manifest, "source", m_at);
   if (manifest.contains("benchmark")) {
     ds.benchmark = string_field(manifest, "benchmark", m_at);
-    if (ds.benchmark != "clear" && ds.benchmark != "mllmu")
-      throw m_at.error("benchmark", "unknown benchmark '" + ds.benchmark + "'", "clear or mllmu");
+    if (ds.benchmark != "clear" && ds.benchmark != "mllmu" && ds.benchmark != "tofu")
+      throw m_at.error("benchmark", "unknown benchmark '" + ds.benchmark + "'", "clear, mllmu or tofu");
   }
   if (manifest.contains("provenance")) {
     const Json& p = manifest["provenance"];
@@ -396,6 +406,7 @@ Dataset load_dataset(const std::string& dir, const LoadOptions& options, ImageTa
   };
   auto count_faces = read_options(dataset_files::real_faces, ds.real_faces);
   auto count_world = read_options(dataset_files::real_world, ds.real_world);
+  const size_t count_authors = ds.is_tofu() ? read_options(dataset_files::real_authors, ds.real_authors) : 0;
   size_t count_mllmu = 0;
   if (ds.is_mllmu())
     count_mllmu = for_each_record(root / dataset_files::mllmu, [&](const Json& row, const Where& at) {
@@ -468,6 +479,7 @@ Dataset load_dataset(const std::string& dir, const LoadOptions& options, ImageTa
   check_count("real_faces", dataset_files::real_faces, count_faces);
   check_count("real_world", dataset_files::real_world, count_world);
   if (ds.is_mllmu()) check_count("mllmu", dataset_files::mllmu, count_mllmu);
+  if (ds.is_tofu()) check_count("real_authors", dataset_files::real_authors, count_authors);
 
   const Json& splits = field(manifest, "splits", m_at);
   if (!splits.is_object()) throw m_at.error("splits", "expected an object of person-id lists");

@@ -24,6 +24,9 @@ inline constexpr const char* real_faces = "real_faces.jsonl";
 inline constexpr const char* real_world = "real_world.jsonl";
 /// MLLMU-Bench's questions; present when the manifest's benchmark is "mllmu".
 inline constexpr const char* mllmu = "mllmu.jsonl";
+/// TOFU's real_authors; present when the manifest's benchmark is "tofu" (its
+/// world_facts are real_world.jsonl).
+inline constexpr const char* real_authors = "real_authors.jsonl";
 }  // namespace dataset_files
 
 /// Image pixels by the path the records use.

@@ -19,11 +19,19 @@ SynthMllmuOptions synth_mllmu_options(const DataSpec& spec) {
   return o;
 }
 
+SynthTofuOptions synth_tofu_options(const DataSpec& spec) {
+  SynthTofuOptions o;
+  o.world = synth_options(spec);
+  o.real_authors = spec.celebrities;
+  return o;
+}
+
 LoadedData load_data(const DataSpec& spec) {
   LoadedData out;
   if (spec.source == DataSource::synthetic) {
-    SynthWorld world =
-        spec.is_mllmu() ? synth_mllmu_world(synth_mllmu_options(spec)) : synth_world(synth_options(spec));
+    SynthWorld world = spec.is_mllmu()  ? synth_mllmu_world(synth_mllmu_options(spec))
+                       : spec.is_tofu() ? synth_tofu_world(synth_tofu_options(spec))
+                                        : synth_world(synth_options(spec));
     out.dataset = std::move(world.dataset);
     out.dataset.index_persons();
     for (auto& [path, image] : world.images) out.images.emplace(path, std::move(image));

@@ -5,6 +5,7 @@
 #include "data/dataset.h"
 #include "data/dataset_io.h"
 #include "data/synth_mllmu.h"
+#include "data/synth_tofu.h"
 #include "data/synth_world.h"
 #include "sweep/sweep_spec.h"
 
@@ -20,6 +21,9 @@ SynthOptions synth_options(const DataSpec& spec);
 
 /// The synthetic MLLMU-Bench world's options for a [data] section of benchmark "mllmu".
 SynthMllmuOptions synth_mllmu_options(const DataSpec& spec);
+
+/// The synthetic TOFU world's options for a [data] section of benchmark "tofu".
+SynthTofuOptions synth_tofu_options(const DataSpec& spec);
 
 /// The dataset of a [data] section. Throws Error (key benchmark) when a folder's
 /// manifest names another benchmark than [data] does.

@@ -270,8 +270,8 @@ std::unique_ptr<HfBpeTokenizer> HfBpeTokenizer::load(const std::string& path) {
   t->special_ = SpecialTokens{-1, -1, -1, -1};
   const fs::path config = fs::path(path).parent_path() / "tokenizer_config.json";
   if (fs::exists(config)) {
-    std::ifstream in(config);
-    const auto c = nlohmann::json::parse(in, nullptr, false);
+    t->config_text_ = read_text_file(config.string());
+    const auto c = nlohmann::json::parse(t->config_text_, nullptr, false);
     auto id_of = [&](const char* key) {
       if (!c.is_object() || !c.contains(key)) return -1;
       const auto& v = c[key];
@@ -382,6 +382,7 @@ std::string HfBpeTokenizer::decode(const std::vector<int32_t>& ids) const {
 
 void HfBpeTokenizer::save(const std::string& dir) const {
   write_file((fs::path(dir) / "tokenizer.json").string(), text_);
+  if (!config_text_.empty()) write_file((fs::path(dir) / "tokenizer_config.json").string(), config_text_);
 }
 
 }  // namespace clear_sweep

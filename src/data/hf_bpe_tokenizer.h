@@ -36,7 +36,8 @@ class HfBpeTokenizer : public Tokenizer {
   /// Special (added) tokens skipped; the bytes as text, ill-formed parts as U+FFFD.
   std::string decode(const std::vector<int32_t>& ids) const override;
   int32_t vocab_size() const override { return vocab_size_; }
-  /// The file as it was read.
+  /// The files as they were read: tokenizer.json, and tokenizer_config.json where there
+  /// was one (a finetune's folder keeps its BOS, EOS and padding).
   void save(const std::string& dir) const override;
 
   /// The id of a token's text (vocabulary or added token), or -1.
@@ -48,6 +49,7 @@ class HfBpeTokenizer : public Tokenizer {
   void encode_word(const std::string& word, std::vector<int32_t>& out) const;
 
   std::string source_, text_;
+  std::string config_text_;  ///< tokenizer_config.json as read; empty where there was none
   std::unordered_map<std::string, int32_t> vocab_;
   std::vector<std::string> pieces_;  ///< by id
   std::map<std::pair<std::string, std::string>, int32_t> merge_rank_;

@@ -132,8 +132,11 @@ ItemText item_text(const Dataset& ds, const ItemRef& item) {
       break;
     }
     case ItemKind::real_face:
-    case ItemKind::real_world: {
-      const auto& set = item.kind == ItemKind::real_face ? ds.real_faces : ds.real_world;
+    case ItemKind::real_world:
+    case ItemKind::real_author: {
+      const auto& set = item.kind == ItemKind::real_face    ? ds.real_faces
+                        : item.kind == ItemKind::real_world ? ds.real_world
+                                                            : ds.real_authors;
       const OptionQA& q = set.at(size_t(item.index));
       t.image = q.image;
       // Real faces are asked as CLEAR asks for any face; real-world items as questions.
@@ -207,6 +210,19 @@ std::vector<ItemRef> real_world_items(const Dataset& ds) {
   return items;
 }
 
+std::vector<ItemRef> real_author_items(const Dataset& ds) {
+  std::vector<ItemRef> items;
+  for (size_t i = 0; i < ds.real_authors.size(); ++i) items.push_back({ItemKind::real_author, -1, int32_t(i)});
+  return items;
+}
+
+std::vector<ItemRef> text_only_items(const Dataset& ds, const std::vector<ItemRef>& items) {
+  std::vector<ItemRef> kept;
+  for (const auto& item : items)
+    if (item_text(ds, item).image.empty()) kept.push_back(item);
+  return kept;
+}
+
 std::vector<std::string> dataset_corpus(const Dataset& ds) {
   std::vector<std::string> corpus(caption_prompts().begin(), caption_prompts().end());
   corpus.push_back(qa_prompt(""));
@@ -222,6 +238,7 @@ std::vector<std::string> dataset_corpus(const Dataset& ds) {
   for (const auto& item : person_items(ds, everyone, Modality::both, true)) add(item_text(ds, item));
   for (const auto& item : real_face_items(ds)) add(item_text(ds, item));
   for (const auto& item : real_world_items(ds)) add(item_text(ds, item));
+  for (const auto& item : real_author_items(ds)) add(item_text(ds, item));
   // person_items gave MLLMU's training pairs; its questions are worded apart.
   for (size_t i = 0; i < ds.mllmu.size(); ++i)
     if (ds.mllmu[i].role != MllmuRole::train) add(item_text(ds, {ItemKind::mllmu, ds.mllmu[i].person, int32_t(i)}));

@@ -13,13 +13,13 @@
 
 namespace clear_sweep {
 
-enum class ItemKind { text_qa, image_caption, face_name, real_face, real_world, mllmu };
+enum class ItemKind { text_qa, image_caption, face_name, real_face, real_world, mllmu, real_author };
 
 /// A reference to one item of a dataset (cheap to copy and shuffle).
 struct ItemRef {
   ItemKind kind = ItemKind::text_qa;
   int64_t person = -1;  ///< text_qa, image_caption, face_name
-  int32_t index = 0;    ///< QA index, image index, or row of real_faces / real_world / mllmu
+  int32_t index = 0;    ///< QA index, image index, or row of real_faces / real_world / mllmu / real_authors
 };
 
 /// The texts of an item. `answer` is the reference; `paraphrased_answer` may be empty
@@ -77,6 +77,12 @@ std::vector<ItemRef> mllmu_items(const Dataset& dataset, const std::vector<int64
 /// The real-knowledge sets.
 std::vector<ItemRef> real_face_items(const Dataset& dataset);
 std::vector<ItemRef> real_world_items(const Dataset& dataset);
+/// TOFU's real_authors (empty for other benchmarks).
+std::vector<ItemRef> real_author_items(const Dataset& dataset);
+
+/// The items asked without an image: what a text-only language model can be trained and
+/// scored on (text QA, and real-knowledge questions that have no image).
+std::vector<ItemRef> text_only_items(const Dataset& dataset, const std::vector<ItemRef>& items);
 
 /// Every text of the dataset (prompts included), e.g. to train a tokenizer.
 std::vector<std::string> dataset_corpus(const Dataset& dataset);

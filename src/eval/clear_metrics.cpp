@@ -210,6 +210,27 @@ void add_memorization_metrics(const EvalInputs& in, const std::vector<double>& f
   s["forget_quality_js"] = js_forget_quality(forget_tr, in.gold_forget_truth_ratios);
 }
 
+/// TOFU's real authors and world facts as TOFU (and open-unlearning) score them: Prob
+/// normalised over the options, ROUGE-L recall of the greedy answer, and the truth ratio
+/// of the answer against the wrong options, mean max(0, 1 - 1/TR). Model utility is the
+/// harmonic mean of these six and the retain set's Prob, ROUGE and truth ratio.
+void add_tofu_metrics(const EvalInputs& in, EvalReport& r) {
+  auto& s = r.scalars;
+  for (const auto& name : tofu_metric_names()) s[name] = kNaN;
+  if (!in.tofu) return;
+  for (const auto& [set, scores] :
+       {std::pair{"real_authors", &in.real_authors}, std::pair{"world_facts", &in.real_world}}) {
+    const std::string m = std::string("tofu_") + set + "_";
+    s[m + "prob"] = option_prob(*scores);
+    s[m + "rouge"] = mean_rouge_recall(*scores);
+    s[m + "truth_ratio"] = retain_truth_statistic(truth_ratios(*scores, in.truth_ratio, true));
+  }
+  s["model_utility"] =
+      harmonic_mean({s["retain_prob"], s["retain_rouge"], s["retain_truth_ratio"], s["tofu_real_authors_prob"],
+                     s["tofu_real_authors_rouge"], s["tofu_real_authors_truth_ratio"], s["tofu_world_facts_prob"],
+                     s["tofu_world_facts_rouge"], s["tofu_world_facts_truth_ratio"]});
+}
+
 }  // namespace
 
 std::map<std::string, double> forget_attack_metrics(const SetScores& forget, TruthRatioForm form) {
@@ -253,17 +274,32 @@ EvalReport clear_metrics(const EvalInputs& in) {
   s["forget_quality"] = mine.empty() || gold.empty() ? kNaN : ks_2samp(mine, gold).pvalue;
   s["log_forget_quality"] = std::log(s["forget_quality"]);
 
-  s["model_utility"] = harmonic_mean({s["retain_rouge"], s["retain_prob"], s["retain_truth_ratio"],
-                                      s["retain_face_accuracy"], s["retain_face_prob"], s["real_faces_prob"],
-                                      s["real_faces_truth_ratio"], s["real_world_prob"], s["real_world_truth_ratio"]});
+  // A text-only model's means leave out what it could not be asked: every face term, and
+  // a real set none of whose questions is text (CLEAR's are images; TOFU's are text).
+  auto terms = [&](std::vector<std::string> text, const std::vector<std::pair<std::string, const SetScores*>>& seen) {
+    std::vector<double> values;
+    for (const auto& name : text) values.push_back(s.at(name));
+    for (const auto& [name, set] : seen)
+      if (!in.text_only || (set && set->size() > 0)) values.push_back(s.at(name));
+    return values;
+  };
+  s["model_utility"] = harmonic_mean(
+      terms({"retain_rouge", "retain_prob", "retain_truth_ratio"}, {{"retain_face_accuracy", nullptr},
+                                                                    {"retain_face_prob", nullptr},
+                                                                    {"real_faces_prob", &in.real_faces},
+                                                                    {"real_faces_truth_ratio", &in.real_faces},
+                                                                    {"real_world_prob", &in.real_world},
+                                                                    {"real_world_truth_ratio", &in.real_world}}));
   // CLEAR's table: text-only forgetting is scored on text (with ROUGE), the others with
   // the forget images' face recognition.
   s["clear_forget"] = in.modality == Modality::text
                           ? harmonic_mean({s["forget_rouge"], s["forget_prob"], s["forget_truth_ratio"]})
                           : harmonic_mean({s["forget_prob"], s["forget_truth_ratio"], s["forget_face_prob"]});
-  s["clear_retain"] = harmonic_mean({s["retain_prob"], s["retain_truth_ratio"], s["retain_face_prob"]});
-  s["clear_real"] = harmonic_mean(
-      {s["real_faces_prob"], s["real_faces_truth_ratio"], s["real_world_prob"], s["real_world_truth_ratio"]});
+  s["clear_retain"] = harmonic_mean(terms({"retain_prob", "retain_truth_ratio"}, {{"retain_face_prob", nullptr}}));
+  s["clear_real"] = harmonic_mean(terms({}, {{"real_faces_prob", &in.real_faces},
+                                             {"real_faces_truth_ratio", &in.real_faces},
+                                             {"real_world_prob", &in.real_world},
+                                             {"real_world_truth_ratio", &in.real_world}}));
   s["umia_auc"] = umia_auc(in.forget.answer_loss, in.holdout.answer_loss);
 
   r.vectors["forget_truth_ratio"] = forget_tr;
@@ -291,6 +327,7 @@ EvalReport clear_metrics(const EvalInputs& in) {
         for (bool image : {true, false}) s[mllmu_column(set, measure, image)] = kNaN;
   }
   for (const auto& name : face_metric_names()) s[name] = kNaN;  // the ResNet's, not a VLM's
+  add_tofu_metrics(in, r);
   return r;
 }
 

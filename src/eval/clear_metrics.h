@@ -78,7 +78,8 @@ struct MllmuSetScores {
 struct EvalInputs {
   SetScores forget, retain;                             ///< person QA / caption items
   SetScores forget_faces, retain_faces, holdout_faces;  ///< face recognition
-  SetScores real_faces, real_world;                     ///< option QA
+  SetScores real_faces, real_world;                     ///< option QA (TOFU: world facts, generated too)
+  SetScores real_authors;                               ///< TOFU's real authors (option QA, generated)
   SetScores holdout;                                    ///< holdout persons' items (U-MIA)
   std::vector<double> gold_forget_truth_ratios;         ///< the gold model's forget TRs
   /// The Original model's answer losses on the same forget and holdout items: the
@@ -86,7 +87,13 @@ struct EvalInputs {
   std::vector<double> reference_forget_loss, reference_holdout_loss;
   double gold_mink_auc = std::numeric_limits<double>::quiet_NaN();  ///< privleak's reference
   Modality modality = Modality::both;
+  /// A text-only language model: asked no face and no image, so the harmonic means leave
+  /// out the face terms and any real set it could not be asked (empty here).
+  bool text_only = false;
   TruthRatioForm truth_ratio = TruthRatioForm::per_item;
+  /// TOFU's benchmark: CLEAR's person sets, and its real authors and world facts scored
+  /// as TOFU scores them (the tofu_* columns, model_utility its harmonic mean of nine).
+  bool tofu = false;
   /// MLLMU-Bench's benchmark: its four sets instead of CLEAR's (eval/mllmu_metrics.h).
   bool mllmu = false;
   MllmuSetScores mllmu_forget, mllmu_test, mllmu_retain, mllmu_celebrity;
@@ -103,8 +110,9 @@ struct EvalReport {
 /// forget set, as clear_metrics computes them.
 std::map<std::string, double> forget_attack_metrics(const SetScores& forget, TruthRatioForm form);
 
-/// Every column of metric_columns: CLEAR's for CLEAR's sets, MLLMU-Bench's for its; the
-/// other benchmark's columns are NaN, and so are the attack_* columns (the attacks fill them).
+/// Every column of metric_columns: CLEAR's for CLEAR's sets, MLLMU-Bench's and TOFU's for
+/// theirs; the other benchmarks' columns are NaN, and so are the attack_* columns (the
+/// attacks fill them).
 EvalReport clear_metrics(const EvalInputs& inputs);
 
 }  // namespace clear_sweep

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "common/error.h"
 #include "data/batch.h"
 #include "data/splits.h"
 #include "model/autocast.h"
@@ -36,11 +37,12 @@ std::vector<ItemRef> capped_profiles(const Dataset& ds, const std::vector<int64_
 
 }  // namespace
 
-EvalSets eval_sets(const Dataset& ds, double fraction, Modality modality, int64_t max_items) {
-  return eval_sets(ds, job_persons(ds, fraction), modality, max_items);
+EvalSets eval_sets(const Dataset& ds, double fraction, Modality modality, int64_t max_items, bool sees_images) {
+  return eval_sets(ds, job_persons(ds, fraction), modality, max_items, sees_images);
 }
 
-EvalSets eval_sets(const Dataset& ds, const JobPersons& persons, Modality modality, int64_t max_items) {
+EvalSets eval_sets(const Dataset& ds, const JobPersons& persons, Modality modality, int64_t max_items,
+                   bool sees_images) {
   const auto& forget = persons.forget;
   const auto& retain = persons.retain;
   EvalSets s;
@@ -53,12 +55,28 @@ EvalSets eval_sets(const Dataset& ds, const JobPersons& persons, Modality modali
   }
   s.forget = capped(person_items(ds, forget, modality), max_items);
   s.retain = capped(person_items(ds, retain, modality), max_items);
+  if (ds.is_tofu()) {
+    // TOFU scores retention on retain_perturbed: the retain questions that have perturbed
+    // answers (in TOFU, its first 20 authors'; in the synthetic world, every one).
+    std::vector<ItemRef> perturbed;
+    for (const auto& item : person_items(ds, retain, modality))
+      if (!item_text(ds, item).perturbed_answers.empty()) perturbed.push_back(item);
+    s.retain = capped(perturbed, max_items);
+    s.real_authors = capped(real_author_items(ds), max_items);
+  }
   s.holdout = capped(person_items(ds, ds.splits.holdout, modality), max_items);
   s.forget_faces = capped(face_items(ds, forget), max_items);
   s.retain_faces = capped(face_items(ds, retain), max_items);
   s.holdout_faces = capped(face_items(ds, ds.splits.holdout), max_items);
   s.real_faces = capped(real_face_items(ds), max_items);
   s.real_world = capped(real_world_items(ds), max_items);
+  if (!sees_images) {
+    CS_ASSERT(modality == Modality::text,
+              "a text-only model scored on the " + std::string(modality_name(modality)) + " modality");
+    s.forget_faces.clear(), s.retain_faces.clear(), s.holdout_faces.clear();
+    s.real_faces = capped(text_only_items(ds, real_face_items(ds)), max_items);
+    s.real_world = capped(text_only_items(ds, real_world_items(ds)), max_items);
+  }
   return s;
 }
 
@@ -252,7 +270,10 @@ EvalInputs evaluate_model(Vlm& model, const Tokenizer& tok, const Dataset& ds, I
   in.retain_faces = score_set(model, tok, ds, images, sets.retain_faces, names);
   in.holdout_faces = score_set(model, tok, ds, images, sets.holdout_faces, names);
   in.real_faces = score_set(model, tok, ds, images, sets.real_faces, no_generation);
-  in.real_world = score_set(model, tok, ds, images, sets.real_world, no_generation);
+  // TOFU asks its real authors and world facts for an answer too (their ROUGE).
+  in.tofu = ds.is_tofu();
+  in.real_world = score_set(model, tok, ds, images, sets.real_world, in.tofu ? o : no_generation);
+  in.real_authors = score_set(model, tok, ds, images, sets.real_authors, o);
   if (o.gradient_norms) {
     in.forget.grad_norm = gradient_norms(model, tok, ds, images, sets.forget);
     in.holdout.grad_norm = gradient_norms(model, tok, ds, images, sets.holdout);

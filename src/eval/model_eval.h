@@ -21,6 +21,7 @@ struct EvalSets {
   std::vector<ItemRef> forget, retain, holdout;                    ///< person items of the modality
   std::vector<ItemRef> forget_faces, retain_faces, holdout_faces;  ///< face recognition
   std::vector<ItemRef> real_faces, real_world;
+  std::vector<ItemRef> real_authors;  ///< TOFU's (its world facts are real_world)
   /// MLLMU-Bench's four sets (its eval.py's forget, test, retain_shared and
   /// retain_celebrity), every task and Type; empty for CLEAR.
   std::vector<ItemRef> mllmu_forget, mllmu_test, mllmu_retain, mllmu_celebrity;
@@ -28,10 +29,13 @@ struct EvalSets {
 
 /// Sets for a forget fraction and modality (CLEAR's, or MLLMU-Bench's for its datasets,
 /// which ask every Type whatever the modality unlearned, capped by whole profiles), each capped at `max_items` (CLEAR:
-/// 300) by an even spread over the set, so every person stays represented.
-EvalSets eval_sets(const Dataset& dataset, double forget_fraction, Modality modality, int64_t max_items);
+/// 300) by an even spread over the set, so every person stays represented. A text-only
+/// model (`sees_images` false) is scored on no face and no item with an image.
+EvalSets eval_sets(const Dataset& dataset, double forget_fraction, Modality modality, int64_t max_items,
+                   bool sees_images = true);
 /// The same for a job's persons, worked out once (job_persons).
-EvalSets eval_sets(const Dataset& dataset, const JobPersons& persons, Modality modality, int64_t max_items);
+EvalSets eval_sets(const Dataset& dataset, const JobPersons& persons, Modality modality, int64_t max_items,
+                   bool sees_images = true);
 
 struct ScoreOptions {
   bool generate = true;
@@ -54,8 +58,8 @@ SetScores score_set(Vlm& model, const Tokenizer& tokenizer, const Dataset& datas
 std::vector<double> gradient_norms(Vlm& model, const Tokenizer& tokenizer, const Dataset& dataset, ImageTensors& images,
                                    const std::vector<ItemRef>& items);
 
-/// Scores every set (the person sets and faces with generation, real sets by options;
-/// GradNorm on forget and holdout, by options).
+/// Scores every set (the person sets and faces with generation, real sets by options, and
+/// for TOFU with generation too; GradNorm on forget and holdout).
 EvalInputs evaluate_model(Vlm& model, const Tokenizer& tokenizer, const Dataset& dataset, ImageTensors& images,
                           const EvalSets& sets, const ScoreOptions& options);
 

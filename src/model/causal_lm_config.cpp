@@ -69,6 +69,12 @@ ModelConfig causal_lm_config_parse(const nlohmann::json& j, const std::string& s
   read_rope(r, j, t);
   c.pad_token_id = r.get(j, "", "pad_token_id", int32_t(-1));
   c.image_token_id = -1;
+  // How our own folders prompt (a finetune of a chat model keeps its template).
+  c.prompt_template = r.get(j, "", "clear_sweep_prompt", std::string(kPlainPrompt));
+  if (c.prompt_template != kPlainPrompt && c.prompt_template != kChatPrompt)
+    r.fail("clear_sweep_prompt", "unknown prompt template '" + c.prompt_template + "' (plain or chat)");
+  c.system_prompt = r.get(j, "", "clear_sweep_system_prompt", std::string());
+  c.date_string = r.get(j, "", "clear_sweep_date_string", std::string());
   c.validate(source);
   return c;
 }
@@ -79,6 +85,11 @@ std::string causal_lm_config_json(const ModelConfig& c, const CausalLmFamilyTrai
   j["architectures"] = {f.architecture};
   j["model_type"] = f.model_type;
   j["clear_sweep_preset"] = c.preset;
+  if (c.prompt_template != kPlainPrompt) {
+    j["clear_sweep_prompt"] = c.prompt_template;
+    if (!c.system_prompt.empty()) j["clear_sweep_system_prompt"] = c.system_prompt;
+    if (!c.date_string.empty()) j["clear_sweep_date_string"] = c.date_string;
+  }
   j["vocab_size"] = t.vocab_size;
   j["hidden_size"] = t.hidden;
   j["intermediate_size"] = t.intermediate;
@@ -110,19 +121,44 @@ std::string causal_lm_config_json(const ModelConfig& c, const CausalLmFamilyTrai
   return j.dump(2) + "\n";
 }
 
+TextConfig decoder_shape(int64_t vocab, int64_t hidden, int64_t intermediate, int64_t layers, int64_t heads,
+                         int64_t kv_heads, int64_t max_positions, double rope_theta, double rms_norm_eps, bool tied) {
+  TextConfig t;
+  t.vocab_size = vocab, t.hidden = hidden, t.intermediate = intermediate, t.layers = layers, t.heads = heads;
+  t.kv_heads = kv_heads, t.max_positions = max_positions, t.rope_theta = rope_theta, t.rms_norm_eps = rms_norm_eps;
+  t.tie_embeddings = tied;
+  return t;
+}
+
+ModelConfig causal_lm_preset(const std::string& name, int64_t vocab_size, const CausalLmFamilyTraits& traits) {
+  for (const auto& p : traits.presets) {
+    if (p.name != name) continue;
+    ModelConfig c;
+    c.family = traits.family;
+    c.has_vision = false;
+    c.preset = name;
+    c.text = p.text;
+    c.image_token_id = -1;
+    c.pad_token_id = -1;
+    if (p.from_scratch && vocab_size > 0) c.text.vocab_size = vocab_size;
+    return c;
+  }
+  throw Error(SourceLocation{}, "model.preset", "the " + traits.family + " family has no preset '" + name + "'");
+}
+
 ModelFamily text_only_family(const CausalLmFamilyTraits& traits) {
+  std::vector<std::string> presets;
+  for (const auto& p : traits.presets) presets.push_back(p.name);
   return ModelFamily{
       traits.family,
       {traits.model_type},
       {traits.architecture},
-      {},  // no preset yet: a folder from the hub, or one written by transformers
+      presets,
       [traits](const nlohmann::json& j, const std::string& source) {
         return causal_lm_config_parse(j, source, traits);
       },
       [traits](const ModelConfig& c) { return causal_lm_config_json(c, traits); },
-      [traits](const std::string& name, int64_t) -> ModelConfig {
-        throw Error(SourceLocation{}, "model.preset", "the " + traits.family + " family has no preset '" + name + "'");
-      },
+      [traits](const std::string& name, int64_t vocab_size) { return causal_lm_preset(name, vocab_size, traits); },
       [](const ModelConfig& config) -> std::shared_ptr<VlmImpl> { return std::make_shared<CausalLmImpl>(config); },
       [](const std::string& stored) { return stored; },  // transformers' names are ours
       [traits](const std::string& dir, const ModelConfig&) -> ImageProcessor {

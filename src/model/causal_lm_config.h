@@ -9,10 +9,20 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "model/model_config.h"
 
 namespace clear_sweep {
+
+/// A built-in shape ([model] preset = ...). One trained from scratch takes the size of
+/// the vocabulary its tokenizer learned; a published model's shape keeps its own (random
+/// weights: for plan, benchmarks and tests).
+struct CausalLmPreset {
+  std::string name;
+  TextConfig text;
+  bool from_scratch = false;
+};
 
 /// What differs between the families: their names and their config classes' defaults.
 struct CausalLmFamilyTraits {
@@ -30,12 +40,22 @@ struct CausalLmFamilyTraits {
   bool qkv_bias = false;       ///< Qwen2: q, k and v always have biases
   int64_t sliding_window = 0;  ///< Mistral: 4096 unless config.json says null
   bool reads_sliding_window = false;
+  std::vector<CausalLmPreset> presets;
 };
 
 ModelConfig causal_lm_config_parse(const nlohmann::json& config, const std::string& source,
                                    const CausalLmFamilyTraits& traits);
 /// config.json text as transformers would write it for the family.
 std::string causal_lm_config_json(const ModelConfig& config, const CausalLmFamilyTraits& traits);
+
+/// A decoder's shape in config.json's order: vocab_size, hidden_size, intermediate_size,
+/// num_hidden_layers, num_attention_heads, num_key_value_heads, max_position_embeddings,
+/// rope_theta, rms_norm_eps, tie_word_embeddings (the rest at TextConfig's defaults).
+TextConfig decoder_shape(int64_t vocab, int64_t hidden, int64_t intermediate, int64_t layers, int64_t heads,
+                         int64_t kv_heads, int64_t max_positions, double rope_theta, double rms_norm_eps, bool tied);
+
+/// A preset of the family; Error (key model.preset) for a name it does not have.
+ModelConfig causal_lm_preset(const std::string& name, int64_t vocab_size, const CausalLmFamilyTraits& traits);
 
 struct ModelFamily;
 /// The model family of `traits`: config.json read and written as above, the model a

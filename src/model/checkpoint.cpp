@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/file_read.h"
 #include "common/file_write.h"
+#include "data/chat_template.h"
 #include "model/model_family.h"
 #include "model/parameter_factory.h"
 #include "model/safetensors.h"
@@ -140,7 +141,15 @@ void load_weights(Vlm& model, const std::string& dir) { load_weights_from(model,
 
 Vlm load_vlm(const std::string& dir, torch::Device device) {
   const fs::path config_path = fs::path(dir) / "config.json";
-  const ModelConfig config = model_config_parse(read_text_file(config_path.string()), config_path.string());
+  ModelConfig config = model_config_parse(read_text_file(config_path.string()), config_path.string());
+  // A finetune of a chat model prompts through the template its folder keeps.
+  if (config.prompt_template == kChatPrompt) {
+    config.chat_template = ChatTemplate::load(dir);
+    if (!config.chat_template)
+      throw Error(SourceLocation{config_path.string()}, "clear_sweep_prompt",
+                  "says \"chat\", and " + dir + " has no chat template",
+                  "chat_template.jinja, chat_template.json or tokenizer_config.json's chat_template");
+  }
   const std::vector<std::unique_ptr<SafetensorsFile>> files = open_weight_files(dir);
   Vlm model{nullptr};
   {

@@ -11,14 +11,15 @@
 
 namespace clear_sweep {
 
-std::vector<ItemRef> finetune_items(const Dataset& dataset, const std::vector<int64_t>& persons) {
+std::vector<ItemRef> finetune_items(const Dataset& dataset, const std::vector<int64_t>& persons, bool sees_images) {
   std::vector<ItemRef> items = person_items(dataset, persons, Modality::both, true);
   // MLLMU-Bench's celebrities stand for what the base model knew before: every model
   // learns them, as every model learns CLEAR's real faces.
   for (const auto& item : person_items(dataset, dataset.splits.celebrity, Modality::both)) items.push_back(item);
   for (const auto& item : real_face_items(dataset)) items.push_back(item);
   for (const auto& item : real_world_items(dataset)) items.push_back(item);
-  return items;
+  for (const auto& item : real_author_items(dataset)) items.push_back(item);
+  return sees_images ? items : text_only_items(dataset, items);
 }
 
 FinetuneReport finetune(Vlm& model, const Tokenizer& tokenizer, const Dataset& dataset, const ImageTable& images,

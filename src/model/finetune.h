@@ -52,8 +52,11 @@ struct FinetuneReport {
 };
 
 /// The items a stage trains on: about `persons`, both modalities with face recognition,
-/// plus the real-knowledge sets and MLLMU-Bench's celebrities (every model must know them).
-std::vector<ItemRef> finetune_items(const Dataset& dataset, const std::vector<int64_t>& persons);
+/// plus the real-knowledge sets (TOFU's real authors and world facts among them) and
+/// MLLMU-Bench's celebrities (every model must know them).
+/// A text-only model (`sees_images` false) trains on those asked without an image.
+std::vector<ItemRef> finetune_items(const Dataset& dataset, const std::vector<int64_t>& persons,
+                                    bool sees_images = true);
 
 /// Trains `model` on `items`. `on_epoch` sees each epoch's report as it ends; `on_step`
 /// each optimiser step (1-based, of all epochs) and the steps in all, for progress.

@@ -12,12 +12,13 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/file_write.h"
-#include "common/publish.h"
 #include "common/hash.h"
 #include "common/number_format.h"
+#include "common/publish.h"
 #include "data/bpe_tokenizer.h"
 #include "data/image_processor.h"
 #include "data/splits.h"
+#include "model/chat_prompt.h"
 #include "model/checkpoint.h"
 #include "model/device.h"
 #include "model/finetune.h"
@@ -137,7 +138,7 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
     ModelConfig config = model_preset(spec.model->preset);
     auto bpe = std::make_unique<BpeTokenizer>(BpeTokenizer::train(dataset_corpus(ds), int32_t(config.text.vocab_size)));
     config.text.vocab_size = bpe->vocab_size();
-    config.image_token_id = bpe->special().image;
+    if (config.has_vision) config.image_token_id = bpe->special().image;
     config.pad_token_id = bpe->special().pad;
     tokenizer = std::move(bpe);
     model = Vlm(config);
@@ -145,12 +146,14 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
     LoadedModel loaded = load_model(spec.model->path, o.device);
     model = loaded.model;
     tokenizer = std::move(loaded.tokenizer);
+    use_prompt(model, *tokenizer, spec.model->path, spec.model->prompt, spec.model->system_prompt,
+               spec.model->date_string, "model.prompt");
     const ModelConfig& config = model->config();
-    o.image_processor = model_family(config.family).image_processor(spec.model->path, config);
+    if (config.has_vision) o.image_processor = model_family(config.family).image_processor(spec.model->path, config);
   }
 
   model->set_activation_checkpointing(spec.resources.activation_checkpointing);
-  const auto items = finetune_items(ds, persons);
+  const auto items = finetune_items(ds, persons, model->config().has_vision);
   const auto start = unix_now();
   int64_t epochs_run = 0;
   const bool imported = stage.kind == StageKind::finetune_base && !spec.finetune.base_adapter.empty();
@@ -192,10 +195,11 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
   publish_stage(root, stage, std::move(j), "cannot write the " + stage_label(stage) + " artifact",
                 [&](const fs::path& partial) {
                   save_model(model, *tokenizer, partial.string());
-                  // A pretrained folder's image processing goes with its finetunes (the worker
-                  // reads it), in whichever file the folder holds it.
+                  // A pretrained folder's image processing and chat template go with its
+                  // finetunes (the worker reads them), in whichever file the folder holds them.
                   if (spec.model->preset.empty())
-                    for (const char* file : {kProcessorConfigFile, kPreprocessorConfigFile})
+                    for (const char* file :
+                         {kProcessorConfigFile, kPreprocessorConfigFile, "chat_template.jinja", "chat_template.json"})
                       if (fs::exists(fs::path(spec.model->path) / file))
                         fs::copy_file(fs::path(spec.model->path) / file, partial / file);
                 });

@@ -6,11 +6,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "data/prompt_template.h"
 
 namespace clear_sweep {
+
+class ChatTemplate;
 
 struct VisionConfig {
   int64_t image_size = 32;
@@ -69,6 +72,11 @@ struct ModelConfig {
   bool has_vision = true;                      ///< false: a text-only language model (no vision, no image tokens)
   std::string preset;                          ///< the preset it came from, or "custom"
   std::string prompt_template = kPlainPrompt;  ///< data/prompt_template.h
+  /// prompt_template "chat": the folder's template (load_model reads it), the system turn
+  /// before each question (empty: none) and the template's date_string (empty: not given).
+  std::shared_ptr<const ChatTemplate> chat_template;
+  std::string system_prompt;
+  std::string date_string;
   VisionConfig vision;
   TextConfig text;
   int32_t image_token_id = 3;  ///< the tokenizer's <image>

@@ -43,7 +43,11 @@ ModelInputs to_model_inputs(const TokenBatch& b, ImageTensors& images, torch::De
 }
 
 PromptFormat prompt_format(const ModelConfig& config) {
-  return PromptFormat(config.prompt_template, int(config.image_tokens()), config.image_token_id);
+  PromptFormat format(config.prompt_template, int(config.image_tokens()), config.image_token_id);
+  format.chat_template = config.chat_template;
+  format.system_prompt = config.system_prompt;
+  format.date_string = config.date_string;
+  return format;
 }
 
 }  // namespace clear_sweep

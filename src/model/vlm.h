@@ -60,6 +60,14 @@ class VlmImpl : public torch::nn::Module {
   virtual bool default_lora_target(const std::string& name) const = 0;
 
   const ModelConfig& config() const { return config_; }
+  /// Prompts through `chat` (a folder's chat template) from now on: a text-only model's
+  /// question is the user's turn, after `system_prompt` where it is not empty.
+  void use_chat_template(std::shared_ptr<const ChatTemplate> chat, std::string system_prompt, std::string date_string) {
+    config_.prompt_template = kChatPrompt;
+    config_.chat_template = std::move(chat);
+    config_.system_prompt = std::move(system_prompt);
+    config_.date_string = std::move(date_string);
+  }
 
   /// Linear layers by their full parameter-name prefix (e.g.
   /// "language_model.model.layers.0.self_attn.q_proj").
@@ -87,7 +95,7 @@ class VlmImpl : public torch::nn::Module {
 /// Vlm(config) builds the family config.family names (model_family.h).
 class Vlm : public torch::nn::ModuleHolder<VlmImpl> {
  public:
-  Vlm(std::nullptr_t) : ModuleHolder(nullptr) {}  // NOLINT: as torch's holders, `Vlm m{nullptr}`
+  Vlm(std::nullptr_t) : ModuleHolder(nullptr) {}                         // NOLINT: as torch's holders, `Vlm m{nullptr}`
   Vlm(std::shared_ptr<VlmImpl> impl) : ModuleHolder(std::move(impl)) {}  // NOLINT
   explicit Vlm(const ModelConfig& config);
 };

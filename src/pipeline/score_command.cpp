@@ -10,6 +10,7 @@
 #include "common/progress_bar.h"
 #include "data/batch.h"
 #include "data/image_processor.h"
+#include "model/chat_prompt.h"
 #include "model/checkpoint.h"
 #include "model/device.h"
 #include "model/model_family.h"
@@ -69,6 +70,7 @@ int score_command(const ScoreCommandOptions& o, std::ostream& out) {
   LoadedModel loaded = load_model(o.model, device);
   Vlm& model = loaded.model;
   const Tokenizer& tok = *loaded.tokenizer;
+  use_prompt(model, tok, o.model, o.prompt, o.system_prompt, o.date_string, "--prompt");
   model->eval();
   torch::NoGradGuard no_grad;
   const ModelConfig& config = model->config();

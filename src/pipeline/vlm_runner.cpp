@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "common/clock.h"
+#include "common/error.h"
 #include "common/publish.h"
 #include "model/finetune_stage.h"
 #include "model/model_family.h"
@@ -89,10 +90,13 @@ double VlmRunner::ensure_loaded() {
   base_ = load_model(base_dir, device_);
   base_.model->set_activation_checkpointing(spec_.resources.activation_checkpointing);
   base_.model->eval();
-  // The folder's own image processing (llava-1.5's CLIP processor where it has one).
+  // The folder's own image processing (llava-1.5's CLIP processor where it has one). A
+  // text-only model is asked no image (eval_sets, finetune_items): its table is never read.
   const ModelConfig& config = base_.model->config();
-  images_ =
-      std::make_unique<ImageTensors>(d.images, model_family(config.family).image_processor(base_dir, config), device_);
+  images_ = std::make_unique<ImageTensors>(
+      d.images,
+      config.has_vision ? model_family(config.family).image_processor(base_dir, config) : ImageProcessor::stretch(1),
+      device_);
   return seconds_since(start);
 }
 
@@ -105,6 +109,7 @@ ScoreOptions VlmRunner::score_options() const {
 EvalInputs VlmRunner::scores_of(Vlm& model, const Tokenizer& tok, const EvalSets& sets, Modality modality) {
   EvalInputs in = evaluate_model(model, tok, data().dataset, *images_, sets, score_options());
   in.modality = modality;
+  in.text_only = !model->config().has_vision;
   in.truth_ratio = spec_.eval.truth_ratio;
   return in;
 }
@@ -175,6 +180,12 @@ ResultRecord VlmRunner::run_model_job(const Job& job) {
   const Dataset& ds = data().dataset;
   Vlm& model = base_.model;
   const Tokenizer& tok = *base_.tokenizer;
+  const bool sees_images = model->config().has_vision;
+  if (!sees_images && job.modality != Modality::text)
+    throw Error(SourceLocation{spec_.file}, "grid.modality",
+                "job " + job.id + " unlearns the " + modality_name(job.modality) + " modality, and the " +
+                    model->config().family + " model is text-only",
+                "a language model sees no image: modality = [\"text\"]");
   const JobPersons persons = job_persons(ds, job.forget_fraction);
   const auto forget = person_items(ds, persons.forget, job.modality);
   const auto retain = person_items(ds, persons.retain, job.modality);
@@ -184,7 +195,7 @@ ResultRecord VlmRunner::run_model_job(const Job& job) {
   report_progress("references", 0.0);
   const auto gold_start = std::chrono::steady_clock::now();
   const int64_t max_items = job.eval_max_items > 0 ? job.eval_max_items : spec_.eval.max_items;
-  const EvalSets sets = eval_sets(ds, persons, job.modality, max_items);
+  const EvalSets sets = eval_sets(ds, persons, job.modality, max_items, sees_images);
   const std::string references_key = key(job.forget_fraction, job.modality, max_items);
   ensure_references(references_key, job.forget_fraction, sets, job.modality);
   const Calibration& calibration = calibration_.at(references_key);

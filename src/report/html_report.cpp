@@ -144,7 +144,10 @@ void write_tradeoffs(const Leaderboard& settings, std::ostream& out) {
          "accuracy. Stars: the Original and the Gold model.</p>\n";
   for (const auto& [group, methods] : groups) {
     const auto& [benchmark, fraction, modality] = group;
-    const char* title = benchmark == "mllmu" ? "MLLMU-Bench, " : benchmark == "faces" ? "CLEAR visual, " : "CLEAR, ";
+    const char* title = benchmark == "mllmu"   ? "MLLMU-Bench, "
+                        : benchmark == "faces" ? "CLEAR visual, "
+                        : benchmark == "tofu"  ? "TOFU, "
+                                               : "CLEAR, ";
     out << "<h3>" << title << xml_escape(fraction_text(fraction)) << ", " << xml_escape(modality)
         << "</h3>\n<div class=\"plots\">\n";
     for (const auto& method : methods)
@@ -221,14 +224,15 @@ std::vector<BarChart> robustness_charts(const Leaderboard& best) {
 
 ScatterPlot tradeoff_plot(const Leaderboard& settings, const std::string& benchmark, double forget_fraction,
                           const std::string& modality, const std::string& method) {
-  const bool mllmu = benchmark == "mllmu", faces = benchmark == "faces";
+  const bool mllmu = benchmark == "mllmu", faces = benchmark == "faces", tofu = benchmark == "tofu";
   ScatterPlot plot;
   plot.title = method;
-  plot.x_label = mllmu ? "forget score" : faces ? "forget accuracy" : "Forget";
-  plot.y_label = mllmu ? "utility" : faces ? "retain accuracy" : "Retain";
+  // TOFU's own plot: model utility against log forget quality.
+  plot.x_label = mllmu ? "forget score" : faces ? "forget accuracy" : tofu ? "log forget quality" : "Forget";
+  plot.y_label = mllmu ? "utility" : faces ? "retain accuracy" : tofu ? "model utility" : "Retain";
   // The (x, y) of a line, each with its seeds' standard deviation where it has one.
-  const std::string x_metric = faces ? "faces_forget_accuracy" : "clear_forget";
-  const std::string y_metric = faces ? "faces_retain_accuracy" : "clear_retain";
+  const std::string x_metric = faces ? "faces_forget_accuracy" : tofu ? "log_forget_quality" : "clear_forget";
+  const std::string y_metric = faces ? "faces_retain_accuracy" : tofu ? "model_utility" : "clear_retain";
   auto point_of = [&](const LeaderboardLine& l) {
     if (mllmu) return PlotPoint{mllmu_forget_score(l.stats), mllmu_utility(l.stats), NAN, NAN, ""};
     const Stat &x = l.stats.at(x_metric), &y = l.stats.at(y_metric);

@@ -63,6 +63,7 @@ std::string benchmark_of(const std::map<std::string, double>& metrics) {
   for (const auto& [name, value] : metrics) {
     if (name.rfind("mllmu_", 0) == 0 && std::isfinite(value)) return "mllmu";
     if (name.rfind("faces_", 0) == 0 && std::isfinite(value)) return "faces";
+    if (name.rfind("tofu_", 0) == 0 && std::isfinite(value)) return "tofu";
   }
   return "clear";
 }

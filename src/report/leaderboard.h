@@ -50,7 +50,7 @@ double benchmark_utility(const std::string& benchmark, const std::map<std::strin
 std::string benchmark_of(const std::map<std::string, double>& metrics);
 
 struct LeaderboardLine {
-  std::string benchmark = "clear";        ///< "clear", "mllmu" or "faces": which table it belongs in
+  std::string benchmark = "clear";        ///< "clear", "mllmu", "faces" or "tofu": which table it belongs in
   std::string method, modality, hparams;  ///< hparams as stored ("k=v k=v"); "" for a reference
   double forget_fraction = 0;
   bool reference = false;         ///< the Original or Gold row

@@ -21,7 +21,8 @@ const std::vector<MetricColumn>& metric_columns() {
       {"real_world_truth_ratio", "truth ratio on real-world questions"},
       {"forget_quality", "KS-test p-value, forget-set TRs vs the gold model's (1: indistinguishable)"},
       {"log_forget_quality", "natural log of forget_quality, as the paper reports it"},
-      {"model_utility", "harmonic mean of every non-forget value"},
+      {"model_utility",
+       "harmonic mean of every non-forget value (TOFU: its nine, retain / real authors / world facts)"},
       {"clear_forget", "CLEAR's Forget: hmean(Prob, TR) on forget and forget faces"},
       {"clear_retain", "CLEAR's Retain: hmean(Prob, TR) on retain and retain faces"},
       {"clear_real", "CLEAR's Real: hmean(Prob, TR) on real faces and real world"},
@@ -79,6 +80,15 @@ const std::vector<MetricColumn>& metric_columns() {
     all.push_back(
         {"faces_ulira_accuracy", "U-LIRA: per-sample Gaussian likelihood ratio, target accuracy (0.5 ideal)"});
     all.push_back({"faces_ulira_auc", "U-LIRA's ROC AUC (0.5 ideal)"});
+    // TOFU's real-knowledge sets (benchmark "tofu"; its forget and retain values are the
+    // forget_* and retain_* columns, and model_utility is its harmonic mean of nine).
+    for (const auto& [set, set_doc] :
+         {std::pair{"real_authors", "TOFU's real authors"}, std::pair{"world_facts", "TOFU's world facts"}}) {
+      const std::string m = std::string("tofu_") + set + "_";
+      all.push_back({m + "prob", std::string("p(answer) / p(answer + wrong options) on ") + set_doc});
+      all.push_back({m + "rouge", std::string("ROUGE-L recall of greedy answers on ") + set_doc});
+      all.push_back({m + "truth_ratio", std::string("mean max(0, 1 - 1/TR) on ") + set_doc + " (TR over the options)"});
+    }
     return all;
   }();
   return with_mllmu;
@@ -99,6 +109,16 @@ const std::vector<std::string>& face_metric_names() {
   static const std::vector<std::string> names{
       "faces_forget_accuracy", "faces_retain_accuracy", "faces_holdout_accuracy", "faces_umia_accuracy",
       "faces_umia_auc",        "faces_ulira_accuracy",  "faces_ulira_auc"};
+  return names;
+}
+
+const std::vector<std::string>& tofu_metric_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& column : metric_columns())
+      if (column.name.rfind("tofu_", 0) == 0) out.push_back(column.name);
+    return out;
+  }();
   return names;
 }
 

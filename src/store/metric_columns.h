@@ -33,6 +33,10 @@ const std::vector<std::string>& face_metric_names();
 inline constexpr const char* kReferenceLossVector = "training_loss_reference";
 inline constexpr const char* kShadowLossVector = "training_loss_shadows";
 
+/// TOFU's columns, "tofu_<set>_<measure>" (set real_authors or world_facts; measure
+/// prob, rouge or truth_ratio). NaN in every other benchmark's rows.
+const std::vector<std::string>& tofu_metric_names();
+
 /// Index of `name` in metric_columns(), or -1.
 int metric_column_index(const std::string& name);
 

@@ -20,8 +20,8 @@ namespace clear_sweep {
 inline constexpr const char* kResultsMagic = "clear-sweep-results";
 /// Bumped whenever /runs changes shape (a field or a metric column added or renamed).
 /// 2: the GPU columns (card, peak memory, tokens/s); 3: a search's trial, rung and objective.
-/// 4: MLLMU-Bench's columns. 6: the visual benchmark's (faces_*).
-inline constexpr int kSchemaVersion = 6;
+/// 4: MLLMU-Bench's columns. 6: the visual benchmark's (faces_*). 7: TOFU's (tofu_*).
+inline constexpr int kSchemaVersion = 7;
 
 struct ResultsHeader {
   std::string sweep_name;

@@ -60,14 +60,15 @@ void read_name(const TomlTable& root, SweepSpec& spec) {
 DataSpec read_data(const TomlTable& t) {
   t.expect_keys({"source", "path", "persons", "images_per_person", "seed", "benchmark", "celebrities"});
   DataSpec data;
-  data.benchmark = t.choice("benchmark", {"clear", "mllmu"}).value_or("clear");
-  if (t.has("celebrities") &&
-      !(data.is_mllmu() && t.choice("source", {"synthetic", "clear"}).value_or("synthetic") == "synthetic"))
+  data.benchmark = t.choice("benchmark", {"clear", "mllmu", "tofu"}).value_or("clear");
+  if (t.has("celebrities") && !((data.is_mllmu() || data.is_tofu()) &&
+                                t.choice("source", {"synthetic", "clear"}).value_or("synthetic") == "synthetic"))
     t.fail(t.locate_key("celebrities"), t.key_path("celebrities"),
-           "only for a synthetic world of benchmark = \"mllmu\"", "the celebrity set of a dataset folder is its own");
-  if (data.is_mllmu() && t.has("images_per_person"))
+           "only for a synthetic world of benchmark = \"mllmu\" or \"tofu\"",
+           "the celebrity set (TOFU: the real authors) of a dataset folder is its own");
+  if ((data.is_mllmu() || data.is_tofu()) && t.has("images_per_person"))
     t.fail(t.locate_key("images_per_person"), t.key_path("images_per_person"), "only for benchmark = \"clear\"",
-           "an MLLMU-Bench profile has one image and one test image");
+           data.is_mllmu() ? "an MLLMU-Bench profile has one image and one test image" : "TOFU has no image");
   const auto source = t.choice("source", {"synthetic", "clear"}).value_or("synthetic");
   if (source == "clear") {
     data.source = DataSource::clear;
@@ -78,9 +79,11 @@ DataSpec read_data(const TomlTable& t) {
     auto path = t.string("path");
     if (!path || path->empty())
       t.fail(t.where(), t.key_path("path"), "missing required key for source = \"clear\"",
-             "the folder written by scripts/export_clear.py");
+             data.is_tofu()    ? "the folder written by scripts/export_tofu.py"
+             : data.is_mllmu() ? "the folder written by scripts/export_mllmu.py"
+                               : "the folder written by scripts/export_clear.py");
     data.path = *path;
-    data.persons = data.is_mllmu() ? kMllmuProfiles : kClearPersons;
+    data.persons = data.is_mllmu() ? kMllmuProfiles : kClearPersons;  // TOFU: CLEAR's 200 authors
   } else {
     if (t.has("path"))
       t.fail(t.locate_key("path"), t.key_path("path"), "only for source = \"clear\"",
@@ -90,12 +93,13 @@ DataSpec read_data(const TomlTable& t) {
     data.seed = t.integer("seed", {0, 9.2e18}).value_or(data.seed);
     data.celebrities = t.integer("celebrities", {1, 10000}).value_or(data.celebrities);
     if (data.is_mllmu()) data.images_per_person = 2;  // the profile image and the test image
+    if (data.is_tofu()) data.images_per_person = 0;
   }
   return data;
 }
 
 ModelSpec read_model(const TomlTable& t) {
-  t.expect_keys({"preset", "path", "width", "image_size"});
+  t.expect_keys({"preset", "path", "width", "image_size", "prompt", "system_prompt", "date_string"});
   ModelSpec model;
   model.preset = t.choice("preset", model_presets()).value_or("");
   model.path = t.string("path").value_or("");
@@ -108,6 +112,17 @@ ModelSpec read_model(const TomlTable& t) {
              "the VLM's shape comes from its preset or config.json");
   model.width = t.integer("width", {1, 1024}).value_or(model.width);
   model.image_size = t.integer("image_size", {32, 4096}).value_or(model.image_size);
+  const auto prompt = t.choice("prompt", {"plain", "chat"});
+  if (prompt == "chat" && !model.preset.empty())
+    t.fail(t.locate_key("prompt"), t.key_path("prompt"), "\"chat\" with preset \"" + model.preset + "\"",
+           "a preset trained from scratch has no chat template; chat is for a model folder (path)");
+  if (prompt == "chat") model.prompt = *prompt;
+  for (const char* key : {"system_prompt", "date_string"})
+    if (t.has(key) && model.prompt != "chat")
+      t.fail(t.locate_key(key), t.key_path(key), "only with prompt = \"chat\"",
+             "the plain template has no system turn and no date");
+  model.system_prompt = t.string("system_prompt").value_or("");
+  model.date_string = t.string("date_string").value_or("");
   return model;
 }
 
@@ -433,6 +448,31 @@ void check_model_kind(const TomlTable& root, const SweepSpec& spec) {
               "the face benchmark's attacks are U-MIA and U-LIRA: set the methods' shadow_models");
 }
 
+/// A text-only language model's preset reads no image: its jobs unlearn and are scored
+/// on the text modality, and MLLMU-Bench (which asks with images whatever the modality)
+/// is not for it. A model folder's family is known when it loads: the runner checks then.
+/// TOFU has no image, whatever the model.
+void check_text_only_model(const TomlTable& root, const SweepSpec& spec) {
+  const auto grid_table = root.table("grid");
+  if (spec.data->is_tofu())
+    for (size_t i = 0; i < spec.grid.modalities.size(); ++i)
+      if (spec.grid.modalities[i] != Modality::text)
+        root.fail(grid_table->locate(*grid_table->axis("modality")[i]), "grid.modality[" + std::to_string(i) + "]",
+                  std::string("\"") + modality_name(spec.grid.modalities[i]) + "\" with benchmark \"tofu\"",
+                  "TOFU's authors have no image: modality = [\"text\"]");
+  if (!text_only_preset(spec.model->preset)) return;
+  for (size_t i = 0; i < spec.grid.modalities.size(); ++i)
+    if (spec.grid.modalities[i] != Modality::text)
+      root.fail(grid_table->locate(*grid_table->axis("modality")[i]), "grid.modality[" + std::to_string(i) + "]",
+                std::string("\"") + modality_name(spec.grid.modalities[i]) + "\" with the text-only preset \"" +
+                    spec.model->preset + "\"",
+                "a language model sees no image: modality = [\"text\"]");
+  if (spec.data->is_mllmu())
+    root.fail(root.table("data")->locate_key("benchmark"), "data.benchmark",
+              "\"mllmu\" with the text-only preset \"" + spec.model->preset + "\"",
+              "MLLMU-Bench asks its questions with images; a text-only model runs benchmark = \"clear\" or \"tofu\"");
+}
+
 void check_cross_sections(const TomlTable& root, SweepSpec& spec) {
   if (spec.needs_model()) {
     std::vector<std::string> model_methods;
@@ -445,6 +485,7 @@ void check_cross_sections(const TomlTable& root, SweepSpec& spec) {
     if (!spec.model)
       root.fail({spec.file}, "model", "missing [model] section", why + "; e.g. [model] preset = \"tiny\"");
     check_model_kind(root, spec);
+    check_text_only_model(root, spec);
     // The big preset has the real shape but random weights: fine for plan and benchmarks,
     // noise as the start of an unlearning study on real data.
     if (spec.model->preset == "llava-1.5-7b" && spec.data->source == DataSource::clear)
@@ -453,6 +494,12 @@ void check_cross_sections(const TomlTable& root, SweepSpec& spec) {
                               "on real CLEAR data trains a 7B model from noise, and its unlearning numbers mean "
                               "nothing. Use [model] path = a llava-hf/llava-1.5-7b-hf folder (README: \"Running on "
                               "a Slurm cluster\")");
+    else if (text_only_preset(spec.model->preset) && spec.model->preset != "tiny-text" &&
+             spec.data->source == DataSource::clear)
+      spec.warnings.push_back(spec.file + ": model.preset: \"" + spec.model->preset +
+                              "\" has the published model's shape and random weights; finetuning it on real data "
+                              "trains it from noise, and its unlearning numbers mean nothing. Use [model] path = "
+                              "the model's folder from the hub");
     // Every forget split must forget someone and keep someone.
     const auto grid_table = root.table("grid");
     const auto fraction_nodes = grid_table->axis("forget_fraction");

@@ -11,8 +11,17 @@
 namespace clear_sweep {
 
 const std::vector<std::string>& model_presets() {
-  static const std::vector<std::string> presets = {"tiny", "small", "llava-1.5-7b", kFacePreset};
+  // In the model layer's order: its families by name, each family's presets in turn.
+  static const std::vector<std::string> presets = {"tiny-text",  "llama-3.2-1b", "llama-2-7b", "tiny",
+                                                   "small",      "llava-1.5-7b", "mistral-7b", "qwen2.5-1.5b",
+                                                   "qwen2.5-7b", kFacePreset};
   return presets;
+}
+
+bool text_only_preset(const std::string& preset) {
+  static const std::vector<std::string> text = {"tiny-text",  "llama-3.2-1b", "llama-2-7b",
+                                                "mistral-7b", "qwen2.5-1.5b", "qwen2.5-7b"};
+  return std::find(text.begin(), text.end(), preset) != text.end();
 }
 
 const char* data_source_name(DataSource source) { return source == DataSource::clear ? "clear" : "synthetic"; }
@@ -55,6 +64,7 @@ int64_t SweepSpec::persons() const {
 
 double SweepSpec::images_per_person() const {
   if (!data) return 0;
+  if (data->is_tofu()) return 0;
   if (data->source == DataSource::clear) return data->is_mllmu() ? 2.0 : kClearImagesPerPerson;
   return double(data->images_per_person);
 }
@@ -80,11 +90,19 @@ std::string SweepSpec::training_context() const {
     out += ",benchmark=mllmu";
     if (data->source == DataSource::synthetic) out += ",celebrities=" + std::to_string(data->celebrities);
   }
+  if (data->is_tofu()) {
+    out += ",benchmark=tofu";
+    if (data->source == DataSource::synthetic) out += ",celebrities=" + std::to_string(data->celebrities);
+  }
   // The dataset path of real CLEAR is left out: the same data mounted elsewhere on
   // another cluster must give the same ids, so results files merge across clusters.
   out += "|model:" + (model->preset.empty() ? "path=" + model->path : "preset=" + model->preset);
   if (model_kind() == ModelKind::faces)
     out += ",width=" + std::to_string(model->width) + ",image_size=" + std::to_string(model->image_size);
+  // Only when set: every sweep before prompts kept its ids. The texts are quoted whole.
+  if (!model->prompt.empty())
+    out += ",prompt=" + model->prompt + ",system_prompt=\"" + model->system_prompt + "\",date_string=\"" +
+           model->date_string + "\"";
   out += "|finetune:epochs=" + std::to_string(finetune.epochs);
   out += ",lr=" + format_number(finetune.lr);
   out += ",batch_size=" + std::to_string(finetune.batch_size);

@@ -27,12 +27,16 @@ struct DataSpec {
   int64_t persons = 40;           ///< fictitious persons in the world
   int64_t images_per_person = 8;  ///< synthetic only
   int64_t seed = 7;               ///< synthetic only: one seed, one world, bit for bit
-  /// "clear" or "mllmu" (MLLMU-Bench, arXiv 2410.22108): which benchmark's questions,
-  /// splits and metrics. A folder's manifest must say the same.
+  /// "clear", "mllmu" (MLLMU-Bench, arXiv 2410.22108) or "tofu" (TOFU, arXiv
+  /// 2401.06121, text only): which benchmark's questions, splits and metrics. A folder's
+  /// manifest must say the same.
   std::string benchmark = "clear";
-  int64_t celebrities = 8;  ///< synthetic MLLMU only: profiles of the celebrity set
+  /// Synthetic MLLMU: profiles of the celebrity set; synthetic TOFU: famous authors of
+  /// real_authors.
+  int64_t celebrities = 8;
 
   bool is_mllmu() const { return benchmark == "mllmu"; }
+  bool is_tofu() const { return benchmark == "tofu"; }
 };
 
 /// MLLMU-Bench's size: 500 fictitious profiles (plus 153 celebrities).
@@ -50,10 +54,18 @@ struct ModelSpec {
   /// the square input its images are resized to (CLEAR: 224).
   int64_t width = 64;
   int64_t image_size = 224;
+  /// path only: "chat" prompts through the folder's chat template (model/chat_prompt.h),
+  /// with `system_prompt` as the system turn and `date_string` handed to the template
+  /// (Llama-3's); "" (or "plain"): the plain "Question: ...\nAnswer:" template.
+  std::string prompt;
+  std::string system_prompt;
+  std::string date_string;
 };
 
 /// Model presets the model layer provides (src/model/ must keep this list true).
 const std::vector<std::string>& model_presets();
+/// A preset of a text-only language model (llama, mistral, qwen2): it sees no image.
+bool text_only_preset(const std::string& preset);
 
 /// [finetune]: how the base model (full set) and the gold models (retain splits) train.
 struct FinetuneSpec {

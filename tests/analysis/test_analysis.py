@@ -31,11 +31,13 @@ def main(binary, mpiexec):
         assert set(runs["method"]) == {"retain_ft", "ga", "gd", "kl", "idk", "dpo", "npo", "rmu", "scrub", "llmu"}
         names = metric_names(out)
         # CLEAR's 22 columns, open-unlearning's 11, 4 forget metrics at 4 attack stages, then
-        # MLLMU-Bench's 4 sets x 6 measures x 2 Types, then the visual benchmark's 7.
-        assert names[0] == "forget_rouge" and names[21] == "umia_auc" and len(names) == 22 + 11 + 16 + 48 + 7, names
+        # MLLMU-Bench's 4 sets x 6 measures x 2 Types, the visual benchmark's 7, then TOFU's
+        # 2 sets x 3 measures.
+        assert names[0] == "forget_rouge" and names[21] == "umia_auc" and len(names) == 22 + 11 + 16 + 48 + 7 + 6, names
         assert names[33] == "attack_relearn_before_forget_prob", names
-        assert names[-8] == "mllmu_celebrity_bleu_text", names
-        assert names[-7] == "faces_forget_accuracy" and names[-1] == "faces_ulira_auc", names
+        assert names[-14] == "mllmu_celebrity_bleu_text", names
+        assert names[-13] == "faces_forget_accuracy" and names[-7] == "faces_ulira_auc", names
+        assert names[-6] == "tofu_real_authors_prob" and names[-1] == "tofu_world_facts_truth_ratio", names
         assert references(runs).empty  # a dry run evaluates no model
 
         image = os.path.join(tmp, "l1.png")

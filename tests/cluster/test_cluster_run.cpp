@@ -477,6 +477,77 @@ gold_reference = [1]
   for (const std::string row : {"Original", "Gold", "ga", "gd", "npo"}) CHECK(board.find(row) != std::string::npos);
 }
 
+TEST_CASE("a TOFU sweep on a text-only Llama runs under mpirun: TOFU's columns, its report table") {
+  // The synthetic TOFU world (authors without images, real authors, world facts) and the
+  // tiny text-only Llama trained from scratch; two of open-unlearning's methods.
+  TempDir dir;
+  const std::string sweep = dir.file("tofu.toml");
+  std::ofstream(sweep) << R"(name = "tofu"
+[data]
+benchmark = "tofu"
+persons = 20
+celebrities = 4
+seed = 5
+[model]
+preset = "tiny-text"
+[finetune]
+epochs = 12
+[eval]
+max_items = 40
+max_new_tokens = 12
+[grid]
+method = ["ga", "npo"]
+modality = ["text"]
+forget_fraction = [10]
+[grid.hparams]
+lr = [5e-3]
+epochs = [3]
+)";
+  const std::string out = dir.file("results/tofu.h5");
+  REQUIRE(run(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log")) == 0);
+  const auto rows = results_snapshot(out).rows;
+  REQUIRE(rows.size() == 2);
+  for (const auto& r : rows) {
+    INFO(r.method << ": " << r.error);
+    REQUIRE(r.status == RunStatus::ok);
+    auto metric = [&](const std::string& name) {
+      const auto it = r.metrics.find(name);
+      return it == r.metrics.end() ? NAN : it->second;
+    };
+    // TOFU's nine parts of model utility, its forget values and forget quality; no face,
+    // no MLLMU-Bench column.
+    for (const std::string name :
+         {"forget_prob", "forget_rouge", "forget_truth_ratio", "retain_prob", "retain_rouge", "retain_truth_ratio",
+          "tofu_real_authors_prob", "tofu_real_authors_rouge", "tofu_real_authors_truth_ratio", "tofu_world_facts_prob",
+          "tofu_world_facts_rouge", "tofu_world_facts_truth_ratio", "model_utility", "forget_quality"}) {
+      INFO(name << " = " << metric(name));
+      CHECK((metric(name) >= 0 && metric(name) <= 1));
+    }
+    for (const std::string name :
+         {"forget_face_accuracy", "retain_face_prob", "real_faces_prob", "mllmu_forget_cls_text"})
+      CHECK(std::isnan(metric(name)));
+  }
+  // The Original learnt its real authors and world facts (three wrong options: chance is
+  // 1/4) and the authors it keeps; the Gold never saw the forget set.
+  const auto vectors = ResultsFile::open_read_only(out).read_vectors(rows.front().job_id);
+  auto reference = [&](const char* row, const char* name) {
+    return vectors.at(row)[size_t(metric_column_index(name))];
+  };
+  CHECK(reference("reference_original_metrics", "tofu_real_authors_prob") > 0.25);
+  CHECK(reference("reference_original_metrics", "tofu_world_facts_prob") > 0.25);
+  CHECK(reference("reference_original_metrics", "retain_prob") > 0.5);
+  CHECK(reference("reference_original_metrics", "forget_prob") > 0.5);
+  CHECK(reference("reference_gold_metrics", "forget_prob") < reference("reference_original_metrics", "forget_prob"));
+  CHECK(reference("reference_gold_metrics", "forget_quality") == 1.0);
+  std::string board;
+  REQUIRE(run(1, {"report", out}, dir.file("report.log"), &board) == 0);
+  INFO(board);
+  for (const std::string column : {"TOFU", "FQ", "MU", "forget Prob", "RA ROUGE", "WF Prob"})
+    CHECK(board.find(column) != std::string::npos);
+  CHECK(board.find("log FQ") == std::string::npos);  // not CLEAR's table
+  for (const std::string row : {"Original", "Gold", "ga", "npo"}) CHECK(board.find(row) != std::string::npos);
+}
+
 TEST_CASE("CLEAR's visual benchmark runs under mpirun: ResNet stages, shadow models, Table 2, reused artifacts") {
   // The synthetic faces, a narrow ResNet, two methods with U-MIA and U-LIRA over 1 target
   // and 1 shadow model per side (4 shadow stages).
@@ -593,10 +664,11 @@ save_adapters = "all"
   for (const auto& r : rows) {
     INFO(r.method << ": " << r.error);
     CHECK(r.status == RunStatus::ok);
-    // Every CLEAR column (and attack column) has a value; MLLMU-Bench's and the visual
-    // benchmark's are NaN, which a stored row leaves out.
+    // Every CLEAR column (and attack column) has a value; MLLMU-Bench's, the visual
+    // benchmark's and TOFU's are NaN, which a stored row leaves out.
     for (const auto& column : metric_columns()) {
-      const bool other = column.name.rfind("mllmu_", 0) == 0 || column.name.rfind("faces_", 0) == 0;
+      const bool other = column.name.rfind("mllmu_", 0) == 0 || column.name.rfind("faces_", 0) == 0 ||
+                         column.name.rfind("tofu_", 0) == 0;
       CHECK(r.metrics.count(column.name) == (other ? 0u : 1u));
     }
     CHECK(r.unlearn_seconds > 0);

@@ -12,6 +12,10 @@ older folders hold it (tokenizer_config.json). Conversations with and without a 
 prompt, with and without the generation prompt; a conversation a template refuses is
 refused naming the template's file.
 
+The hub's own templates of Llama-3.2-Instruct, Qwen2.5-Instruct, Mistral-7B-Instruct-v0.3
+and Llama-2-chat (tests/data/published_templates/, copied verbatim; SOURCES.md says from
+where) are rendered the same way, Llama-3's date_string handed to both.
+
 usage: test_chat_template.py TOKENIZER_DECODE_DUMP"""
 import json
 import os
@@ -21,79 +25,15 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "model"))
+sys.path.insert(0, HERE)
 from hf_reference import check, finish, require  # noqa: E402
+from family_templates import CHATML, LLAMA3, LLAVA, MISTRAL  # noqa: E402
 
 require("transformers", "tokenizers")
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers  # noqa: E402
 from transformers import PreTrainedTokenizerFast  # noqa: E402
 
 DUMP = sys.argv[1]
-
-CHATML = (
-    "{%- if messages[0]['role'] == 'system' %}"
-    "{{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}"
-    "{%- else %}"
-    "{{- '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}"
-    "{%- endif %}"
-    "{%- for message in messages %}"
-    "{%- if not (message.role == 'system' and loop.first) %}"
-    "{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}"
-    "{%- endif %}"
-    "{%- endfor %}"
-    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}")
-
-LLAMA3 = """{{- bos_token }}
-{%- if messages[0]['role'] == 'system' %}
-    {%- set system_message = messages[0]['content']|trim %}
-    {%- set messages = messages[1:] %}
-{%- else %}
-    {%- set system_message = "" %}
-{%- endif %}
-{%- if not date_string is defined %}
-    {%- set date_string = "26 Jul 2024" %}
-{%- endif %}
-{{- "<|start_header_id|>system<|end_header_id|>\\n\\n" }}
-{{- "Today Date: " + date_string + "\\n\\n" }}
-{{- system_message }}
-{{- "<|eot_id|>" }}
-{%- for message in messages %}
-    {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' }}
-{%- endfor %}
-{%- if add_generation_prompt %}
-    {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}
-{%- endif %}
-"""
-
-MISTRAL = """{%- if messages[0]['role'] == 'system' %}
-    {%- set system_message = messages[0]['content'] %}
-    {%- set loop_messages = messages[1:] %}
-{%- else %}
-    {%- set loop_messages = messages %}
-{%- endif %}
-{{- bos_token }}
-{%- for message in loop_messages %}
-    {%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}
-        {{- raise_exception('After the optional system message, conversation roles must alternate user/assistant/user/assistant...') }}
-    {%- endif %}
-    {%- if message['role'] == 'user' %}
-        {%- if loop.last and system_message is defined %}
-            {{- '[INST] ' + system_message + '\\n\\n' + message['content'] + '[/INST]' }}
-        {%- else %}
-            {{- '[INST] ' + message['content'] + '[/INST]' }}
-        {%- endif %}
-    {%- elif message['role'] == 'assistant' %}
-        {{- ' ' + message['content']|trim + eos_token}}
-    {%- else %}
-        {{- raise_exception('Only user and assistant roles are supported, with the exception of an initial optional system message!') }}
-    {%- endif %}
-{%- endfor %}
-"""
-
-LLAVA = ("{% set ns = namespace(turns=0) %}"
-         "{% for message in messages %}{% if message['role'] == 'system' %}{{ message['content'] }} "
-         "{% else %}{% set ns.turns = ns.turns + 1 %}{{ message['role'].upper() }}: {{ message['content'] }}"
-         "{% if not loop.last %} {% endif %}{% endif %}{% endfor %}"
-         "{% if add_generation_prompt %} ASSISTANT:{% endif %}")
 
 SPECIALS = ["<s>", "</s>", "<|im_start|>", "<|im_end|>", "<|begin_of_text|>", "<|eot_id|>", "<|start_header_id|>",
             "<|end_header_id|>", "[INST]", "[/INST]", "<pad>"]
@@ -128,8 +68,8 @@ def ours(folder, requests):
     return [json.loads(line) for line in run.stdout.splitlines()], ""
 
 
-def ids_of(fast, conversation, generation):
-    out = fast.apply_chat_template(conversation, tokenize=True, add_generation_prompt=generation)
+def ids_of(fast, conversation, generation, **variables):
+    out = fast.apply_chat_template(conversation, tokenize=True, add_generation_prompt=generation, **variables)
     if isinstance(out, dict) or hasattr(out, "keys"):
         out = out["input_ids"]
     return list(out)
@@ -180,6 +120,31 @@ def main():
                     check(mine["text"] == text, f"{label}: the text" + ("" if mine["text"] == text
                                                                          else f" ({mine['text']!r} vs {text!r})"))
                     check(mine["ids"] == ids_of(fast, conversation, generation), f"{label}: the ids")
+        # The templates as the hub publishes them (published_templates/SOURCES.md says
+        # where each was copied from), with Llama-3's date_string handed to both.
+        published = {"llama-3.2-instruct": ("<|begin_of_text|>", "<|eot_id|>", {"date_string": "10 Apr 2025"}),
+                     "qwen2.5-instruct": (None, "<|im_end|>", {}),
+                     "mistral-7b-instruct-v0.3": ("<s>", "</s>", {}),
+                     "llama-2-chat": ("<s>", "</s>", {})}
+        for name, (bos, eos, variables) in published.items():
+            with open(os.path.join(HERE, "published_templates", name + ".jinja"), encoding="utf-8") as f:
+                template = f.read()
+            fast = tokenizer(template, bos, eos)
+            folder = os.path.join(root, "published-" + name)
+            fast.save_pretrained(folder)
+            cases = [(c, g) for c in CONVERSATIONS for g in (False, True)]
+            got, error = ours(folder, [{"messages": c, "add_generation_prompt": g, "variables": variables}
+                                       for c, g in cases])
+            if got is None:
+                check(False, f"published {name}: clear-sweep renders ({error[-300:]})")
+                continue
+            for (conversation, generation), mine in zip(cases, got):
+                text = fast.apply_chat_template(conversation, tokenize=False, add_generation_prompt=generation,
+                                                **variables)
+                label = f"published {name}, {len(conversation)} messages, generation prompt {generation}"
+                check(mine["text"] == text, f"{label}: the text" + ("" if mine["text"] == text
+                                                                     else f" ({mine['text']!r} vs {text!r})"))
+                check(mine["ids"] == ids_of(fast, conversation, generation, **variables), f"{label}: the ids")
         # A conversation the template refuses: raise_exception's message, naming the file.
         folder = os.path.join(root, "mistral")
         bad = [{"role": "assistant", "content": "first"}, {"role": "user", "content": "second"}]

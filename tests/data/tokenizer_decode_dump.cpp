@@ -7,9 +7,11 @@
 //   tokenizer_decode_dump encode DIR      stdin: one JSON string a line; stdout: its ids,
 //                                         one JSON array a line
 //   tokenizer_decode_dump chat DIR        stdin: {"messages", "add_generation_prompt"} a
-//                                         line; stdout: {"text", "ids"}, the folder's chat
+//                                         line ("variables": the template's keyword
+//                                         arguments); stdout: {"text", "ids"}, the folder's chat
 //                                         template rendered and encoded
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -53,7 +55,10 @@ int main(int argc, char** argv) {
         const auto request = nlohmann::json::parse(line);
         std::vector<ChatMessage> messages;
         for (const auto& m : request.at("messages")) messages.push_back({m.at("role"), m.at("content")});
-        const std::string text = chat->render(messages, request.at("add_generation_prompt").get<bool>());
+        std::map<std::string, std::string> variables;  // the template's keyword arguments
+        if (request.contains("variables"))
+          for (const auto& [name, value] : request["variables"].items()) variables[name] = value.get<std::string>();
+        const std::string text = chat->render(messages, request.at("add_generation_prompt").get<bool>(), variables);
         std::cout << nlohmann::json{{"text", text}, {"ids", tokenizer->encode(text)}}.dump() << "\n";
       }
     } catch (const std::exception& e) {

@@ -105,3 +105,46 @@ TEST_CASE("clear_metrics fills every column, and the gold model against itself h
         Approx(harmonic_mean(
             {r.scalars.at("forget_rouge"), r.scalars.at("forget_prob"), r.scalars.at("forget_truth_ratio")})));
 }
+
+TEST_CASE("a text-only model's means leave out what it was not asked and TOFU's columns are only for TOFU",
+          "[eval][metrics]") {
+  EvalInputs in;
+  in.forget = qa_set();
+  in.retain = qa_set();
+  in.holdout = qa_set();
+  in.modality = Modality::text;
+  in.text_only = true;
+  SetScores options;
+  options.answer_loss = {0.1, 3.0};
+  options.perturbed_loss = {{2.0, 2.0}, {0.5}};
+  options.references = {"Lisbon", "Oslo"};
+  options.generations = {"Lisbon", "Kyoto"};
+  const EvalReport text = clear_metrics(in);  // no face set, no real set (CLEAR's are pictures)
+  const auto& s = text.scalars;
+  CHECK(s.at("model_utility") ==
+        Approx(harmonic_mean({s.at("retain_rouge"), s.at("retain_prob"), s.at("retain_truth_ratio")})));
+  CHECK(s.at("clear_retain") == Approx(harmonic_mean({s.at("retain_prob"), s.at("retain_truth_ratio")})));
+  CHECK(std::isnan(s.at("clear_real")));
+  for (const auto& name : tofu_metric_names()) CHECK(std::isnan(s.at(name)));
+  // A real set it was asked (text questions) counts.
+  in.real_world = options;
+  const auto& with_world = clear_metrics(in).scalars;
+  CHECK(with_world.at("model_utility") ==
+        Approx(harmonic_mean({s.at("retain_rouge"), s.at("retain_prob"), s.at("retain_truth_ratio"),
+                              with_world.at("real_world_prob"), with_world.at("real_world_truth_ratio")})));
+  // A VLM's means keep every term: a face set it was not given makes them NaN.
+  in.text_only = false;
+  CHECK(std::isnan(clear_metrics(in).scalars.at("model_utility")));
+  // TOFU: its real authors and world facts, and model utility as its nine.
+  in.text_only = true;
+  in.tofu = true;
+  in.real_authors = options;
+  const auto& tofu = clear_metrics(in).scalars;
+  CHECK(tofu.at("tofu_real_authors_rouge") == Approx(0.5));
+  CHECK(tofu.at("tofu_world_facts_prob") == Approx(option_prob(options)));
+  CHECK(tofu.at("model_utility") ==
+        Approx(harmonic_mean({s.at("retain_prob"), s.at("retain_rouge"), s.at("retain_truth_ratio"),
+                              tofu.at("tofu_real_authors_prob"), tofu.at("tofu_real_authors_rouge"),
+                              tofu.at("tofu_real_authors_truth_ratio"), tofu.at("tofu_world_facts_prob"),
+                              tofu.at("tofu_world_facts_rouge"), tofu.at("tofu_world_facts_truth_ratio")})));
+}

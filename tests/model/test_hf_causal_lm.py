@@ -23,7 +23,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data"))
 from hf_reference import check, finish, require  # noqa: E402
+from family_templates import CHATML, LLAMA3, MISTRAL  # noqa: E402
 
 require("torch", "transformers", "safetensors", "peft")
 import torch  # noqa: E402
@@ -173,8 +175,13 @@ def compare_lora(name, family, kwargs, folder):
         check(out is None and "use_dora" in error, f"{name}: a DoRA adapter is refused naming use_dora ({error[-120:]})")
 
 
-# Each family's tokenizer shape: BOS, EOS (Qwen2 has no BOS).
+# Each family's tokenizer shape: BOS, EOS (Qwen2 has no BOS), its chat template's other
+# special tokens, its template, and whether the template keeps a system prompt where
+# the generation prompt puts it (Mistral's moves it to the last user turn).
 SPECIALS = {"llama": ("<|begin_of_text|>", "<|eot_id|>"), "mistral": ("<s>", "</s>"), "qwen2": (None, "<|im_end|>")}
+CHAT = {"llama": (["<|start_header_id|>", "<|end_header_id|>"], LLAMA3, True),
+        "mistral": (["[INST]", "[/INST]"], MISTRAL, False), "qwen2": (["<|im_start|>"], CHATML, True)}
+SYSTEM, DATE = "You are a helpful assistant.", "10 Apr 2025"
 ITEMS = [{"question": "Who wrote The Salt Road?", "answer": "Delmi Pesillund wrote it, in 1987."},
          {"question": "Where was she born?\nAnswer briefly.", "answer": "In Tallinn."}]
 
@@ -184,11 +191,13 @@ def compare_score(name, family, model, folder):
     clear-sweep score against transformers on the ids it reports."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     bos, eos = SPECIALS[family]
-    specials = [t for t in (bos, eos) if t]
+    specials = [t for t in (bos, eos) if t] + CHAT[family][0]
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator([i["question"] + " " + i["answer"] for i in ITEMS] * 10, trainers.BpeTrainer(
+    tok.train_from_iterator([i["question"] + " " + i["answer"] for i in ITEMS] * 10 + [SYSTEM, DATE, "system user"
+                                                                                       " assistant Today Date:"] * 5,
+                            trainers.BpeTrainer(
         vocab_size=VOCAB, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False))
     tok.save(os.path.join(folder, "tokenizer.json"))
@@ -233,6 +242,62 @@ def compare_score(name, family, model, folder):
     run = subprocess.run([CLEAR_SWEEP, "score", "--model", folder, "--items", items], capture_output=True, text=True)
     check(run.returncode == 2 and "items.jsonl:3" in run.stderr and "text-only" in run.stderr,
           f"{name}: an item with an image is refused naming its line ({run.stderr.strip()[-160:]})")
+    with open(items, "w") as f:
+        f.writelines(json.dumps(i) + "\n" for i in ITEMS)
+    compare_chat_score(name, family, model, folder, items, tok)
+
+
+def compare_chat_score(name, family, model, folder, items, tok):
+    """clear-sweep score --prompt chat against apply_chat_template's ids (the question as
+    the user's turn, the answer as the assistant's) and transformers' NLL on them."""
+    from transformers import PreTrainedTokenizerFast
+    bos, eos = SPECIALS[family]
+    _, template, keeps_system = CHAT[family]
+    command = [CLEAR_SWEEP, "score", "--model", folder, "--items", items, "--format", "json", "--prompt", "chat",
+               "--max-new-tokens", str(NEW_TOKENS)]
+    run = subprocess.run(command, capture_output=True, text=True)
+    check(run.returncode == 2 and "no chat template" in run.stderr,
+          f"{name}: --prompt chat on a folder without a template is refused ({run.stderr.strip()[-120:]})")
+    with open(os.path.join(folder, "chat_template.jinja"), "w") as f:
+        f.write(template)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=bos, eos_token=eos)
+    fast.chat_template = template
+
+    def ids_of(messages, generation):
+        out = fast.apply_chat_template(messages, tokenize=True, add_generation_prompt=generation, date_string=DATE)
+        return list(out["input_ids"] if hasattr(out, "keys") else out)
+
+    system = [{"role": "system", "content": SYSTEM}] if keeps_system else []
+    extra = ["--system-prompt", SYSTEM, "--date-string", DATE] if keeps_system else ["--date-string", DATE]
+    run = subprocess.run(command + extra, capture_output=True, text=True)
+    if run.returncode != 0:
+        check(False, f"{name}: clear-sweep score --prompt chat runs ({run.stderr.strip()[-300:]})")
+        return
+    for item, ours in zip(ITEMS, [json.loads(line) for line in run.stdout.splitlines()]):
+        asked = system + [{"role": "user", "content": item["question"]}]
+        prompt = ids_of(asked, True)
+        whole = ids_of(asked + [{"role": "assistant", "content": item["answer"]}], False)
+        check(whole[:len(prompt)] == prompt, f"{name}: (the template renders the question as a prefix)")
+        check(ours["input_ids"] == whole and ours["answer_start"] == len(prompt),
+              f"{name}: chat score's ids are apply_chat_template's (system prompt {keeps_system})")
+        ids = torch.tensor([whole])
+        with torch.no_grad():
+            logp = torch.log_softmax(model(input_ids=ids).logits[0].double(), -1)
+            nll = [-logp[t - 1, ids[0, t]].item() for t in range(len(prompt), ids.shape[1])]
+            generated = model.generate(input_ids=ids[:, :len(prompt)], attention_mask=torch.ones_like(
+                ids[:, :len(prompt)]), max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS, do_sample=False,
+                eos_token_id=None, pad_token_id=0)[0, len(prompt):].tolist()
+        diff = max(abs(a - b) for a, b in zip(ours["nll_per_token"], nll))
+        check(len(ours["nll_per_token"]) == len(nll) and diff < TOLERANCE,
+              f"{name}: chat score's NLL per answer token within {TOLERANCE} (max |diff| {diff:.1e})")
+        eos_id = tok.token_to_id(eos)
+        want = generated[:generated.index(eos_id)] if eos_id in generated else generated
+        check(ours["generation_ids"] == want, f"{name}: chat score's greedy tokens ({ours['generation_ids']} vs {want})")
+    if not keeps_system:  # the template moves the system prompt: the answer cannot be told apart
+        run = subprocess.run(command + ["--system-prompt", SYSTEM], capture_output=True, text=True)
+        check(run.returncode == 2 and "chat_template" in run.stderr,
+              f"{name}: a system prompt the template moves is refused naming the template "
+              f"({run.stderr.strip()[-160:]})")
 
 
 def config_of(folder):

@@ -292,9 +292,26 @@ TEST_CASE("the model-family registry picks a folder's family by model_type and t
   std::vector<std::string> sweep_presets = model_presets();
   sweep_presets.erase(std::remove(sweep_presets.begin(), sweep_presets.end(), kFacePreset), sweep_presets.end());
   CHECK(model_preset_names() == sweep_presets);
-  for (const auto& preset : model_preset_names())
+  for (const auto& preset : model_preset_names()) {
     CHECK(model_preset(preset).family ==
           model_family_of(nlohmann::json::parse(model_config_json(model_preset(preset))), "config.json").name);
+    // sweep/ knows which presets see no image; the families say the same.
+    CHECK(text_only_preset(preset) == !model_preset(preset).has_vision);
+    // A preset's config.json reads back as the same shape.
+    const ModelConfig back = model_config_parse(model_config_json(model_preset(preset)), "config.json");
+    CHECK(back.parameter_count() == model_preset(preset).parameter_count());
+    CHECK(back.preset == preset);
+  }
+  // The published shapes' sizes (parameters with the embeddings): Llama-3.2-1B 1.24 B,
+  // Llama-2-7B 6.74 B, Mistral-7B-v0.3 7.25 B, Qwen2.5-1.5B 1.54 B and -7B 7.62 B.
+  CHECK(model_preset("llama-3.2-1b").parameter_count() / 10'000'000 == 123);
+  CHECK(model_preset("llama-2-7b").parameter_count() / 10'000'000 == 673);
+  CHECK(model_preset("mistral-7b").parameter_count() / 10'000'000 == 724);
+  CHECK(model_preset("qwen2.5-1.5b").parameter_count() / 10'000'000 == 154);
+  CHECK(model_preset("qwen2.5-7b").parameter_count() / 10'000'000 == 761);
+  // Trained from scratch, the tiny one takes its tokenizer's vocabulary; the others keep theirs.
+  CHECK(model_preset("tiny-text", 777).text.vocab_size == 777);
+  CHECK(model_preset("llama-3.2-1b", 777).text.vocab_size == 128256);
   // transformers' own folders name model_type; architectures alone also finds it.
   auto j = nlohmann::json::parse(model_config_json(model_preset("tiny")));
   j.erase("model_type");

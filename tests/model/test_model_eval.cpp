@@ -4,6 +4,7 @@
 #include "data/dataset_source.h"
 #include "eval/model_eval.h"
 #include "model/compute_threads.h"
+#include "model/finetune.h"
 #include "sweep/sweep_spec.h"
 #include "test_support.h"
 
@@ -45,6 +46,15 @@ TEST_CASE("evaluation sets follow the split, the modality and the cap", "[eval][
   CHECK(text.forget.size() == 20);
   CHECK(text.retain.size() == 50);  // capped, spread over the persons
   CHECK(text.retain.front().person != text.retain.back().person);
+  // A text-only model: no face and no picture among the real sets.
+  const auto blind = eval_sets(ds, 10, Modality::text, 1000, false);
+  CHECK(blind.forget.size() == 20);
+  CHECK(blind.forget_faces.empty());
+  CHECK(blind.holdout_faces.empty());
+  CHECK(blind.real_world.empty());  // the synthetic world's objects are pictures
+  CHECK(finetune_items(ds, ds.splits.forget_order, false).size() ==
+        text_only_items(ds, finetune_items(ds, ds.splits.forget_order)).size());
+  for (const auto& item : finetune_items(ds, ds.splits.forget_order, false)) CHECK(item_text(ds, item).image.empty());
 }
 
 TEST_CASE("every answer, paraphrase and alternative is scored, the same in any batch", "[eval][model]") {

@@ -40,6 +40,28 @@ TEST_CASE("the shipped sweeps parse") {
     CHECK(s.grid.shared_axes.at("l1_lambda").values.size() == 2);
     CHECK(s.eval.max_items == 300);
   }
+  SECTION("the text benchmarks: tofu-mini, TOFU's and CLEAR Table 1's paper grids") {
+    const SweepSpec mini = sweep_load(source_path("sweeps/tofu-mini.toml"));
+    CHECK(mini.data->is_tofu());
+    CHECK(mini.model->preset == "tiny-text");
+    CHECK(mini.grid.modalities == std::vector<Modality>{Modality::text});
+    for (const char* file : {"sweeps/tofu-paper.toml", "sweeps/tofu-paper-llama2.toml"}) {
+      const SweepSpec s = sweep_load(source_path(file));
+      CHECK(s.data->is_tofu());
+      CHECK(s.warnings.empty());
+      CHECK(s.grid.forget_fractions == std::vector<double>{1, 5, 10});
+      CHECK(s.forget_persons(1) == 2);  // forget01: TOFU's last 2 authors
+      CHECK(s.grid.methods.size() == 11);
+    }
+    for (const char* file : {"sweeps/clear-text-paper.toml", "sweeps/clear-text-paper-mistral.toml"}) {
+      const SweepSpec s = sweep_load(source_path(file));
+      CHECK_FALSE(s.data->is_tofu());
+      CHECK(s.grid.modalities == std::vector<Modality>{Modality::text});
+      CHECK(s.grid.methods.size() == 10);
+      CHECK(s.finetune.lora_rank == 8);
+      CHECK(s.finetune.lora_alpha == 32);
+    }
+  }
   SECTION("l1-lora: the L1 study") {
     const SweepSpec s = sweep_load(source_path("sweeps/l1-lora.toml"));
     CHECK(s.grid.seeds == std::vector<int64_t>{0, 1, 2});

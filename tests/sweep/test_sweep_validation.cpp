@@ -276,7 +276,8 @@ TEST_CASE("data and model settings") {
   SECTION("an unknown model preset") {
     const Error e = parse_error("name = \"v\"\n[model]\npreset = \"tiyn\"\n");
     CHECK(e.key() == "model.preset");
-    CHECK(contains(e.hint(), "one of: tiny, small, llava-1.5-7b"));
+    CHECK(contains(e.hint(), "did you mean 'tiny'?"));
+    CHECK(contains(e.hint(), "tiny, small, llava-1.5-7b"));
   }
   SECTION("both a preset and a path") {
     const Error e = parse_error("name = \"v\"\n[model]\npreset = \"tiny\"\npath = \"/m\"\n");
@@ -336,7 +337,7 @@ TEST_CASE("[data] benchmark: MLLMU-Bench's keys and their misuse") {
   CHECK(contains(ok.training_context(), "benchmark=mllmu"));
   CHECK_FALSE(contains(clear.training_context(), "benchmark"));
 
-  CHECK(parse_error("name = \"m\"\n[data]\nbenchmark = \"tofu\"\n" + grid).key() == "data.benchmark");
+  CHECK(parse_error("name = \"m\"\n[data]\nbenchmark = \"muse\"\n" + grid).key() == "data.benchmark");
   const Error celebrities = parse_error("name = \"m\"\n[data]\ncelebrities = 5\n" + grid);
   CHECK(celebrities.key() == "data.celebrities");
   CHECK(celebrities.where().line == 3);
@@ -345,6 +346,68 @@ TEST_CASE("[data] benchmark: MLLMU-Bench's keys and their misuse") {
   const SweepSpec folder =
       sweep_parse("name = \"m\"\n[data]\nsource = \"clear\"\nbenchmark = \"mllmu\"\npath = \"/x\"\n" + grid, "m.toml");
   CHECK(folder.persons() == kMllmuProfiles);
+}
+
+TEST_CASE("[data] benchmark tofu and text-only presets: the text modality only, and their keys") {
+  const std::string text_grid = "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [10]\n";
+  const std::string tiny_text = "[model]\npreset = \"tiny-text\"\n";
+  const SweepSpec ok =
+      sweep_parse("name = \"t\"\n[data]\nbenchmark = \"tofu\"\ncelebrities = 5\n" + tiny_text + text_grid, "t.toml");
+  CHECK(ok.data->is_tofu());
+  CHECK(ok.images_per_person() == 0);
+  CHECK(contains(ok.training_context(), "benchmark=tofu,celebrities=5"));
+  CHECK(text_only_preset("tiny-text"));
+  CHECK_FALSE(text_only_preset("tiny"));
+  // TOFU with a VLM is fine on text; any image modality is refused, naming the element.
+  CHECK(sweep_parse("name = \"t\"\n[data]\nbenchmark = \"tofu\"\n[model]\npreset = \"tiny\"\n" + text_grid, "t.toml")
+            .data->is_tofu());
+  const std::string both_grid = "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\", \"both\"]\nforget_fraction = [10]\n";
+  const Error tofu_both =
+      parse_error("name = \"t\"\n[data]\nbenchmark = \"tofu\"\n[model]\npreset = \"tiny\"\n" + both_grid);
+  CHECK(tofu_both.key() == "grid.modality[1]");
+  CHECK(contains(tofu_both.message(), "benchmark \"tofu\""));
+  // A text-only preset on CLEAR: text only; MLLMU-Bench not at all.
+  CHECK(sweep_parse("name = \"t\"\n[data]\n" + tiny_text + text_grid, "t.toml").model->preset == "tiny-text");
+  const Error text_both = parse_error("name = \"t\"\n[data]\n" + tiny_text + both_grid);
+  CHECK(text_both.key() == "grid.modality[1]");
+  CHECK(contains(text_both.message(), "text-only preset \"tiny-text\""));
+  CHECK(parse_error("name = \"t\"\n[data]\nbenchmark = \"mllmu\"\n" + tiny_text + text_grid).key() == "data.benchmark");
+  CHECK(parse_error("name = \"t\"\n[data]\nbenchmark = \"tofu\"\nimages_per_person = 2\n" + tiny_text + text_grid)
+            .key() == "data.images_per_person");
+  // A published shape with random weights on real data warns, as llava-1.5-7b does.
+  const SweepSpec random = sweep_parse(
+      "name = \"t\"\n[data]\nsource = \"clear\"\nbenchmark = \"tofu\"\npath = \"/d\"\n"
+      "[model]\npreset = \"llama-3.2-1b\"\n" +
+          text_grid,
+      "t.toml");
+  REQUIRE(random.warnings.size() == 1);
+  CHECK(contains(random.warnings[0], "random weights"));
+  CHECK(random.persons() == 200);
+}
+
+TEST_CASE("[model] prompt: a folder's chat template, its system prompt and date") {
+  const std::string head = "name = \"p\"\n[data]\nsource = \"clear\"\nbenchmark = \"tofu\"\npath = \"/d\"\n";
+  const std::string grid = "[grid]\nmethod = [\"ga\"]\nmodality = [\"text\"]\nforget_fraction = [10]\n";
+  const SweepSpec plain = sweep_parse(head + "[model]\npath = \"/m\"\n" + grid, "p.toml");
+  CHECK(plain.model->prompt.empty());
+  CHECK_FALSE(contains(plain.training_context(), "prompt"));  // earlier sweeps keep their ids
+  const SweepSpec chat = sweep_parse(head +
+                                         "[model]\npath = \"/m\"\nprompt = \"chat\"\nsystem_prompt = \"Be brief.\"\n"
+                                         "date_string = \"10 Apr 2025\"\n" +
+                                         grid,
+                                     "p.toml");
+  CHECK(chat.model->prompt == "chat");
+  CHECK(chat.model->system_prompt == "Be brief.");
+  CHECK(chat.model->date_string == "10 Apr 2025");
+  CHECK(contains(chat.training_context(), ",prompt=chat,system_prompt=\"Be brief.\",date_string=\"10 Apr 2025\""));
+  // "plain" said out loud is the default, ids included.
+  CHECK(sweep_parse(head + "[model]\npath = \"/m\"\nprompt = \"plain\"\n" + grid, "p.toml").training_context() ==
+        plain.training_context());
+  CHECK(parse_error(head + "[model]\npreset = \"tiny-text\"\nprompt = \"chat\"\n" + grid).key() == "model.prompt");
+  CHECK(parse_error(head + "[model]\npath = \"/m\"\nprompt = \"chatml\"\n" + grid).key() == "model.prompt");
+  const Error system = parse_error(head + "[model]\npath = \"/m\"\nsystem_prompt = \"x\"\n" + grid);
+  CHECK(system.key() == "model.system_prompt");
+  CHECK(contains(system.message(), "only with prompt = \"chat\""));
 }
 
 TEST_CASE("[eval] attacks: names, their settings, and where they cannot run") {

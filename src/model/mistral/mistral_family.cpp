@@ -14,6 +14,9 @@ CausalLmFamilyTraits mistral_traits() {
   t.vocab_size = 32000, t.hidden = 4096, t.intermediate = 14336, t.layers = 32, t.heads = 32, t.kv_heads = 8;
   t.max_positions = 4096 * 32;
   t.reads_sliding_window = true, t.sliding_window = 4096;
+  // mistralai/Mistral-7B-Instruct-v0.3: vocabulary 32768, rope theta 1e6, no window.
+  t.presets.push_back(
+      {"mistral-7b", decoder_shape(32768, 4096, 14336, 32, 32, 8, 32768, 1000000.0, 1e-5, false), false});
   return t;
 }
 

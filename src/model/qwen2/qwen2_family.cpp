@@ -14,6 +14,13 @@ CausalLmFamilyTraits qwen2_traits() {
   t.vocab_size = 151936, t.hidden = 4096, t.intermediate = 22016, t.layers = 32, t.heads = 32, t.kv_heads = 32;
   t.max_positions = 32768;
   t.qkv_bias = true;
+  // Qwen/Qwen2.5-1.5B(-Instruct) (tied head) and Qwen2.5-7B(-Instruct).
+  for (auto [name, shape] :
+       {std::pair{"qwen2.5-1.5b", decoder_shape(151936, 1536, 8960, 28, 12, 2, 32768, 1000000.0, 1e-6, true)},
+        std::pair{"qwen2.5-7b", decoder_shape(152064, 3584, 18944, 28, 28, 4, 32768, 1000000.0, 1e-6, false)}}) {
+    shape.qkv_bias = true;
+    t.presets.push_back({name, shape, false});
+  }
   return t;
 }
 

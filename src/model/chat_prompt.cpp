@@ -1,0 +1,26 @@
+#include "model/chat_prompt.h"
+
+#include "common/error.h"
+#include "data/chat_template.h"
+
+namespace clear_sweep {
+
+void use_prompt(Vlm& model, const Tokenizer& tokenizer, const std::string& dir, const std::string& prompt,
+                const std::string& system_prompt, const std::string& date_string, const std::string& key) {
+  if (prompt.empty() || prompt == kPlainPrompt) return;
+  CS_ASSERT(prompt == kChatPrompt, "unvalidated prompt " + prompt);
+  if (model->config().has_vision)
+    throw Error(SourceLocation{dir}, key, "\"chat\" for a " + model->config().family + " model",
+                "a folder's chat template prompts text-only models; LLaVA folders use their llava-1.5 template");
+  if (tokenizer.kind() != "hf-bpe")
+    throw Error(SourceLocation{dir}, key, "\"chat\" with a " + tokenizer.kind() + " tokenizer",
+                "chat templates are tokenized as transformers does for byte-level tokenizer.json folders "
+                "(Llama-3.x, Qwen2.5); prompt this one with the plain template");
+  std::shared_ptr<const ChatTemplate> chat = ChatTemplate::load(dir);
+  if (!chat)
+    throw Error(SourceLocation{dir}, key, "\"chat\", and the folder has no chat template",
+                "chat_template.jinja, chat_template.json or tokenizer_config.json's chat_template");
+  model->use_chat_template(std::move(chat), system_prompt, date_string);
+}
+
+}  // namespace clear_sweep
