@@ -117,7 +117,8 @@ SetScores score_set(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTe
     const size_t last = std::min(rows.size(), first + size_t(o.batch_size));
     std::vector<Sequence> batch;
     for (size_t r = first; r < last; ++r) batch.push_back(rows[r].sequence);
-    const ModelInputs in = to_model_inputs(collate(batch, tok.special().pad, PadSide::right), images, device);
+    const ModelInputs in =
+        to_model_inputs(collate(batch, padding_id(tok, model->config()), PadSide::right), images, device);
     const AnswerTokenScores scores = score_answer_tokens(model, in);
     const torch::Tensor mean = scores.sums.mean().to(torch::kCPU).to(torch::kDouble);
     const double* values = mean.data_ptr<double>();
@@ -161,7 +162,8 @@ SetScores score_set(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTe
     std::vector<Sequence> prompts;
     for (size_t i = first; i < std::min(items.size(), first + size_t(o.batch_size)); ++i)
       prompts.push_back(make_sequence(tok, template_prompt(texts[i], format), "", texts[i].image, format));
-    const auto in = to_model_inputs(collate(prompts, tok.special().pad, PadSide::left, true), images, device);
+    const auto in =
+        to_model_inputs(collate(prompts, padding_id(tok, model->config()), PadSide::left, true), images, device);
     for (const auto& ids : generate_greedy(model, in, g)) {
       std::string text = tok.decode(ids);
       if (!text.empty() && text[0] == ' ') text.erase(0, 1);
@@ -227,7 +229,8 @@ std::vector<double> gradient_norms(Vlm& model, const Tokenizer& tok, const Datas
   std::vector<double> out;
   for (const auto& item : items) {
     const Sequence seq = item_sequence(tok, item_text(ds, item), format);
-    const ModelInputs in = to_model_inputs(collate({seq}, tok.special().pad, PadSide::right), images, device);
+    const ModelInputs in =
+        to_model_inputs(collate({seq}, padding_id(tok, model->config()), PadSide::right), images, device);
     torch::Tensor loss;  // [1]
     {
       AutocastScope autocast(device);

@@ -64,7 +64,7 @@ FinetuneReport finetune(Vlm& model, const Tokenizer& tokenizer, const Dataset& d
       std::vector<Sequence> batch;
       for (size_t i = first; i < std::min(order.size(), first + size_t(o.batch_size)); ++i)
         batch.push_back(sequences[order[i]]);
-      const TokenBatch tokens = collate(batch, tokenizer.special().pad, PadSide::right);
+      const TokenBatch tokens = collate(batch, padding_id(tokenizer, model->config()), PadSide::right);
       const ModelInputs inputs = to_model_inputs(tokens, image_tensors, o.device);
       for (auto& group : optimizer.param_groups())
         group.options().set_lr(scheduled_lr(o.lr, report.steps, total_steps, steps_per_epoch, o.final_lr_fraction));

@@ -42,6 +42,13 @@ ModelInputs to_model_inputs(const TokenBatch& b, ImageTensors& images, torch::De
   return in;
 }
 
+int32_t padding_id(const Tokenizer& tokenizer, const ModelConfig& config) {
+  const auto fits = [&](int32_t id) { return id >= 0 && id < config.text.vocab_size; };
+  for (int32_t id : {config.pad_token_id, tokenizer.special().pad, tokenizer.special().eos})
+    if (fits(id)) return id;
+  return 0;
+}
+
 PromptFormat prompt_format(const ModelConfig& config) {
   PromptFormat format(config.prompt_template, int(config.image_tokens()), config.image_token_id);
   format.chat_template = config.chat_template;

@@ -36,4 +36,10 @@ ModelInputs to_model_inputs(const TokenBatch& batch, ImageTensors& images, torch
 /// the placeholder id.
 PromptFormat prompt_format(const ModelConfig& config);
 
+/// The id padding positions hold (masked out, never a label), one the model's embedding
+/// has: config.json's pad_token_id, else the tokenizer's padding token, else its EOS (as
+/// Llama-3 folders, which have none, are padded), else 0. A SentencePiece tokenizer's
+/// appended <pad> is past a text model's vocabulary and is not used.
+int32_t padding_id(const Tokenizer& tokenizer, const ModelConfig& config);
+
 }  // namespace clear_sweep

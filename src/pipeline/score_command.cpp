@@ -88,7 +88,7 @@ int score_command(const ScoreCommandOptions& o, std::ostream& out) {
   ImageTensors images(
       table, config.has_vision ? model_family(config.family).image_processor(o.model, config) : ImageProcessor{},
       device);
-  const int32_t pad = config.pad_token_id >= 0 ? config.pad_token_id : tok.special().pad;
+  const int32_t pad = padding_id(tok, config);
 
   // Items as a bar on stderr (stdout is the scores).
   ProgressBar bar(std::cerr, "score", int64_t(items.size()), stderr_is_terminal());

@@ -77,7 +77,8 @@ std::vector<double> relearn(Vlm& model, const Tokenizer& tok, const Dataset& ds,
       }
       batch.push_back(sequences[order[next++]]);
     }
-    const ModelInputs in = to_model_inputs(collate(batch, tok.special().pad, PadSide::right), images, device);
+    const ModelInputs in =
+        to_model_inputs(collate(batch, padding_id(tok, model->config()), PadSide::right), images, device);
     torch::Tensor loss;
     {
       AutocastScope autocast(device);

@@ -36,6 +36,7 @@ UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, 
                                 torch::optim::AdamWOptions(job.real("lr")).weight_decay(job.real("weight_decay")));
 
   const PromptFormat format = prompt_format(model->config());
+  const int32_t pad = padding_id(tok, model->config());
   std::vector<ItemText> forget_texts, retain_texts;
   std::vector<Sequence> forget_seqs, retain_seqs;
   for (const auto& item : forget) {
@@ -107,10 +108,9 @@ UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, 
           }
         }
         MethodBatch batch;
-        batch.forget = to_model_inputs(collate(f, tok.special().pad, PadSide::right), images, device);
-        batch.retain = to_model_inputs(collate(r, tok.special().pad, PadSide::right), images, device);
-        if (!alt.empty())
-          batch.forget_alt = to_model_inputs(collate(alt, tok.special().pad, PadSide::right), images, device);
+        batch.forget = to_model_inputs(collate(f, pad, PadSide::right), images, device);
+        batch.retain = to_model_inputs(collate(r, pad, PadSide::right), images, device);
+        if (!alt.empty()) batch.forget_alt = to_model_inputs(collate(alt, pad, PadSide::right), images, device);
         if (!reference.empty()) batch.forget_reference = torch::tensor(reference).to(device);
         for (const auto* in : {&batch.forget, &batch.retain, &batch.forget_alt})
           if (in->attention_mask.defined()) report.tokens += in->attention_mask.sum().item<int64_t>();
@@ -163,7 +163,8 @@ std::vector<double> forget_logprobs(Vlm& model, const Tokenizer& tok, const Data
     std::vector<Sequence> batch;
     for (size_t i = first; i < std::min(items.size(), first + size_t(batch_size)); ++i)
       batch.push_back(item_sequence(tok, item_text(ds, items[i]), format));
-    const ModelInputs in = to_model_inputs(collate(batch, tok.special().pad, PadSide::right), images, device);
+    const ModelInputs in =
+        to_model_inputs(collate(batch, padding_id(tok, model->config()), PadSide::right), images, device);
     torch::Tensor logp;  // [B]
     {
       AutocastScope autocast(device);  // as the training steps compute theirs

@@ -293,11 +293,59 @@ def compare_chat_score(name, family, model, folder, items, tok):
         eos_id = tok.token_to_id(eos)
         want = generated[:generated.index(eos_id)] if eos_id in generated else generated
         check(ours["generation_ids"] == want, f"{name}: chat score's greedy tokens ({ours['generation_ids']} vs {want})")
+    if keeps_system:
+        compare_chat_finetune(name, folder, items, [json.loads(line) for line in run.stdout.splitlines()])
     if not keeps_system:  # the template moves the system prompt: the answer cannot be told apart
         run = subprocess.run(command + ["--system-prompt", SYSTEM], capture_output=True, text=True)
         check(run.returncode == 2 and "chat_template" in run.stderr,
               f"{name}: a system prompt the template moves is refused naming the template "
               f"({run.stderr.strip()[-160:]})")
+
+
+def compare_chat_finetune(name, folder, items, chat_lines):
+    """A sweep's finetune with [model] prompt = "chat": its stage folders keep the template
+    and the choice, so the runner (and score, without --prompt) asks them as the sweep did."""
+    artifacts = os.path.join(folder, "artifacts")
+    sweep = os.path.join(folder, "chat.toml")
+    with open(sweep, "w") as f:
+        f.write(f"""name = "chat"
+[data]
+benchmark = "tofu"
+persons = 4
+seed = 3
+[model]
+path = "{folder}"
+prompt = "chat"
+system_prompt = "{SYSTEM}"
+date_string = "{DATE}"
+[finetune]
+epochs = 1
+lr = 1e-4
+lora_rank = 4
+[grid]
+method = ["ga"]
+modality = ["text"]
+forget_fraction = [25]
+""")
+    run = subprocess.run([CLEAR_SWEEP, "finetune", sweep, "--artifacts", artifacts], capture_output=True, text=True)
+    if run.returncode != 0:
+        check(False, f"{name}: finetune with prompt = chat runs ({run.stderr.strip()[-300:]})")
+        return
+    stages = sorted(os.path.join(artifacts, d) for d in os.listdir(artifacts)
+                    if os.path.exists(os.path.join(artifacts, d, "config.json")))
+    check(len(stages) == 2, f"{name}: base and gold stages written ({len(stages)})")
+    for stage in stages:
+        config = config_of(stage)
+        check(config.get("clear_sweep_prompt") == "chat" and config.get("clear_sweep_system_prompt") == SYSTEM
+              and config.get("clear_sweep_date_string") == DATE, f"{name}: the stage's config.json keeps the prompt")
+        check(os.path.exists(os.path.join(stage, "chat_template.jinja"))
+              and os.path.exists(os.path.join(stage, "tokenizer_config.json")),
+              f"{name}: the stage keeps the chat template and tokenizer_config.json")
+        scored = subprocess.run([CLEAR_SWEEP, "score", "--model", stage, "--items", items, "--format", "json",
+                                 "--max-new-tokens", "0"], capture_output=True, text=True)
+        ids = [json.loads(line)["input_ids"] for line in scored.stdout.splitlines()] if scored.returncode == 0 else []
+        check(ids == [line["input_ids"] for line in chat_lines],
+              f"{name}: score on the stage asks through the chat template, as --prompt chat on the model did")
 
 
 def config_of(folder):

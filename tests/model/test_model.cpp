@@ -392,3 +392,29 @@ TEST_CASE("scoring only the labelled positions gives the full forward's numbers"
   const auto a = grads(false), b = grads(true);
   for (size_t i = 0; i < a.size(); ++i) CHECK(torch::allclose(a[i], b[i], 1e-4, 1e-6));
 }
+
+namespace {
+
+/// A tokenizer with chosen special ids: padding_id's inputs.
+class FixedSpecials : public Tokenizer {
+ public:
+  FixedSpecials(int32_t pad, int32_t eos) { special_ = SpecialTokens{pad, -1, eos, -1}; }
+  std::string kind() const override { return "fixed"; }
+  std::vector<int32_t> encode(std::string_view) const override { return {}; }
+  std::string decode(const std::vector<int32_t>&) const override { return {}; }
+  int32_t vocab_size() const override { return 1000; }
+  void save(const std::string&) const override {}
+};
+
+}  // namespace
+
+TEST_CASE("padding takes an id the model has: config, tokenizer, EOS, else 0", "[model][batch]") {
+  ModelConfig c = model_preset("tiny-text", 100);
+  c.pad_token_id = 7;
+  CHECK(padding_id(FixedSpecials(5, 9), c) == 7);
+  c.pad_token_id = -1;  // a text folder's config.json without pad_token_id
+  CHECK(padding_id(FixedSpecials(5, 9), c) == 5);
+  CHECK(padding_id(FixedSpecials(-1, 9), c) == 9);   // Llama-3: no padding token, EOS pads
+  CHECK(padding_id(FixedSpecials(101, 9), c) == 9);  // SentencePiece's appended <pad>, past the vocabulary
+  CHECK(padding_id(FixedSpecials(-1, -1), c) == 0);
+}
