@@ -8,38 +8,81 @@
 
 namespace clear_sweep {
 
-std::string template_text(const PromptFormat& format, const std::string& prompt, bool has_image) {
-  if (!format.chat()) return prompt;
-  return std::string("USER: ") + (has_image ? "<image>\n" : "") + prompt + " ASSISTANT:";
-}
-
-const std::string& template_prompt(const ItemText& text, const PromptFormat& format) {
-  return format.chat() ? text.question : text.prompt;
-}
+namespace {
+const std::string kImageMarker = "<image>";  // what LLaVA's template renders per image
+}  // namespace
 
 namespace {
 
-/// make_sequence through a folder's chat template (batch.h).
-Sequence chat_sequence(const Tokenizer& tokenizer, const std::string& prompt, const std::string& answer,
-                       const std::string& image, const PromptFormat& format) {
-  const ChatTemplate& chat = *format.chat_template;
-  if (!image.empty())
-    throw Error(SourceLocation{chat.origin()}, "prompt",
-                "an item with an image under a text model's chat template (" + image + ")",
-                "chat templates prompt text-only models; LLaVA folders use their llava-1.5 template");
+/// The template a chat format renders through: the folder's, or llava-1.5's published
+/// one for LLaVA folders that have none.
+std::shared_ptr<const ChatTemplate> template_of(const PromptFormat& format) {
+  if (format.chat_template) return format.chat_template;
+  CS_ASSERT(format.template_name == kLlava15Prompt, "a chat prompt without its template");
+  return ChatTemplate::llava15();
+}
+
+/// The turns before the answer: the system prompt where set, the question as the user's
+/// turn (as a processor passes it, with its image, for LLaVA; as a string otherwise).
+std::vector<ChatMessage> question_turns(const PromptFormat& format, const std::string& prompt, bool has_image) {
   std::vector<ChatMessage> turns;
-  if (!format.system_prompt.empty()) turns.push_back({"system", format.system_prompt});
-  turns.push_back({"user", prompt});
+  if (!format.system_prompt.empty()) turns.push_back({"system", format.system_prompt, -1});
+  turns.push_back({"user", prompt, format.template_name == kLlava15Prompt ? (has_image ? 1 : 0) : -1});
+  return turns;
+}
+
+std::map<std::string, std::string> template_variables(const PromptFormat& format) {
   std::map<std::string, std::string> variables;
   if (!format.date_string.empty()) variables["date_string"] = format.date_string;
+  return variables;
+}
+
+/// make_sequence through a chat template (batch.h).
+Sequence chat_sequence(const Tokenizer& tokenizer, const std::string& prompt, const std::string& answer,
+                       const std::string& image, const PromptFormat& format) {
+  const std::shared_ptr<const ChatTemplate> chat = template_of(format);
+  std::vector<ChatMessage> turns = question_turns(format, prompt, !image.empty());
+  const auto variables = template_variables(format);
+  const std::string asked = chat->render(turns, true, variables);
   Sequence s;
-  const std::string asked = chat.render(turns, true, variables);
-  s.prompt = tokenizer.encode(asked);
+  s.image = image;
+  if (format.template_name == kLlava15Prompt) {
+    // As LlavaProcessor tokenizes the rendered text: BOS, then the text around each
+    // "<image>", the one after a placeholder a continuation (no dummy prefix), as the
+    // Llama tokenizer splits around special tokens; the placeholder expanded to N.
+    const int32_t image_id = format.image_id >= 0 ? format.image_id : tokenizer.special().image;
+    if (tokenizer.special().bos >= 0) s.prompt.push_back(tokenizer.special().bos);
+    size_t from = 0, images = 0;
+    for (size_t at; (at = asked.find(kImageMarker, from)) != std::string::npos; from = at + kImageMarker.size()) {
+      const auto ids = from == 0 ? tokenizer.encode(asked.substr(0, at))
+                                 : tokenizer.encode_continuation(asked.substr(from, at - from));
+      s.prompt.insert(s.prompt.end(), ids.begin(), ids.end());
+      s.prompt.insert(s.prompt.end(), size_t(format.image_tokens), image_id);
+      ++images;
+    }
+    const auto rest = from == 0 ? tokenizer.encode(asked) : tokenizer.encode_continuation(asked.substr(from));
+    s.prompt.insert(s.prompt.end(), rest.begin(), rest.end());
+    if (images != (image.empty() ? 0u : 1u))
+      throw Error(SourceLocation{chat->origin()}, "chat_template",
+                  "rendered " + std::to_string(images) + " image markers for " + (image.empty() ? "no image" : "one"),
+                  "a LLaVA template places one \"<image>\" per image of the turn");
+    // The answer as LLaVA-1.5 is finetuned on it (and CLEAR trains it): " {answer}</s>".
+    if (!answer.empty()) {
+      s.answer = tokenizer.encode_continuation(" " + answer);
+      if (tokenizer.special().eos >= 0) s.answer.push_back(tokenizer.special().eos);
+    }
+    return s;
+  }
+  if (!image.empty())
+    throw Error(SourceLocation{chat->origin()}, "prompt",
+                "an item with an image under a text model's chat template (" + image + ")",
+                "chat templates prompt text-only models; LLaVA folders use their llava-1.5 template");
+  s.prompt = tokenizer.encode(asked);  // the template's BOS, no other (apply_chat_template's ids)
   if (answer.empty()) return s;
-  turns.push_back({"assistant", answer});
-  const std::string whole = chat.render(turns, false, variables);
+  turns.push_back({"assistant", answer, -1});
+  const std::string whole = chat->render(turns, false, variables);
   if (whole.compare(0, asked.size(), asked) != 0)
-    throw Error(SourceLocation{chat.origin()}, "chat_template",
+    throw Error(SourceLocation{chat->origin()}, "chat_template",
                 "the conversation with its answer does not begin with the text the template gives the question "
                 "alone (with the generation prompt), so the answer's tokens cannot be told apart",
                 format.system_prompt.empty() ? "" : "some templates place the system prompt by position; try without");
@@ -49,30 +92,28 @@ Sequence chat_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
 
 }  // namespace
 
+std::string template_text(const PromptFormat& format, const std::string& prompt, bool has_image) {
+  if (!format.chat()) return prompt;
+  return template_of(format)->render(question_turns(format, prompt, has_image), true, template_variables(format));
+}
+
+const std::string& template_prompt(const ItemText& text, const PromptFormat& format) {
+  return format.chat() ? text.question : text.prompt;
+}
+
 Sequence make_sequence(const Tokenizer& tokenizer, const std::string& prompt, const std::string& answer,
                        const std::string& image, const PromptFormat& format) {
+  if (format.chat()) return chat_sequence(tokenizer, prompt, answer, image, format);
+  // plain: [BOS] [<image> x N] prompt, then " " answer [EOS].
   Sequence s;
   s.image = image;
   const int32_t image_id = format.image_id >= 0 ? format.image_id : tokenizer.special().image;
-  auto append = [&](std::vector<int32_t>& to, const std::vector<int32_t>& ids) {
-    to.insert(to.end(), ids.begin(), ids.end());
-  };
-  if (format.chat_template) return chat_sequence(tokenizer, prompt, answer, image, format);
   if (tokenizer.special().bos >= 0) s.prompt.push_back(tokenizer.special().bos);  // Qwen2's have none
-  if (!format.chat()) {
-    if (!image.empty()) s.prompt.insert(s.prompt.end(), size_t(format.image_tokens), image_id);
-    append(s.prompt, tokenizer.encode(prompt));
-  } else if (image.empty()) {
-    append(s.prompt, tokenizer.encode(template_text(format, prompt, false)));
-  } else {
-    // "USER: " <image> x N "\n{prompt} ASSISTANT:": the text after the placeholders is a
-    // continuation (no dummy prefix), as the Llama tokenizer splits around special tokens.
-    append(s.prompt, tokenizer.encode("USER: "));
-    s.prompt.insert(s.prompt.end(), size_t(format.image_tokens), image_id);
-    append(s.prompt, tokenizer.encode_continuation("\n" + prompt + " ASSISTANT:"));
-  }
+  if (!image.empty()) s.prompt.insert(s.prompt.end(), size_t(format.image_tokens), image_id);
+  const auto question = tokenizer.encode(prompt);
+  s.prompt.insert(s.prompt.end(), question.begin(), question.end());
   if (!answer.empty()) {
-    s.answer = format.chat() ? tokenizer.encode_continuation(" " + answer) : tokenizer.encode(" " + answer);
+    s.answer = tokenizer.encode(" " + answer);
     if (tokenizer.special().eos >= 0) s.answer.push_back(tokenizer.special().eos);
   }
   return s;

@@ -43,21 +43,22 @@ struct PromptFormat {
   bool chat() const { return template_name != kPlainPrompt; }
 };
 
-/// One sequence. plain: [BOS] [<image> x N] prompt, then " " answer [EOS]. llava-1.5:
-/// the text of its chat template, "USER: <image>\n{prompt} ASSISTANT:" (no "<image>\n"
-/// without an image) with the placeholder expanded to N, then " " answer [EOS]; each
-/// piece after a placeholder or the prompt tokenizes as the continuation it is. BOS and
-/// EOS where the tokenizer has them (Qwen2's has no BOS). chat (a folder's template, text
-/// only): the prompt is the template's text for [system,] user with the generation
-/// prompt, as apply_chat_template gives it (its BOS is the template's, no other), and the
-/// answer is what the template adds for the assistant's turn (its end-of-turn tokens
-/// included, as open-unlearning's labels have them). Error naming the template's file
-/// where a conversation with its answer does not begin with the prompt's text.
+/// One sequence. plain: [BOS] [<image> x N] prompt, then " " answer [EOS] (BOS and EOS
+/// where the tokenizer has them: Qwen2's has no BOS). llava-1.5: the folder's chat
+/// template (or llava-1.5's published one), the question as a processor passes it (with
+/// its image), "USER: <image>\n{prompt} ASSISTANT:", tokenized as LlavaProcessor does
+/// (BOS, the text after a placeholder a continuation, the placeholder expanded to N), then
+/// " " answer [EOS]. chat (a folder's template, text only): the prompt is the template's
+/// text for [system,] user with the generation prompt, as apply_chat_template gives it
+/// (its BOS is the template's, no other), and the answer is what the template adds for
+/// the assistant's turn (its end-of-turn tokens included, as open-unlearning's labels
+/// have them). Error naming the template's file where a conversation with its answer
+/// does not begin with the prompt's text, or a LLaVA template renders other than one
+/// "<image>" per image.
 Sequence make_sequence(const Tokenizer& tokenizer, const std::string& prompt, const std::string& answer,
                        const std::string& image, const PromptFormat& format);
-/// The text llava-1.5's template gives the prompt, with one "<image>" (what a processor's
-/// apply_chat_template renders); the plain template's prompt as it is. (A folder's own
-/// chat template renders in make_sequence.)
+/// The text a chat format's template gives the question alone (with the generation prompt
+/// and, for LLaVA, one "<image>" where it has one); the plain template's prompt as it is.
 std::string template_text(const PromptFormat& format, const std::string& prompt, bool has_image);
 /// The prompt an item gives its template: the plain "Question: ...\nAnswer:" form, or
 /// the bare question for a chat template.

@@ -42,6 +42,16 @@ std::string token_text(const nlohmann::ordered_json& config, const char* key) {
   return "";
 }
 
+/// llava-hf/llava-1.5-7b-hf's chat_template.json, its Jinja text.
+constexpr const char* kLlava15Template =
+    "{% for message in messages %}{% if message['role'] != 'system' %}{{ message['role'].upper() + ': '}}"
+    "{% endif %}{# Render all images first #}{% for content in message['content'] | selectattr('type', "
+    "'equalto', 'image') %}{{ '<image>\\n' }}{% endfor %}{# Render all text next #}{% if message['role'] != "
+    "'assistant' %}{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}"
+    "{{ content['text'] + ' '}}{% endfor %}{% else %}{% for content in message['content'] | selectattr('type', "
+    "'equalto', 'text') %}{% generation %}{{ content['text'] + ' '}}{% endgeneration %}{% endfor %}{% endif %}"
+    "{% endfor %}{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}";
+
 }  // namespace
 
 struct ChatTemplate::Impl {
@@ -87,11 +97,31 @@ std::unique_ptr<ChatTemplate> ChatTemplate::load(const std::string& dir) {
   return std::unique_ptr<ChatTemplate>(new ChatTemplate(std::move(impl)));
 }
 
+std::shared_ptr<const ChatTemplate> ChatTemplate::llava15() {
+  static const std::shared_ptr<const ChatTemplate> built_in = [] {
+    auto impl = std::make_unique<Impl>();
+    impl->origin = "llava-1.5's chat template (built in)";
+    impl->special = nlohmann::ordered_json::object();
+    impl->engine = std::make_unique<minja::chat_template>(kLlava15Template, "<s>", "</s>");
+    return std::shared_ptr<const ChatTemplate>(new ChatTemplate(std::move(impl)));
+  }();
+  return built_in;
+}
+
 std::string ChatTemplate::render(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
                                  const std::map<std::string, std::string>& variables) const {
   minja::chat_template_inputs inputs;
   inputs.messages = nlohmann::ordered_json::array();
-  for (const auto& m : messages) inputs.messages.push_back({{"role", m.role}, {"content", m.content}});
+  for (const auto& m : messages) {
+    if (m.images < 0) {
+      inputs.messages.push_back({{"role", m.role}, {"content", m.content}});
+      continue;
+    }
+    auto parts = nlohmann::ordered_json::array();
+    for (int i = 0; i < m.images; ++i) parts.push_back({{"type", "image"}});
+    parts.push_back({{"type", "text"}, {"text", m.content}});
+    inputs.messages.push_back({{"role", m.role}, {"content", parts}});
+  }
   inputs.add_generation_prompt = add_generation_prompt;
   inputs.extra_context = impl_->special;
   for (const auto& [name, value] : variables) inputs.extra_context[name] = value;

@@ -18,6 +18,9 @@ namespace clear_sweep {
 struct ChatMessage {
   std::string role;  ///< "system", "user", "assistant"
   std::string content;
+  /// >= 0: the content as a processor passes it, [{"type": "image"} x images,
+  /// {"type": "text", "text": content}] (LLaVA's templates read that); -1: the string.
+  int images = -1;
 };
 
 class ChatTemplate {
@@ -25,6 +28,9 @@ class ChatTemplate {
   /// The folder's template, or null where it has none. Error naming the file and key
   /// where one is there but unreadable, or not Jinja the engine parses.
   static std::unique_ptr<ChatTemplate> load(const std::string& dir);
+  /// llava-hf/llava-1.5-7b-hf's published template (tests/model/fixtures holds the same
+  /// text), for LLaVA-1.5 folders that have none: "USER: <image>\n{text} ASSISTANT:".
+  static std::shared_ptr<const ChatTemplate> llava15();
   ~ChatTemplate();
 
   /// apply_chat_template(messages, tokenize=False, add_generation_prompt=..., **variables)'s

@@ -142,7 +142,9 @@ void load_weights(Vlm& model, const std::string& dir) { load_weights_from(model,
 Vlm load_vlm(const std::string& dir, torch::Device device) {
   const fs::path config_path = fs::path(dir) / "config.json";
   ModelConfig config = model_config_parse(read_text_file(config_path.string()), config_path.string());
-  // A finetune of a chat model prompts through the template its folder keeps.
+  // LLaVA-1.5 folders prompt through their own template where they have one (else
+  // llava-1.5's published one); a finetune of a chat model through the one it keeps.
+  if (config.prompt_template == kLlava15Prompt) config.chat_template = ChatTemplate::load(dir);
   if (config.prompt_template == kChatPrompt) {
     config.chat_template = ChatTemplate::load(dir);
     if (!config.chat_template)

@@ -124,6 +124,27 @@ with tempfile.TemporaryDirectory() as root:
         new = greedy(prompt, prompt["pixel_values"] if image is not None else None)
         check(ours["generation_ids"] == new, f"item {n}: greedy generation equals transformers' ({new})")
 
+    # The folder's own template is the one it is asked through (LLaVA-1.5's on the chat
+    # template path): here a vicuna-style system line before USER, in chat_template.json.
+    vicuna = "{{ 'A chat between a curious human and an artificial intelligence assistant. ' }}" + template
+    with open(os.path.join(folder, "chat_template.json"), "w") as f:
+        json.dump({"chat_template": vicuna}, f)
+    own = LlavaProcessor(image_processor=CLIPImageProcessorPil(**processor_config), tokenizer=tokenizer,
+                         patch_size=8, vision_feature_select_strategy="default", num_additional_image_tokens=1,
+                         chat_template=vicuna, image_token="<image>")
+    run = subprocess.run([CLEAR_SWEEP, "score", "--model", folder, "--items", items_path, "--format", "json",
+                          "--max-new-tokens", "0"], capture_output=True, text=True)
+    lines = [json.loads(line) for line in run.stdout.splitlines()] if run.returncode == 0 else []
+    check(len(lines) == len(ITEMS), f"score reads a folder with its own template ({run.stderr.strip()[-200:]})")
+    for n, (item, ours) in enumerate(zip(ITEMS, lines), 1):
+        content = ([{"type": "image"}] if "image" in item else []) + [{"type": "text", "text": item["question"]}]
+        prompt_text = own.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True)
+        image = Image.open(os.path.join(root, item["image"])) if "image" in item else None
+        expected = own(text=prompt_text + " " + item["answer"], images=image)["input_ids"][0] + [tokenizer.eos_token_id]
+        check(prompt_text.startswith("A chat between") and ours["input_ids"] == expected,
+              f"item {n}: the folder's own template, tokenized as LlavaProcessor does")
+    os.remove(os.path.join(folder, "chat_template.json"))
+
     # transformers 5's layout (issue 31): LlavaProcessor.save_pretrained writes the image
     # processor's settings into processor_config.json ("image_processor") and no
     # preprocessor_config.json. Images of three aspect ratios, each resized and cropped:
