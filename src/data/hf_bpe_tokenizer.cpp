@@ -123,13 +123,13 @@ class PieceRegex {
 
 HfBpeTokenizer::~HfBpeTokenizer() = default;
 
-bool HfBpeTokenizer::is_hf_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  const auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  return j.is_object() && j.contains("model") && j["model"].is_object();
+std::unique_ptr<HfBpeTokenizer> HfBpeTokenizer::load(const std::string& path) {
+  auto t = load_if_hf(path);
+  if (!t) throw Error(SourceLocation{path}, "model", "missing: not a Hugging Face tokenizer.json");
+  return t;
 }
 
-std::unique_ptr<HfBpeTokenizer> HfBpeTokenizer::load(const std::string& path) {
+std::unique_ptr<HfBpeTokenizer> HfBpeTokenizer::load_if_hf(const std::string& path) {
   std::unique_ptr<HfBpeTokenizer> t(new HfBpeTokenizer());
   t->source_ = path;
   t->text_ = read_text_file(path);
@@ -139,6 +139,7 @@ std::unique_ptr<HfBpeTokenizer> HfBpeTokenizer::load(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     throw Error(SourceLocation{path}, "tokenizer", std::string("not JSON: ") + e.what());
   }
+  if (!j.is_object() || !j.contains("model") || !j["model"].is_object()) return nullptr;
   auto fail = [&](const std::string& key, const std::string& message) -> void {
     throw Error(SourceLocation{path}, key, message);
   };

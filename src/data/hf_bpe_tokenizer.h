@@ -26,9 +26,9 @@ class HfBpeTokenizer : public Tokenizer {
   /// Reads tokenizer.json, and tokenizer_config.json beside it for the BOS, EOS and
   /// padding tokens where there is one. Error naming the file and key.
   static std::unique_ptr<HfBpeTokenizer> load(const std::string& path);
-  /// True when `path` is a Hugging Face tokenizer.json (it has a "model" section), not
-  /// clear-sweep's own BPE file.
-  static bool is_hf_file(const std::string& path);
+  /// load, where `path` is a Hugging Face tokenizer.json (it has a "model" section); null
+  /// where it is not (clear-sweep's own BPE file). The file is read and parsed once.
+  static std::unique_ptr<HfBpeTokenizer> load_if_hf(const std::string& path);
   ~HfBpeTokenizer() override;
 
   std::string kind() const override { return "hf-bpe"; }

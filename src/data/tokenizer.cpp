@@ -17,7 +17,7 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir) {
     return std::make_unique<SentencePieceTokenizer>((folder / "tokenizer.model").string());
   if (std::filesystem::exists(folder / "tokenizer.json")) {
     const std::string path = (folder / "tokenizer.json").string();
-    if (HfBpeTokenizer::is_hf_file(path)) return HfBpeTokenizer::load(path);  // Llama-3, Qwen2
+    if (auto hf = HfBpeTokenizer::load_if_hf(path)) return hf;  // Llama-3, Qwen2
     return std::make_unique<BpeTokenizer>(BpeTokenizer::load(path));
   }
   throw Error(SourceLocation{dir}, "tokenizer", "no tokenizer.json or tokenizer.model in the folder",

@@ -61,9 +61,7 @@ FaceTrainOptions face_stage_options(const SweepSpec& spec, const Stage& stage) {
 }
 
 double face_stage_final_loss(const std::string& root, const Stage& stage) {
-  const fs::path path = fs::path(stage_dir(root, stage)) / "stage.json";
-  std::ifstream in(path);
-  const auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  const nlohmann::json j = read_stage_record(root, stage);
   if (j.is_object() && j.contains("final_loss") && j["final_loss"].is_number()) return j["final_loss"].get<double>();
   return std::nan("");
 }

@@ -191,7 +191,8 @@ FaceTrainSummary train_face_model(FaceModel& model, const FaceImages& data, cons
     summary.epochs = epoch;
     const double mean = total / double(steps);
     if (on_epoch) on_epoch(epoch, mean);
-    if (summary.stopped_by == "epochs" && options.target_loss > 0 && reached_target())
+    // Close, the epoch's last step measured these weights already.
+    if (summary.stopped_by == "epochs" && options.target_loss > 0 && !close && reached_target())
       summary.stopped_by = "target_loss";
     if (summary.fit) summary.epoch_fit_loss.push_back(summary.fit->loss);
     if (summary.stopped_by != "epochs") break;

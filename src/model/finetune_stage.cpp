@@ -54,14 +54,17 @@ nlohmann::ordered_json file_manifest(const fs::path& dir) {
 
 }  // namespace
 
+nlohmann::json read_stage_record(const std::string& root, const Stage& stage) {
+  std::ifstream in(fs::path(stage_dir(root, stage)) / kStageFile);
+  if (!in) return nullptr;
+  auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return j.is_discarded() ? nlohmann::json(nullptr) : j;
+}
+
 std::string stage_damage(const std::string& root, const Stage& stage, bool hashes) {
   const fs::path dir = stage_dir(root, stage);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(std::ifstream(dir / kStageFile));
-  } catch (const nlohmann::json::exception&) {
-    return std::string(kStageFile) + " is not JSON";
-  }
+  const nlohmann::json j = read_stage_record(root, stage);
+  if (!j.is_object()) return std::string(kStageFile) + " is not JSON";
   if (!j.contains("files")) return "";  // written before stages listed their files
   for (const auto& [name, want] : j["files"].items()) {
     const fs::path file = dir / name;

@@ -18,6 +18,9 @@ namespace clear_sweep {
 
 /// The folder of a stage's artifact: ROOT/STAGE_ID.
 std::string stage_dir(const std::string& artifacts_root, const Stage& stage);
+/// A stage folder's stage.json (its record: training context, losses, files), parsed;
+/// null where it is missing or not JSON.
+nlohmann::json read_stage_record(const std::string& artifacts_root, const Stage& stage);
 /// True when the folder holds a finished artifact (stage.json is written last) whose
 /// files all have the sizes stage.json lists (cheap: no hashing).
 bool stage_complete(const std::string& artifacts_root, const Stage& stage);
