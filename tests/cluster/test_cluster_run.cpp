@@ -548,6 +548,54 @@ epochs = [3]
   for (const std::string row : {"Original", "Gold", "ga", "npo"}) CHECK(board.find(row) != std::string::npos);
 }
 
+TEST_CASE("CLEAR's text questions on a text-only Llama under mpirun: no face and no picture asked") {
+  // Table 1's textual domain: the CLEAR world (its persons have images) unlearned and
+  // scored on text by the tiny text-only Llama; an attack runs on it too.
+  TempDir dir;
+  const std::string sweep = dir.file("text.toml");
+  std::ofstream(sweep) << R"(name = "text"
+[data]
+persons = 10
+images_per_person = 2
+seed = 5
+[model]
+preset = "tiny-text"
+[finetune]
+epochs = 12
+[eval]
+max_items = 40
+max_new_tokens = 12
+attacks = ["quant8"]
+[grid]
+method = ["kl"]
+modality = ["text"]
+forget_fraction = [10]
+[grid.hparams]
+lr = [5e-3]
+epochs = [3]
+)";
+  const std::string out = dir.file("results/text.h5");
+  REQUIRE(run(3, {"run", sweep, "--out", out, "--quiet"}, dir.file("log")) == 0);
+  const auto rows = results_snapshot(out).rows;
+  REQUIRE(rows.size() == 1);
+  const auto& r = rows.front();
+  INFO(r.error);
+  REQUIRE(r.status == RunStatus::ok);
+  auto metric = [&](const std::string& name) {
+    const auto it = r.metrics.find(name);
+    return it == r.metrics.end() ? NAN : it->second;
+  };
+  // The text sets and their means are there; faces and CLEAR's pictured real sets are not.
+  for (const std::string name : {"forget_prob", "forget_rouge", "retain_prob", "retain_truth_ratio", "model_utility",
+                                 "clear_forget", "clear_retain", "forget_quality", "attack_quant8_forget_prob"})
+    CHECK((metric(name) >= 0 && metric(name) <= 1));
+  for (const std::string name :
+       {"forget_face_accuracy", "retain_face_prob", "real_faces_prob", "real_world_prob", "clear_real"})
+    CHECK(std::isnan(metric(name)));
+  const auto vectors = ResultsFile::open_read_only(out).read_vectors(r.job_id);
+  CHECK(vectors.at("reference_original_metrics")[size_t(metric_column_index("retain_prob"))] > 0.5);
+}
+
 TEST_CASE("CLEAR's visual benchmark runs under mpirun: ResNet stages, shadow models, Table 2, reused artifacts") {
   // The synthetic faces, a narrow ResNet, two methods with U-MIA and U-LIRA over 1 target
   // and 1 shadow model per side (4 shadow stages).
