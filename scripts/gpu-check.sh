@@ -9,6 +9,9 @@
 #      MFU and peak memory (bench/model/gpu_bench.cpp writes out its FLOP formula);
 #   3. measures greedy generation with the KV cache on the same shape;
 #   4. estimates the CLEAR paper grid in GPU-hours from the measured step (plan);
+#   4b. the text-only families (TEXT_FAMILIES=0 skips it): a LoRA step (TEXT_SEQ tokens,
+#      512) and greedy generation of the 1B and 7B shapes of llama, mistral and qwen2,
+#      and TOFU's and CLEAR Table 1's paper grids at the measured steps;
 #   5. runs the mini sweep on the GPU, or without mpirun its finetune stage (SWEEP=0
 #      skips it).
 # Every number goes to OUT_DIR (default results/gpu-check) as JSON lines and a log.
@@ -84,6 +87,24 @@ say "4. the CLEAR paper grid at the measured step"
 step_s=$(sed -n 's/.*"step_seconds": \([0-9.]*\).*/\1/p' "$out/train.json")
 "$build/clear-sweep" plan "$root/sweeps/clear-paper.toml" --step-seconds "$step_s" --step-items "$batch" |
   grep -E "jobs:|estimated" | tee -a "$log"
+
+if [[ "${TEXT_FAMILIES:-1}" != 0 ]]; then
+  text_seq="${TEXT_SEQ:-512}"
+  say "4b. text-only families: LoRA step (batch $batch, $text_seq tokens) and generation ($new new tokens)"
+  for preset in llama-3.2-1b qwen2.5-1.5b llama-2-7b mistral-7b qwen2.5-7b; do
+    "$build/bench/model/gpu_bench" train "$preset" "$batch" "$text_seq" "$steps" cuda |
+      tee -a "$log" "$out/train-$preset.json"
+    "$build/bench/model/gpu_bench" generate "$preset" "$batch" "$text_seq" "$new" cuda |
+      tee -a "$log" "$out/generate-$preset.json"
+  done
+  for grid in tofu-paper:llama-3.2-1b tofu-paper-llama2:llama-2-7b clear-text-paper:llama-2-7b \
+              clear-text-paper-mistral:mistral-7b; do
+    step_s=$(sed -n 's/.*"step_seconds": \([0-9.]*\).*/\1/p' "$out/train-${grid#*:}.json")
+    say "the ${grid%%:*} grid at ${grid#*:}'s step ($step_s s)"
+    "$build/clear-sweep" plan "$root/sweeps/${grid%%:*}.toml" --step-seconds "$step_s" --step-items "$batch" |
+      grep -E "jobs:|estimated" | tee -a "$log"
+  done
+fi
 
 if [[ "${SWEEP:-1}" != 0 ]] && ! command -v mpirun >/dev/null; then
   # No MPI launcher (a bare GPU machine): the sweep's first stage still runs in one

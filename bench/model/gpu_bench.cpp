@@ -3,8 +3,9 @@
 // a real run uses. One JSON line per measurement on stdout, for BENCHMARKS.md.
 //
 //   gpu_bench train    PRESET BATCH TEXT_TOKENS STEPS DEVICE [PEAK_TFLOPS|0] [checkpointing]
-//       every row: BOS, one image (576 placeholders for llava-1.5-7b), TEXT_TOKENS-1 text
-//       tokens, the last half of them the answer. LoRA r=8, alpha 32 on every decoder
+//       every row: BOS, one image (576 placeholders for llava-1.5-7b; none for a text-only
+//       preset: llama-3.2-1b, llama-2-7b, mistral-7b, qwen2.5-1.5b, qwen2.5-7b),
+//       TEXT_TOKENS-1 text tokens, the last half of them the answer. LoRA r=8, alpha 32 on every decoder
 //       linear layer; bf16 base, float32 adapters, bf16 autocast, AdamW. Reports
 //       tokens/s, model FLOPs per step (formula below), MFU against PEAK_TFLOPS (default:
 //       the card's dense bf16 peak where known) and peak memory. `checkpointing`
@@ -30,19 +31,20 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 ModelInputs image_text_batch(const ModelConfig& c, int64_t batch, int64_t text_tokens, torch::Device device) {
-  const int64_t seq = 1 + c.image_tokens() + text_tokens - 1;
+  const int64_t image_tokens = c.has_vision ? c.image_tokens() : 0;  // a text-only model: no image
+  const int64_t seq = 1 + image_tokens + text_tokens - 1;
   ModelInputs in;
   in.input_ids = torch::randint(10, std::min<int64_t>(c.text.vocab_size, 32000), {batch, seq}, torch::kLong);
   in.input_ids.select(1, 0).fill_(1);
-  in.input_ids.narrow(1, 1, c.image_tokens()).fill_(c.image_token_id);
+  if (image_tokens > 0) in.input_ids.narrow(1, 1, image_tokens).fill_(c.image_token_id);
   in.attention_mask = torch::ones({batch, seq}, torch::kBool);
   in.position_ids = torch::arange(seq, torch::kLong).repeat({batch, 1});
   const int64_t answer = text_tokens / 2;
   in.labels = torch::full({batch, seq}, -100, torch::kLong);
   in.labels.narrow(1, seq - answer, answer).copy_(in.input_ids.narrow(1, seq - answer, answer));
-  in.images = torch::randn({batch, 3, c.vision.image_size, c.vision.image_size});
+  if (c.has_vision) in.images = torch::randn({batch, 3, c.vision.image_size, c.vision.image_size});
   for (torch::Tensor* t : {&in.input_ids, &in.attention_mask, &in.position_ids, &in.labels, &in.images})
-    *t = t->to(device);
+    if (t->defined()) *t = t->to(device);
   return in;
 }
 
@@ -65,17 +67,19 @@ double known_peak_tflops(const std::string& name) {
 ///                                             twice that backward (counted unmasked)
 ///   LM head           4 * V * D * A           applied at the A answer tokens only
 ///   vision tower      2 * N_vis * P + 4 * L_v * P^2 * D_v per image, forward only
-///   projector         2 * N_proj * (P - 1) per image, forward only
+///   projector         2 * N_proj * (P - 1) per image, forward only (neither for a
+///                     text-only model)
 /// T = tokens in the batch, P = patches + class token, LoRA's own FLOPs (<0.5 %) left out.
 double lora_step_flops(const ModelConfig& c, int64_t batch, int64_t seq, int64_t answer) {
   const auto& t = c.text;
   const auto& v = c.vision;
-  const double d = double(t.hidden), kv = double(t.kv_heads * t.head_dim());
-  const double per_layer = d * d * 2 + d * kv * 2 + 3 * d * double(t.intermediate);  // q,o + k,v + mlp
+  const double d = double(t.hidden), q = double(t.heads * t.head_dim()), kv = double(t.kv_heads * t.head_dim());
+  const double per_layer = d * q * 2 + d * kv * 2 + 3 * d * double(t.intermediate);  // q,o + k,v + mlp
   const double n_dec = double(t.layers) * per_layer;
   const double tokens = double(batch * seq);
   const double decoder = 4 * n_dec * tokens + 12 * double(t.layers) * double(seq * seq) * d * double(batch);
   const double head = 4 * double(t.vocab_size) * d * double(batch * answer);
+  if (!c.has_vision) return decoder + head;
   const double p = double(v.patches() + 1), dv = double(v.hidden);
   // The tower runs up to its select layer; count every layer (LLaVA: 23 of 24, <0.3 % apart).
   const double n_vis = double(v.layers) * (4 * dv * dv + 2 * dv * double(v.intermediate));
