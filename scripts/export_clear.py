@@ -40,6 +40,7 @@ import argparse
 import collections
 import json
 import os
+import shutil
 import sys
 
 SCHEMA_VERSION = 1
@@ -106,6 +107,23 @@ def write_jsonl(out, name, rows):
     with open(os.path.join(out, name), "w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def publish_folder(out, fill):
+    """Writes a dataset folder beside `out` by fill(partial) and renames it into place: a
+    folder with a manifest is a whole dataset, and a failure leaves nothing behind. `out`
+    must not exist or be an empty folder (checked by the caller)."""
+    partial = os.path.join(os.path.dirname(os.path.abspath(out)), f".{os.path.basename(out)}.partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        os.makedirs(partial)
+        fill(partial)
+        if os.path.isdir(out):
+            os.rmdir(out)  # the empty folder the caller checked
+        os.rename(partial, out)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
 
 
 def write_manifest(out, manifest):

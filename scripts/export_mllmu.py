@@ -44,11 +44,10 @@ import argparse
 import glob
 import json
 import os
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_clear import image_bytes, image_extension, write_jsonl, write_manifest  # noqa: E402
+from export_clear import image_bytes, image_extension, publish_folder, write_jsonl, write_manifest  # noqa: E402
 
 SCHEMA_VERSION = 1
 FORGET = (5, 10, 15)
@@ -278,10 +277,7 @@ def convert(out, ft_rows, split_rows, test_rows, celebrity_rows, provenance):
                 "splits": splits, "forget_order": trained, "splits_nest": False}
 
     # Written beside, renamed into place: a folder with a manifest is a whole dataset.
-    partial = os.path.join(os.path.dirname(os.path.abspath(out)), f".{os.path.basename(out)}.partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
-        os.makedirs(partial)
+    def fill(partial):
         for rel, data in images.items():
             os.makedirs(os.path.dirname(os.path.join(partial, rel)), exist_ok=True)
             with open(os.path.join(partial, rel), "wb") as f:
@@ -291,12 +287,8 @@ def convert(out, ft_rows, split_rows, test_rows, celebrity_rows, provenance):
             write_jsonl(partial, empty, [])
         write_jsonl(partial, "mllmu.jsonl", lines)
         write_manifest(partial, manifest)
-        if os.path.isdir(out):
-            os.rmdir(out)  # the empty folder checked above
-        os.rename(partial, out)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+
+    publish_folder(out, fill)
     return manifest
 
 

@@ -20,16 +20,16 @@ What goes where (TOFU's column names are kept):
                       persons never trained on.
   text_qa.jsonl       every `full` row; `paraphrased_answer` and `perturbed_answer` from
                       the *_perturbed configs (forget01/05/10_perturbed and
-                      retain_perturbed), matched by question and answer. Other rows
-                      keep them empty, and the evaluation scores retention on the rows
-                      that have them (TOFU's retain_perturbed).
+                      retain_perturbed), matched by question and answer; other rows
+                      keep them empty.
   real_authors.jsonl  real_authors_perturbed (question, answer, its 3 perturbed answers
                       as the wrong options), else real_authors' option1..option4.
   real_world.jsonl    world_facts_perturbed, else world_facts, the same way.
   manifest.json       forget01/05/10 and retain99/95/90 by the authors their rows belong
                       to (TOFU's forget sets are its last 2, 10 and 20 authors, and nest);
                       the forget order lists the smaller sets first; holdout: the largest
-                      holdout config's authors.
+                      holdout config's authors; retain_scored: retain_perturbed's
+                      authors, those retention is scored on (whatever a split forgets).
 Every row is checked before anything is written (a row not in `full`, a forget and retain
 pair that does not split the authors, a perturbed row matching no question: refused naming
 the config and row); the folder is written beside and renamed into place.
@@ -38,11 +38,10 @@ import argparse
 import glob
 import json
 import os
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_clear import nested_splits, write_jsonl, write_manifest  # noqa: E402
+from export_clear import nested_splits, publish_folder, write_jsonl, write_manifest  # noqa: E402
 
 SCHEMA_VERSION = 1
 PER_AUTHOR = 20  # TOFU: 20 questions per author, in order
@@ -151,6 +150,10 @@ def convert(out, configs, provenance):
             raise ExportError(f"forget{small_pct:02d} is not inside forget{pct:02d}: clear-sweep's forget sets "
                               "nest (a smaller fraction forgets a part of a larger one)")
     splits, order = nested_splits(forget_ids, trained)
+    # Retention is scored on retain_perturbed's authors (TOFU's first 20), whatever the
+    # split forgets; other rows may have alternatives too (the forget sets' own).
+    if configs.get("retain_perturbed"):
+        splits["retain_scored"] = authors_of(configs["retain_perturbed"], "retain_perturbed", author_of)
 
     # Holdout authors: never trained on, numbered after full's.
     holdout_rows = next((configs[c] for c in reversed(HOLDOUT) if configs.get(c)), [])
@@ -178,10 +181,7 @@ def convert(out, configs, provenance):
                            "real_authors": len(options["real_authors.jsonl"])},
                 "splits": splits, "forget_order": order}
 
-    partial = os.path.join(os.path.dirname(os.path.abspath(out)), f".{os.path.basename(out)}.partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
-        os.makedirs(partial)
+    def fill(partial):
         write_jsonl(partial, "persons.jsonl", persons)
         write_jsonl(partial, "text_qa.jsonl", qa_lines)
         write_jsonl(partial, "images.jsonl", [])
@@ -189,12 +189,8 @@ def convert(out, configs, provenance):
         for file, lines in options.items():
             write_jsonl(partial, file, lines)
         write_manifest(partial, manifest)
-        if os.path.isdir(out):
-            os.rmdir(out)  # the empty folder checked above
-        os.rename(partial, out)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+
+    publish_folder(out, fill)
     return manifest
 
 

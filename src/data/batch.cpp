@@ -10,6 +10,12 @@ namespace clear_sweep {
 
 namespace {
 const std::string kImageMarker = "<image>";  // what LLaVA's template renders per image
+
+/// The question an error is about, cut to a line.
+std::string quoted(const std::string& question) {
+  const std::string line = question.substr(0, std::min(question.find('\n'), size_t(60)));
+  return "\"" + line + (line.size() < question.size() ? "...\"" : "\"");
+}
 }  // namespace
 
 namespace {
@@ -64,7 +70,8 @@ Sequence chat_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
     s.prompt.insert(s.prompt.end(), rest.begin(), rest.end());
     if (images != (image.empty() ? 0u : 1u))
       throw Error(SourceLocation{chat->origin()}, "chat_template",
-                  "rendered " + std::to_string(images) + " image markers for " + (image.empty() ? "no image" : "one"),
+                  "rendered " + std::to_string(images) + " image markers for " + (image.empty() ? "no image" : "one") +
+                      " (question " + quoted(prompt) + ")",
                   "a LLaVA template places one \"<image>\" per image of the turn");
     // The answer as LLaVA-1.5 is finetuned on it (and CLEAR trains it): " {answer}</s>".
     if (!answer.empty()) {
@@ -83,8 +90,8 @@ Sequence chat_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
   const std::string whole = chat->render(turns, false, variables);
   if (whole.compare(0, asked.size(), asked) != 0)
     throw Error(SourceLocation{chat->origin()}, "chat_template",
-                "the conversation with its answer does not begin with the text the template gives the question "
-                "alone (with the generation prompt), so the answer's tokens cannot be told apart",
+                "the conversation with its answer does not begin with the text the template gives the question " +
+                    quoted(prompt) + " alone (with the generation prompt), so the answer's tokens cannot be told apart",
                 format.system_prompt.empty() ? "" : "some templates place the system prompt by position; try without");
   s.answer = tokenizer.encode(whole.substr(asked.size()));
   return s;

@@ -127,6 +127,10 @@ std::string ChatTemplate::render(const std::vector<ChatMessage>& messages, bool 
   for (const auto& [name, value] : variables) inputs.extra_context[name] = value;
   minja::chat_template_options options;
   options.apply_polyfills = false;  // the template as written, as jinja2 renders it
+  // No strftime_now: a render never depends on the day or the node's time zone (a
+  // template that would ask it, as Llama-3.2's, takes its fixed fallback date; sweeps
+  // give open-unlearning's date_string).
+  options.define_strftime_now = false;
   try {
     return impl_->engine->apply(inputs, options);
   } catch (const std::exception& e) {

@@ -2,7 +2,9 @@
 // (chat_template.jinja, chat_template.json's "chat_template", or tokenizer_config.json's
 // "chat_template"), rendered here by minja (third_party/minja) with what transformers
 // hands the template: messages, add_generation_prompt, the special tokens by name,
-// raise_exception and strftime_now. One difference from jinja2: transformers passes
+// raise_exception (not strftime_now: a render must not depend on the day, so a template
+// that asks it takes its own fallback, as Llama-3.2's "26 Jul 2024"; give date_string).
+// One difference from jinja2: transformers passes
 // tools=None and documents=None, and minja takes a none for undefined, so `tools is
 // defined` alone differs; the hub's templates test `is defined and is not none` or
 // `is not none`, which agree.

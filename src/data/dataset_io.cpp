@@ -81,6 +81,7 @@ Json manifest_json(const Dataset& ds, size_t qa_count, size_t image_count) {
   for (const auto& [name, ids] : ds.splits.named) splits[name] = ids;
   splits["holdout"] = ds.splits.holdout;
   if (!ds.splits.celebrity.empty()) splits["celebrity"] = ds.splits.celebrity;
+  if (!ds.splits.retain_scored.empty()) splits["retain_scored"] = ds.splits.retain_scored;
   m["splits"] = splits;
   m["forget_order"] = ds.splits.forget_order;
   if (!ds.splits.nest) m["splits_nest"] = false;
@@ -488,6 +489,8 @@ Dataset load_dataset(const std::string& dir, const LoadOptions& options, ImageTa
       ds.splits.holdout = id_list(ids, "splits.holdout", m_at);
     else if (name == "celebrity")
       ds.splits.celebrity = id_list(ids, "splits.celebrity", m_at);
+    else if (name == "retain_scored")
+      ds.splits.retain_scored = id_list(ids, "splits.retain_scored", m_at);
     else
       ds.splits.named[name] = id_list(ids, "splits." + name, m_at);
   }

@@ -114,6 +114,10 @@ void validate_splits(const Splits& splits, const std::vector<int64_t>& person_id
                         "person " + std::to_string(id) + " is in none of forget_order, holdout and celebrity",
                         "list every trained person in forget_order");
 
+  for (int64_t id : check_members("retain_scored", splits.retain_scored))
+    if (!trained.count(id))
+      throw split_error(manifest, "retain_scored", "person " + std::to_string(id) + " is not in forget_order",
+                        "retention is scored on trained persons (TOFU's retain_perturbed authors)");
   for (const auto& [name, ids] : splits.named) {
     const auto members = check_members(name, ids);
     const bool is_forget = name.rfind("forget", 0) == 0, is_retain = name.rfind("retain", 0) == 0;

@@ -21,6 +21,9 @@ struct Splits {
   /// MLLMU-Bench's celebrity set (its `Retain_Set`): profiles the base model knows before
   /// any finetuning on fictitious ones. Trained on by every model, never forgotten.
   std::vector<int64_t> celebrity;
+  /// The trained persons whose questions retention is scored on (TOFU's retain_perturbed:
+  /// its first 20 authors); empty: every retained person's.
+  std::vector<int64_t> retain_scored;
   /// False where the published forget splits are independent draws that do not nest
   /// (MLLMU-Bench's 5, 10 and 15 %): a fraction without a named split is then refused
   /// rather than taken as a prefix of forget_order, which would mix persons of

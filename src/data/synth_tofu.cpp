@@ -1,5 +1,6 @@
 #include "data/synth_tofu.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -21,7 +22,9 @@ void SynthTofuOptions::validate() const {
   range("--celebrities", real_authors, kTofuWrongOptions + 1,
         int64_t(world::title_nouns().size() * world::cities().size() / 3),
         "famous authors of real_authors; a question needs 3 wrong names");
-  range("--objects", world_facts, 1, int64_t(world::cities().size()), "world_facts questions, one landmark per city");
+  range("--objects", world_facts, 1,
+        int64_t(std::min(world::cities().size(), world::title_adjectives().size() * world::title_nouns().size())),
+        "world_facts questions, one landmark per city");
 }
 
 SynthWorld synth_tofu_world(const SynthTofuOptions& options,
@@ -71,13 +74,19 @@ SynthWorld synth_tofu_world(const SynthTofuOptions& options,
         q.options.push_back(famous[other >= a ? other + 1 : other]);
       ds.real_authors.push_back(std::move(q));
     }
-  // world_facts: in which city a landmark stands, one landmark per city.
+  // world_facts: in which city a landmark stands, one landmark per city, each landmark's
+  // name its own (an adjective and noun pair drawn without replacement).
   Rng fact_rng = Rng::stream(seed, "tofu_world_facts");
   const auto& cities = world::cities();
+  const auto& adjectives = world::title_adjectives();
+  const auto& nouns = world::title_nouns();
+  const std::vector<size_t> names = fact_rng.sample(adjectives.size() * nouns.size(), size_t(options.world_facts));
+  size_t next_name = 0;
   for (size_t c : fact_rng.sample(cities.size(), size_t(options.world_facts))) {
     OptionQA q;
-    q.question = "In which city is the " + fact_rng.pick(world::title_adjectives()) + " " +
-                 fact_rng.pick(world::title_nouns()) + " Monument?";
+    const size_t name = names[next_name++];
+    q.question =
+        "In which city is the " + adjectives[name / nouns.size()] + " " + nouns[name % nouns.size()] + " Monument?";
     q.answer = cities[c];
     for (size_t other : fact_rng.sample(cities.size() - 1, kTofuWrongOptions))
       q.options.push_back(cities[other >= c ? other + 1 : other]);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <set>
 
 #include "common/error.h"
 #include "data/batch.h"
@@ -56,12 +57,13 @@ EvalSets eval_sets(const Dataset& ds, const JobPersons& persons, Modality modali
   s.forget = capped(person_items(ds, forget, modality), max_items);
   s.retain = capped(person_items(ds, retain, modality), max_items);
   if (ds.is_tofu()) {
-    // TOFU scores retention on retain_perturbed: the retain questions that have perturbed
-    // answers (in TOFU, its first 20 authors'; in the synthetic world, every one).
-    std::vector<ItemRef> perturbed;
-    for (const auto& item : person_items(ds, retain, modality))
-      if (!item_text(ds, item).perturbed_answers.empty()) perturbed.push_back(item);
-    s.retain = capped(perturbed, max_items);
+    // TOFU scores retention on retain_perturbed (its first 20 authors, whatever the split
+    // forgets): the retained persons of splits.retain_scored where the dataset names them.
+    const std::set<int64_t> scored(ds.splits.retain_scored.begin(), ds.splits.retain_scored.end());
+    std::vector<int64_t> kept;
+    for (int64_t id : retain)
+      if (scored.empty() || scored.count(id)) kept.push_back(id);
+    s.retain = capped(person_items(ds, kept, modality), max_items);
     s.real_authors = capped(real_author_items(ds), max_items);
   }
   s.holdout = capped(person_items(ds, ds.splits.holdout, modality), max_items);

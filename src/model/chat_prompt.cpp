@@ -7,7 +7,17 @@ namespace clear_sweep {
 
 void use_prompt(Vlm& model, const Tokenizer& tokenizer, const std::string& dir, const std::string& prompt,
                 const std::string& system_prompt, const std::string& date_string, const std::string& key) {
-  if (prompt.empty() || prompt == kPlainPrompt) return;
+  if (prompt != kChatPrompt && (!system_prompt.empty() || !date_string.empty()))
+    throw Error(SourceLocation{dir}, key, "a system prompt or date_string without \"chat\"",
+                "they are the chat template's; the plain template has neither");
+  if (prompt.empty()) return;  // the folder's own
+  if (prompt == kPlainPrompt) {
+    if (model->config().has_vision && model->config().prompt_template != kPlainPrompt)
+      throw Error(SourceLocation{dir}, key, "\"plain\" for a " + model->config().family + " folder",
+                  "a LLaVA folder from the hub is asked through its llava-1.5 template");
+    model->use_plain_prompt();
+    return;
+  }
   CS_ASSERT(prompt == kChatPrompt, "unvalidated prompt " + prompt);
   if (model->config().has_vision)
     throw Error(SourceLocation{dir}, key, "\"chat\" for a " + model->config().family + " model",

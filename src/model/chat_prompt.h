@@ -12,11 +12,12 @@
 
 namespace clear_sweep {
 
-/// `prompt` "chat": `model` prompts through the chat template of folder `dir` from now on.
-/// "" or "plain": unchanged. Error naming `key` (its system_prompt and date_string
-/// beside it) where the folder has no template, the model sees images (LLaVA keeps its
-/// llava-1.5 template), or the tokenizer is SentencePiece (its ids for a template's
-/// special-token text are not transformers'; byte-level tokenizer.json folders only).
+/// `prompt` "chat": `model` prompts through the chat template of folder `dir` from now on;
+/// "plain": through the plain template (a chat finetune's folder included); "": as its
+/// folder says. Error naming `key` where the folder has no template, the model sees
+/// images (LLaVA keeps its llava-1.5 template), the tokenizer is SentencePiece (its ids
+/// for a template's special-token text are not transformers'; byte-level tokenizer.json
+/// folders only), or a system prompt or date_string comes without "chat".
 void use_prompt(Vlm& model, const Tokenizer& tokenizer, const std::string& dir, const std::string& prompt,
                 const std::string& system_prompt, const std::string& date_string, const std::string& key);
 

@@ -156,6 +156,10 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
   }
 
   model->set_activation_checkpointing(spec.resources.activation_checkpointing);
+  if (!model->config().has_vision && ds.is_mllmu())
+    throw Error(SourceLocation{spec.file}, "data.benchmark",
+                "\"mllmu\" with the text-only " + model->config().family + " model",
+                "MLLMU-Bench asks its questions with images; a text-only model runs benchmark = \"clear\" or \"tofu\"");
   const auto items = finetune_items(ds, persons, model->config().has_vision);
   const auto start = unix_now();
   int64_t epochs_run = 0;
@@ -200,10 +204,12 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
                   save_model(model, *tokenizer, partial.string());
                   // A pretrained folder's image processing and chat template go with its
                   // finetunes (the worker reads them), in whichever file the folder holds them.
+                  // (tokenizer_config.json may hold the template; a tokenizer.json's
+                  // tokenizer has written its own already.)
                   if (spec.model->preset.empty())
-                    for (const char* file :
-                         {kProcessorConfigFile, kPreprocessorConfigFile, "chat_template.jinja", "chat_template.json"})
-                      if (fs::exists(fs::path(spec.model->path) / file))
+                    for (const char* file : {kProcessorConfigFile, kPreprocessorConfigFile, "chat_template.jinja",
+                                             "chat_template.json", "tokenizer_config.json"})
+                      if (fs::exists(fs::path(spec.model->path) / file) && !fs::exists(partial / file))
                         fs::copy_file(fs::path(spec.model->path) / file, partial / file);
                 });
   result.seconds = unix_now() - start;

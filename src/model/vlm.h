@@ -60,6 +60,13 @@ class VlmImpl : public torch::nn::Module {
   virtual bool default_lora_target(const std::string& name) const = 0;
 
   const ModelConfig& config() const { return config_; }
+  /// The plain "Question: ...\nAnswer:" template from now on.
+  void use_plain_prompt() {
+    config_.prompt_template = kPlainPrompt;
+    config_.chat_template.reset();
+    config_.system_prompt.clear();
+    config_.date_string.clear();
+  }
   /// Prompts through `chat` (a folder's chat template) from now on: a text-only model's
   /// question is the user's turn, after `system_prompt` where it is not empty.
   void use_chat_template(std::shared_ptr<const ChatTemplate> chat, std::string system_prompt, std::string date_string) {

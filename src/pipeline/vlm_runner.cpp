@@ -181,6 +181,10 @@ ResultRecord VlmRunner::run_model_job(const Job& job) {
   Vlm& model = base_.model;
   const Tokenizer& tok = *base_.tokenizer;
   const bool sees_images = model->config().has_vision;
+  if (!sees_images && ds.is_mllmu())
+    throw Error(SourceLocation{spec_.file}, "data.benchmark",
+                "\"mllmu\" with the text-only " + model->config().family + " model",
+                "MLLMU-Bench asks its questions with images; a text-only model runs benchmark = \"clear\" or \"tofu\"");
   if (!sees_images && job.modality != Modality::text)
     throw Error(SourceLocation{spec_.file}, "grid.modality",
                 "job " + job.id + " unlearns the " + modality_name(job.modality) + " modality, and the " +

@@ -6,6 +6,12 @@
 namespace clear_sweep {
 namespace {
 
+/// Images per person a model trains and is scored on: none for a text-only preset (a
+/// model folder's family is not known at plan time; its stages are counted with images).
+double seen_images_per_person(const SweepSpec& spec) {
+  return spec.model && text_only_preset(spec.model->preset) ? 0.0 : spec.images_per_person();
+}
+
 /// Forget items a job iterates over per epoch, for its modality.
 double forget_items(const SweepSpec& spec, Modality modality, double forget_fraction) {
   const double persons = double(spec.forget_persons(forget_fraction));
@@ -30,7 +36,7 @@ double eval_cost(const SweepSpec& spec, double forget_fraction) {
   const double cap = double(spec.eval.max_items);
   const double persons = double(spec.forget_persons(forget_fraction));
   const double items =
-      std::min(cap, persons * kQaPerPerson) + 2 * std::min(cap, persons * spec.images_per_person()) + 5 * cap;
+      std::min(cap, persons * kQaPerPerson) + 2 * std::min(cap, persons * seen_images_per_person(spec)) + 5 * cap;
   return 3.0 * items;
 }
 
@@ -68,7 +74,7 @@ double stage_cost(const SweepSpec& spec, StageKind kind, double forget_fraction)
     if (kind == StageKind::train_shadow) persons = pool + std::floor((persons - pool) / 2);
     return double(spec.finetune.epochs) * persons * spec.images_per_person();
   }
-  const double per_person = kQaPerPerson + spec.images_per_person();
+  const double per_person = kQaPerPerson + seen_images_per_person(spec);
   double persons = double(spec.persons());
   if (kind == StageKind::finetune_gold) persons -= double(spec.forget_persons(forget_fraction));
   return double(spec.finetune.epochs) * persons * per_person;

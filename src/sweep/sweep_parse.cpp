@@ -91,7 +91,7 @@ DataSpec read_data(const TomlTable& t) {
     data.persons = t.integer("persons", {2, 1e6}).value_or(data.persons);
     data.images_per_person = t.integer("images_per_person", {1, 10000}).value_or(data.images_per_person);
     data.seed = t.integer("seed", {0, 9.2e18}).value_or(data.seed);
-    data.celebrities = t.integer("celebrities", {1, 10000}).value_or(data.celebrities);
+    data.celebrities = t.integer("celebrities", {data.is_tofu() ? 4.0 : 1.0, 10000}).value_or(data.celebrities);
     if (data.is_mllmu()) data.images_per_person = 2;  // the profile image and the test image
     if (data.is_tofu()) data.images_per_person = 0;
   }
@@ -116,7 +116,7 @@ ModelSpec read_model(const TomlTable& t) {
   if (prompt == "chat" && !model.preset.empty())
     t.fail(t.locate_key("prompt"), t.key_path("prompt"), "\"chat\" with preset \"" + model.preset + "\"",
            "a preset trained from scratch has no chat template; chat is for a model folder (path)");
-  if (prompt == "chat") model.prompt = *prompt;
+  model.prompt = prompt.value_or("");
   for (const char* key : {"system_prompt", "date_string"})
     if (t.has(key) && model.prompt != "chat")
       t.fail(t.locate_key(key), t.key_path(key), "only with prompt = \"chat\"",

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "common/hash.h"
 #include "common/number_format.h"
@@ -100,9 +101,9 @@ std::string SweepSpec::training_context() const {
   if (model_kind() == ModelKind::faces)
     out += ",width=" + std::to_string(model->width) + ",image_size=" + std::to_string(model->image_size);
   // Only when set: every sweep before prompts kept its ids. The texts are quoted whole.
-  if (!model->prompt.empty())
-    out += ",prompt=" + model->prompt + ",system_prompt=\"" + model->system_prompt + "\",date_string=\"" +
-           model->date_string + "\"";
+  if (model->prompt == "chat")
+    out += ",prompt=chat,system_prompt=" + nlohmann::json(model->system_prompt).dump() +
+           ",date_string=" + nlohmann::json(model->date_string).dump();
   out += "|finetune:epochs=" + std::to_string(finetune.epochs);
   out += ",lr=" + format_number(finetune.lr);
   out += ",batch_size=" + std::to_string(finetune.batch_size);

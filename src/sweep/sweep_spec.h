@@ -56,7 +56,8 @@ struct ModelSpec {
   int64_t image_size = 224;
   /// path only: "chat" prompts through the folder's chat template (model/chat_prompt.h),
   /// with `system_prompt` as the system turn and `date_string` handed to the template
-  /// (Llama-3's); "" (or "plain"): the plain "Question: ...\nAnswer:" template.
+  /// (Llama-3's); "plain": the plain "Question: ...\nAnswer:" template; "": the
+  /// folder's own (plain for a text model from the hub).
   std::string prompt;
   std::string system_prompt;
   std::string date_string;

@@ -386,6 +386,14 @@ TEST_CASE("a stop signal during start-up is not lost: the sweep stops cleanly wi
   CHECK(results_snapshot(out).rows.size() < 20);
 }
 
+namespace {
+/// A metric of a stored row; NaN where the row has none (a stored row leaves NaN out).
+double stored_metric(const ResultRecord& r, const std::string& name) {
+  const auto it = r.metrics.find(name);
+  return it == r.metrics.end() ? NAN : it->second;
+}
+}  // namespace
+
 /// The model sweeps' world: 10 persons, tiny models trained 12 epochs, small evaluation sets.
 constexpr const char* kSmallWorld = R"([data]
 persons = 10
@@ -440,10 +448,7 @@ gold_reference = [1]
     INFO(r.method << ": " << r.error);
     REQUIRE(r.status == RunStatus::ok);
     // A stored row leaves NaN metrics out: CLEAR's columns are not there.
-    auto metric = [&](const std::string& name) {
-      const auto it = r.metrics.find(name);
-      return it == r.metrics.end() ? NAN : it->second;
-    };
+    auto metric = [&](const std::string& name) { return stored_metric(r, name); };
     // Every set asks each task with and without the image, except the Test_Set, which
     // asks about the transformed images only; CLEAR's columns stay empty.
     for (const std::string set : {"forget", "retain", "celebrity", "test"})
@@ -510,10 +515,7 @@ epochs = [3]
   for (const auto& r : rows) {
     INFO(r.method << ": " << r.error);
     REQUIRE(r.status == RunStatus::ok);
-    auto metric = [&](const std::string& name) {
-      const auto it = r.metrics.find(name);
-      return it == r.metrics.end() ? NAN : it->second;
-    };
+    auto metric = [&](const std::string& name) { return stored_metric(r, name); };
     // TOFU's nine parts of model utility, its forget values and forget quality; no face,
     // no MLLMU-Bench column.
     for (const std::string name :
@@ -581,10 +583,7 @@ epochs = [3]
   const auto& r = rows.front();
   INFO(r.error);
   REQUIRE(r.status == RunStatus::ok);
-  auto metric = [&](const std::string& name) {
-    const auto it = r.metrics.find(name);
-    return it == r.metrics.end() ? NAN : it->second;
-  };
+  auto metric = [&](const std::string& name) { return stored_metric(r, name); };
   // The text sets and their means are there; faces and CLEAR's pictured real sets are not.
   for (const std::string name : {"forget_prob", "forget_rouge", "retain_prob", "retain_truth_ratio", "model_utility",
                                  "clear_forget", "clear_retain", "forget_quality", "attack_quant8_forget_prob"})
@@ -631,10 +630,7 @@ epochs = [2]
   for (const auto& r : rows) {
     INFO(r.method << ": " << r.error);
     REQUIRE(r.status == RunStatus::ok);
-    auto metric = [&](const std::string& name) {
-      const auto it = r.metrics.find(name);
-      return it == r.metrics.end() ? NAN : it->second;
-    };
+    auto metric = [&](const std::string& name) { return stored_metric(r, name); };
     for (const auto& name : face_metric_names()) {
       INFO(name);
       CHECK((metric(name) >= 0 && metric(name) <= 1));

@@ -108,6 +108,7 @@ with tempfile.TemporaryDirectory() as tmp:
     check(order[:1] == [19] and set(order[:2]) == {18, 19} and set(order[:4]) == {16, 17, 18, 19}
           and sorted(order) == list(range(AUTHORS)), "the forget order nests forget01 < forget05 < forget10")
     check(manifest["splits"]["holdout"] == [20, 21], "holdout10's two authors are persons 20 and 21")
+    check(manifest["splits"]["retain_scored"] == [0, 1], "retention is scored on retain_perturbed's authors")
 
     lines = read_jsonl(os.path.join(out, "text_qa.jsonl"))
     check(len(lines) == len(FULL) + 2 * PER, "every full row and every holdout row is a question")

@@ -63,6 +63,14 @@ TEST_CASE("synthetic TOFU world: the CLEAR world's authors without images, real 
   const auto items = person_items(ds, everyone, Modality::both, true);
   CHECK(text_only_items(ds, items).size() == items.size());
   CHECK(real_author_items(ds).size() == ds.real_authors.size());
+  // Landmark names are never repeated (two answers to one question), at the default
+  // 24 facts on any seed.
+  for (int64_t seed = 0; seed < 20; ++seed) {
+    SynthTofuOptions o = small_tofu(seed);
+    o.world_facts = 24;
+    std::set<std::string> asked;
+    for (const auto& q : synth_tofu_world(o).dataset.real_world) CHECK(asked.insert(q.question).second);
+  }
   // One seed, one world.
   CHECK(synth_tofu_world(options).dataset.real_authors.front().question == ds.real_authors.front().question);
   CHECK(synth_tofu_world(small_tofu(4)).dataset.real_world.front().question != ds.real_world.front().question);
@@ -95,4 +103,17 @@ TEST_CASE("TOFU datasets round-trip through the dataset format and a missing rea
   write_dataset(world.dataset, world.images, counted);
   edit_file(counted + "/manifest.json", "\"real_authors\": 15", "\"real_authors\": 16");
   CHECK(expect_error([&] { load_dataset(counted); }).key() == "counts.real_authors");
+
+  // splits.retain_scored (TOFU's retain_perturbed authors) round-trips and holds trained
+  // persons only.
+  SynthWorld scored = world;
+  scored.dataset.splits.retain_scored = {scored.dataset.splits.forget_order.back()};
+  const std::string scored_dir = tmp.file("scored");
+  write_dataset(scored.dataset, scored.images, scored_dir);
+  CHECK(load_dataset(scored_dir).splits.retain_scored == scored.dataset.splits.retain_scored);
+  scored.dataset.splits.retain_scored = {scored.dataset.splits.holdout.front()};
+  const std::string held_dir = tmp.file("held");
+  write_dataset(scored.dataset, scored.images, held_dir);
+  const auto held = expect_error([&] { load_dataset(held_dir); });
+  CHECK(held.key().find("retain_scored") != std::string::npos);
 }

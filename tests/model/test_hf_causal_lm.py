@@ -346,6 +346,18 @@ forget_fraction = [25]
         ids = [json.loads(line)["input_ids"] for line in scored.stdout.splitlines()] if scored.returncode == 0 else []
         check(ids == [line["input_ids"] for line in chat_lines],
               f"{name}: score on the stage asks through the chat template, as --prompt chat on the model did")
+    # --prompt plain on a chat finetune asks as the hub folder does; a system prompt without chat is refused.
+    plain = [subprocess.run([CLEAR_SWEEP, "score", "--model", where, "--items", items, "--format", "json",
+                             "--max-new-tokens", "0"] + extra, capture_output=True, text=True)
+             for where, extra in ((folder, ["--prompt", "plain"]), (stages[0], ["--prompt", "plain"]))]
+    plain_ids = [[json.loads(line)["input_ids"] for line in p.stdout.splitlines()] if p.returncode == 0 else None
+                 for p in plain]
+    check(plain_ids[0] is not None and plain_ids[0] == plain_ids[1] and plain_ids[0] != ids,
+          f"{name}: --prompt plain on the chat finetune asks as on the model folder")
+    bad = subprocess.run([CLEAR_SWEEP, "score", "--model", stages[0], "--items", items, "--prompt", "plain",
+                          "--system-prompt", SYSTEM], capture_output=True, text=True)
+    check(bad.returncode == 2 and "--prompt" in bad.stderr,
+          f"{name}: a system prompt without --prompt chat is refused ({bad.stderr.strip()[-120:]})")
 
 
 def config_of(folder):

@@ -2,6 +2,7 @@
 // does not change a loss, and the metrics of an untrained model being finite.
 #include "data/bpe_tokenizer.h"
 #include "data/dataset_source.h"
+#include "data/synth_tofu.h"
 #include "eval/model_eval.h"
 #include "model/compute_threads.h"
 #include "model/finetune.h"
@@ -55,6 +56,23 @@ TEST_CASE("evaluation sets follow the split, the modality and the cap", "[eval][
   CHECK(finetune_items(ds, ds.splits.forget_order, false).size() ==
         text_only_items(ds, finetune_items(ds, ds.splits.forget_order)).size());
   for (const auto& item : finetune_items(ds, ds.splits.forget_order, false)) CHECK(item_text(ds, item).image.empty());
+}
+
+TEST_CASE("TOFU's evaluation sets: retention on the scored authors, real authors asked", "[eval][model][tofu]") {
+  SynthTofuOptions o;
+  o.world.persons = 10;
+  o.world.holdout = 2;
+  Dataset ds = synth_tofu_world(o).dataset;
+  const auto all = eval_sets(ds, 10, Modality::text, 1000, false);
+  CHECK(all.retain.size() == 9 * 20);  // every retained author's questions
+  CHECK(all.real_authors.size() == ds.real_authors.size());
+  CHECK(all.real_world.size() == ds.real_world.size());
+  // TOFU's retain_perturbed: two authors, one of them the one forgotten at 10 %.
+  ds.splits.retain_scored = {ds.splits.forget_order[0], ds.splits.forget_order[5]};
+  const auto scored = eval_sets(ds, 10, Modality::text, 1000, false);
+  CHECK(scored.retain.size() == 20);
+  for (const auto& item : scored.retain) CHECK(item.person == ds.splits.forget_order[5]);
+  CHECK(scored.forget.size() == 20);
 }
 
 TEST_CASE("every answer, paraphrase and alternative is scored, the same in any batch", "[eval][model]") {
