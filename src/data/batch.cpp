@@ -16,9 +16,6 @@ std::string quoted(const std::string& question) {
   const std::string line = question.substr(0, std::min(question.find('\n'), size_t(60)));
   return "\"" + line + (line.size() < question.size() ? "...\"" : "\"");
 }
-}  // namespace
-
-namespace {
 
 /// The template a chat format renders through: the folder's, or llava-1.5's published
 /// one for LLaVA folders that have none.

@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_read.h"
 #include "common/file_write.h"
 #include "common/module_path.h"
 #include "data/utf8.h"
@@ -105,6 +107,11 @@ SentencePieceTokenizer::SentencePieceTokenizer(const std::string& model_path) {
   const int pad = sp.special(processor_, 2);
   special_.pad = pad >= 0 ? int32_t(pad) : existing_or_append("<pad>");
   vocab_size_ = next;
+  const std::filesystem::path config = std::filesystem::path(model_path).parent_path() / "tokenizer_config.json";
+  if (std::filesystem::exists(config)) {
+    const auto c = nlohmann::json::parse(read_text_file(config.string()), nullptr, /*allow_exceptions=*/false);
+    if (c.is_object() && c.contains("legacy") && c["legacy"].is_boolean()) legacy_ = c["legacy"].get<bool>();
+  }
   if (special_.bos < 0 || special_.eos < 0)
     throw Error(SourceLocation{model_path}, "tokenizer", "the model defines no BOS or EOS piece",
                 "train it with bos_id and eos_id set (Llama's has 1 and 2)");
@@ -115,6 +122,7 @@ SentencePieceTokenizer::~SentencePieceTokenizer() {
 }
 
 std::vector<int32_t> SentencePieceTokenizer::encode(std::string_view text) const {
+  if (!legacy_ && !text.empty() && text.front() == ' ') return encode_continuation(text);
   std::vector<int> ids(text.size() + 8);
   long n = shim().encode(processor_, text.data(), text.size(), ids.data(), ids.size());
   if (n > long(ids.size())) {

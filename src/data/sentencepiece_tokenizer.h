@@ -22,6 +22,10 @@ class SentencePieceTokenizer : public Tokenizer {
   SentencePieceTokenizer& operator=(const SentencePieceTokenizer&) = delete;
 
   std::string kind() const override { return "sentencepiece"; }
+  /// With the dummy prefix, except where the folder's tokenizer_config.json says
+  /// "legacy": false (llava-hf's, recent Llama-2 and Mistral folders) and the text begins
+  /// with a space: then, as transformers' non-legacy Llama tokenizers (tokenizers'
+  /// Metaspace, prepend "first"), its own space is the word start (" a" is "▁a").
   std::vector<int32_t> encode(std::string_view text) const override;
   std::vector<int32_t> encode_continuation(std::string_view text) const override;
   /// As transformers' Llama tokenizers decode with skip_special_tokens: unknown and
@@ -39,11 +43,12 @@ class SentencePieceTokenizer : public Tokenizer {
  private:
   void* processor_ = nullptr;
   std::string model_bytes_;
-  int32_t pieces_ = 0;      ///< the model's own pieces
+  int32_t pieces_ = 0;  ///< the model's own pieces
   enum class PieceKind : uint8_t { normal, unknown, control, byte, unused };
   std::vector<std::string> piece_text_;  ///< by id, the model's own pieces (a byte piece: its byte)
   std::vector<PieceKind> piece_kind_;
   int32_t vocab_size_ = 0;  ///< pieces plus the appended tokens
+  bool legacy_ = true;      ///< tokenizer_config.json's "legacy" (transformers' default: true)
 };
 
 }  // namespace clear_sweep

@@ -1,5 +1,7 @@
 """Decoding as the tokenizers' own decoders do (issue 31): random id sequences heavy in
-byte tokens, decoded by clear-sweep and by the reference.
+byte tokens, decoded by clear-sweep and by the reference; and SentencePiece encoding of
+a varied corpus (spaces and runs of them, tabs, newlines, digits, accents, NFC and NFD,
+CJK, emoji) as transformers' LlamaTokenizer and its fast conversion encode it.
   - SentencePiece (Llama's settings, byte fallback): transformers' LlamaTokenizer.decode
     with skip_special_tokens, whose decoder chain turns every byte of a run of byte
     tokens that is not valid UTF-8 into U+FFFD (tokenizers' ByteFallback), keeps a valid
@@ -66,6 +68,24 @@ with tempfile.TemporaryDirectory() as root:
           f"SentencePiece: {len(sequences)} sequences decode as transformers' LlamaTokenizer "
           f"({len(mismatches)} differ{': ' + repr(mismatches[0]) if mismatches else ''})")
     check(ours[0]["text"] == "\ufffd" * 6, f"the issue's run gives six U+FFFD ({ours[0]['text']!r})")
+
+    # Encoding (issue 34): a varied corpus as transformers' LlamaTokenizer and its fast
+    # tokenizer (tokenizers, converted from the same model) encode it without specials.
+    from transformers import LlamaTokenizerFast
+    fast = LlamaTokenizerFast.from_pretrained(sp_dir, from_slow=True, legacy=False)
+    texts = ["plain words", "  two leading spaces", "runs   of    spaces", "tabs\tand\ttabs", "new\nlines\n\n",
+             "trailing space ", "digits 1234567890 3.14", "Naïve café déjà vu", "東京は日本の首都です。",
+             "emoji 🙂✓ and Ünïcödé", "mixed: 東京 2,50 € — ok?", "\u00e9t\u00e9 (NFC) e\u0301te\u0301 (NFD)",
+             "Question: Who wrote it?\nAnswer:", " a leading space", ""]
+    run = subprocess.run([DUMP, "encode", sp_dir], input="".join(json.dumps(t) + "\n" for t in texts),
+                         capture_output=True, text=True)
+    got = [json.loads(line) for line in run.stdout.splitlines()] if run.returncode == 0 else []
+    for text, ids in zip(texts, got):
+        slow = tokenizer.encode(text, add_special_tokens=False)
+        quick = fast.encode(text, add_special_tokens=False)
+        check(ids == slow == quick, f"SentencePiece encodes {text!r} as LlamaTokenizer and its fast tokenizer do "
+                                    f"({ids} / {slow} / {quick})")
+    check(len(got) == len(texts), f"every text encoded ({run.stderr.strip()[-200:]})")
 
     # clear-sweep's byte-level BPE.
     bpe_dir = os.path.join(root, "bpe")
