@@ -52,6 +52,7 @@ mkdir -p "$out"
 log="$out/gpu-check.log"
 : >"$log"
 say() { echo "gpu-check: $*" | tee -a "$log"; }
+step_seconds() { sed -n 's/.*"step_seconds": \([0-9.]*\).*/\1/p' "$1"; }  # of a gpu_bench train line
 
 gpus=$(nvidia-smi -L 2>/dev/null || true)
 echo "$gpus" | tee -a "$log"
@@ -84,7 +85,7 @@ say "3. greedy generation with the KV cache, $new new tokens"
 "$build/bench/model/gpu_bench" generate llava-1.5-7b "$batch" "$text" "$new" cuda | tee -a "$log" "$out/generate.json"
 
 say "4. the CLEAR paper grid at the measured step"
-step_s=$(sed -n 's/.*"step_seconds": \([0-9.]*\).*/\1/p' "$out/train.json")
+step_s=$(step_seconds "$out/train.json")
 "$build/clear-sweep" plan "$root/sweeps/clear-paper.toml" --step-seconds "$step_s" --step-items "$batch" |
   grep -E "jobs:|estimated" | tee -a "$log"
 
@@ -99,7 +100,7 @@ if [[ "${TEXT_FAMILIES:-1}" != 0 ]]; then
   done
   for grid in tofu-paper:llama-3.2-1b tofu-paper-llama2:llama-2-7b clear-text-paper:llama-2-7b \
               clear-text-paper-mistral:mistral-7b; do
-    step_s=$(sed -n 's/.*"step_seconds": \([0-9.]*\).*/\1/p' "$out/train-${grid#*:}.json")
+    step_s=$(step_seconds "$out/train-${grid#*:}.json")
     say "the ${grid%%:*} grid at ${grid#*:}'s step ($step_s s)"
     "$build/clear-sweep" plan "$root/sweeps/${grid%%:*}.toml" --step-seconds "$step_s" --step-items "$batch" |
       grep -E "jobs:|estimated" | tee -a "$log"

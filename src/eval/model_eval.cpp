@@ -54,31 +54,27 @@ EvalSets eval_sets(const Dataset& ds, const JobPersons& persons, Modality modali
     s.mllmu_celebrity = capped_profiles(ds, ds.splits.celebrity, MllmuRole::eval, max_items);
     return s;
   }
+  CS_ASSERT(sees_images || modality == Modality::text,
+            "a text-only model scored on the " + std::string(modality_name(modality)) + " modality");
+  // TOFU scores retention on retain_perturbed (its first 20 authors, whatever the split
+  // forgets): the retained persons of splits.retain_scored where the dataset names them.
+  const std::set<int64_t> scored(ds.splits.retain_scored.begin(), ds.splits.retain_scored.end());
+  std::vector<int64_t> retained;
+  for (int64_t id : retain)
+    if (!ds.is_tofu() || scored.empty() || scored.count(id)) retained.push_back(id);
   s.forget = capped(person_items(ds, forget, modality), max_items);
-  s.retain = capped(person_items(ds, retain, modality), max_items);
-  if (ds.is_tofu()) {
-    // TOFU scores retention on retain_perturbed (its first 20 authors, whatever the split
-    // forgets): the retained persons of splits.retain_scored where the dataset names them.
-    const std::set<int64_t> scored(ds.splits.retain_scored.begin(), ds.splits.retain_scored.end());
-    std::vector<int64_t> kept;
-    for (int64_t id : retain)
-      if (scored.empty() || scored.count(id)) kept.push_back(id);
-    s.retain = capped(person_items(ds, kept, modality), max_items);
-    s.real_authors = capped(real_author_items(ds), max_items);
-  }
+  s.retain = capped(person_items(ds, retained, modality), max_items);
   s.holdout = capped(person_items(ds, ds.splits.holdout, modality), max_items);
-  s.forget_faces = capped(face_items(ds, forget), max_items);
-  s.retain_faces = capped(face_items(ds, retain), max_items);
-  s.holdout_faces = capped(face_items(ds, ds.splits.holdout), max_items);
-  s.real_faces = capped(real_face_items(ds), max_items);
-  s.real_world = capped(real_world_items(ds), max_items);
-  if (!sees_images) {
-    CS_ASSERT(modality == Modality::text,
-              "a text-only model scored on the " + std::string(modality_name(modality)) + " modality");
-    s.forget_faces.clear(), s.retain_faces.clear(), s.holdout_faces.clear();
-    s.real_faces = capped(text_only_items(ds, real_face_items(ds)), max_items);
-    s.real_world = capped(text_only_items(ds, real_world_items(ds)), max_items);
+  // A text-only model is asked no face and no real question with a picture.
+  if (sees_images) {
+    s.forget_faces = capped(face_items(ds, forget), max_items);
+    s.retain_faces = capped(face_items(ds, retain), max_items);
+    s.holdout_faces = capped(face_items(ds, ds.splits.holdout), max_items);
   }
+  auto asked = [&](const std::vector<ItemRef>& items) { return sees_images ? items : text_only_items(ds, items); };
+  s.real_faces = capped(asked(real_face_items(ds)), max_items);
+  s.real_world = capped(asked(real_world_items(ds)), max_items);
+  if (ds.is_tofu()) s.real_authors = capped(real_author_items(ds), max_items);
   return s;
 }
 
@@ -266,6 +262,7 @@ EvalInputs evaluate_model(Vlm& model, const Tokenizer& tok, const Dataset& ds, I
     in.mllmu_celebrity = score_mllmu_set(model, tok, ds, images, sets.mllmu_celebrity, o);
     return in;
   }
+  in.text_only = !model->config().has_vision;
   in.forget = score_set(model, tok, ds, images, sets.forget, o);
   in.retain = score_set(model, tok, ds, images, sets.retain, o);
   in.holdout = score_set(model, tok, ds, images, sets.holdout, no_generation);

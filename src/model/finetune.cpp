@@ -22,6 +22,12 @@ std::vector<ItemRef> finetune_items(const Dataset& dataset, const std::vector<in
   return sees_images ? items : text_only_items(dataset, items);
 }
 
+void check_model_reads(const ModelConfig& config, const Dataset& dataset, const std::string& file) {
+  if (config.has_vision || !dataset.is_mllmu()) return;
+  throw Error(SourceLocation{file}, "data.benchmark", "\"mllmu\" with the text-only " + config.family + " model",
+              "MLLMU-Bench asks its questions with images; a text-only model runs benchmark = \"clear\" or \"tofu\"");
+}
+
 FinetuneReport finetune(Vlm& model, const Tokenizer& tokenizer, const Dataset& dataset, const ImageTable& images,
                         const std::vector<ItemRef>& items, const FinetuneOptions& o,
                         const std::function<void(const EpochReport&)>& on_epoch,

@@ -58,6 +58,11 @@ struct FinetuneReport {
 std::vector<ItemRef> finetune_items(const Dataset& dataset, const std::vector<int64_t>& persons,
                                     bool sees_images = true);
 
+/// Error (key data.benchmark, naming the sweep `file`) where a text-only model is given a
+/// benchmark that asks every question with an image (MLLMU-Bench); the stages and the
+/// jobs check alike.
+void check_model_reads(const ModelConfig& config, const Dataset& dataset, const std::string& file);
+
 /// Trains `model` on `items`. `on_epoch` sees each epoch's report as it ends; `on_step`
 /// each optimiser step (1-based, of all epochs) and the steps in all, for progress.
 FinetuneReport finetune(Vlm& model, const Tokenizer& tokenizer, const Dataset& dataset, const ImageTable& images,

@@ -156,10 +156,7 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
   }
 
   model->set_activation_checkpointing(spec.resources.activation_checkpointing);
-  if (!model->config().has_vision && ds.is_mllmu())
-    throw Error(SourceLocation{spec.file}, "data.benchmark",
-                "\"mllmu\" with the text-only " + model->config().family + " model",
-                "MLLMU-Bench asks its questions with images; a text-only model runs benchmark = \"clear\" or \"tofu\"");
+  check_model_reads(model->config(), ds, spec.file);
   const auto items = finetune_items(ds, persons, model->config().has_vision);
   const auto start = unix_now();
   int64_t epochs_run = 0;

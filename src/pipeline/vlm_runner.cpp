@@ -109,7 +109,6 @@ ScoreOptions VlmRunner::score_options() const {
 EvalInputs VlmRunner::scores_of(Vlm& model, const Tokenizer& tok, const EvalSets& sets, Modality modality) {
   EvalInputs in = evaluate_model(model, tok, data().dataset, *images_, sets, score_options());
   in.modality = modality;
-  in.text_only = !model->config().has_vision;
   in.truth_ratio = spec_.eval.truth_ratio;
   return in;
 }
@@ -181,10 +180,7 @@ ResultRecord VlmRunner::run_model_job(const Job& job) {
   Vlm& model = base_.model;
   const Tokenizer& tok = *base_.tokenizer;
   const bool sees_images = model->config().has_vision;
-  if (!sees_images && ds.is_mllmu())
-    throw Error(SourceLocation{spec_.file}, "data.benchmark",
-                "\"mllmu\" with the text-only " + model->config().family + " model",
-                "MLLMU-Bench asks its questions with images; a text-only model runs benchmark = \"clear\" or \"tofu\"");
+  check_model_reads(model->config(), ds, spec_.file);
   if (!sees_images && job.modality != Modality::text)
     throw Error(SourceLocation{spec_.file}, "grid.modality",
                 "job " + job.id + " unlearns the " + modality_name(job.modality) + " modality, and the " +

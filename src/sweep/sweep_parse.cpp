@@ -453,21 +453,20 @@ void check_model_kind(const TomlTable& root, const SweepSpec& spec) {
 /// is not for it. A model folder's family is known when it loads: the runner checks then.
 /// TOFU has no image, whatever the model.
 void check_text_only_model(const TomlTable& root, const SweepSpec& spec) {
-  const auto grid_table = root.table("grid");
-  if (spec.data->is_tofu())
+  const bool text_preset = text_only_preset(spec.model->preset);
+  if (spec.data->is_tofu() || text_preset) {
+    // Why only text: the data has no image (TOFU first), or the model reads none.
+    const std::string with =
+        spec.data->is_tofu() ? "benchmark \"tofu\"" : "the text-only preset \"" + spec.model->preset + "\"";
+    const char* hint = spec.data->is_tofu() ? "TOFU's authors have no image: modality = [\"text\"]"
+                                            : "a language model sees no image: modality = [\"text\"]";
+    const auto grid_table = root.table("grid");
     for (size_t i = 0; i < spec.grid.modalities.size(); ++i)
       if (spec.grid.modalities[i] != Modality::text)
         root.fail(grid_table->locate(*grid_table->axis("modality")[i]), "grid.modality[" + std::to_string(i) + "]",
-                  std::string("\"") + modality_name(spec.grid.modalities[i]) + "\" with benchmark \"tofu\"",
-                  "TOFU's authors have no image: modality = [\"text\"]");
-  if (!text_only_preset(spec.model->preset)) return;
-  for (size_t i = 0; i < spec.grid.modalities.size(); ++i)
-    if (spec.grid.modalities[i] != Modality::text)
-      root.fail(grid_table->locate(*grid_table->axis("modality")[i]), "grid.modality[" + std::to_string(i) + "]",
-                std::string("\"") + modality_name(spec.grid.modalities[i]) + "\" with the text-only preset \"" +
-                    spec.model->preset + "\"",
-                "a language model sees no image: modality = [\"text\"]");
-  if (spec.data->is_mllmu())
+                  std::string("\"") + modality_name(spec.grid.modalities[i]) + "\" with " + with, hint);
+  }
+  if (text_preset && spec.data->is_mllmu())
     root.fail(root.table("data")->locate_key("benchmark"), "data.benchmark",
               "\"mllmu\" with the text-only preset \"" + spec.model->preset + "\"",
               "MLLMU-Bench asks its questions with images; a text-only model runs benchmark = \"clear\" or \"tofu\"");
