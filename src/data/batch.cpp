@@ -26,11 +26,12 @@ std::shared_ptr<const ChatTemplate> template_of(const PromptFormat& format) {
 }
 
 /// The turns before the answer: the system prompt where set, the question as the user's
-/// turn (as a processor passes it, with its image, for LLaVA; as a string otherwise).
+/// turn (as a processor passes it, with its image, for a model that reads images; as a
+/// string for a text-only model).
 std::vector<ChatMessage> question_turns(const PromptFormat& format, const std::string& prompt, bool has_image) {
   std::vector<ChatMessage> turns;
   if (!format.system_prompt.empty()) turns.push_back({"system", format.system_prompt, -1});
-  turns.push_back({"user", prompt, format.template_name == kLlava15Prompt ? (has_image ? 1 : 0) : -1});
+  turns.push_back({"user", prompt, format.sees_images() ? (has_image ? 1 : 0) : -1});
   return turns;
 }
 
@@ -60,7 +61,7 @@ Sequence chat_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
       const auto ids = from == 0 ? tokenizer.encode(asked.substr(0, at))
                                  : tokenizer.encode_continuation(asked.substr(from, at - from));
       s.prompt.insert(s.prompt.end(), ids.begin(), ids.end());
-      s.prompt.insert(s.prompt.end(), size_t(format.image_tokens), image_id);
+      s.prompt.insert(s.prompt.end(), size_t(format.placeholders(image)), image_id);
       ++images;
     }
     const auto rest = from == 0 ? tokenizer.encode(asked) : tokenizer.encode_continuation(asked.substr(from));
@@ -77,11 +78,24 @@ Sequence chat_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
     }
     return s;
   }
-  if (!image.empty())
+  if (!image.empty() && !format.sees_images())
     throw Error(SourceLocation{chat->origin()}, "prompt",
                 "an item with an image under a text model's chat template (" + image + ")",
-                "chat templates prompt text-only models; LLaVA folders use their llava-1.5 template");
+                "a text-only model reads no image");
   s.prompt = tokenizer.encode(asked);  // the template's BOS, no other (apply_chat_template's ids)
+  if (format.sees_images()) {
+    // As Qwen2VLProcessor: the template renders one image token per image (its
+    // <|vision_start|><|image_pad|><|vision_end|>), which becomes the image's placeholders.
+    const int32_t image_id = format.image_id >= 0 ? format.image_id : tokenizer.special().image;
+    const auto at = std::find(s.prompt.begin(), s.prompt.end(), image_id);
+    const auto rendered = std::count(s.prompt.begin(), s.prompt.end(), image_id);
+    if (rendered != (image.empty() ? 0 : 1))
+      throw Error(SourceLocation{chat->origin()}, "chat_template",
+                  "rendered " + std::to_string(rendered) + " image tokens for " + (image.empty() ? "no image" : "one") +
+                      " (question " + quoted(prompt) + ")",
+                  "the template places one image token per image of the turn");
+    if (!image.empty()) s.prompt.insert(s.prompt.erase(at), size_t(format.placeholders(image)), image_id);
+  }
   if (answer.empty()) return s;
   turns.push_back({"assistant", answer, -1});
   const std::string whole = chat->render(turns, false, variables);
@@ -113,7 +127,7 @@ Sequence make_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
   s.image = image;
   const int32_t image_id = format.image_id >= 0 ? format.image_id : tokenizer.special().image;
   if (tokenizer.special().bos >= 0) s.prompt.push_back(tokenizer.special().bos);  // Qwen2's have none
-  if (!image.empty()) s.prompt.insert(s.prompt.end(), size_t(format.image_tokens), image_id);
+  if (!image.empty()) s.prompt.insert(s.prompt.end(), size_t(format.placeholders(image)), image_id);
   const auto question = tokenizer.encode(prompt);
   s.prompt.insert(s.prompt.end(), question.begin(), question.end());
   if (!answer.empty()) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -36,11 +37,18 @@ struct PromptFormat {
       : template_name(std::move(template_name)), image_tokens(image_tokens), image_id(image_id) {}
   std::string template_name = kPlainPrompt;
   int image_tokens = 0;
+  /// Where set, an image's placeholders by its path (Qwen2-VL: as many as its size gives),
+  /// instead of image_tokens.
+  std::function<int(const std::string& image)> image_tokens_of;
   int32_t image_id = -1;  ///< < 0: the tokenizer's <image>
   /// template_name "chat": the folder's template, its system turn and date_string.
   std::shared_ptr<const ChatTemplate> chat_template;
   std::string system_prompt, date_string;
   bool chat() const { return template_name != kPlainPrompt; }
+  /// The placeholders of `image`.
+  int placeholders(const std::string& image) const { return image_tokens_of ? image_tokens_of(image) : image_tokens; }
+  /// Whether the model reads images (a text-only model's format has no placeholder).
+  bool sees_images() const { return image_tokens > 0 || bool(image_tokens_of); }
 };
 
 /// One sequence. plain: [BOS] [<image> x N] prompt, then " " answer [EOS] (BOS and EOS

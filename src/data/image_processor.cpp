@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -59,42 +60,54 @@ std::vector<Taps> pil_taps(int in_size, int out_size) {
   return taps;
 }
 
-/// Planar float pixels between the two passes.
+/// Interleaved RGB pixels in double precision, before, between and after the passes.
 struct FloatImage {
   int width = 0, height = 0;
   std::vector<double> values;  ///< height * width * 3
+  FloatImage(int w, int h) : width(w), height(h), values(size_t(w) * size_t(h) * 3) {}
   double& at(int x, int y, int c) { return values[(size_t(y) * size_t(width) + size_t(x)) * 3 + size_t(c)]; }
+  double at(int x, int y, int c) const { return values[(size_t(y) * size_t(width) + size_t(x)) * 3 + size_t(c)]; }
 };
+
+/// One of PIL's passes: along x (`horizontal`) or y, with `taps` per output pixel,
+/// clipped to [0, 255] as PIL clips each pass.
+FloatImage resample_pass(const FloatImage& in, const std::vector<Taps>& taps, bool horizontal) {
+  const double unit = double(1 << kPrecisionBits);
+  FloatImage out(horizontal ? int(taps.size()) : in.width, horizontal ? in.height : int(taps.size()));
+  for (int y = 0; y < out.height; ++y)
+    for (int x = 0; x < out.width; ++x) {
+      const Taps& t = taps[size_t(horizontal ? x : y)];
+      for (int c = 0; c < 3; ++c) {
+        double sum = 0.0;
+        for (size_t i = 0; i < t.weights.size(); ++i)
+          sum += (horizontal ? in.at(t.first + int(i), y, c) : in.at(x, t.first + int(i), c)) * (t.weights[i] / unit);
+        out.at(x, y, c) = std::clamp(sum, 0.0, 255.0);
+      }
+    }
+  return out;
+}
 
 }  // namespace
 
 Image resize_bicubic_pil(const Image& image, int width, int height) {
   CS_ASSERT(width > 0 && height > 0, "resize to an empty image");
-  // PIL's filter and weights, horizontal pass first, but in double precision throughout:
-  // PIL rounds each pass to 8 bits, and which pass Pillow runs first varies between its
-  // builds, so the last bit cannot be matched in general. Rounding once keeps every
-  // pixel within 1/255 of PIL's (tests/data/test_clip_processor.py; most are equal).
+  // PIL's filter and weights, in double precision throughout: PIL rounds each pass to 8
+  // bits and clips it to [0, 255]; rounding once keeps every pixel within 1/255 of PIL's
+  // (tests/data/test_clip_processor.py, test_qwen2_vl_processor.py; most are equal). The
+  // clip between the passes cannot be left out: where an edge overshoots, clipping
+  // rows rather than columns first moves a pixel by several steps, so the passes run in
+  // Pillow 13's order (requirements/reference.txt): the vertical first where the height
+  // shrinks by more than twice as many pixels as the width, else the horizontal first
+  // (as every Pillow before 13 does).
+  const int shrink_y = image.height - height, shrink_x = image.width - width;
+  const bool vertical_first = shrink_y > 0 && shrink_y > 2 * shrink_x;
   const std::vector<Taps> tx = pil_taps(image.width, width), ty = pil_taps(image.height, height);
-  const double unit = double(1 << kPrecisionBits);
-  FloatImage mid{width, image.height, std::vector<double>(size_t(width) * size_t(image.height) * 3)};
-  for (int y = 0; y < image.height; ++y)
-    for (int x = 0; x < width; ++x)
-      for (int c = 0; c < 3; ++c) {
-        double sum = 0.0;
-        const Taps& t = tx[size_t(x)];
-        for (size_t i = 0; i < t.weights.size(); ++i) sum += image.at(t.first + int(i), y)[c] * (t.weights[i] / unit);
-        mid.at(x, y, c) = std::clamp(sum, 0.0, 255.0);  // PIL clips between the passes too
-      }
+  FloatImage pixels(image.width, image.height);
+  std::copy(image.rgb.begin(), image.rgb.end(), pixels.values.begin());
+  pixels = vertical_first ? resample_pass(resample_pass(pixels, ty, false), tx, true)
+                          : resample_pass(resample_pass(pixels, tx, true), ty, false);
   Image out(width, height);
-  for (int y = 0; y < height; ++y) {
-    const Taps& t = ty[size_t(y)];
-    for (int x = 0; x < width; ++x)
-      for (int c = 0; c < 3; ++c) {
-        double sum = 0.0;
-        for (size_t i = 0; i < t.weights.size(); ++i) sum += mid.at(x, t.first + int(i), c) * (t.weights[i] / unit);
-        out.at(x, y)[c] = uint8_t(std::clamp(std::floor(sum + 0.5), 0.0, 255.0));
-      }
-  }
+  for (size_t i = 0; i < out.rgb.size(); ++i) out.rgb[i] = uint8_t(std::floor(pixels.values[i] + 0.5));  // in [0, 255]
   return out;
 }
 
@@ -123,6 +136,44 @@ Image clip_resize_and_crop(const Image& image, const ImageProcessor& p) {
   return out;
 }
 
+namespace {
+
+/// One 8-bit value as transformers' numpy path makes it: rescaled in float64 and stored
+/// as float32, then normalised in float32.
+float to_input(uint8_t value, size_t c, const ImageProcessor& p) {
+  double v = value;
+  if (p.do_rescale) v = float(v * p.rescale_factor);
+  if (p.do_normalize) v = (float(v) - p.norm.mean[c]) / p.norm.std[c];
+  return float(v);
+}
+
+std::string size_text(int height, int width) {
+  return std::to_string(height) + " x " + std::to_string(width) + " (height x width)";
+}
+
+/// The size Qwen2VLImageProcessor gives a height x width image: smart_resize's, or the
+/// image's own where do_resize is off (patchify needs multiples of patch * merge).
+std::pair<int, int> qwen2_vl_size(const ImageProcessor& p, int height, int width) {
+  CS_ASSERT(p.kind == ImageProcessor::Kind::qwen2_vl, "a Qwen2-VL size asked of another kind of processor");
+  if (p.do_resize) return p.smart_resize(height, width);
+  const int factor = p.patch_size * p.merge_size;
+  if (height <= 0 || width <= 0 || height % factor != 0 || width % factor != 0)
+    throw Error(
+        SourceLocation{}, "do_resize",
+        "is false, but the image is " + size_text(height, width) +
+            ": without the resize both sides must be multiples of patch_size * merge_size = " + std::to_string(factor),
+        "turn do_resize on, as Qwen2-VL's folders have it");
+  return {height, width};
+}
+
+}  // namespace
+
+Image qwen2_vl_resize(const Image& image, const ImageProcessor& p) {
+  const auto [height, width] = qwen2_vl_size(p, image.height, image.width);
+  if (height == image.height && width == image.width) return image;  // PIL copies too
+  return resize_bicubic_pil(image, width, height);
+}
+
 ImageProcessor ImageProcessor::stretch(int size) {
   ImageProcessor p;
   p.kind = Kind::stretch;
@@ -130,20 +181,211 @@ ImageProcessor ImageProcessor::stretch(int size) {
   return p;
 }
 
+ImageProcessor ImageProcessor::qwen2_vl(int patch, int merge, int temporal_patch, int64_t min_pixels,
+                                        int64_t max_pixels) {
+  CS_ASSERT(patch > 0 && merge > 0 && temporal_patch > 0 && min_pixels > 0 && max_pixels > 0,
+            "a Qwen2-VL preset with a size that is not positive");
+  ImageProcessor p;
+  p.kind = Kind::qwen2_vl;
+  p.patch_size = patch;
+  p.merge_size = merge;
+  p.temporal_patch_size = temporal_patch;
+  p.min_pixels = min_pixels;
+  p.max_pixels = max_pixels;
+  return p;
+}
+
+std::pair<int, int> ImageProcessor::smart_resize(int height, int width) const {
+  if (height <= 0 || width <= 0)
+    throw Error(SourceLocation{}, "image size", "is " + size_text(height, width) + ": the image is empty");
+  const double ratio = double(std::max(height, width)) / double(std::min(height, width));
+  if (ratio > 200)
+    throw Error(SourceLocation{}, "image size",
+                "is " + size_text(height, width) + ": its aspect ratio " + std::to_string(ratio) +
+                    " is over 200, which Qwen2-VL's smart_resize refuses",
+                "crop the image nearer to a square");
+  const int64_t factor = int64_t(patch_size) * merge_size;
+  CS_ASSERT(factor > 0, "smart_resize with a patch or merge size that is not positive");
+  // Python's round() takes halves to the even neighbour, as nearbyint does in the default
+  // rounding mode; the divisions are Python's, in double precision.
+  int64_t h_bar = int64_t(std::nearbyint(double(height) / double(factor))) * factor;
+  int64_t w_bar = int64_t(std::nearbyint(double(width) / double(factor))) * factor;
+  const double area = double(int64_t(height) * int64_t(width));
+  if (h_bar * w_bar > max_pixels) {
+    const double beta = std::sqrt(area / double(max_pixels));
+    h_bar = std::max(factor, int64_t(std::floor(height / beta / double(factor))) * factor);
+    w_bar = std::max(factor, int64_t(std::floor(width / beta / double(factor))) * factor);
+  } else if (h_bar * w_bar < min_pixels) {
+    const double beta = std::sqrt(double(min_pixels) / area);
+    h_bar = int64_t(std::ceil(height * beta / double(factor))) * factor;
+    w_bar = int64_t(std::ceil(width * beta / double(factor))) * factor;
+  }
+  if (h_bar > std::numeric_limits<int>::max() || w_bar > std::numeric_limits<int>::max())
+    throw Error(SourceLocation{}, "min_pixels",
+                "is " + std::to_string(min_pixels) + ": it resizes a " + size_text(height, width) + " image to " +
+                    std::to_string(h_bar) + " x " + std::to_string(w_bar) +
+                    ", larger than any image clear-sweep holds");
+  return {int(h_bar), int(w_bar)};
+}
+
+ImageProcessor::PatchGrid ImageProcessor::patch_grid(int height, int width) const {
+  const auto [h, w] = qwen2_vl_size(*this, height, width);
+  return PatchGrid{1, h / patch_size, w / patch_size};
+}
+
+int64_t ImageProcessor::image_tokens(int height, int width) const {
+  const PatchGrid grid = patch_grid(height, width);
+  return grid.t * grid.h * grid.w / (int64_t(merge_size) * merge_size);
+}
+
+std::vector<int64_t> ImageProcessor::output_shape(const Image& image) const {
+  if (kind != Kind::qwen2_vl) return {3, crop_height, crop_width};
+  const PatchGrid grid = patch_grid(image.height, image.width);
+  return {grid.t * grid.h * grid.w, 3 * int64_t(temporal_patch_size) * patch_size * patch_size};
+}
+
 std::vector<float> ImageProcessor::operator()(const Image& image) const {
   if (kind == Kind::stretch) return image_to_input(image, crop_width, norm);
-  const Image pixels = clip_resize_and_crop(image, *this);
+  const Image pixels = kind == Kind::clip ? clip_resize_and_crop(image, *this) : qwen2_vl_resize(image, *this);
   const size_t plane = size_t(pixels.width) * size_t(pixels.height);
-  std::vector<float> out(3 * plane);
+  std::vector<float> planes(3 * plane);  // [3, H, W]
   for (size_t i = 0; i < plane; ++i)
-    for (size_t c = 0; c < 3; ++c) {
-      double v = pixels.rgb[i * 3 + c];
-      if (do_rescale) v = float(v * rescale_factor);  // transformers rescales in float64, stores float32
-      if (do_normalize) v = (float(v) - norm.mean[c]) / norm.std[c];
-      out[c * plane + i] = float(v);
-    }
+    for (size_t c = 0; c < 3; ++c) planes[c * plane + i] = to_input(pixels.rgb[i * 3 + c], c, *this);
+  if (kind == Kind::clip) return planes;
+
+  // transformers' patchify: the merge x merge patches of each decoder token one after
+  // another, row-major within the block and over the blocks; each patch's vector is
+  // [3][temporal_patch_size][patch][patch], the frame repeated.
+  const size_t P = size_t(patch_size), M = size_t(merge_size), T = size_t(temporal_patch_size);
+  const size_t width = size_t(pixels.width), grid_h = size_t(pixels.height) / P, grid_w = width / P;
+  const size_t frame = P * P, dim = 3 * T * frame;
+  std::vector<float> out(grid_h * grid_w * dim);  // [grid_h * grid_w, dim]
+  float* v = out.data();
+  for (size_t bh = 0; bh < grid_h / M; ++bh)
+    for (size_t bw = 0; bw < grid_w / M; ++bw)
+      for (size_t mh = 0; mh < M; ++mh)
+        for (size_t mw = 0; mw < M; ++mw) {
+          const size_t y0 = (bh * M + mh) * P, x0 = (bw * M + mw) * P;
+          for (size_t c = 0; c < 3; ++c) {
+            float* first = v + c * T * frame;
+            for (size_t py = 0; py < P; ++py)
+              std::copy_n(&planes[c * plane + (y0 + py) * width + x0], P, first + py * P);
+            for (size_t t = 1; t < T; ++t) std::copy_n(first, frame, first + t * frame);
+          }
+          v += dim;
+        }
+  CS_ASSERT(v == out.data() + out.size(), "Qwen2-VL patches do not fill the output");
   return out;
 }
+
+namespace {
+
+/// A processor config's keys with transformers' defaults where left out (or null);
+/// anything it cannot follow is an Error naming the file and the key.
+struct ConfigKeys {
+  const nlohmann::json& j;
+  const std::string& source;
+
+  [[noreturn]] void fail(const std::string& key, const std::string& message) const {
+    throw Error(SourceLocation{source}, key, message);
+  }
+  bool has(const char* key) const { return j.contains(key) && !j.at(key).is_null(); }
+  template <class T>
+  T get(const char* key, T fallback) const {
+    if (!has(key)) return fallback;
+    try {
+      return j.at(key).get<T>();
+    } catch (const nlohmann::json::exception&) {
+      fail(key, "has the wrong type: " + j.at(key).dump());
+    }
+  }
+  int positive(const char* key, int fallback) const {
+    const int value = get(key, fallback);
+    if (value <= 0) fail(key, "is " + std::to_string(value) + ": it must be positive");
+    return value;
+  }
+};
+
+/// CLIPImageProcessor's keys (its defaults where left out).
+void parse_clip(const ConfigKeys& k, ImageProcessor& p) {
+  p.shortest_edge = 224;
+  if (k.has("size")) {
+    const auto& size = k.j.at("size");
+    if (size.is_number_integer())
+      p.shortest_edge = size.get<int>();
+    else if (size.is_object() && size.contains("shortest_edge") && size["shortest_edge"].is_number_integer())
+      p.shortest_edge = size["shortest_edge"].get<int>();
+    else
+      k.fail("size", "is " + size.dump() + ": clear-sweep resizes by shortest_edge only");
+  }
+  p.crop_height = p.crop_width = 224;
+  if (k.has("crop_size")) {
+    const auto& crop = k.j.at("crop_size");
+    if (crop.is_number_integer())
+      p.crop_height = p.crop_width = crop.get<int>();
+    else if (crop.is_object() && crop.contains("height") && crop["height"].is_number_integer() &&
+             crop.contains("width") && crop["width"].is_number_integer())
+      p.crop_height = crop["height"].get<int>(), p.crop_width = crop["width"].get<int>();
+    else
+      k.fail("crop_size", "is " + crop.dump() + ": expected {\"height\": H, \"width\": W}");
+  }
+  if (p.shortest_edge <= 0 || p.crop_height <= 0 || p.crop_width <= 0) k.fail("size", "must be positive");
+  if (!k.get("do_center_crop", true))
+    k.fail("do_center_crop", "is false: the tower takes one fixed size, so clear-sweep needs the crop");
+}
+
+/// Qwen2VLImageProcessor's keys (its defaults where left out). min_pixels and max_pixels
+/// come in three layouts: top-level keys (the hub's Qwen2-VL and Qwen2.5-VL folders),
+/// size {"shortest_edge", "longest_edge"} (what transformers 5 writes) and size
+/// {"min_pixels", "max_pixels"} (some hub folders, written by an older transformers beside
+/// the top-level keys). Top-level keys win over size, as transformers 5's __init__ lets them;
+/// size's shortest_edge / longest_edge win over its min_pixels / max_pixels. (A size
+/// {"min_pixels", "max_pixels"} alone is read here; transformers 5.24 refuses it when
+/// called, asking for shortest_edge and longest_edge.)
+void parse_qwen2_vl(const ConfigKeys& k, ImageProcessor& p) {
+  p.shortest_edge = p.crop_height = p.crop_width = 0;
+  p.patch_size = k.positive("patch_size", 14);
+  p.temporal_patch_size = k.positive("temporal_patch_size", 2);
+  p.merge_size = k.positive("merge_size", 2);
+  struct Bound {
+    int64_t value;
+    std::string key;  ///< where it was read from, for the error
+  };
+  Bound lo{56 * 56, "min_pixels"}, hi{28 * 28 * 1280, "max_pixels"};
+  if (k.has("size")) {
+    const auto& size = k.j.at("size");
+    const std::string expected = R"(: expected {"shortest_edge": min_pixels, "longest_edge": max_pixels})";
+    if (!size.is_object()) k.fail("size", "is " + size.dump() + expected);
+    struct Name {
+      const char* key;
+      bool low;  ///< the floor (min_pixels), else the ceiling
+    };
+    bool has_lo = false, has_hi = false;
+    // The older names first: transformers 5's win where both are given.
+    for (const Name name : {Name{"min_pixels", true}, Name{"max_pixels", false}, Name{"shortest_edge", true},
+                            Name{"longest_edge", false}}) {
+      if (!size.contains(name.key)) continue;
+      const auto& value = size[name.key];
+      if (!value.is_number_integer()) k.fail("size", std::string(name.key) + " is " + value.dump() + expected);
+      (name.low ? lo : hi) = Bound{value.get<int64_t>(), std::string("size.") + name.key};
+      (name.low ? has_lo : has_hi) = true;
+    }
+    for (const auto& item : size.items())
+      if (item.key() != "min_pixels" && item.key() != "max_pixels" && item.key() != "shortest_edge" &&
+          item.key() != "longest_edge")
+        k.fail("size", "has '" + item.key() + "'" + expected);
+    if (!has_lo && !k.has("min_pixels")) k.fail("size", "is " + size.dump() + " without shortest_edge" + expected);
+    if (!has_hi && !k.has("max_pixels")) k.fail("size", "is " + size.dump() + " without longest_edge" + expected);
+  }
+  if (k.has("min_pixels")) lo = Bound{k.get<int64_t>("min_pixels", 0), "min_pixels"};
+  if (k.has("max_pixels")) hi = Bound{k.get<int64_t>("max_pixels", 0), "max_pixels"};
+  for (const Bound& b : {lo, hi})
+    if (b.value <= 0) k.fail(b.key, "is " + std::to_string(b.value) + ": it must be positive");
+  p.min_pixels = lo.value;
+  p.max_pixels = hi.value;
+}
+
+}  // namespace
 
 ImageProcessor ImageProcessor::parse(const std::string& text, const std::string& source) {
   nlohmann::json j;
@@ -152,61 +394,36 @@ ImageProcessor ImageProcessor::parse(const std::string& text, const std::string&
   } catch (const nlohmann::json::exception& e) {  // parse_error, or a number that overflows
     throw Error(SourceLocation{source}, "json", std::string("not JSON: ") + e.what());
   }
-  auto fail = [&](const std::string& key, const std::string& message) {
-    throw Error(SourceLocation{source}, key, message);
-  };
-  auto get = [&](const char* key, auto fallback) {
-    using T = decltype(fallback);
-    const auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return fallback;
-    try {
-      return it->template get<T>();
-    } catch (const nlohmann::json::exception&) {
-      fail(key, "has the wrong type: " + it->dump());
-    }
-    return fallback;
-  };
+  const ConfigKeys k{j, source};
+  if (!j.is_object()) k.fail("json", "is not an object: " + j.dump());
   ImageProcessor p;
-  p.kind = Kind::clip;
-  // CLIPImageProcessor's defaults where a key is left out.
-  const std::string type = get("image_processor_type", std::string("CLIPImageProcessor"));
-  if (type.rfind("CLIPImageProcessor", 0) != 0)
-    fail("image_processor_type", "is '" + type + "': clear-sweep follows CLIPImageProcessor only");
-  if (get("resample", 3) != 3) fail("resample", "is not 3 (bicubic), the only filter clear-sweep implements");
-  if (!get("do_convert_rgb", true)) fail("do_convert_rgb", "is false: images are read as RGB");
-  p.do_resize = get("do_resize", true);
-  p.do_rescale = get("do_rescale", true);
-  p.do_normalize = get("do_normalize", true);
-  p.rescale_factor = get("rescale_factor", 1.0 / 255.0);
-  p.shortest_edge = 224;
-  if (j.contains("size")) {
-    const auto& size = j["size"];
-    if (size.is_number_integer())
-      p.shortest_edge = size.get<int>();
-    else if (size.is_object() && size.contains("shortest_edge") && size["shortest_edge"].is_number_integer())
-      p.shortest_edge = size["shortest_edge"].get<int>();
-    else
-      fail("size", "is " + size.dump() + ": clear-sweep resizes by shortest_edge only");
-  }
-  p.crop_height = p.crop_width = 224;
-  if (j.contains("crop_size")) {
-    const auto& crop = j["crop_size"];
-    if (crop.is_number_integer())
-      p.crop_height = p.crop_width = crop.get<int>();
-    else if (crop.is_object() && crop.contains("height") && crop.contains("width"))
-      p.crop_height = crop["height"].get<int>(), p.crop_width = crop["width"].get<int>();
-    else
-      fail("crop_size", "is " + crop.dump() + ": expected {\"height\": H, \"width\": W}");
-  }
-  if (p.shortest_edge <= 0 || p.crop_height <= 0 || p.crop_width <= 0) fail("size", "must be positive");
-  if (!get("do_center_crop", true))
-    fail("do_center_crop", "is false: the tower takes one fixed size, so clear-sweep needs the crop");
+  // CLIPImageProcessor where the type is left out (llava-1.5's older folders).
+  const std::string type = k.get("image_processor_type", std::string("CLIPImageProcessor"));
+  if (type == "Qwen2VLImageProcessor" || type == "Qwen2VLImageProcessorFast" || type == "Qwen2VLImageProcessorPil")
+    p.kind = Kind::qwen2_vl;
+  else if (type.rfind("CLIPImageProcessor", 0) == 0)
+    p.kind = Kind::clip;
+  else
+    k.fail("image_processor_type",
+           "is '" + type + "': clear-sweep follows CLIPImageProcessor and Qwen2VLImageProcessor only");
+  // The keys both share, with the same defaults.
+  if (k.get("resample", 3) != 3) k.fail("resample", "is not 3 (bicubic), the only filter clear-sweep implements");
+  if (!k.get("do_convert_rgb", true)) k.fail("do_convert_rgb", "is false: images are read as RGB");
+  p.do_resize = k.get("do_resize", true);
+  p.do_rescale = k.get("do_rescale", true);
+  p.do_normalize = k.get("do_normalize", true);
+  p.rescale_factor = k.get("rescale_factor", 1.0 / 255.0);
   for (const char* key : {"image_mean", "image_std"}) {
-    if (!j.contains(key)) continue;
-    const auto& v = j[key];
-    if (!v.is_array() || v.size() != 3) fail(key, "must list 3 numbers (R, G, B)");
+    if (!k.has(key)) continue;
+    const auto& v = j.at(key);
+    if (!v.is_array() || v.size() != 3 || !std::all_of(v.begin(), v.end(), [](const auto& x) { return x.is_number(); }))
+      k.fail(key, "is " + v.dump() + ": it must list 3 numbers (R, G, B)");
     for (size_t c = 0; c < 3; ++c) (std::string(key) == "image_mean" ? p.norm.mean : p.norm.std)[c] = v[c].get<float>();
   }
+  if (p.kind == Kind::clip)
+    parse_clip(k, p);
+  else
+    parse_qwen2_vl(k, p);
   return p;
 }
 
@@ -230,7 +447,8 @@ ImageProcessor load_image_processor(const std::string& dir, int image_size, bool
     }
     if (j.is_object() && j.contains("image_processor") && !j["image_processor"].is_null()) {
       if (!j["image_processor"].is_object())
-        throw Error(SourceLocation{processor.string()}, "image_processor", "is not an object: " + j["image_processor"].dump());
+        throw Error(SourceLocation{processor.string()}, "image_processor",
+                    "is not an object: " + j["image_processor"].dump());
       text = j["image_processor"].dump();
       source = processor.string() + " (image_processor)";
     }
@@ -249,6 +467,7 @@ ImageProcessor load_image_processor(const std::string& dir, int image_size, bool
                 "how a real model's images are sized");
   }
   ImageProcessor p = ImageProcessor::parse(text, source);
+  if (p.kind == ImageProcessor::Kind::qwen2_vl) return p;  // its size follows each image
   if (p.crop_height != image_size || p.crop_width != image_size)
     throw Error(SourceLocation{source}, "crop_size",
                 "gives " + std::to_string(p.crop_height) + " x " + std::to_string(p.crop_width) +

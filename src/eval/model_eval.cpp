@@ -81,7 +81,7 @@ EvalSets eval_sets(const Dataset& ds, const JobPersons& persons, Modality modali
 SetScores score_set(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTensors& images,
                     const std::vector<ItemRef>& items, const ScoreOptions& o) {
   torch::NoGradGuard no_grad;
-  const PromptFormat format = prompt_format(model->config());
+  const PromptFormat format = prompt_format(model->config(), images);
   const auto device = model->parameters().front().device();
   AutocastScope autocast(device);  // bf16 on GPU, as training
   SetScores s;
@@ -215,7 +215,7 @@ MllmuSetScores score_mllmu_set(Vlm& model, const Tokenizer& tok, const Dataset& 
 std::vector<double> gradient_norms(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTensors& images,
                                    const std::vector<ItemRef>& items) {
   const auto device = model->parameters().front().device();
-  const PromptFormat format = prompt_format(model->config());
+  const PromptFormat format = prompt_format(model->config(), images);
   std::vector<torch::Tensor> weights = model->parameters();
   for (const auto& a : model->adapter_parameters()) weights.push_back(a);
   std::vector<bool> trained;  // given back at the end

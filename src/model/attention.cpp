@@ -53,6 +53,17 @@ std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const torch::Tensor& positi
   return {emb.cos().to(dtype), emb.sin().to(dtype)};
 }
 
+std::pair<torch::Tensor, torch::Tensor> mrope_cos_sin(const torch::Tensor& positions, const torch::Tensor& inv_freq,
+                                                      const std::vector<int64_t>& section, torch::ScalarType dtype) {
+  const torch::Tensor freqs = positions.to(torch::kFloat).unsqueeze(-1) * inv_freq;  // [3, B, T, d/2]
+  const std::vector<torch::Tensor> pieces = freqs.split_with_sizes(section, -1);     // 3 x [3, B, T, s_k]
+  std::vector<torch::Tensor> chosen;
+  for (size_t k = 0; k < pieces.size(); ++k) chosen.push_back(pieces[k].select(0, int64_t(k % 3)));
+  const torch::Tensor mixed = torch::cat(chosen, -1);                     // [B, T, d/2]
+  const torch::Tensor emb = torch::cat({mixed, mixed}, -1).unsqueeze(1);  // [B, 1, T, d]
+  return {emb.cos().to(dtype), emb.sin().to(dtype)};
+}
+
 std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const torch::Tensor& positions, int64_t head_dim, double theta,
                                                      torch::ScalarType dtype) {
   return rope_cos_sin(positions, rope_inv_freq(head_dim, theta, positions.device()), dtype);

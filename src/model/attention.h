@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include <vector>
+
 namespace clear_sweep {
 
 /// softmax(q k^T / sqrt(d) + mask) v. q [B, H, T, d]; k, v [B, Hkv, S, d] with H a
@@ -41,6 +43,11 @@ std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const torch::Tensor& positi
 /// The same from the inverse frequencies [d/2] (float32, on positions' device).
 std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const torch::Tensor& positions, const torch::Tensor& inv_freq,
                                                      torch::ScalarType dtype);
+/// Qwen2-VL's multimodal rotary embeddings (M-RoPE): `positions` [3, B, T] long (temporal,
+/// height, width rows); the frequencies split into `section` (three sizes adding up to
+/// d/2), section k turning with row k. cos and sin [B, 1, T, d] in the rotate_half form.
+std::pair<torch::Tensor, torch::Tensor> mrope_cos_sin(const torch::Tensor& positions, const torch::Tensor& inv_freq,
+                                                      const std::vector<int64_t>& section, torch::ScalarType dtype);
 /// theta^(-2i/d), i < d/2: the default rotary frequencies. [d/2] float32.
 torch::Tensor rope_inv_freq(int64_t head_dim, double theta, const torch::Device& device);
 torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);

@@ -11,16 +11,16 @@ CausalLmImpl::CausalLmImpl(const ModelConfig& config) : VlmImpl(config) {
     lm_head = register_module("lm_head", LoraLinear(config.text.hidden, config.text.vocab_size, false));
 }
 
-torch::Tensor CausalLmImpl::embed(const torch::Tensor& input_ids, const torch::Tensor& images) {
-  if (images.defined() && images.numel() > 0)
+torch::Tensor CausalLmImpl::embed(const ModelInputs& inputs) {
+  if (inputs.images.defined() && inputs.images.numel() > 0)
     throw Error(SourceLocation{}, "images", "the " + config().family + " model is text-only and takes no image",
                 "run it on the text modality (modality = [\"text\"])");
-  return model->embed_tokens(input_ids);  // [B, T, D]
+  return model->embed_tokens(inputs.input_ids);  // [B, T, D]
 }
 
 torch::Tensor CausalLmImpl::hidden(const ModelInputs& inputs, const ForwardOptions& options) {
-  return model->forward(embed(inputs.input_ids, inputs.images), inputs.position_ids, inputs.attention_mask,
-                        options.cache, options.hidden_states);  // [B, T, D]
+  return model->forward(embed(inputs), inputs.position_ids, inputs.attention_mask, options.cache,
+                        options.hidden_states);  // [B, T, D]
 }
 
 torch::Tensor CausalLmImpl::logits(const torch::Tensor& hidden) {

@@ -19,7 +19,7 @@ class CausalLmImpl : public VlmImpl {
 
   torch::Tensor hidden(const ModelInputs& inputs, const ForwardOptions& options = {}) override;
   /// Token embeddings [B, T, D]; an image is an error (a text-only model).
-  torch::Tensor embed(const torch::Tensor& input_ids, const torch::Tensor& images) override;
+  torch::Tensor embed(const ModelInputs& inputs) override;
   torch::Tensor logits(const torch::Tensor& hidden) override;
   void set_activation_checkpointing(bool on) override { model->set_activation_checkpointing(on); }
   /// Every linear layer of the decoder (model.layers.*), not the LM head.

@@ -121,15 +121,6 @@ std::string causal_lm_config_json(const ModelConfig& c, const CausalLmFamilyTrai
   return j.dump(2) + "\n";
 }
 
-TextConfig decoder_shape(int64_t vocab, int64_t hidden, int64_t intermediate, int64_t layers, int64_t heads,
-                         int64_t kv_heads, int64_t max_positions, double rope_theta, double rms_norm_eps, bool tied) {
-  TextConfig t;
-  t.vocab_size = vocab, t.hidden = hidden, t.intermediate = intermediate, t.layers = layers, t.heads = heads;
-  t.kv_heads = kv_heads, t.max_positions = max_positions, t.rope_theta = rope_theta, t.rms_norm_eps = rms_norm_eps;
-  t.tie_embeddings = tied;
-  return t;
-}
-
 ModelConfig causal_lm_preset(const std::string& name, int64_t vocab_size, const CausalLmFamilyTraits& traits) {
   for (const auto& p : traits.presets) {
     if (p.name != name) continue;

@@ -48,12 +48,6 @@ ModelConfig causal_lm_config_parse(const nlohmann::json& config, const std::stri
 /// config.json text as transformers would write it for the family.
 std::string causal_lm_config_json(const ModelConfig& config, const CausalLmFamilyTraits& traits);
 
-/// A decoder's shape in config.json's order: vocab_size, hidden_size, intermediate_size,
-/// num_hidden_layers, num_attention_heads, num_key_value_heads, max_position_embeddings,
-/// rope_theta, rms_norm_eps, tie_word_embeddings (the rest at TextConfig's defaults).
-TextConfig decoder_shape(int64_t vocab, int64_t hidden, int64_t intermediate, int64_t layers, int64_t heads,
-                         int64_t kv_heads, int64_t max_positions, double rope_theta, double rms_norm_eps, bool tied);
-
 /// A preset of the family; Error (key model.preset) for a name it does not have.
 ModelConfig causal_lm_preset(const std::string& name, int64_t vocab_size, const CausalLmFamilyTraits& traits);
 

@@ -12,16 +12,16 @@ void use_prompt(Vlm& model, const Tokenizer& tokenizer, const std::string& dir, 
                 "they are the chat template's; the plain template has neither");
   if (prompt.empty()) return;  // the folder's own
   if (prompt == kPlainPrompt) {
-    if (model->config().has_vision && model->config().prompt_template != kPlainPrompt)
+    if (model->config().prompt_template == kLlava15Prompt)
       throw Error(SourceLocation{dir}, key, "\"plain\" for a " + model->config().family + " folder",
                   "a LLaVA folder from the hub is asked through its llava-1.5 template");
     model->use_plain_prompt();
     return;
   }
   CS_ASSERT(prompt == kChatPrompt, "unvalidated prompt " + prompt);
-  if (model->config().has_vision)
+  if (model->config().prompt_template == kLlava15Prompt)
     throw Error(SourceLocation{dir}, key, "\"chat\" for a " + model->config().family + " model",
-                "a folder's chat template prompts text-only models; LLaVA folders use their llava-1.5 template");
+                "LLaVA folders are asked through their llava-1.5 template");
   if (tokenizer.kind() != "hf-bpe")
     throw Error(SourceLocation{dir}, key, "\"chat\" with a " + tokenizer.kind() + " tokenizer",
                 "chat templates are tokenized as transformers does for byte-level tokenizer.json folders "

@@ -49,12 +49,18 @@ FinetuneReport finetune(Vlm& model, const Tokenizer& tokenizer, const Dataset& d
   torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
 
   // Tokenise once; batches index into this.
-  const PromptFormat format = prompt_format(model->config());
+  // A preset's model has no folder: its family's own processing (a text-only model
+  // reads no image, so its processor is never used).
+  const ModelConfig& config = model->config();
+  ImageTensors image_tensors(images,
+                             o.image_processor   ? *o.image_processor
+                             : config.has_vision ? model_family(config.family).image_processor("", config)
+                                                 : ImageProcessor::stretch(1),
+                             o.device);
+  const PromptFormat format = prompt_format(config, image_tensors);
   std::vector<Sequence> sequences;
   sequences.reserve(items.size());
   for (const auto& item : items) sequences.push_back(item_sequence(tokenizer, item_text(dataset, item), format));
-  ImageTensors image_tensors(
-      images, o.image_processor.value_or(ImageProcessor::stretch(int(model->config().vision.image_size))), o.device);
 
   const int64_t steps_per_epoch = (int64_t(items.size()) + o.batch_size - 1) / o.batch_size;
   const int64_t total_steps = steps_per_epoch * o.epochs;

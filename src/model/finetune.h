@@ -34,7 +34,7 @@ struct FinetuneOptions {
   uint64_t seed = 0;
   torch::Device device = torch::kCPU;
   /// A model folder's image processing (its family's, model_family.h), so finetuning
-  /// sees the images evaluation will; unset: the presets' stretch to the tower's size.
+  /// sees the images evaluation will; unset: a preset's own (its family's for no folder).
   std::optional<ImageProcessor> image_processor;
 };
 

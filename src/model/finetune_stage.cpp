@@ -156,6 +156,7 @@ StageResult run_finetune_stage(const SweepSpec& spec, const Stage& stage, const 
   }
 
   model->set_activation_checkpointing(spec.resources.activation_checkpointing);
+  model->set_adapt_every_linear(spec.model->lora_targets == "all");
   check_model_reads(model->config(), ds, spec.file);
   const auto items = finetune_items(ds, persons, model->config().has_vision);
   const auto start = unix_now();

@@ -118,7 +118,10 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& embeds, const torch::
   }
   if (!inv_freq_.defined() || inv_freq_.device() != embeds.device())
     inv_freq_ = rope_frequencies(config_, embeds.device());
-  const auto [cos, sin] = rope_cos_sin(positions, inv_freq_, embeds.scalar_type());
+  // [B, T] positions, or M-RoPE's [3, B, T] (Qwen2-VL).
+  const auto [cos, sin] = positions.dim() == 3
+                              ? mrope_cos_sin(positions, inv_freq_, config_.mrope_section, embeds.scalar_type())
+                              : rope_cos_sin(positions, inv_freq_, embeds.scalar_type());
 
   torch::Tensor h = embeds;
   const bool checkpoint = checkpointing_ && is_training() && !cache && torch::GradMode::is_enabled();

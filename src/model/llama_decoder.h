@@ -56,7 +56,8 @@ torch::Tensor rope_frequencies(const TextConfig& c, const torch::Device& device)
 class LlamaModelImpl : public torch::nn::Module {
  public:
   explicit LlamaModelImpl(const TextConfig& c);
-  /// embeds [B, T, D], positions [B, T] long, mask [B, T] bool (real tokens). With a
+  /// embeds [B, T, D], positions [B, T] long (or [3, B, T] under M-RoPE, where the
+  /// config has mrope_section), mask [B, T] bool (real tokens). With a
   /// cache, attends over the cached tokens too and extends the cache. `hidden_states`,
   /// if given, receives each layer's output (index i = layer i).
   torch::Tensor forward(const torch::Tensor& embeds, const torch::Tensor& positions, const torch::Tensor& mask,

@@ -7,14 +7,36 @@
 
 namespace clear_sweep {
 
+TextConfig decoder_shape(int64_t vocab, int64_t hidden, int64_t intermediate, int64_t layers, int64_t heads,
+                         int64_t kv_heads, int64_t max_positions, double rope_theta, double rms_norm_eps, bool tied) {
+  TextConfig t;
+  t.vocab_size = vocab, t.hidden = hidden, t.intermediate = intermediate, t.layers = layers, t.heads = heads;
+  t.kv_heads = kv_heads, t.max_positions = max_positions, t.rope_theta = rope_theta, t.rms_norm_eps = rms_norm_eps;
+  t.tie_embeddings = tied;
+  return t;
+}
+
 int64_t ModelConfig::parameter_count() const {
   const auto& v = vision;
-  const int64_t v_layer =
-      4 * (v.hidden * v.hidden + v.hidden) + 2 * v.hidden * v.intermediate + v.intermediate + v.hidden + 4 * v.hidden;
-  const int64_t v_total = 3 * v.patch_size * v.patch_size * v.hidden + v.hidden + (v.patches() + 1) * v.hidden +
-                          4 * v.hidden + v.layers * v_layer;
   const auto& t = text;
-  const int64_t projector = v.hidden * t.hidden + t.hidden + t.hidden * t.hidden + t.hidden;
+  int64_t v_total = 0, projector = 0;
+  if (family == "qwen2_vl") {
+    // Patch embedding (no bias); blocks of two norms, qkv and proj with biases and an MLP
+    // (fc1/fc2, or SwiGLU with biases); the merger's norm and two-layer MLP.
+    const int64_t norm = v.gated_mlp ? v.hidden : 2 * v.hidden;
+    const int64_t mlp = v.gated_mlp ? 3 * v.hidden * v.intermediate + 2 * v.intermediate + v.hidden
+                                    : 2 * v.hidden * v.intermediate + v.intermediate + v.hidden;
+    const int64_t block = 2 * norm + 3 * v.hidden * v.hidden + 3 * v.hidden + v.hidden * v.hidden + v.hidden + mlp;
+    const int64_t merged = v.hidden * v.spatial_merge * v.spatial_merge;
+    v_total = 3 * v.temporal_patch * v.patch_size * v.patch_size * v.hidden + v.layers * block;
+    projector = norm + merged * merged + merged + merged * t.hidden + t.hidden;
+  } else {
+    const int64_t v_layer =
+        4 * (v.hidden * v.hidden + v.hidden) + 2 * v.hidden * v.intermediate + v.intermediate + v.hidden + 4 * v.hidden;
+    v_total = 3 * v.patch_size * v.patch_size * v.hidden + v.hidden + (v.patches() + 1) * v.hidden + 4 * v.hidden +
+              v.layers * v_layer;
+    projector = v.hidden * t.hidden + t.hidden + t.hidden * t.hidden + t.hidden;
+  }
   const int64_t q = t.heads * t.head_dim(), kv = t.kv_heads * t.head_dim();
   const int64_t attention =
       2 * t.hidden * q + 2 * t.hidden * kv + (t.qkv_bias ? q + 2 * kv : 0) + (t.o_bias ? t.hidden : 0);
@@ -55,7 +77,17 @@ void ModelConfig::validate(const std::string& source) const {
   if (vision.hidden % vision.heads) fail("vision_config.num_attention_heads", "must divide hidden_size");
   if (vision.select_layer == 0 || std::abs(vision.select_layer) > vision.layers)
     fail("vision_feature_layer", "must pick one of the " + std::to_string(vision.layers) + " vision layers");
-  if (image_token_id < 0 || image_token_id >= text.vocab_size) fail("image_token_index", "outside the vocabulary");
+  if (image_token_id < 0 || image_token_id >= text.vocab_size)
+    fail(family == "qwen2_vl" ? "image_token_id" : "image_token_index", "outside the vocabulary");
+  if (vision.spatial_merge <= 0 || (vision.image_size / vision.patch_size) % vision.spatial_merge)
+    fail("vision_config.spatial_merge_size", "must divide the image's patches per side");
+  if (!text.mrope_section.empty()) {
+    int64_t sum = 0;
+    for (int64_t s : text.mrope_section) sum += s > 0 ? s : 1 << 20;
+    if (text.mrope_section.size() != 3 || sum != text.head_dim() / 2)
+      fail(tp + "rope_parameters.mrope_section", "must be three positive sections adding up to half the head size (" +
+                                                     std::to_string(text.head_dim() / 2) + ")");
+  }
 }
 
 }  // namespace clear_sweep

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "data/prompt_template.h"
 
@@ -29,10 +30,20 @@ struct VisionConfig {
   /// vision_feature_select_strategy "full": the class token's feature goes to the
   /// decoder too ("default" drops it).
   bool keep_class_token = false;
+  // Qwen2-VL's and Qwen2.5-VL's encoder (family qwen2_vl); LLaVA's CLIP has none of them.
+  // There image_size is only our presets' square image: a real folder's images keep their
+  // aspect and take as many tokens as their size gives (ImageProcessor::image_tokens).
+  int64_t temporal_patch = 1;                  ///< frames per patch (Qwen2-VL: 2, an image repeated)
+  int64_t spatial_merge = 1;                   ///< the merger's m x m patches per decoder token (Qwen2-VL: 2)
+  std::string hidden_act = "quick_gelu";       ///< the MLP's activation (qwen2_vl reads it)
+  bool gated_mlp = false;                      ///< Qwen2.5-VL: RMSNorm and SwiGLU blocks (Qwen2-VL: LayerNorm, fc1/fc2)
+  int64_t window_size = 0;                     ///< Qwen2.5-VL: window attention over this many pixels; 0: none
+  std::vector<int64_t> full_attention_blocks;  ///< Qwen2.5-VL: the blocks that attend over the whole image
+  double rope_theta = 10000.0;                 ///< the encoder's 2-D rotary embedding (qwen2_vl)
 
   int64_t patches() const { return (image_size / patch_size) * (image_size / patch_size); }
-  /// Features per image that reach the decoder.
-  int64_t features() const { return patches() + (keep_class_token ? 1 : 0); }
+  /// Features per image that reach the decoder (of an image_size square).
+  int64_t features() const { return patches() / (spatial_merge * spatial_merge) + (keep_class_token ? 1 : 0); }
 };
 
 /// Rotary scaling as transformers' rope_parameters name it: "default" (none), "linear"
@@ -63,12 +74,23 @@ struct TextConfig {
   bool mlp_bias = false;          ///< gate, up and down with biases (Llama's mlp_bias)
   int64_t sliding_window = 0;     ///< keys within this many slots of the query only (Mistral); 0: all
   RopeScaling rope_scaling;
+  /// Qwen2-VL's multimodal rotary sections (rope_parameters.mrope_section): the first
+  /// section's frequencies turn with the temporal position, the next with the height, the
+  /// last with the width. Empty: one position per token (every other family).
+  std::vector<int64_t> mrope_section;
 
   int64_t head_dim() const { return explicit_head_dim > 0 ? explicit_head_dim : hidden / heads; }
 };
 
+/// A decoder's shape in config.json's order: vocab_size, hidden_size, intermediate_size,
+/// num_hidden_layers, num_attention_heads, num_key_value_heads, max_position_embeddings,
+/// rope_theta, rms_norm_eps, tie_word_embeddings (the rest at TextConfig's defaults).
+TextConfig decoder_shape(int64_t vocab, int64_t hidden, int64_t intermediate, int64_t layers, int64_t heads,
+                         int64_t kv_heads, int64_t max_positions, double rope_theta, double rms_norm_eps, bool tied);
+
 struct ModelConfig {
   std::string family = "llava";                ///< the model family that builds it (model_family.h)
+  std::string model_type;                      ///< config.json's, where a family reads several (qwen2_vl, qwen2_5_vl)
   bool has_vision = true;                      ///< false: a text-only language model (no vision, no image tokens)
   std::string preset;                          ///< the preset it came from, or "custom"
   std::string prompt_template = kPlainPrompt;  ///< data/prompt_template.h

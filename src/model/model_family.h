@@ -38,7 +38,8 @@ struct ModelFamily {
   /// Our parameter name for a stored tensor name of any of transformers' layouts.
   std::function<std::string(const std::string& stored_name)> canonical_weight_name;
   /// The image processing a model folder asks for (its preprocessor settings), or the
-  /// family's own for folders that have none (our presets').
+  /// family's own for folders that have none (our presets'), and for a preset being
+  /// trained from scratch, which has no folder yet (dir "").
   std::function<ImageProcessor(const std::string& dir, const ModelConfig&)> image_processor;
 };
 

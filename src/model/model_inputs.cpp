@@ -10,16 +10,30 @@ ImageTensors::ImageTensors(const ImageTable& images, ImageProcessor processor, t
 ImageTensors::ImageTensors(const ImageTable& images, int64_t size, torch::Device device)
     : ImageTensors(images, ImageProcessor::stretch(int(size)), device) {}
 
+const Image& ImageTensors::image(const std::string& path) const {
+  const auto found = images_.find(path);
+  CS_ASSERT(found != images_.end(), "image '" + path + "' was not loaded");
+  return found->second;
+}
+
 const torch::Tensor& ImageTensors::get(const std::string& path) {
   auto it = cache_.find(path);
   if (it != cache_.end()) return it->second;
-  const auto found = images_.find(path);
-  CS_ASSERT(found != images_.end(), "image '" + path + "' was not loaded");
-  std::vector<float> pixels = processor_(found->second);  // [3, H, W]
-  torch::Tensor t = torch::from_blob(pixels.data(), {3, processor_.crop_height, processor_.crop_width}, torch::kFloat)
-                        .clone()
-                        .to(device_);
+  const Image& picture = image(path);
+  std::vector<float> values = processor_(picture);  // [3, H, W], or [patches, dim]
+  torch::Tensor t =
+      torch::from_blob(values.data(), processor_.output_shape(picture), torch::kFloat).clone().to(device_);
   return cache_.emplace(path, std::move(t)).first->second;
+}
+
+int64_t ImageTensors::image_tokens(const std::string& path) const {
+  const Image& picture = image(path);
+  return processor_.image_tokens(picture.height, picture.width);
+}
+
+ImageProcessor::PatchGrid ImageTensors::grid(const std::string& path) const {
+  const Image& picture = image(path);
+  return processor_.patch_grid(picture.height, picture.width);
 }
 
 ModelInputs to_model_inputs(const TokenBatch& b, ImageTensors& images, torch::Device device) {
@@ -36,9 +50,22 @@ ModelInputs to_model_inputs(const TokenBatch& b, ImageTensors& images, torch::De
                           .to(torch::kBool)
                           .to(device);
   std::vector<torch::Tensor> rows;
-  for (const auto& path : b.images)
-    if (!path.empty()) rows.push_back(images.get(path));
-  if (!rows.empty()) in.images = torch::stack(rows);
+  std::vector<int64_t> grids;
+  for (const auto& path : b.images) {
+    if (path.empty()) continue;
+    rows.push_back(images.get(path));
+    if (images.sized_by_image()) {
+      const auto g = images.grid(path);
+      grids.insert(grids.end(), {g.t, g.h, g.w});
+    }
+  }
+  if (rows.empty()) return in;
+  if (images.sized_by_image()) {
+    in.images = torch::cat(rows);  // [patches of every image, dim]
+    in.image_grids = torch::tensor(grids, torch::kLong).view({-1, 3}).to(device);
+  } else {
+    in.images = torch::stack(rows);  // [N, 3, S, S]
+  }
   return in;
 }
 
@@ -49,8 +76,11 @@ int32_t padding_id(const Tokenizer& tokenizer, const ModelConfig& config) {
   return 0;
 }
 
-PromptFormat prompt_format(const ModelConfig& config) {
-  PromptFormat format(config.prompt_template, int(config.image_tokens()), config.image_token_id);
+PromptFormat prompt_format(const ModelConfig& config, const ImageTensors& images) {
+  PromptFormat format(config.prompt_template, config.has_vision ? int(config.image_tokens()) : 0,
+                      config.image_token_id);
+  if (images.sized_by_image())
+    format.image_tokens_of = [&images](const std::string& path) { return int(images.image_tokens(path)); };
   format.chat_template = config.chat_template;
   format.system_prompt = config.system_prompt;
   format.date_string = config.date_string;

@@ -14,7 +14,8 @@
 
 namespace clear_sweep {
 
-/// Normalised image tensors [3, S, S] by path, made once per image and reused.
+/// The model's image inputs by path, made once per image and reused: normalised pixels
+/// [3, S, S], or (Qwen2-VL) the image's flattened patches [patches, dim] and its grid.
 class ImageTensors {
  public:
   /// Through the model folder's processor (load_image_processor).
@@ -22,8 +23,16 @@ class ImageTensors {
   /// The presets' stretch to size x size.
   ImageTensors(const ImageTable& images, int64_t size, torch::Device device);
   const torch::Tensor& get(const std::string& path);
+  /// Whether each image takes as many placeholders as its size gives (Qwen2-VL), rather
+  /// than the model's one count.
+  bool sized_by_image() const { return processor_.kind == ImageProcessor::Kind::qwen2_vl; }
+  /// sized_by_image: the image's placeholder tokens and its patch grid (t, h, w).
+  int64_t image_tokens(const std::string& path) const;
+  ImageProcessor::PatchGrid grid(const std::string& path) const;
 
  private:
+  const Image& image(const std::string& path) const;
+
   const ImageTable& images_;
   ImageProcessor processor_;
   torch::Device device_;
@@ -32,9 +41,10 @@ class ImageTensors {
 
 ModelInputs to_model_inputs(const TokenBatch& batch, ImageTensors& images, torch::Device device);
 
-/// How the model reads items: its config's prompt template, placeholders per image and
-/// the placeholder id.
-PromptFormat prompt_format(const ModelConfig& config);
+/// How the model reads items: its config's prompt template, placeholders per image (the
+/// config's count, or each image's own where `images` sizes them) and the placeholder id.
+/// The format refers to `images`, which must outlive it.
+PromptFormat prompt_format(const ModelConfig& config, const ImageTensors& images);
 
 /// The id padding positions hold (masked out, never a label), one the model's embedding
 /// has: config.json's pad_token_id, else the tokenizer's padding token, else its EOS (as

@@ -28,7 +28,11 @@ struct ModelInputs {
   torch::Tensor attention_mask;  ///< [B, T] bool
   torch::Tensor position_ids;    ///< [B, T] long
   torch::Tensor labels;          ///< [B, T] long, -100 where ignored (may be undefined)
-  torch::Tensor images;          ///< [N, 3, S, S]: the images of the rows that have one, in row order
+  /// The images of the rows that have one, in row order, as the family's processor gives
+  /// them: [N, 3, S, S] (LLaVA), or every image's patches one after another,
+  /// [patches, 3 * temporal * p * p] (Qwen2-VL), with their grids in image_grids.
+  torch::Tensor images;
+  torch::Tensor image_grids;  ///< [N, 3] long (t, h, w patches): Qwen2-VL's image_grid_thw; else undefined
 };
 
 struct ForwardOptions {
@@ -48,8 +52,9 @@ class VlmImpl : public torch::nn::Module {
   /// The decoder's final (normed) hidden states [B, T, D], before the LM head: losses
   /// over a few labelled positions apply the head to those alone.
   virtual torch::Tensor hidden(const ModelInputs& inputs, const ForwardOptions& options = {}) = 0;
-  /// Input embeddings [B, T, D] with image features in place of the placeholder tokens.
-  virtual torch::Tensor embed(const torch::Tensor& input_ids, const torch::Tensor& images) = 0;
+  /// Input embeddings [B, T, D] of inputs.input_ids, with the features of inputs.images in
+  /// place of the placeholder tokens.
+  virtual torch::Tensor embed(const ModelInputs& inputs) = 0;
   /// The LM head: [..., D] -> [..., V].
   virtual torch::Tensor logits(const torch::Tensor& hidden) = 0;
   /// Activation checkpointing of the decoder layers while training (one more forward
@@ -79,9 +84,12 @@ class VlmImpl : public torch::nn::Module {
   /// Linear layers by their full parameter-name prefix (e.g.
   /// "language_model.model.layers.0.self_attn.q_proj").
   std::vector<std::pair<std::string, LoraLinear>> linear_layers();
+  /// Whether attach_adapters' default is every linear layer but the LM head (the vision
+  /// encoder's and projector's too) rather than the family's default_lora_target.
+  void set_adapt_every_linear(bool every) { adapt_every_linear_ = every; }
   /// Attaches fresh adapters to the layers `target` selects (others get none; without
-  /// `target`, default_lora_target's); base weights are frozen. Returns how many layers
-  /// got one.
+  /// `target`, default_lora_target's, or every linear but the LM head after
+  /// set_adapt_every_linear); base weights are frozen. Returns how many layers got one.
   size_t attach_adapters(const LoraSpec& spec, const std::function<bool(const std::string&)>& target = {});
   void detach_adapters();
   void set_adapters_enabled(bool enabled);
@@ -96,6 +104,7 @@ class VlmImpl : public torch::nn::Module {
 
  private:
   ModelConfig config_;
+  bool adapt_every_linear_ = false;
 };
 
 /// A model of any family, held as torch holds modules (`model->forward(...)`).

@@ -74,7 +74,6 @@ int score_command(const ScoreCommandOptions& o, std::ostream& out) {
   model->eval();
   torch::NoGradGuard no_grad;
   const ModelConfig& config = model->config();
-  const PromptFormat format = prompt_format(config);
   ImageTable table;
   for (const auto& item : items) {
     if (item.image.empty()) continue;
@@ -88,6 +87,7 @@ int score_command(const ScoreCommandOptions& o, std::ostream& out) {
   ImageTensors images(
       table, config.has_vision ? model_family(config.family).image_processor(o.model, config) : ImageProcessor{},
       device);
+  const PromptFormat format = prompt_format(config, images);
   const int32_t pad = padding_id(tok, config);
 
   // Items as a bar on stderr (stdout is the scores).

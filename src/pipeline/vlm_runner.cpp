@@ -89,6 +89,7 @@ double VlmRunner::ensure_loaded() {
   const std::string base_dir = stage_dir(artifacts_, b);
   base_ = load_model(base_dir, device_);
   base_.model->set_activation_checkpointing(spec_.resources.activation_checkpointing);
+  base_.model->set_adapt_every_linear(spec_.model->lora_targets == "all");
   base_.model->eval();
   // The folder's own image processing (llava-1.5's CLIP processor where it has one). A
   // text-only model is asked no image (eval_sets, finetune_items): its table is never read.

@@ -99,7 +99,7 @@ DataSpec read_data(const TomlTable& t) {
 }
 
 ModelSpec read_model(const TomlTable& t) {
-  t.expect_keys({"preset", "path", "width", "image_size", "prompt", "system_prompt", "date_string"});
+  t.expect_keys({"preset", "path", "width", "image_size", "prompt", "system_prompt", "date_string", "lora_targets"});
   ModelSpec model;
   model.preset = t.choice("preset", model_presets()).value_or("");
   model.path = t.string("path").value_or("");
@@ -123,6 +123,10 @@ ModelSpec read_model(const TomlTable& t) {
              "the plain template has no system turn and no date");
   model.system_prompt = t.string("system_prompt").value_or("");
   model.date_string = t.string("date_string").value_or("");
+  model.lora_targets = t.choice("lora_targets", {"decoder", "all"}).value_or("decoder");
+  if (model.lora_targets == "all" && model.preset == kFacePreset)
+    t.fail(t.locate_key("lora_targets"), t.key_path("lora_targets"), "the face model trains without LoRA",
+           "lora_targets is for vision-language models");
   return model;
 }
 
@@ -493,8 +497,9 @@ void check_cross_sections(const TomlTable& root, SweepSpec& spec) {
                               "on real CLEAR data trains a 7B model from noise, and its unlearning numbers mean "
                               "nothing. Use [model] path = a llava-hf/llava-1.5-7b-hf folder (README: \"Running on "
                               "a Slurm cluster\")");
-    else if (text_only_preset(spec.model->preset) && spec.model->preset != "tiny-text" &&
-             spec.data->source == DataSource::clear)
+    else if (spec.data->source == DataSource::clear && !spec.model->preset.empty() &&
+             (text_only_preset(spec.model->preset) || spec.model->preset.rfind("qwen2", 0) == 0) &&
+             spec.model->preset != "tiny-text")
       spec.warnings.push_back(spec.file + ": model.preset: \"" + spec.model->preset +
                               "\" has the published model's shape and random weights; finetuning it on real data "
                               "trains it from noise, and its unlearning numbers mean nothing. Use [model] path = "

@@ -13,9 +13,10 @@ namespace clear_sweep {
 
 const std::vector<std::string>& model_presets() {
   // In the model layer's order: its families by name, each family's presets in turn.
-  static const std::vector<std::string> presets = {"tiny-text",  "llama-3.2-1b", "llama-2-7b", "tiny",
-                                                   "small",      "llava-1.5-7b", "mistral-7b", "qwen2.5-1.5b",
-                                                   "qwen2.5-7b", kFacePreset};
+  static const std::vector<std::string> presets = {"tiny-text",   "llama-3.2-1b",  "llama-2-7b",      "tiny",
+                                                   "small",       "llava-1.5-7b",  "mistral-7b",      "qwen2.5-1.5b",
+                                                   "qwen2.5-7b",  "tiny-qwen2-vl", "tiny-qwen2.5-vl", "qwen2-vl-2b",
+                                                   "qwen2-vl-7b", "qwen2.5-vl-3b", "qwen2.5-vl-7b",   kFacePreset};
   return presets;
 }
 
@@ -104,6 +105,7 @@ std::string SweepSpec::training_context() const {
   if (model->prompt == "chat")
     out += ",prompt=chat,system_prompt=" + nlohmann::json(model->system_prompt).dump() +
            ",date_string=" + nlohmann::json(model->date_string).dump();
+  if (model->lora_targets != "decoder") out += ",lora_targets=" + model->lora_targets;
   out += "|finetune:epochs=" + std::to_string(finetune.epochs);
   out += ",lr=" + format_number(finetune.lr);
   out += ",batch_size=" + std::to_string(finetune.batch_size);

@@ -61,6 +61,10 @@ struct ModelSpec {
   std::string prompt;
   std::string system_prompt;
   std::string date_string;
+  /// Which linear layers LoRA adapts (unlearning, and a LoRA finetune): "decoder", the
+  /// decoder's (CLEAR's); "all", every one but the LM head: the vision encoder's and the
+  /// projector's too (MMUnlearner's and MLLMU-Bench's vision-side baselines).
+  std::string lora_targets = "decoder";
 };
 
 /// Model presets the model layer provides (src/model/ must keep this list true).

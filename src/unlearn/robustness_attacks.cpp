@@ -42,7 +42,7 @@ RelearnSplit relearn_split(const std::vector<ItemRef>& forget, double fraction) 
 std::vector<double> relearn(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTensors& images,
                             const std::vector<ItemRef>& items, const RelearnOptions& o) {
   CS_ASSERT(o.steps > 0 && o.batch_size > 0, "relearning needs steps and a batch size");
-  const PromptFormat format = prompt_format(model->config());
+  const PromptFormat format = prompt_format(model->config(), images);
   std::vector<Sequence> sequences;
   for (const auto& item : items) {
     ItemText text = item_text(ds, item);

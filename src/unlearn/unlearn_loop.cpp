@@ -35,7 +35,7 @@ UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, 
   torch::optim::AdamW optimizer(params,
                                 torch::optim::AdamWOptions(job.real("lr")).weight_decay(job.real("weight_decay")));
 
-  const PromptFormat format = prompt_format(model->config());
+  const PromptFormat format = prompt_format(model->config(), images);
   const int32_t pad = padding_id(tok, model->config());
   std::vector<ItemText> forget_texts, retain_texts;
   std::vector<Sequence> forget_seqs, retain_seqs;
@@ -156,7 +156,7 @@ std::vector<double> forget_logprobs(Vlm& model, const Tokenizer& tok, const Data
                                     const std::vector<ItemRef>& items, int64_t batch_size) {
   torch::NoGradGuard no_grad;
   const auto device = model->parameters().front().device();
-  const PromptFormat format = prompt_format(model->config());
+  const PromptFormat format = prompt_format(model->config(), images);
   model->eval();
   std::vector<double> out;
   for (size_t first = 0; first < items.size(); first += size_t(batch_size)) {

@@ -50,3 +50,207 @@ TEST_CASE("image processor settings are read where transformers reads them", "[d
   write(dir.file("processor_config.json"), R"({"image_processor": 3})");
   CHECK(expect_error([&] { load_image_processor(dir.path(), 32, false); }).key() == "image_processor");
 }
+
+// Qwen2-VL's processor. Every expected size below follows from smart_resize's definition
+// (multiples of patch * merge, Python's round() taking halves to even, the pixel bounds);
+// tests/data/test_qwen2_vl_processor.py holds the numbers against transformers.
+
+namespace {
+
+/// Qwen2-VL's patch and merge (factor 28) with a floor low enough to keep one 28 x 28 tile.
+ImageProcessor qwen_tile_floor() { return ImageProcessor::qwen2_vl(14, 2, 2, 28 * 28, 28 * 28 * 1280); }
+
+/// A folder that names Qwen2VLImageProcessor and nothing else: transformers' defaults.
+ImageProcessor qwen_defaults() {
+  return ImageProcessor::parse(R"({"image_processor_type": "Qwen2VLImageProcessor"})", "preprocessor_config.json");
+}
+
+}  // namespace
+
+TEST_CASE("smart_resize keeps sizes that fit and rounds halves to even", "[data][image][qwen2_vl]") {
+  const ImageProcessor p = qwen_tile_floor();
+  const int f = p.patch_size * p.merge_size;
+  CHECK(p.smart_resize(f, f) == std::pair<int, int>{f, f});
+  CHECK(p.smart_resize(2 * f, 3 * f) == std::pair<int, int>{2 * f, 3 * f});
+  // A side of k + 1/2 factors rounds to the even one of k and k + 1.
+  for (int k = 1; k <= 8; ++k) {
+    const int even = k % 2 == 0 ? k : k + 1;
+    CHECK(p.smart_resize(k * f + f / 2, 4 * f) == std::pair<int, int>{even * f, 4 * f});
+    CHECK(p.smart_resize(4 * f, k * f + f / 2) == std::pair<int, int>{4 * f, even * f});
+  }
+  // Just under and over a half round down and up.
+  CHECK(p.smart_resize(f + f / 2 - 1, f).first == f);
+  CHECK(p.smart_resize(2 * f + f / 2 + 1, f).first == 3 * f);
+}
+
+TEST_CASE("smart_resize lands on multiples of the factor within the pixel bounds", "[data][image][qwen2_vl]") {
+  const ImageProcessor p = qwen_defaults();
+  const ImageProcessor q = ImageProcessor::qwen2_vl(14, 2, 2, 28 * 28 * 4, 28 * 28 * 64);
+  for (const ImageProcessor* proc : {&p, &q}) {
+    const int f = proc->patch_size * proc->merge_size;
+    for (int h : {1, 2, 5, 13, 27, 28, 29, 41, 42, 99, 250, 511, 1000, 1999, 4000})
+      for (int w : {1, 3, 7, 28, 55, 56, 57, 300, 777, 1024, 3001, 6000}) {
+        if (std::max(h, w) > 200 * std::min(h, w)) continue;
+        const auto [rh, rw] = proc->smart_resize(h, w);
+        INFO(h << " x " << w << " -> " << rh << " x " << rw);
+        CHECK(rh % f == 0);
+        CHECK(rw % f == 0);
+        CHECK(rh >= f);
+        CHECK(rw >= f);
+        CHECK(int64_t(rh) * rw >= proc->min_pixels);
+        // Over max_pixels only where a side is held at one factor.
+        if (int64_t(rh) * rw > proc->max_pixels) CHECK((rh == f || rw == f));
+        // The longer side stays the longer (or they become equal).
+        if (h < w) CHECK(rh <= rw);
+        if (h > w) CHECK(rh >= rw);
+      }
+  }
+}
+
+TEST_CASE("smart_resize scales a tiny image up and a huge one down", "[data][image][qwen2_vl]") {
+  const ImageProcessor p = qwen_defaults();
+  const int f = p.patch_size * p.merge_size;
+  const auto [th, tw] = p.smart_resize(5, 7);
+  CHECK(int64_t(th) * tw >= p.min_pixels);
+  CHECK(th % f == 0);
+  CHECK(tw % f == 0);
+  CHECK(th <= tw);
+  const auto [bh, bw] = p.smart_resize(4000, 3000);
+  CHECK(int64_t(bh) * bw <= p.max_pixels);
+  CHECK(bh >= bw);
+  // Scaled down by floor: one more factor on both sides would pass max_pixels.
+  CHECK(int64_t(bh + f) * (bw + f) > p.max_pixels);
+}
+
+TEST_CASE("smart_resize refuses an aspect past 200:1 naming the image size", "[data][image][qwen2_vl]") {
+  const ImageProcessor p = qwen_defaults();
+  CHECK_NOTHROW(p.smart_resize(1, 200));
+  CHECK_NOTHROW(p.smart_resize(200, 1));
+  for (const auto& [h, w] : {std::pair<int, int>{1, 201}, {201, 1}, {3, 700}}) {
+    const Error e = expect_error([&, h = h, w = w] { p.smart_resize(h, w); });
+    CHECK(e.key() == "image size");
+    CHECK(e.message().find(std::to_string(h) + " x " + std::to_string(w)) != std::string::npos);
+  }
+  CHECK(expect_error([&] { p.smart_resize(0, 5); }).key() == "image size");
+}
+
+TEST_CASE("the patch grid and its image tokens and the output shape follow the resized size",
+          "[data][image][qwen2_vl]") {
+  const ImageProcessor p = qwen_defaults();
+  for (const auto& [h, w] : {std::pair<int, int>{5, 7}, {28, 28}, {97, 61}, {40, 900}, {1000, 1100}}) {
+    const auto [rh, rw] = p.smart_resize(h, w);
+    const ImageProcessor::PatchGrid grid = p.patch_grid(h, w);
+    CHECK(grid.t == 1);
+    CHECK(grid.h == rh / p.patch_size);
+    CHECK(grid.w == rw / p.patch_size);
+    CHECK(p.image_tokens(h, w) == grid.h * grid.w / (p.merge_size * p.merge_size));
+    const Image image(w, h);
+    const std::vector<int64_t> shape = p.output_shape(image);
+    const int64_t dim = 3 * p.temporal_patch_size * p.patch_size * p.patch_size;
+    CHECK(shape == std::vector<int64_t>{grid.h * grid.w, dim});
+    CHECK(int64_t(p(image).size()) == shape[0] * shape[1]);
+  }
+  // The fixed-size kinds.
+  const ImageProcessor stretch = ImageProcessor::stretch(32);
+  CHECK(stretch.output_shape(Image(50, 20)) == std::vector<int64_t>{3, 32, 32});
+  CHECK(stretch(Image(50, 20)).size() == size_t(3 * 32 * 32));
+}
+
+TEST_CASE("qwen2_vl patches are in transformers' patchify order", "[data][image][qwen2_vl]") {
+  // 2-pixel patches, 2 x 2 merge, 2 frames; no resize, rescale or normalisation, so each
+  // value is the pixel's own byte, which encodes where it came from.
+  ImageProcessor p = ImageProcessor::qwen2_vl(2, 2, 2, 1, 1 << 20);
+  p.do_resize = p.do_rescale = p.do_normalize = false;
+  const int P = 2, M = 2, T = 2, width = 12, height = 8;  // 6 x 4 patches, 3 x 2 merge blocks
+  auto byte = [](int x, int y, int c) { return uint8_t((x * 7 + y * 31 + c * 101) % 256); };
+  Image image(width, height);
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x)
+      for (int c = 0; c < 3; ++c) image.at(x, y)[c] = byte(x, y, c);
+  const std::vector<float> out = p(image);
+  const int grid_w = width / P, dim = 3 * T * P * P, patches = (height / P) * grid_w;
+  REQUIRE(out.size() == size_t(patches * dim));
+  // Decode each entry's position from its indices: patch n = ((bh, bw), (mh, mw)),
+  // entry d = (c, t, py, px).
+  int wrong = 0;
+  for (int n = 0; n < patches; ++n)
+    for (int d = 0; d < dim; ++d) {
+      const int block = n / (M * M), within = n % (M * M);
+      const int bh = block / (grid_w / M), bw = block % (grid_w / M), mh = within / M, mw = within % M;
+      const int c = d / (T * P * P), py = (d / P) % P, px = d % P;  // t = (d / (P * P)) % T: any frame
+      const int x = (bw * M + mw) * P + px, y = (bh * M + mh) * P + py;
+      if (out[size_t(n * dim + d)] != float(byte(x, y, c))) ++wrong;
+    }
+  CHECK(wrong == 0);
+  // Without the resize, the sides must already be multiples of patch * merge.
+  CHECK(expect_error([&] { p(Image(10, 8)); }).key() == "do_resize");
+}
+
+TEST_CASE("Qwen2VLImageProcessor settings are read in each layout folders hold them", "[data][image][qwen2_vl]") {
+  auto parse = [](const std::string& text) { return ImageProcessor::parse(text, "preprocessor_config.json"); };
+  // Left out: transformers' defaults.
+  const ImageProcessor defaults = qwen_defaults();
+  CHECK(defaults.kind == ImageProcessor::Kind::qwen2_vl);
+  CHECK(defaults.min_pixels == ImageProcessor{}.min_pixels);  // the header's documented defaults
+  CHECK(defaults.max_pixels == ImageProcessor{}.max_pixels);
+  CHECK(defaults.patch_size == ImageProcessor{}.patch_size);
+  CHECK(defaults.crop_height == 0);
+  CHECK(defaults.crop_width == 0);
+  // The hub's layout, transformers 5's, and 4.45's size {min_pixels, max_pixels}.
+  for (
+      const char* text :
+      {R"({"image_processor_type": "Qwen2VLImageProcessor", "min_pixels": 1000, "max_pixels": 9000})",
+       R"({"image_processor_type": "Qwen2VLImageProcessorPil", "size": {"shortest_edge": 1000, "longest_edge": 9000}})",
+       R"({"image_processor_type": "Qwen2VLImageProcessorFast", "size": {"min_pixels": 1000, "max_pixels": 9000}})",
+       R"({"image_processor_type": "Qwen2VLImageProcessor", "size": {"shortest_edge": 5, "longest_edge": 6},
+            "min_pixels": 1000, "max_pixels": 9000})",
+       R"({"image_processor_type": "Qwen2VLImageProcessor", "size": {"shortest_edge": 1000}, "max_pixels": 9000})"}) {
+    INFO(text);
+    const ImageProcessor p = parse(text);
+    CHECK(p.kind == ImageProcessor::Kind::qwen2_vl);
+    CHECK(p.min_pixels == 1000);
+    CHECK(p.max_pixels == 9000);
+  }
+  const ImageProcessor custom = parse(R"({"image_processor_type": "Qwen2VLImageProcessor", "patch_size": 16,
+      "temporal_patch_size": 1, "merge_size": 3, "image_mean": [0.5, 0.25, 0.125], "image_std": [1, 2, 4],
+      "do_rescale": false, "rescale_factor": 0.5, "do_normalize": false, "do_resize": false})");
+  CHECK(custom.patch_size == 16);
+  CHECK(custom.temporal_patch_size == 1);
+  CHECK(custom.merge_size == 3);
+  CHECK(custom.norm.mean[1] == 0.25f);
+  CHECK(custom.norm.std[2] == 4.0f);
+  CHECK_FALSE(custom.do_rescale);
+  CHECK(custom.rescale_factor == 0.5);
+  CHECK_FALSE(custom.do_normalize);
+  CHECK_FALSE(custom.do_resize);
+
+  // What it cannot follow names the key and the file.
+  for (const auto& [text, key] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"image_processor_type": "Qwen2VLImageProcessor", "resample": 2})", "resample"},
+           {R"({"image_processor_type": "Qwen2VLImageProcessor", "size": {"height": 28, "width": 28}})", "size"},
+           {R"({"image_processor_type": "Qwen2VLImageProcessor", "size": {"shortest_edge": 1000}})", "size"},
+           {R"({"image_processor_type": "Qwen2VLImageProcessor", "patch_size": 0})", "patch_size"},
+           {R"({"image_processor_type": "Qwen2VLImageProcessor", "min_pixels": 0})", "min_pixels"},
+           {R"({"image_processor_type": "Qwen2VLImageProcessor", "do_convert_rgb": false})", "do_convert_rgb"},
+           {R"({"image_processor_type": "Qwen2VLImageProcessor", "image_std": [1, 2]})", "image_std"},
+           {R"({"image_processor_type": "SiglipImageProcessor"})", "image_processor_type"}}) {
+    INFO(text);
+    const Error e = expect_error([&, text = text] { parse(text); });
+    CHECK(e.key() == key);
+    CHECK(std::string(e.what()).find("preprocessor_config.json") != std::string::npos);
+  }
+}
+
+TEST_CASE("a model folder's Qwen2-VL processor is loaded whatever the tower's image_size", "[data][image][qwen2_vl]") {
+  TempDir dir;
+  write(dir.file("processor_config.json"), R"({"image_processor": {"image_processor_type": "Qwen2VLImageProcessor",
+                                                "min_pixels": 3136, "max_pixels": 12845056}})");
+  const ImageProcessor p = load_image_processor(dir.path(), 32, false);
+  CHECK(p.kind == ImageProcessor::Kind::qwen2_vl);
+  CHECK(p.max_pixels == 12845056);
+  write(dir.file("processor_config.json"), R"({"image_processor": {"image_processor_type": "Qwen2VLImageProcessor",
+                                                "resample": 2}})");
+  const Error bad = expect_error([&] { load_image_processor(dir.path(), 32, false); });
+  CHECK(bad.key() == "resample");
+  CHECK(std::string(bad.what()).find("processor_config.json (image_processor)") != std::string::npos);
+}

@@ -2,13 +2,16 @@
 // folder as `run` does, reads the inputs from a safetensors file and writes what
 // transformers is compared on.
 //   hf_forward_dump MODEL_DIR INPUTS.safetensors OUT.safetensors
-//                   [--adapter DIR | --random-adapter DIR | --generate N]
+//                   [--adapter DIR | --random-adapter DIR | --random-adapter-all DIR | --generate N]
 // --adapter loads a PEFT LoRA folder first; --random-adapter attaches r=4, alpha=8
-// adapters with random A and B on the default targets and saves them there as PEFT's.
+// adapters with random A and B on the default targets and saves them there as PEFT's;
+// --random-adapter-all the same on every linear layer but the LM head (the vision
+// encoder's and the projector's too).
 // --generate N decodes N greedy tokens after each (left-padded) row, with the KV cache
 // and without: out gets generated [B, N] and generated_nocache [B, N] (int64; no EOS).
 // Inputs: input_ids [B, T] (int64), and optionally attention_mask [B, T], position_ids
-// [B, T] (default 0..T-1) and pixel_values [N, 3, S, S] (float32).
+// [B, T] (default 0..T-1) and pixel_values [N, 3, S, S] (float32), or Qwen2-VL's
+// pixel_values [patches, dim] with image_grid_thw [N, 3].
 // Out: logits [B, T, V] and hidden.I [B, T, D], the output of decoder layer I (float32).
 #include <cstdio>
 
@@ -24,7 +27,7 @@ int main(int argc, char** argv) {
   if (argc != 4 && argc != 6) {
     std::fprintf(stderr,
                  "usage: hf_forward_dump MODEL_DIR INPUTS.safetensors OUT.safetensors "
-                 "[--adapter DIR | --random-adapter DIR | --generate N]\n");
+                 "[--adapter DIR | --random-adapter DIR | --random-adapter-all DIR | --generate N]\n");
     return 2;
   }
   try {
@@ -37,7 +40,10 @@ int main(int argc, char** argv) {
       // below, once the inputs are read
     } else if (argc == 6) {
       torch::manual_seed(7);
-      model->attach_adapters({4, 8.0, 0.0});
+      if (std::string(argv[4]) == "--random-adapter-all")  // every linear layer but the LM head, vision too
+        model->attach_adapters({4, 8.0, 0.0}, [](const std::string& name) { return name != "lm_head"; });
+      else
+        model->attach_adapters({4, 8.0, 0.0});
       for (auto& [name, layer] : model->linear_layers())
         if (layer->has_adapter()) layer->lora_b().normal_(0.0, 0.05);  // B = 0 would hide a swap
       save_peft_adapter(model, argv[5], "tiny random llava");
@@ -56,6 +62,8 @@ int main(int argc, char** argv) {
     in.position_ids = positions.defined() ? positions.to(torch::kLong)
                                           : torch::arange(length, torch::kLong).unsqueeze(0).expand({rows, length});
     in.images = read("pixel_values");
+    const torch::Tensor grids = read("image_grid_thw");  // Qwen2-VL: pixel_values are the images' patches
+    if (grids.defined()) in.image_grids = grids.to(torch::kLong);
     if (argc == 6 && std::string(argv[4]) == "--generate") {
       std::vector<std::pair<std::string, torch::Tensor>> out;
       for (const bool cache : {true, false}) {

@@ -10,6 +10,7 @@
 #include "model/checkpoint.h"
 #include "model/llava/llava_model.h"
 #include "model/model_inputs.h"
+#include "model/qwen2_vl/qwen2_vl_model.h"
 #include "model/safetensors.h"
 #include "model/scoring.h"
 #include "small_disk.h"
@@ -286,7 +287,7 @@ TEST_CASE("model configs round-trip through config.json and bad ones name the ke
 }
 
 TEST_CASE("the model-family registry picks a folder's family by model_type and then architectures", "[model][family]") {
-  CHECK(model_family_names() == std::vector<std::string>{"llama", "llava", "mistral", "qwen2"});
+  CHECK(model_family_names() == std::vector<std::string>{"llama", "llava", "mistral", "qwen2", "qwen2_vl"});
   // The VLM presets sweep files may name are the families' (sweep/ keeps its own list,
   // with the face embedder's preset of src/faces/).
   std::vector<std::string> sweep_presets = model_presets();
@@ -309,6 +310,12 @@ TEST_CASE("the model-family registry picks a folder's family by model_type and t
   CHECK(model_preset("mistral-7b").parameter_count() / 10'000'000 == 724);
   CHECK(model_preset("qwen2.5-1.5b").parameter_count() / 10'000'000 == 154);
   CHECK(model_preset("qwen2.5-7b").parameter_count() / 10'000'000 == 761);
+  // Qwen2-VL-2B-Instruct 2.21 B, Qwen2-VL-7B-Instruct 8.29 B, Qwen2.5-VL-3B-Instruct 3.75 B,
+  // Qwen2.5-VL-7B-Instruct 8.29 B (their model cards' safetensors counts).
+  CHECK(model_preset("qwen2-vl-2b").parameter_count() / 10'000'000 == 220);
+  CHECK(model_preset("qwen2-vl-7b").parameter_count() / 10'000'000 == 829);
+  CHECK(model_preset("qwen2.5-vl-3b").parameter_count() / 10'000'000 == 375);
+  CHECK(model_preset("qwen2.5-vl-7b").parameter_count() / 10'000'000 == 829);
   // Trained from scratch, the tiny one takes its tokenizer's vocabulary; the others keep theirs.
   CHECK(model_preset("tiny-text", 777).text.vocab_size == 777);
   CHECK(model_preset("llama-3.2-1b", 777).text.vocab_size == 128256);
@@ -317,13 +324,13 @@ TEST_CASE("the model-family registry picks a folder's family by model_type and t
   j.erase("model_type");
   CHECK(model_config_parse(j.dump(), "c.json").family == "llava");
   // Unknown ones are refused naming the key, its value and the families there are.
-  j["model_type"] = "qwen2_vl";
+  j["model_type"] = "idefics2";
   Error e = expect_error([&] { model_config_parse(j.dump(), "c.json"); });
   CHECK(e.key() == "model_type");
-  CHECK(e.message().find("'qwen2_vl'") != std::string::npos);
+  CHECK(e.message().find("'idefics2'") != std::string::npos);
   CHECK(e.message().find("llava (model_type llava; LlavaForConditionalGeneration)") != std::string::npos);
   j.erase("model_type");
-  j["architectures"] = {"Qwen2VLForConditionalGeneration"};
+  j["architectures"] = {"Idefics2ForConditionalGeneration"};
   CHECK(expect_error([&] { model_config_parse(j.dump(), "c.json"); }).key() == "architectures");
   j.erase("architectures");
   CHECK(expect_error([&] { model_config_parse(j.dump(), "c.json"); }).key() == "model_type");
@@ -350,8 +357,79 @@ TEST_CASE("the model-family registry picks a folder's family by model_type and t
                                                  return flat;
                                                }())
                                                    .numel()));
-  e = expect_error([&] { lm->embed(torch::zeros({1, 3}, torch::kLong), torch::zeros({1, 3, 32, 32})); });
+  e = expect_error([&] {
+    ModelInputs in;
+    in.input_ids = torch::zeros({1, 3}, torch::kLong);
+    in.images = torch::zeros({1, 3, 32, 32});
+    lm->embed(in);
+  });
   CHECK(e.key() == "images");
+}
+
+TEST_CASE("Qwen2-VL presets: parameters as counted, images of their own size, generation after the image",
+          "[model][qwen2_vl]") {
+  for (const char* preset : {"tiny-qwen2-vl", "tiny-qwen2.5-vl"}) {
+    INFO(preset);
+    torch::manual_seed(3);
+    const ModelConfig c = model_preset(preset, 300);
+    Vlm m(c);
+    CHECK(m->as<Qwen2VlImpl>() != nullptr);
+    int64_t counted = 0;
+    for (const auto& p : m->parameters()) counted += p.numel();
+    CHECK(counted == c.parameter_count());
+    CHECK(m->default_lora_target("model.language_model.layers.0.self_attn.q_proj"));
+    CHECK_FALSE(m->default_lora_target("model.visual.blocks.0.attn.qkv"));
+    // Every linear layer but the head when asked: the encoder's fused qkv and the merger's MLP too.
+    m->set_adapt_every_linear(true);
+    const size_t every = m->attach_adapters({4, 8.0, 0.0});
+    m->detach_adapters();
+    m->set_adapt_every_linear(false);
+    const size_t decoder = m->attach_adapters({4, 8.0, 0.0});
+    m->detach_adapters();
+    CHECK(decoder == size_t(7 * c.text.layers));
+    CHECK(every == decoder + size_t(c.vision.layers * (c.vision.gated_mlp ? 5 : 4) + 2));
+
+    // Two images of other sizes than the preset's square: each takes the placeholders its
+    // size gives, and the batch's grids say which patches are whose.
+    ImageTable table;
+    table.emplace("wide.png", Image(48, 24));
+    table.emplace("tall.png", Image(16, 40));
+    ImageTensors images(table, model_family(c.family).image_processor("", c), torch::kCPU);
+    REQUIRE(images.sized_by_image());
+    const PromptFormat format = prompt_format(c, images);
+    BpeTokenizer tok = BpeTokenizer::train({"who is this person in the picture", "the answer is here"}, 300);
+    std::vector<Sequence> rows;
+    for (const char* path : {"wide.png", "tall.png"})
+      rows.push_back(make_sequence(tok, "who is this?", "", path, format));
+    for (size_t r = 0; r < rows.size(); ++r) {
+      const auto& p = rows[r].prompt;
+      CHECK(std::count(p.begin(), p.end(), c.image_token_id) == images.image_tokens(rows[r].image));
+    }
+    CHECK(images.image_tokens("wide.png") != images.image_tokens("tall.png"));
+    const ModelInputs in = to_model_inputs(collate(rows, 0, PadSide::left, true), images, torch::kCPU);
+    REQUIRE(in.image_grids.defined());
+    CHECK(in.image_grids.size(0) == 2);
+    CHECK(in.images.size(0) == in.image_grids.prod(1).sum().item<int64_t>());
+    m->eval();
+    torch::NoGradGuard no_grad;
+    const torch::Tensor logits = m->forward(in);
+    CHECK(logits.size(0) == 2);
+    // Generation after the image: with the cache (positions continue from the rope delta)
+    // as without it.
+    GenerateOptions g;
+    g.max_new_tokens = 5;
+    g.eos_id = -1;
+    const auto cached = generate_greedy(m, in, g);
+    g.use_cache = false;
+    CHECK(generate_greedy(m, in, g) == cached);
+    // Another image changes the row it is in and not the other.
+    ModelInputs other = in;
+    other.images = in.images.clone();
+    other.images.narrow(0, 0, 4).add_(1.0);
+    const torch::Tensor changed = m->forward(other);
+    CHECK((changed[0] - logits[0]).abs().max().item<float>() > 1e-4);
+    CHECK((changed[1] - logits[1]).abs().max().item<float>() < 1e-5);
+  }
 }
 
 TEST_CASE("a SentencePiece tokenizer works in a process that also holds libtorch", "[model][sentencepiece]") {

@@ -128,7 +128,7 @@ TEST_CASE("GradNorm: per item, the mean over weight tensors of the gradient's L2
   std::vector<torch::Tensor> weights = f.model->parameters();
   for (const auto& a : f.model->adapter_parameters()) weights.push_back(a);
   f.model->set_base_trainable(true);  // the frozen base is differentiated too
-  const PromptFormat format = prompt_format(f.model->config());
+  const PromptFormat format = prompt_format(f.model->config(), f.images);
   for (size_t i = 0; i < some.size(); ++i) {
     const Sequence seq = item_sequence(f.tok, item_text(ds, some[i]), format);
     const ModelInputs in = to_model_inputs(collate({seq}, f.tok.special().pad, PadSide::right), f.images, torch::kCPU);

@@ -62,11 +62,42 @@ TEST_CASE("the shipped sweeps parse") {
       CHECK(s.finetune.lora_alpha == 32);
     }
   }
+  SECTION("the Qwen2-VL grids: CLEAR's on Qwen2-VL-2B, MLLMU-Bench's on Qwen2.5-VL-7B with vision LoRA") {
+    const SweepSpec clear = sweep_load(source_path("sweeps/clear-qwen2vl.toml"));
+    CHECK(clear.model->prompt == "chat");
+    CHECK(clear.model->lora_targets == "decoder");
+    CHECK(clear.grid.methods.size() == 10);
+    CHECK(clear.grid.modalities.size() == 3);
+    CHECK(clear.warnings.empty());
+    const SweepSpec mllmu = sweep_load(source_path("sweeps/mllmu-qwen2.5vl.toml"));
+    CHECK(mllmu.data->is_mllmu());
+    CHECK(mllmu.model->lora_targets == "all");
+    CHECK(mllmu.training_context().find(",lora_targets=all") != std::string::npos);
+    CHECK(clear.training_context().find("lora_targets") == std::string::npos);  // earlier ids unchanged
+  }
   SECTION("l1-lora: the L1 study") {
     const SweepSpec s = sweep_load(source_path("sweeps/l1-lora.toml"));
     CHECK(s.grid.seeds == std::vector<int64_t>{0, 1, 2});
     CHECK(s.grid.method_axes.at("gd").at("forget_weight").values.size() == 2);
   }
+}
+
+TEST_CASE("[model] lora_targets: decoder or all, refused for the face model and for other values") {
+  const std::string head = "name = \"r\"\n[data]\nsource = \"synthetic\"\n";
+  const std::string grid = "[grid]\nmethod = [\"ga\"]\nmodality = \"both\"\nforget_fraction = 10\n";
+  const SweepSpec all =
+      sweep_parse(head + "[model]\npreset = \"tiny-qwen2-vl\"\nlora_targets = \"all\"\n" + grid, "a.toml");
+  CHECK(all.model->lora_targets == "all");
+  const Error bad = expect_error(
+      [&] { sweep_parse(head + "[model]\npreset = \"tiny\"\nlora_targets = \"vision\"\n" + grid, "b.toml"); });
+  CHECK(bad.key() == "model.lora_targets");
+  const SweepSpec random = sweep_parse(
+      "name = \"r\"\n[data]\nsource = \"clear\"\npath = \"/d\"\n"
+      "[model]\npreset = \"qwen2-vl-2b\"\n" +
+          grid,
+      "q.toml");
+  REQUIRE(random.warnings.size() == 1);
+  CHECK(random.warnings[0].find("random weights") != std::string::npos);
 }
 
 TEST_CASE("real models: the random 7B preset on real data warns, LoRA alpha and a base adapter") {

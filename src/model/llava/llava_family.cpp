@@ -20,8 +20,9 @@ const ModelFamilyRegistration kLlava{ModelFamily{
     [](const ModelConfig& config) -> std::shared_ptr<VlmImpl> { return std::make_shared<LlavaImpl>(config); },
     [](const std::string& stored) { return llava_weight_name(stored); },
     // The folder's CLIPImageProcessor settings; only our presets' folders may have none
-    // (they train from scratch on stretched images).
+    // (they train from scratch on stretched images), nor a preset without a folder ("").
     [](const std::string& dir, const ModelConfig& config) {
+      if (dir.empty()) return ImageProcessor::stretch(int(config.vision.image_size));
       const auto& presets = llava_preset_names();
       const bool ours = std::find(presets.begin(), presets.end(), config.preset) != presets.end();
       return load_image_processor(dir, int(config.vision.image_size), ours);

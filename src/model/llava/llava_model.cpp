@@ -12,7 +12,9 @@ LlavaImpl::LlavaImpl(const ModelConfig& config) : VlmImpl(config) {
   language_model = register_module("language_model", LanguageModel(config.text));
 }
 
-torch::Tensor LlavaImpl::embed(const torch::Tensor& input_ids, const torch::Tensor& images) {
+torch::Tensor LlavaImpl::embed(const ModelInputs& inputs) {
+  const torch::Tensor& input_ids = inputs.input_ids;
+  const torch::Tensor& images = inputs.images;
   const torch::Tensor is_image = input_ids == config().image_token_id;  // [B, T]
   // Placeholders embed as token 0 first, then take the image features.
   torch::Tensor embeds = language_model->model->embed_tokens(input_ids.masked_fill(is_image, 0));  // [B, T, D]
@@ -31,7 +33,7 @@ torch::Tensor LlavaImpl::embed(const torch::Tensor& input_ids, const torch::Tens
 }
 
 torch::Tensor LlavaImpl::hidden(const ModelInputs& in, const ForwardOptions& options) {
-  const torch::Tensor embeds = embed(in.input_ids, in.images);
+  const torch::Tensor embeds = embed(in);
   return language_model->model->forward(embeds, in.position_ids, in.attention_mask, options.cache,
                                         options.hidden_states);
 }

@@ -18,7 +18,7 @@ class LlavaImpl : public VlmImpl {
   explicit LlavaImpl(const ModelConfig& config);
 
   torch::Tensor hidden(const ModelInputs& inputs, const ForwardOptions& options = {}) override;
-  torch::Tensor embed(const torch::Tensor& input_ids, const torch::Tensor& images) override;
+  torch::Tensor embed(const ModelInputs& inputs) override;
   torch::Tensor logits(const torch::Tensor& hidden) override { return language_model->logits(hidden); }
   void set_activation_checkpointing(bool on) override { language_model->model->set_activation_checkpointing(on); }
   bool default_lora_target(const std::string& name) const override;
