@@ -12,6 +12,9 @@
 #   4b. the text-only families (TEXT_FAMILIES=0 skips it): a LoRA step (TEXT_SEQ tokens,
 #      512) and greedy generation of the 1B and 7B shapes of llama, mistral and qwen2,
 #      and TOFU's and CLEAR Table 1's paper grids at the measured steps;
+#   4c. Qwen2-VL (QWEN_VL=0 skips it): a LoRA step (256 image + TEXT_SEQ text tokens)
+#      and greedy generation of the qwen2-vl-2b, qwen2.5-vl-3b and qwen2.5-vl-7b shapes,
+#      and CLEAR's Qwen2-VL and MLLMU-Bench's Qwen2.5-VL grids at the measured steps;
 #   5. runs the mini sweep on the GPU, or without mpirun its finetune stage (SWEEP=0
 #      skips it).
 # Every number goes to OUT_DIR (default results/gpu-check) as JSON lines and a log.
@@ -100,6 +103,23 @@ if [[ "${TEXT_FAMILIES:-1}" != 0 ]]; then
   done
   for grid in tofu-paper:llama-3.2-1b tofu-paper-llama2:llama-2-7b clear-text-paper:llama-2-7b \
               clear-text-paper-mistral:mistral-7b; do
+    step_s=$(step_seconds "$out/train-${grid#*:}.json")
+    say "the ${grid%%:*} grid at ${grid#*:}'s step ($step_s s)"
+    "$build/clear-sweep" plan "$root/sweeps/${grid%%:*}.toml" --step-seconds "$step_s" --step-items "$batch" |
+      grep -E "jobs:|estimated" | tee -a "$log"
+  done
+fi
+
+if [[ "${QWEN_VL:-1}" != 0 ]]; then
+  text_seq="${TEXT_SEQ:-512}"
+  say "4c. Qwen2-VL: LoRA step (batch $batch, 256 image + $text_seq tokens) and generation ($new new tokens)"
+  for preset in qwen2-vl-2b qwen2.5-vl-3b qwen2.5-vl-7b; do
+    "$build/bench/model/gpu_bench" train "$preset" "$batch" "$text_seq" "$steps" cuda |
+      tee -a "$log" "$out/train-$preset.json"
+    "$build/bench/model/gpu_bench" generate "$preset" "$batch" "$text_seq" "$new" cuda |
+      tee -a "$log" "$out/generate-$preset.json"
+  done
+  for grid in clear-qwen2vl:qwen2-vl-2b mllmu-qwen2.5vl:qwen2.5-vl-7b; do
     step_s=$(step_seconds "$out/train-${grid#*:}.json")
     say "the ${grid%%:*} grid at ${grid#*:}'s step ($step_s s)"
     "$build/clear-sweep" plan "$root/sweeps/${grid%%:*}.toml" --step-seconds "$step_s" --step-items "$batch" |

@@ -3,8 +3,9 @@
 // a real run uses. One JSON line per measurement on stdout, for BENCHMARKS.md.
 //
 //   gpu_bench train    PRESET BATCH TEXT_TOKENS STEPS DEVICE [PEAK_TFLOPS|0] [checkpointing]
-//       every row: BOS, one image (576 placeholders for llava-1.5-7b; none for a text-only
-//       preset: llama-3.2-1b, llama-2-7b, mistral-7b, qwen2.5-1.5b, qwen2.5-7b),
+//       every row: BOS, one image (576 placeholders for llava-1.5-7b, 256 for the Qwen2-VL
+//       shapes' 448 px square; none for a text-only preset: llama-3.2-1b, llama-2-7b,
+//       mistral-7b, qwen2.5-1.5b, qwen2.5-7b),
 //       TEXT_TOKENS-1 text tokens, the last half of them the answer. LoRA r=8, alpha 32 on every decoder
 //       linear layer; bf16 base, float32 adapters, bf16 autocast, AdamW. Reports
 //       tokens/s, model FLOPs per step (formula below), MFU against PEAK_TFLOPS (default:
@@ -42,8 +43,18 @@ ModelInputs image_text_batch(const ModelConfig& c, int64_t batch, int64_t text_t
   const int64_t answer = text_tokens / 2;
   in.labels = torch::full({batch, seq}, -100, torch::kLong);
   in.labels.narrow(1, seq - answer, answer).copy_(in.input_ids.narrow(1, seq - answer, answer));
-  if (c.has_vision) in.images = torch::randn({batch, 3, c.vision.image_size, c.vision.image_size});
-  for (torch::Tensor* t : {&in.input_ids, &in.attention_mask, &in.position_ids, &in.labels, &in.images})
+  const auto& v = c.vision;
+  if (c.has_vision && c.family == "qwen2_vl") {
+    // Qwen2-VL: each row's image as its processor gives a square image_size one: the
+    // patches flattened one after another, and their grids.
+    const int64_t side = v.image_size / v.patch_size;
+    in.images = torch::randn({batch * side * side, 3 * v.temporal_patch * v.patch_size * v.patch_size});
+    in.image_grids = torch::tensor(std::vector<int64_t>{1, side, side}, torch::kLong).repeat({batch, 1});
+  } else if (c.has_vision) {
+    in.images = torch::randn({batch, 3, v.image_size, v.image_size});
+  }
+  for (torch::Tensor* t :
+       {&in.input_ids, &in.attention_mask, &in.position_ids, &in.labels, &in.images, &in.image_grids})
     if (t->defined()) *t = t->to(device);
   return in;
 }
@@ -80,6 +91,17 @@ double lora_step_flops(const ModelConfig& c, int64_t batch, int64_t seq, int64_t
   const double decoder = 4 * n_dec * tokens + 12 * double(t.layers) * double(seq * seq) * d * double(batch);
   const double head = 4 * double(t.vocab_size) * d * double(batch * answer);
   if (!c.has_vision) return decoder + head;
+  if (c.family == "qwen2_vl") {
+    // Qwen2-VL: P patches (no class token), the patch embedding, blocks (fused qkv, proj,
+    // fc1/fc2 or SwiGLU; attention counted over the whole image, an upper bound for
+    // Qwen2.5-VL's windowed blocks), the merger on P / m^2 tokens.
+    const double p = double(v.patches()), dv = double(v.hidden), m2 = double(v.spatial_merge * v.spatial_merge);
+    const double mlp = (v.gated_mlp ? 3 : 2) * dv * double(v.intermediate);
+    const double n_vis = double(v.layers) * (4 * dv * dv + mlp);
+    const double embed = 2 * double(3 * v.temporal_patch * v.patch_size * v.patch_size) * dv * p;
+    const double merger = 2 * (dv * m2 * dv * m2 + dv * m2 * d) * p / m2;
+    return decoder + head + (embed + 2 * n_vis * p + 4 * double(v.layers) * p * p * dv + merger) * double(batch);
+  }
   const double p = double(v.patches() + 1), dv = double(v.hidden);
   // The tower runs up to its select layer; count every layer (LLaVA: 23 of 24, <0.3 % apart).
   const double n_vis = double(v.layers) * (4 * dv * dv + 2 * dv * double(v.intermediate));

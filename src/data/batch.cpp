@@ -119,10 +119,11 @@ const std::string& template_prompt(const ItemText& text, const PromptFormat& for
   return format.chat() ? text.question : text.prompt;
 }
 
-Sequence make_sequence(const Tokenizer& tokenizer, const std::string& prompt, const std::string& answer,
-                       const std::string& image, const PromptFormat& format) {
-  if (format.chat()) return chat_sequence(tokenizer, prompt, answer, image, format);
-  // plain: [BOS] [<image> x N] prompt, then " " answer [EOS].
+namespace {
+
+/// make_sequence through the plain template: [BOS] [<image> x N] prompt, then " " answer [EOS].
+Sequence plain_sequence(const Tokenizer& tokenizer, const std::string& prompt, const std::string& answer,
+                        const std::string& image, const PromptFormat& format) {
   Sequence s;
   s.image = image;
   const int32_t image_id = format.image_id >= 0 ? format.image_id : tokenizer.special().image;
@@ -133,6 +134,27 @@ Sequence make_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
   if (!answer.empty()) {
     s.answer = tokenizer.encode(" " + answer);
     if (tokenizer.special().eos >= 0) s.answer.push_back(tokenizer.special().eos);
+  }
+  return s;
+}
+
+}  // namespace
+
+Sequence make_sequence(const Tokenizer& tokenizer, const std::string& prompt, const std::string& answer,
+                       const std::string& image, const PromptFormat& format) {
+  Sequence s = format.chat() ? chat_sequence(tokenizer, prompt, answer, image, format)
+                             : plain_sequence(tokenizer, prompt, answer, image, format);
+  if (format.sees_images()) {
+    // The image's placeholders are the only image tokens: a question or answer whose text
+    // holds the token's own text (Qwen's "<|image_pad|>") would ask for an image not there.
+    const int32_t image_id = format.image_id >= 0 ? format.image_id : tokenizer.special().image;
+    const auto in_prompt = std::count(s.prompt.begin(), s.prompt.end(), image_id);
+    const bool stray = in_prompt != (image.empty() ? 0 : format.placeholders(image)) ||
+                       std::count(s.answer.begin(), s.answer.end(), image_id) > 0;
+    if (stray)
+      throw Error(SourceLocation{}, "question",
+                  "the text of the question " + quoted(prompt) + " or its answer holds the image token's text",
+                  "image tokens come only from an item's image");
   }
   return s;
 }

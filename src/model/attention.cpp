@@ -1,5 +1,6 @@
 #include "model/attention.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <optional>
@@ -23,6 +24,39 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
   const std::optional<torch::Tensor> mask = allowed.defined() ? std::optional<torch::Tensor>(allowed) : std::nullopt;
   return at::scaled_dot_product_attention(q, k, v, mask, 0.0, causal, std::nullopt,
                                           /*enable_gqa=*/q.size(1) != k.size(1));
+}
+
+torch::Tensor attend_segments(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                              const std::vector<int64_t>& lengths) {
+  const int64_t h = q.size(0), p = q.size(1), d = q.size(2), n = int64_t(lengths.size());
+  const int64_t longest = *std::max_element(lengths.begin(), lengths.end());
+  if (n * longest == p) {  // equal segments: a plain batch of them
+    auto split = [&](const torch::Tensor& t) { return t.reshape({h, n, longest, d}).transpose(0, 1); };  // [n, H, L, d]
+    return attend(split(q), split(k), split(v), {}).transpose(0, 1).reshape({h, p, d});
+  }
+  // Unequal: each segment's rows gathered into a slot of `longest`, the rest pointing at a
+  // row of zeros (index p) whose keys are masked.
+  std::vector<int64_t> gather(size_t(n * longest), p), kept;
+  std::vector<uint8_t> real(size_t(n * longest), 0);
+  int64_t start = 0;
+  for (int64_t s = 0; s < n; ++s) {
+    for (int64_t j = 0; j < lengths[size_t(s)]; ++j) {
+      gather[size_t(s * longest + j)] = start + j;
+      real[size_t(s * longest + j)] = 1;
+      kept.push_back(s * longest + j);
+    }
+    start += lengths[size_t(s)];
+  }
+  CS_ASSERT(start == p, "segment lengths do not add up to the sequence");
+  const auto device = q.device();
+  const torch::Tensor index = torch::tensor(gather, torch::kLong).to(device);
+  auto pad = [&](const torch::Tensor& t) {  // [H, P, d] -> [n, H, L, d]
+    return torch::cat({t, t.new_zeros({h, 1, d})}, 1).index_select(1, index).view({h, n, longest, d}).transpose(0, 1);
+  };
+  const torch::Tensor allowed =
+      torch::from_blob(real.data(), {n, 1, 1, longest}, torch::kUInt8).to(torch::kBool).to(device);
+  const torch::Tensor out = attend(pad(q), pad(k), pad(v), allowed);  // [n, H, L, d]
+  return out.transpose(0, 1).reshape({h, n * longest, d}).index_select(1, torch::tensor(kept, torch::kLong).to(device));
 }
 
 torch::Tensor attend_reference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

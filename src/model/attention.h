@@ -18,6 +18,15 @@ namespace clear_sweep {
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                      const torch::Tensor& allowed, bool causal = false);
 
+/// Attention within the segments of a packed sequence (several images, or the windows of
+/// one), each query seeing the keys of its own segment only, as transformers' vision
+/// encoders attend over cu_seqlens. q, k, v [H, P, d]; `lengths` the segments' sizes in
+/// order, adding up to P. Segments run as one batch [segments, H, L, d]: padded to the
+/// longest (its padding keys masked) where they differ; no [P, P] mask is made.
+/// -> [H, P, d].
+torch::Tensor attend_segments(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                              const std::vector<int64_t>& lengths);
+
 /// The plain version attend() is tested against: scores materialised in float32, keys
 /// and values repeated per group; a query with nothing allowed gets a uniform row.
 torch::Tensor attend_reference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

@@ -19,7 +19,7 @@ void use_prompt(Vlm& model, const Tokenizer& tokenizer, const std::string& dir, 
     return;
   }
   CS_ASSERT(prompt == kChatPrompt, "unvalidated prompt " + prompt);
-  if (model->config().prompt_template == kLlava15Prompt)
+  if (model->config().has_vision && !model_family(model->config().family).chat_with_images)
     throw Error(SourceLocation{dir}, key, "\"chat\" for a " + model->config().family + " model",
                 "LLaVA folders are asked through their llava-1.5 template");
   if (tokenizer.kind() != "hf-bpe")

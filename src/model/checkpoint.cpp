@@ -147,9 +147,9 @@ Vlm load_vlm(const std::string& dir, torch::Device device) {
   if (config.prompt_template == kLlava15Prompt) config.chat_template = ChatTemplate::load(dir);
   if (config.prompt_template == kChatPrompt) {
     config.chat_template = ChatTemplate::load(dir);
-    // A Qwen2-VL folder saved without its processor's template is asked plainly.
-    if (!config.chat_template && config.has_vision) config.prompt_template = kPlainPrompt;
-    if (!config.chat_template && !config.has_vision)
+    // A folder from elsewhere saved without its processor's template is asked plainly.
+    if (!config.chat_template && config.chat_if_template) config.prompt_template = kPlainPrompt;
+    if (!config.chat_template && !config.chat_if_template)
       throw Error(SourceLocation{config_path.string()}, "clear_sweep_prompt",
                   "says \"chat\", and " + dir + " has no chat template",
                   "chat_template.jinja, chat_template.json or tokenizer_config.json's chat_template");

@@ -68,13 +68,21 @@ void ModelConfig::validate(const std::string& source) const {
   if (text.sliding_window < 0) fail(tp + "sliding_window", "must not be negative");
   if (pad_token_id >= text.vocab_size) fail("pad_token_id", "outside the vocabulary");
   if (!has_vision) return;
+  // The encoder's keys as each family's config.json names them.
+  const bool qwen = family == "qwen2_vl";
+  const std::string v_hidden =
+      qwen && model_type != "qwen2_5_vl" ? "vision_config.embed_dim" : "vision_config.hidden_size";
+  const std::string v_layers = qwen ? "vision_config.depth" : "vision_config.num_hidden_layers";
+  const std::string v_heads = qwen ? "vision_config.num_heads" : "vision_config.num_attention_heads";
   positive("vision_config.image_size", vision.image_size);
   positive("vision_config.patch_size", vision.patch_size);
-  positive("vision_config.hidden_size", vision.hidden);
-  positive("vision_config.num_hidden_layers", vision.layers);
-  positive("vision_config.num_attention_heads", vision.heads);
+  positive(v_hidden, vision.hidden);
+  positive(v_layers, vision.layers);
+  positive(v_heads, vision.heads);
   if (vision.image_size % vision.patch_size) fail("vision_config.patch_size", "must divide image_size");
-  if (vision.hidden % vision.heads) fail("vision_config.num_attention_heads", "must divide hidden_size");
+  if (vision.hidden % vision.heads) fail(v_heads, "must divide " + v_hidden.substr(14));
+  if (qwen && (vision.hidden / vision.heads) % 4)
+    fail(v_heads, "gives a head size that is not a multiple of 4, which the 2-D rotary embedding needs");
   if (vision.select_layer == 0 || std::abs(vision.select_layer) > vision.layers)
     fail("vision_feature_layer", "must pick one of the " + std::to_string(vision.layers) + " vision layers");
   if (image_token_id < 0 || image_token_id >= text.vocab_size)

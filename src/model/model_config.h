@@ -99,6 +99,9 @@ struct ModelConfig {
   std::shared_ptr<const ChatTemplate> chat_template;
   std::string system_prompt;
   std::string date_string;
+  /// A folder from elsewhere that names no prompt (a Qwen2-VL from the hub): "chat" where
+  /// it has a chat template, else plain (load_vlm decides).
+  bool chat_if_template = false;
   VisionConfig vision;
   TextConfig text;
   int32_t image_token_id = 3;  ///< the tokenizer's <image>

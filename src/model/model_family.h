@@ -41,6 +41,9 @@ struct ModelFamily {
   /// family's own for folders that have none (our presets'), and for a preset being
   /// trained from scratch, which has no folder yet (dir "").
   std::function<ImageProcessor(const std::string& dir, const ModelConfig&)> image_processor;
+  /// Whether its images go through a folder's chat template (Qwen2-VL's processor does;
+  /// LLaVA-1.5 keeps its own template), so `prompt = "chat"` may ask it about an image.
+  bool chat_with_images = false;
 };
 
 /// Adds a family. A second family of the same name, model_type or preset is a bug.

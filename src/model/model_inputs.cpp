@@ -16,24 +16,41 @@ const Image& ImageTensors::image(const std::string& path) const {
   return found->second;
 }
 
+namespace {
+
+/// What the processor says of one image, its errors (a size it cannot resize) naming the image.
+template <typename F>
+auto of_image(const std::string& path, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    throw Error(SourceLocation{path}, e.key(), e.message(), e.hint());
+  }
+}
+
+}  // namespace
+
 const torch::Tensor& ImageTensors::get(const std::string& path) {
   auto it = cache_.find(path);
   if (it != cache_.end()) return it->second;
   const Image& picture = image(path);
-  std::vector<float> values = processor_(picture);  // [3, H, W], or [patches, dim]
-  torch::Tensor t =
-      torch::from_blob(values.data(), processor_.output_shape(picture), torch::kFloat).clone().to(device_);
+  std::vector<float> values = of_image(path, [&] { return processor_(picture); });  // [3, H, W], or [patches, dim]
+  // Qwen2-VL's patches stay in host memory (each frame repeated, about 4 times the
+  // pixels): a batch's go to the device in to_model_inputs.
+  torch::Tensor t = torch::from_blob(values.data(), processor_.output_shape(picture), torch::kFloat)
+                        .clone()
+                        .to(sized_by_image() ? torch::Device(torch::kCPU) : device_);
   return cache_.emplace(path, std::move(t)).first->second;
 }
 
 int64_t ImageTensors::image_tokens(const std::string& path) const {
   const Image& picture = image(path);
-  return processor_.image_tokens(picture.height, picture.width);
+  return of_image(path, [&] { return processor_.image_tokens(picture.height, picture.width); });
 }
 
 ImageProcessor::PatchGrid ImageTensors::grid(const std::string& path) const {
   const Image& picture = image(path);
-  return processor_.patch_grid(picture.height, picture.width);
+  return of_image(path, [&] { return processor_.patch_grid(picture.height, picture.width); });
 }
 
 ModelInputs to_model_inputs(const TokenBatch& b, ImageTensors& images, torch::Device device) {
@@ -61,7 +78,7 @@ ModelInputs to_model_inputs(const TokenBatch& b, ImageTensors& images, torch::De
   }
   if (rows.empty()) return in;
   if (images.sized_by_image()) {
-    in.images = torch::cat(rows);  // [patches of every image, dim]
+    in.images = torch::cat(rows).to(device);  // [patches of every image, dim]
     in.image_grids = torch::tensor(grids, torch::kLong).view({-1, 3}).to(device);
   } else {
     in.images = torch::stack(rows);  // [N, 3, S, S]

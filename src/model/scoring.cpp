@@ -99,7 +99,7 @@ std::vector<std::vector<int32_t>> generate_greedy(Vlm& model, const ModelInputs&
     const torch::Tensor positions = next_position.unsqueeze(1);
     const torch::Tensor real = torch::ones_like(ids, torch::kBool);
     // Images were consumed by the prompt; later steps are text only.
-    step = ModelInputs{ids, real, positions, {}, {}};
+    step = ModelInputs{ids, real, positions, {}, {}, {}};
     full.input_ids = torch::cat({full.input_ids, ids}, 1);
     full.attention_mask = torch::cat({full.attention_mask, real}, 1);
     full.position_ids = torch::cat({full.position_ids, positions}, 1);

@@ -19,7 +19,7 @@ size_t VlmImpl::attach_adapters(const LoraSpec& spec, const std::function<bool(c
   size_t attached = 0;
   for (auto& [name, layer] : linear_layers()) {
     if (layer->has_adapter()) layer->detach_adapter();
-    const bool head = name == "lm_head" || name.size() >= 8 && name.compare(name.size() - 8, 8, ".lm_head") == 0;
+    const bool head = name == "lm_head" || (name.size() >= 8 && name.compare(name.size() - 8, 8, ".lm_head") == 0);
     const bool wanted = target ? target(name) : adapt_every_linear_ ? !head : default_lora_target(name);
     if (!wanted) continue;
     layer->attach_adapter(spec);

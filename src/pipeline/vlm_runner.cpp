@@ -130,6 +130,7 @@ void VlmRunner::ensure_references(const std::string& key, double fraction, const
   if (!stage_complete(artifacts_, g))
     throw std::runtime_error("the gold model (stage " + g.id + ") is not in " + artifacts_);
   LoadedModel gold = load_model(stage_dir(artifacts_, g), device_);
+  gold.model->set_adapt_every_linear(spec_.model->lora_targets == "all");  // its relearn attack adapts as the jobs do
   gold.model->eval();
   // One evaluation of each gives the gold model's forget truth ratios (what forget
   // quality compares with) and Min-K% AUC (privleak's), the Original's losses (the

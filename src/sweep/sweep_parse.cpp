@@ -497,9 +497,7 @@ void check_cross_sections(const TomlTable& root, SweepSpec& spec) {
                               "on real CLEAR data trains a 7B model from noise, and its unlearning numbers mean "
                               "nothing. Use [model] path = a llava-hf/llava-1.5-7b-hf folder (README: \"Running on "
                               "a Slurm cluster\")");
-    else if (spec.data->source == DataSource::clear && !spec.model->preset.empty() &&
-             (text_only_preset(spec.model->preset) || spec.model->preset.rfind("qwen2", 0) == 0) &&
-             spec.model->preset != "tiny-text")
+    else if (spec.data->source == DataSource::clear && published_shape_preset(spec.model->preset))
       spec.warnings.push_back(spec.file + ": model.preset: \"" + spec.model->preset +
                               "\" has the published model's shape and random weights; finetuning it on real data "
                               "trains it from noise, and its unlearning numbers mean nothing. Use [model] path = "

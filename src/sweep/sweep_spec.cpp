@@ -20,6 +20,13 @@ const std::vector<std::string>& model_presets() {
   return presets;
 }
 
+bool published_shape_preset(const std::string& preset) {
+  static const std::vector<std::string> shapes = {"llama-3.2-1b", "llama-2-7b",    "mistral-7b",
+                                                  "qwen2.5-1.5b", "qwen2.5-7b",    "qwen2-vl-2b",
+                                                  "qwen2-vl-7b",  "qwen2.5-vl-3b", "qwen2.5-vl-7b"};
+  return std::find(shapes.begin(), shapes.end(), preset) != shapes.end();
+}
+
 bool text_only_preset(const std::string& preset) {
   static const std::vector<std::string> text = {"tiny-text",  "llama-3.2-1b", "llama-2-7b",
                                                 "mistral-7b", "qwen2.5-1.5b", "qwen2.5-7b"};

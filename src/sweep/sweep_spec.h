@@ -71,6 +71,9 @@ struct ModelSpec {
 const std::vector<std::string>& model_presets();
 /// A preset of a text-only language model (llama, mistral, qwen2): it sees no image.
 bool text_only_preset(const std::string& preset);
+/// A preset with a published model's shape and random weights (llama-2-7b, qwen2-vl-2b
+/// ...; llava-1.5-7b has its own warning), as opposed to one trained from scratch.
+bool published_shape_preset(const std::string& preset);
 
 /// [finetune]: how the base model (full set) and the gold models (retain splits) train.
 struct FinetuneSpec {

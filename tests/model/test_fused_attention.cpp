@@ -1,6 +1,8 @@
 // Fused attention (at::scaled_dot_product_attention) against the plain reference kept
 // beside it: float32 to 1e-5 with padding masks, grouped-query heads and a KV cache,
 // first on the attention call itself, then through whole models.
+#include <numeric>
+
 #include "model/attention.h"
 #include "model/scoring.h"
 #include "model/vlm.h"
@@ -26,7 +28,8 @@ torch::Tensor decoder_mask(const torch::Tensor& key_mask, int64_t t) {
 /// A VLM whose decoder has grouped-query heads (8 query heads over 2 key/value heads).
 Vlm gqa_model(uint64_t seed) {
   ModelConfig c = model_preset("tiny", 200);
-  c.vision = VisionConfig{16, 8, 32, 2, 4, 64, 1e-5, -2};  // 4 patches
+  c.vision.image_size = 16, c.vision.patch_size = 8, c.vision.hidden = 32, c.vision.layers = 2;  // 4 patches
+  c.vision.heads = 4, c.vision.intermediate = 64, c.vision.select_layer = -2;
   c.text.hidden = 64;
   c.text.heads = 8;
   c.text.kv_heads = 2;
@@ -61,6 +64,25 @@ TEST_CASE("fused attention equals the reference: padding masks and grouped-query
   // Grouped-query means each key/value head serves its 4 query heads, not any other.
   const auto repeated = attend_reference(q, k.repeat_interleave(4, 1), v.repeat_interleave(4, 1), allowed);
   CHECK(torch::allclose(fused, repeated, kTol, kTol));
+}
+
+TEST_CASE("attention within segments equals the reference under a block-diagonal mask", "[model][attention]") {
+  // Packed images (unequal segments, padded to the longest) and windows (equal ones).
+  torch::manual_seed(11);
+  for (const std::vector<int64_t>& lengths :
+       {std::vector<int64_t>{7}, std::vector<int64_t>{4, 4, 4}, std::vector<int64_t>{5, 1, 9, 3}}) {
+    const int64_t p = std::accumulate(lengths.begin(), lengths.end(), int64_t(0));
+    const torch::Tensor q = torch::randn({3, p, 8}), k = torch::randn({3, p, 8}), v = torch::randn({3, p, 8});
+    std::vector<int64_t> segment;
+    for (size_t s = 0; s < lengths.size(); ++s) segment.insert(segment.end(), size_t(lengths[s]), int64_t(s));
+    const torch::Tensor id = torch::tensor(segment, torch::kLong);
+    const torch::Tensor allowed = (id.unsqueeze(0) == id.unsqueeze(1)).unsqueeze(0).unsqueeze(0);  // [1, 1, P, P]
+    const torch::Tensor expected =
+        attend_reference(q.unsqueeze(0), k.unsqueeze(0), v.unsqueeze(0), allowed).squeeze(0);  // [H, P, d]
+    const torch::Tensor got = attend_segments(q, k, v, lengths);
+    INFO(lengths.size() << " segments");
+    CHECK((got - expected).abs().max().item<float>() < 1e-5);
+  }
 }
 
 TEST_CASE("fused attention equals the reference with a KV cache: new queries over past keys", "[model][attention]") {

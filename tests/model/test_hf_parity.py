@@ -125,7 +125,7 @@ def run_variants():
             (("text_config", "hidden_act"), "gelu", "text_config.hidden_act"),
             (("vision_config", "hidden_act"), "gelu", "vision_config.hidden_act"),
             (("text_config", "head_dim"), 32, "text_config.head_dim"),
-            (("model_type",), "qwen2_vl", "model_type"),
+            (("model_type",), "paligemma", "model_type"),
         ]:
             config = json.loads(json.dumps(good))
             target = config

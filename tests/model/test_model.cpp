@@ -26,7 +26,8 @@ torch::Tensor longs(std::vector<int64_t> values) { return torch::tensor(values, 
 
 ModelConfig test_config() {
   ModelConfig c = model_preset("tiny", 300);
-  c.vision = VisionConfig{16, 8, 32, 2, 2, 64, 1e-5, -1};  // 4 patches
+  c.vision.image_size = 16, c.vision.patch_size = 8, c.vision.hidden = 32, c.vision.layers = 2;  // 4 patches
+  c.vision.heads = 2, c.vision.intermediate = 64, c.vision.select_layer = -1;
   c.text.hidden = 32;
   c.text.heads = 4;
   c.text.kv_heads = 2;
@@ -324,13 +325,13 @@ TEST_CASE("the model-family registry picks a folder's family by model_type and t
   j.erase("model_type");
   CHECK(model_config_parse(j.dump(), "c.json").family == "llava");
   // Unknown ones are refused naming the key, its value and the families there are.
-  j["model_type"] = "idefics2";
+  j["model_type"] = "paligemma";
   Error e = expect_error([&] { model_config_parse(j.dump(), "c.json"); });
   CHECK(e.key() == "model_type");
-  CHECK(e.message().find("'idefics2'") != std::string::npos);
+  CHECK(e.message().find("'paligemma'") != std::string::npos);
   CHECK(e.message().find("llava (model_type llava; LlavaForConditionalGeneration)") != std::string::npos);
   j.erase("model_type");
-  j["architectures"] = {"Idefics2ForConditionalGeneration"};
+  j["architectures"] = {"PaliGemmaForConditionalGeneration"};
   CHECK(expect_error([&] { model_config_parse(j.dump(), "c.json"); }).key() == "architectures");
   j.erase("architectures");
   CHECK(expect_error([&] { model_config_parse(j.dump(), "c.json"); }).key() == "model_type");
@@ -429,6 +430,15 @@ TEST_CASE("Qwen2-VL presets: parameters as counted, images of their own size, ge
     const torch::Tensor changed = m->forward(other);
     CHECK((changed[0] - logits[0]).abs().max().item<float>() > 1e-4);
     CHECK((changed[1] - logits[1]).abs().max().item<float>() < 1e-5);
+
+    // An image the processor cannot resize (200:1) is refused naming the image.
+    table.emplace("strip.png", Image(700, 3));
+    const Error strip = expect_error([&] { make_sequence(tok, "who is this?", "", "strip.png", format); });
+    CHECK(strip.where().file == "strip.png");
+    // A question whose text gives the image token is refused: it would ask for an image.
+    PromptFormat stray = format;
+    stray.image_id = tok.encode("who")[0];
+    CHECK(expect_error([&] { make_sequence(tok, "who is this?", "", "wide.png", stray); }).key() == "question");
   }
 }
 

@@ -13,7 +13,8 @@ namespace {
 
 ModelConfig small_config() {
   ModelConfig c = model_preset("tiny", 300);
-  c.vision = VisionConfig{16, 8, 32, 1, 2, 64, 1e-5, -1};
+  c.vision.image_size = 16, c.vision.patch_size = 8, c.vision.hidden = 32, c.vision.layers = 1;
+  c.vision.heads = 2, c.vision.intermediate = 64, c.vision.select_layer = -1;
   c.text.hidden = 32;
   c.text.intermediate = 64;
   c.text.layers = 2;

@@ -6,6 +6,15 @@
 namespace clear_sweep {
 namespace {
 constexpr const char* kSections = "a LLaVA config.json has vision_config and text_config";
+
+/// A CLIP tower's shape in CLIPVisionConfig's terms, the feature layer LLaVA reads.
+VisionConfig clip_vision(int64_t image_size, int64_t patch, int64_t hidden, int64_t layers, int64_t heads,
+                         int64_t intermediate, double eps, int64_t select_layer) {
+  VisionConfig v;
+  v.image_size = image_size, v.patch_size = patch, v.hidden = hidden, v.layers = layers, v.heads = heads;
+  v.intermediate = intermediate, v.layer_norm_eps = eps, v.select_layer = select_layer;
+  return v;
+}
 }  // namespace
 
 const std::vector<std::string>& llava_preset_names() {
@@ -18,15 +27,15 @@ ModelConfig llava_preset(const std::string& name, int64_t vocab_size) {
   c.family = "llava";
   c.preset = name;
   if (name == "tiny") {
-    c.vision = VisionConfig{32, 8, 64, 2, 4, 128, 1e-5, -1};
-    c.text = TextConfig{1024, 128, 4, 4, 2, 344, 256, 10000.0, 1e-5, false, 0, false, false, false, 0, {}};
+    c.vision = clip_vision(32, 8, 64, 2, 4, 128, 1e-5, -1);
+    c.text = decoder_shape(1024, 128, 344, 4, 4, 2, 256, 10000.0, 1e-5, false);
   } else if (name == "small") {
-    c.vision = VisionConfig{64, 8, 192, 4, 6, 768, 1e-5, -2};
-    c.text = TextConfig{4096, 384, 8, 8, 4, 1024, 1024, 10000.0, 1e-5, false, 0, false, false, false, 0, {}};
+    c.vision = clip_vision(64, 8, 192, 4, 6, 768, 1e-5, -2);
+    c.text = decoder_shape(4096, 384, 1024, 8, 8, 4, 1024, 10000.0, 1e-5, false);
   } else if (name == "llava-1.5-7b") {
     // llava-hf/llava-1.5-7b-hf: CLIP ViT-L/14 at 336 px, Llama-2-7B, vocabulary 32064.
-    c.vision = VisionConfig{336, 14, 1024, 24, 16, 4096, 1e-5, -2};
-    c.text = TextConfig{32064, 4096, 32, 32, 32, 11008, 4096, 10000.0, 1e-5, false, 0, false, false, false, 0, {}};
+    c.vision = clip_vision(336, 14, 1024, 24, 16, 4096, 1e-5, -2);
+    c.text = decoder_shape(32064, 4096, 11008, 32, 32, 32, 4096, 10000.0, 1e-5, false);
     c.image_token_id = 32000;
     c.pad_token_id = 32001;
     return c;  // its vocabulary is its tokenizer's already

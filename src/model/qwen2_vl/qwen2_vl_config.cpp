@@ -72,6 +72,7 @@ ModelConfig qwen2_vl_config_parse(const nlohmann::json& j, const std::string& so
   // Our own folders name their prompt; one from elsewhere is asked through its chat template.
   c.prompt_template =
       r.get(j, "", "clear_sweep_prompt", std::string(j.contains("clear_sweep_preset") ? kPlainPrompt : kChatPrompt));
+  c.chat_if_template = !j.contains("clear_sweep_prompt") && !j.contains("clear_sweep_preset");
   if (c.prompt_template != kPlainPrompt && c.prompt_template != kChatPrompt)
     r.fail("clear_sweep_prompt", "unknown prompt template '" + c.prompt_template + "' (plain or chat)");
   c.system_prompt = r.get(j, "", "clear_sweep_system_prompt", std::string());

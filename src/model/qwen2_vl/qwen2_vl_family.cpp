@@ -60,6 +60,7 @@ const ModelFamilyRegistration kQwen2Vl{ModelFamily{
     [](const ModelConfig& config) -> std::shared_ptr<VlmImpl> { return std::make_shared<Qwen2VlImpl>(config); },
     qwen2_vl_weight_name,
     qwen2_vl_image_processor,
+    /*chat_with_images=*/true,
 }};
 
 }  // namespace

@@ -93,6 +93,7 @@ torch::Tensor Qwen2VlImpl::hidden(const ModelInputs& in, const ForwardOptions& o
   if (cache && cache->length() > 0) {
     // Tokens after the prompt: their plain position plus the row's rope delta, on all
     // three rows (generation feeds text only).
+    CS_ASSERT(!in.images.defined(), "images after the prompt: their M-RoPE positions would need the whole sequence");
     torch::Tensor plain = in.position_ids;  // [B, T]
     if (cache->position_offset.defined()) plain = plain + cache->position_offset;
     positions = plain.unsqueeze(0).expand({3, plain.size(0), plain.size(1)});

@@ -1,6 +1,7 @@
 #include "model/qwen2_vl/qwen2_vl_vision.h"
 
 #include <algorithm>
+#include <numeric>
 
 #include "common/error.h"
 #include "model/parameter_factory.h"
@@ -18,18 +19,6 @@ torch::Tensor activation(const std::string& act, const torch::Tensor& x) {
   if (act == "silu") return torch::silu(x);
   CS_ASSERT(false, "unknown vision activation '" + act + "' (the config reader refuses it)");
   return x;
-}
-
-torch::Tensor longs(const std::vector<int64_t>& v, const torch::Device& device) {
-  return torch::tensor(v, torch::kLong).to(device);
-}
-
-/// Which patch may see which: those of one segment (an image's frame, or a window).
-/// Undefined when there is one segment, so attention takes its unmasked kernels.
-torch::Tensor same_segment(const std::vector<int64_t>& segment, const torch::Device& device) {
-  if (std::all_of(segment.begin(), segment.end(), [&](int64_t s) { return s == segment.front(); })) return {};
-  const torch::Tensor s = longs(segment, device);                       // [P]
-  return (s.unsqueeze(0) == s.unsqueeze(1)).unsqueeze(0).unsqueeze(0);  // [1, 1, P, P]
 }
 
 }  // namespace
@@ -68,15 +57,14 @@ QwenVisionAttentionImpl::QwenVisionAttentionImpl(const VisionConfig& c) : heads_
 }
 
 torch::Tensor QwenVisionAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos,
-                                               const torch::Tensor& sin, const torch::Tensor& allowed) {
+                                               const torch::Tensor& sin, const std::vector<int64_t>& segments) {
   const int64_t p = x.size(0), d = x.size(1) / heads_;
   const torch::Tensor qkv_all = qkv(x).view({p, 3, heads_, d}).permute({1, 2, 0, 3});  // [3, H, P, hd]
   // The rotation in float32, as transformers' apply_rotary_pos_emb_vision.
   auto rotate = [&](const torch::Tensor& y) { return apply_rope(y.to(torch::kFloat), cos, sin).to(y.scalar_type()); };
-  const torch::Tensor q = rotate(qkv_all[0]).unsqueeze(0), k = rotate(qkv_all[1]).unsqueeze(0);  // [1, H, P, hd]
-  const torch::Tensor v = qkv_all[2].unsqueeze(0);
-  const torch::Tensor out = attend(q, k, v, allowed);  // [1, H, P, hd]
-  return proj(out.squeeze(0).transpose(0, 1).reshape({p, heads_ * d}));
+  const torch::Tensor out =
+      attend_segments(rotate(qkv_all[0]), rotate(qkv_all[1]), qkv_all[2], segments);  // [H, P, hd]
+  return proj(out.transpose(0, 1).reshape({p, heads_ * d}));
 }
 
 QwenVisionMlpImpl::QwenVisionMlpImpl(const VisionConfig& c) : act_(c.hidden_act) {
@@ -103,8 +91,8 @@ QwenVisionBlockImpl::QwenVisionBlockImpl(const VisionConfig& c) {
 }
 
 torch::Tensor QwenVisionBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                                           const torch::Tensor& allowed) {
-  const torch::Tensor h = x + attn(norm1(x), cos, sin, allowed);
+                                           const std::vector<int64_t>& segments) {
+  const torch::Tensor h = x + attn(norm1(x), cos, sin, segments);
   return h + mlp(norm2(h));
 }
 
@@ -147,27 +135,26 @@ torch::Tensor qwen_vision_positions(const std::vector<ImageGrid>& grids, int64_t
   return torch::tensor(rows, torch::kLong).view({-1, 2});
 }
 
-std::pair<torch::Tensor, torch::Tensor> qwen_vision_windows(const std::vector<ImageGrid>& grids, int64_t merge,
-                                                            int64_t window_size, int64_t patch) {
+VisionWindows qwen_vision_windows(const std::vector<ImageGrid>& grids, int64_t merge, int64_t window_size,
+                                  int64_t patch) {
   const int64_t side = window_size / merge / patch;  // merged units per window side
   CS_ASSERT(side > 0, "window_size smaller than a merged patch");
-  std::vector<int64_t> order, window_of_patch;
-  int64_t base = 0, window = 0;
+  VisionWindows w;
+  int64_t base = 0;
   for (const auto& g : grids) {
     const int64_t lh = g.h / merge, lw = g.w / merge;
     for (int64_t t = 0; t < g.t; ++t)
       for (int64_t wy = 0; wy * side < lh; ++wy)
         for (int64_t wx = 0; wx * side < lw; ++wx) {
+          const size_t before = w.order.size();
           for (int64_t y = wy * side; y < std::min(lh, (wy + 1) * side); ++y)
-            for (int64_t x = wx * side; x < std::min(lw, (wx + 1) * side); ++x) {
-              order.push_back(base + (t * lh + y) * lw + x);
-              window_of_patch.insert(window_of_patch.end(), size_t(merge * merge), window);
-            }
-          ++window;
+            for (int64_t x = wx * side; x < std::min(lw, (wx + 1) * side); ++x)
+              w.order.push_back(base + (t * lh + y) * lw + x);
+          w.lengths.push_back(int64_t(w.order.size() - before) * merge * merge);
         }
     base += g.t * lh * lw;
   }
-  return {torch::tensor(order, torch::kLong), torch::tensor(window_of_patch, torch::kLong)};
+  return w;
 }
 
 torch::Tensor QwenVisionImpl::forward(const torch::Tensor& patches, const std::vector<ImageGrid>& grids) {
@@ -185,40 +172,31 @@ torch::Tensor QwenVisionImpl::forward(const torch::Tensor& patches, const std::v
   const torch::Tensor half = torch::cat({freqs.select(1, 0), freqs.select(1, 1)}, -1);        // [P, hd / 2]
   torch::Tensor angles = torch::cat({half, half}, -1);                                        // [P, hd]
 
-  // Each image's frames attend within themselves.
-  std::vector<int64_t> frame_of_patch;
-  int64_t frame = 0;
-  for (const auto& g : grids)
-    for (int64_t t = 0; t < g.t; ++t, ++frame) frame_of_patch.insert(frame_of_patch.end(), size_t(g.h * g.w), frame);
-  CS_ASSERT(int64_t(frame_of_patch.size()) == p, "image_grid_thw does not account for every patch");
+  // Each image's frames attend within themselves: runs of h * w patches.
+  std::vector<int64_t> frames;
+  for (const auto& g : grids) frames.insert(frames.end(), size_t(g.t), g.h * g.w);
+  CS_ASSERT(std::accumulate(frames.begin(), frames.end(), int64_t(0)) == p,
+            "image_grid_thw does not account for every patch");
 
   const bool windowed = config_.window_size > 0;
-  torch::Tensor order, windows_allowed;
+  VisionWindows windows;
+  torch::Tensor order;  // [P / m^2] long
   if (windowed) {
     // Qwen2.5-VL: patches in window order (whole merged units moved together), so that a
-    // window is a run of them; the frames stay runs too, as a window never crosses one.
-    auto [unit_order, window_of_patch] = qwen_vision_windows(grids, m, config_.window_size, config_.patch_size);
-    order = unit_order.to(device);
+    // window is a run of them; each frame stays one run, as no window crosses one.
+    windows = qwen_vision_windows(grids, m, config_.window_size, config_.patch_size);
+    order = torch::tensor(windows.order, torch::kLong).to(device);
     auto by_window = [&](const torch::Tensor& y) {
       return y.view({p / unit, unit, -1}).index_select(0, order).view({p, -1});
     };
     x = by_window(x);
     angles = by_window(angles);
-    std::vector<int64_t> frames(frame_of_patch.size());
-    const auto unit_order_v =
-        std::vector<int64_t>(unit_order.data_ptr<int64_t>(), unit_order.data_ptr<int64_t>() + unit_order.numel());
-    for (size_t i = 0; i < frames.size(); ++i)
-      frames[i] = frame_of_patch[size_t(unit_order_v[i / size_t(unit)] * unit) + i % size_t(unit)];
-    frame_of_patch = std::move(frames);
-    windows_allowed = same_segment(
-        std::vector<int64_t>(window_of_patch.data_ptr<int64_t>(), window_of_patch.data_ptr<int64_t>() + p), device);
   }
-  const torch::Tensor frames_allowed = same_segment(frame_of_patch, device);
   const torch::Tensor cos = angles.cos(), sin = angles.sin();
   const auto& full = config_.full_attention_blocks;
   for (size_t i = 0; i < blocks->size(); ++i) {
     const bool whole = !windowed || std::find(full.begin(), full.end(), int64_t(i)) != full.end();
-    x = blocks[i]->as<QwenVisionBlock>()->forward(x, cos, sin, whole ? frames_allowed : windows_allowed);
+    x = blocks[i]->as<QwenVisionBlock>()->forward(x, cos, sin, whole ? frames : windows.lengths);
   }
   torch::Tensor merged = merger(x);  // [P / m^2, text width]
   if (windowed) merged = merged.index_select(0, torch::argsort(order));

@@ -6,8 +6,8 @@
 //   - blocks: pre-norm attention with one fused qkv and 2-D rotary positions (height and
 //     width of the patch), then an MLP. Qwen2-VL: LayerNorm and fc1/fc2 with quick-GELU;
 //     Qwen2.5-VL: RMSNorm and SwiGLU with biases;
-//   - several images packed in one sequence, attention block-diagonal (never across
-//     images, nor across frames); Qwen2.5-VL attends within windows of window_size pixels
+//   - several images packed in one sequence, attention within each image's frame only
+//     (attend_segments: no [P, P] mask); Qwen2.5-VL attends within windows of window_size pixels
 //     except at its full-attention blocks, its patches reordered by window for it and the
 //     merged tokens put back in image order after the merger;
 //   - merger: norm, then m x m neighbouring patches concatenated, Linear, GELU, Linear to
@@ -58,10 +58,10 @@ TORCH_MODULE(QwenVisionNorm);
 class QwenVisionAttentionImpl : public torch::nn::Module {
  public:
   explicit QwenVisionAttentionImpl(const VisionConfig& c);
-  /// x [P, D]; cos, sin [P, hd] (float32); `allowed` [1, 1, P, P] bool, or undefined
-  /// when every patch may see every other.
+  /// x [P, D]; cos, sin [P, hd] (float32); `segments` the sizes of the runs of patches
+  /// that attend among themselves (attend_segments).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                        const torch::Tensor& allowed);
+                        const std::vector<int64_t>& segments);
   LoraLinear qkv{nullptr}, proj{nullptr};
 
  private:
@@ -86,7 +86,7 @@ class QwenVisionBlockImpl : public torch::nn::Module {
  public:
   explicit QwenVisionBlockImpl(const VisionConfig& c);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                        const torch::Tensor& allowed);
+                        const std::vector<int64_t>& segments);
   QwenVisionNorm norm1{nullptr}, norm2{nullptr};
   QwenVisionAttention attn{nullptr};
   QwenVisionMlp mlp{nullptr};
@@ -135,9 +135,13 @@ TORCH_MODULE(QwenVision);
 /// patch, images one after another, each in merge-block order. [P, 2] long.
 torch::Tensor qwen_vision_positions(const std::vector<ImageGrid>& grids, int64_t merge);
 
-/// Qwen2.5-VL's windows: the order of the merged units by window ([P / m^2] long) and the
-/// window each patch falls in, in that order ([P] long). Transformers' get_window_index.
-std::pair<torch::Tensor, torch::Tensor> qwen_vision_windows(const std::vector<ImageGrid>& grids, int64_t merge,
-                                                            int64_t window_size, int64_t patch);
+/// Qwen2.5-VL's windows (transformers' get_window_index): the merged units in window
+/// order (P / m^2 indices), and each window's size in patches, in that order.
+struct VisionWindows {
+  std::vector<int64_t> order;
+  std::vector<int64_t> lengths;
+};
+VisionWindows qwen_vision_windows(const std::vector<ImageGrid>& grids, int64_t merge, int64_t window_size,
+                                  int64_t patch);
 
 }  // namespace clear_sweep
