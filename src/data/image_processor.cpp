@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -111,6 +113,32 @@ Image resize_bicubic_pil(const Image& image, int width, int height) {
   return out;
 }
 
+namespace {
+
+/// transformers' center_crop: offsets floor((size - crop) / 2); zero padding where the
+/// image is smaller than the crop.
+Image center_crop(const Image& sized, int height, int width) {
+  if (sized.height == height && sized.width == width) return sized;
+  Image out(width, height);
+  const int top = int(std::floor((sized.height - height) / 2.0));
+  const int left = int(std::floor((sized.width - width) / 2.0));
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x) {
+      const int sy = y + top, sx = x + left;
+      if (sy < 0 || sx < 0 || sy >= sized.height || sx >= sized.width) continue;
+      std::copy_n(sized.at(sx, sy), 3, out.at(x, y));
+    }
+  return out;
+}
+
+/// PIL's resize to width x height, which copies an image that already has that size.
+Image resize_to(const Image& image, int width, int height) {
+  if (image.width == width && image.height == height) return image;
+  return resize_bicubic_pil(image, width, height);
+}
+
+}  // namespace
+
 Image clip_resize_and_crop(const Image& image, const ImageProcessor& p) {
   Image sized = image;
   if (p.do_resize) {
@@ -122,18 +150,7 @@ Image clip_resize_and_crop(const Image& image, const ImageProcessor& p) {
     sized = wide ? resize_bicubic_pil(image, new_long, p.shortest_edge)
                  : resize_bicubic_pil(image, p.shortest_edge, new_long);
   }
-  // transformers' center_crop: offsets floor((size - crop) / 2); zero padding where the
-  // image is smaller than the crop.
-  Image out(p.crop_width, p.crop_height);
-  const int top = int(std::floor((sized.height - p.crop_height) / 2.0));
-  const int left = int(std::floor((sized.width - p.crop_width) / 2.0));
-  for (int y = 0; y < p.crop_height; ++y)
-    for (int x = 0; x < p.crop_width; ++x) {
-      const int sy = y + top, sx = x + left;
-      if (sy < 0 || sx < 0 || sy >= sized.height || sx >= sized.width) continue;
-      std::copy_n(sized.at(sx, sy), 3, out.at(x, y));
-    }
-  return out;
+  return center_crop(sized, p.crop_height, p.crop_width);
 }
 
 namespace {
@@ -174,6 +191,94 @@ Image qwen2_vl_resize(const Image& image, const ImageProcessor& p) {
   return resize_bicubic_pil(image, width, height);
 }
 
+std::pair<int, int> select_best_resolution(int height, int width, const std::vector<std::pair<int, int>>& pinpoints) {
+  if (height <= 0 || width <= 0)
+    throw Error(SourceLocation{}, "image size", "is " + size_text(height, width) + ": the image is empty");
+  if (pinpoints.empty()) throw Error(SourceLocation{}, "image_grid_pinpoints", "is empty: no resolution to tile at");
+  // transformers' arithmetic: the scale in double precision, int() truncating the scaled
+  // sides, the areas exact (Python's integers; int64 here). The first pinpoint always
+  // wins over the initial (0, infinity), so wasted starts from it.
+  std::pair<int, int> best = pinpoints.front();
+  int64_t max_effective = -1, min_wasted = 0;
+  for (const auto& [h, w] : pinpoints) {
+    const double scale = std::min(double(w) / double(width), double(h) / double(height));
+    const auto scaled_width = int64_t(double(width) * scale), scaled_height = int64_t(double(height) * scale);
+    const int64_t effective = std::min(scaled_width * scaled_height, int64_t(width) * int64_t(height));
+    const int64_t wasted = int64_t(w) * int64_t(h) - effective;
+    if (effective > max_effective || (effective == max_effective && wasted < min_wasted)) {
+      max_effective = effective;
+      min_wasted = wasted;
+      best = {h, w};
+    }
+  }
+  return best;
+}
+
+std::pair<int, int> select_best_resolution(int height, int width,
+                                           const std::vector<std::array<int64_t, 2>>& pinpoints) {
+  std::vector<std::pair<int, int>> points;
+  for (const auto& [h, w] : pinpoints) {
+    CS_ASSERT(h > 0 && w > 0 && h <= std::numeric_limits<int>::max() && w <= std::numeric_limits<int>::max(),
+              "a grid pinpoint outside (0, INT_MAX]");
+    points.emplace_back(int(h), int(w));
+  }
+  return select_best_resolution(height, width, points);
+}
+
+namespace {
+
+/// The base image's (height, width): size {height, width}, or shortest_edge square.
+std::pair<int, int> llava_next_base(const ImageProcessor& p) {
+  return p.shortest_edge > 0 ? std::pair<int, int>{p.shortest_edge, p.shortest_edge}
+                             : std::pair<int, int>{p.base_height, p.base_width};
+}
+
+/// transformers' get_patch_output_size: the image scaled to fit target keeping its aspect,
+/// the side that does not fill the target rounded up (math.ceil, at most the target).
+std::pair<int, int> patch_output_size(int height, int width, int target_height, int target_width) {
+  const double scale_w = double(target_width) / double(width), scale_h = double(target_height) / double(height);
+  if (scale_w < scale_h) return {std::min(int(std::ceil(double(height) * scale_w)), target_height), target_width};
+  return {target_height, std::min(int(std::ceil(double(width) * scale_h)), target_width)};
+}
+
+/// Python's a // b for b > 0.
+int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+}  // namespace
+
+std::vector<Image> llava_next_crops(const Image& image, const ImageProcessor& p) {
+  CS_ASSERT(p.kind == ImageProcessor::Kind::llava_next, "LLaVA-NeXT crops asked of another kind of processor");
+  const int side = p.crop_height;
+  const auto [best_height, best_width] = select_best_resolution(image.height, image.width, p.grid_pinpoints);
+  CS_ASSERT(best_height % side == 0 && best_width % side == 0, "a grid pinpoint that is not a multiple of the crop");
+  // _resize_for_patching, then _pad_for_patching: np.pad of the 8-bit image (before
+  // rescaling), so the padding is 0 in 8 bits; divmod puts the odd pixel after.
+  const auto [height, width] = patch_output_size(image.height, image.width, best_height, best_width);
+  const Image resized = resize_to(image, width, height);
+  Image padded(best_width, best_height);
+  const int top = (best_height - height) / 2, left = (best_width - width) / 2;
+  for (int y = 0; y < height; ++y) std::copy_n(resized.at(0, y), size_t(width) * 3, padded.at(left, top + y));
+  // The base: the whole image stretched to the base size, always (do_resize or not).
+  const auto [base_height, base_width] = llava_next_base(p);
+  std::vector<Image> crops{resize_to(image, base_width, base_height)};
+  // divide_to_patches: row-major tiles of side x side.
+  for (int y = 0; y < best_height; y += side)
+    for (int x = 0; x < best_width; x += side) {
+      Image tile(side, side);
+      for (int row = 0; row < side; ++row) std::copy_n(padded.at(x, y + row), size_t(side) * 3, tile.at(0, row));
+      crops.push_back(std::move(tile));
+    }
+  // _preprocess: each crop resized to size (the base size: the base is there already, and
+  // shortest_edge takes a square tile to shortest_edge square), then center-cropped.
+  for (Image& crop : crops) {
+    if (p.do_resize) crop = resize_to(crop, base_width, base_height);
+    if (p.do_center_crop) crop = center_crop(crop, p.crop_height, p.crop_width);
+    CS_ASSERT(crop.height == p.crop_height && crop.width == p.crop_width,
+              "a LLaVA-NeXT crop that is not crop_size (parse lets no such setting through)");
+  }
+  return crops;
+}
+
 ImageProcessor ImageProcessor::stretch(int size) {
   ImageProcessor p;
   p.kind = Kind::stretch;
@@ -192,6 +297,18 @@ ImageProcessor ImageProcessor::qwen2_vl(int patch, int merge, int temporal_patch
   p.temporal_patch_size = temporal_patch;
   p.min_pixels = min_pixels;
   p.max_pixels = max_pixels;
+  return p;
+}
+
+ImageProcessor ImageProcessor::llava_next(std::vector<std::pair<int, int>> pinpoints, int crop) {
+  CS_ASSERT(crop > 0, "a LLaVA-NeXT preset with a crop that is not positive");
+  for (const auto& [h, w] : pinpoints)
+    CS_ASSERT(h > 0 && w > 0 && h % crop == 0 && w % crop == 0,
+              "a LLaVA-NeXT preset pinpoint that is not a positive multiple of the crop");
+  ImageProcessor p;
+  p.kind = Kind::llava_next;
+  p.grid_pinpoints = std::move(pinpoints);
+  p.shortest_edge = p.crop_height = p.crop_width = crop;
   return p;
 }
 
@@ -234,11 +351,46 @@ ImageProcessor::PatchGrid ImageProcessor::patch_grid(int height, int width) cons
 }
 
 int64_t ImageProcessor::image_tokens(int height, int width) const {
-  const PatchGrid grid = patch_grid(height, width);
-  return grid.t * grid.h * grid.w / (int64_t(merge_size) * merge_size);
+  if (kind != Kind::llava_next) {
+    const PatchGrid grid = patch_grid(height, width);
+    return grid.t * grid.h * grid.w / (int64_t(merge_size) * merge_size);
+  }
+  // LlavaNextProcessor's _get_number_of_features and _get_unpadded_features, in their
+  // arithmetic (the aspect ratios compared in double precision, int(round(x, 7))), at
+  // the output crop's side (replace_image_token reads it from pixel_values).
+  CS_ASSERT(vision_patch_size > 0, "a LLaVA-NeXT token count with a vision patch that is not positive");
+  const int64_t side = crop_height;
+  const auto [best_height, best_width] = select_best_resolution(height, width, grid_pinpoints);
+  const int64_t patches = side / vision_patch_size;  // per side of a crop
+  if (patches == 0)
+    throw Error(SourceLocation{}, "crop_size",
+                "is " + std::to_string(side) + ", smaller than the vision tower's patch " +
+                    std::to_string(vision_patch_size) + ": a crop would give the tower no patch",
+                "use the processor saved with the model");
+  int64_t rows = patches * (best_height / side), columns = patches * (best_width / side);
+  if (double(width) / double(height) > double(columns) / double(rows)) {
+    const int64_t kept = int_round7(double(height) * (double(columns) / double(width)));
+    rows -= 2 * floor_div(rows - kept, 2);
+  } else {
+    const int64_t kept = int_round7(double(width) * (double(rows) / double(height)));
+    columns -= 2 * floor_div(columns - kept, 2);
+  }
+  const int64_t base = patches * patches + (keep_class_token ? 1 : 0);
+  return base + rows * columns + rows;  // + one newline per row
+}
+
+std::array<int64_t, 3> ImageProcessor::layout(int height, int width) const {
+  if (kind != Kind::llava_next) {
+    const PatchGrid grid = patch_grid(height, width);
+    return {grid.t, grid.h, grid.w};
+  }
+  const auto [best_height, best_width] = select_best_resolution(height, width, grid_pinpoints);
+  const int64_t tiles = int64_t(best_height / crop_height) * int64_t(best_width / crop_width);
+  return {1 + tiles, height, width};
 }
 
 std::vector<int64_t> ImageProcessor::output_shape(const Image& image) const {
+  if (kind == Kind::llava_next) return {layout(image.height, image.width)[0], 3, crop_height, crop_width};
   if (kind != Kind::qwen2_vl) return {3, crop_height, crop_width};
   const PatchGrid grid = patch_grid(image.height, image.width);
   return {grid.t * grid.h * grid.w, 3 * int64_t(temporal_patch_size) * patch_size * patch_size};
@@ -246,6 +398,16 @@ std::vector<int64_t> ImageProcessor::output_shape(const Image& image) const {
 
 std::vector<float> ImageProcessor::operator()(const Image& image) const {
   if (kind == Kind::stretch) return image_to_input(image, crop_width, norm);
+  if (kind == Kind::llava_next) {
+    std::vector<float> out;  // [crops, 3, crop_height, crop_width]
+    for (const Image& crop : llava_next_crops(image, *this)) {
+      const size_t plane = size_t(crop.width) * size_t(crop.height), first = out.size();
+      out.resize(first + 3 * plane);
+      for (size_t i = 0; i < plane; ++i)
+        for (size_t c = 0; c < 3; ++c) out[first + c * plane + i] = to_input(crop.rgb[i * 3 + c], c, *this);
+    }
+    return out;
+  }
   const Image pixels = kind == Kind::clip ? clip_resize_and_crop(image, *this) : qwen2_vl_resize(image, *this);
   const size_t plane = size_t(pixels.width) * size_t(pixels.height);
   std::vector<float> planes(3 * plane);  // [3, H, W]
@@ -385,6 +547,78 @@ void parse_qwen2_vl(const ConfigKeys& k, ImageProcessor& p) {
   p.max_pixels = hi.value;
 }
 
+/// LlavaNextImageProcessor's keys (its defaults where left out: size shortest_edge 224,
+/// crop 224, the published pinpoints). What transformers runs but the model cannot take,
+/// or that would give crops of different sizes, is refused: pinpoints must be multiples
+/// of the crop side (transformers cuts partial tiles there, while LlavaNextProcessor and
+/// the model count pinpoint // crop tiles), the crop square (the tiles are), and without
+/// do_center_crop the base size must already be the crop's.
+void parse_llava_next(const ConfigKeys& k, ImageProcessor& p) {
+  p.shortest_edge = 224;
+  p.base_height = p.base_width = 0;
+  if (k.has("size")) {
+    const auto& size = k.j.at("size");
+    const auto integer = [&](const char* key) { return size.contains(key) && size[key].is_number_integer(); };
+    if (size.is_number_integer())
+      p.shortest_edge = size.get<int>();
+    else if (size.is_object() && size.size() == 1 && integer("shortest_edge"))
+      p.shortest_edge = size["shortest_edge"].get<int>();
+    else if (size.is_object() && size.size() == 2 && integer("height") && integer("width")) {
+      p.shortest_edge = 0;
+      p.base_height = size["height"].get<int>();
+      p.base_width = size["width"].get<int>();
+      if (p.base_height <= 0 || p.base_width <= 0) k.fail("size", "is " + size.dump() + ": it must be positive");
+    } else
+      k.fail("size", "is " + size.dump() + R"(: expected {"shortest_edge": S} or {"height": H, "width": W})");
+    if (p.shortest_edge < 0 || (p.shortest_edge == 0 && p.base_height == 0))
+      k.fail("size", "is " + size.dump() + ": it must be positive");
+  }
+  int crop = 224;
+  if (k.has("crop_size")) {
+    const auto& value = k.j.at("crop_size");
+    if (value.is_number_integer())
+      crop = value.get<int>();
+    else if (value.is_object() && value.contains("height") && value["height"].is_number_integer() &&
+             value.contains("width") && value["width"].is_number_integer()) {
+      crop = value["height"].get<int>();
+      if (value["width"].get<int>() != crop)
+        k.fail("crop_size", "is " + value.dump() +
+                                ": LLaVA-NeXT's tiles are crop_size.height square, so clear-sweep "
+                                "needs height == width");
+    } else
+      k.fail("crop_size", "is " + value.dump() + R"(: expected {"height": C, "width": C})");
+    if (crop <= 0) k.fail("crop_size", "is " + value.dump() + ": it must be positive");
+  }
+  p.crop_height = p.crop_width = crop;
+  p.do_center_crop = k.get("do_center_crop", true);
+  p.do_pad = k.get("do_pad", true);
+  if (k.has("image_grid_pinpoints")) {
+    const auto& points = k.j.at("image_grid_pinpoints");
+    const std::string expected = ": expected a list of [height, width] pairs";
+    if (!points.is_array() || points.empty()) k.fail("image_grid_pinpoints", "is " + points.dump() + expected);
+    p.grid_pinpoints.clear();
+    for (const auto& point : points) {
+      if (!point.is_array() || point.size() != 2 || !point[0].is_number_integer() || !point[1].is_number_integer())
+        k.fail("image_grid_pinpoints", "has " + point.dump() + expected);
+      const int64_t h = point[0].get<int64_t>(), w = point[1].get<int64_t>();
+      if (h <= 0 || w <= 0 || h > (1 << 20) || w > (1 << 20))
+        k.fail("image_grid_pinpoints", "has " + point.dump() + ": each side must be in [1, 2^20]");
+      p.grid_pinpoints.emplace_back(int(h), int(w));
+    }
+  }
+  for (const auto& [h, w] : p.grid_pinpoints)
+    if (h % crop != 0 || w % crop != 0)
+      k.fail("image_grid_pinpoints",
+             "has [" + std::to_string(h) + ", " + std::to_string(w) + "], not a multiple of the crop side " +
+                 std::to_string(crop) +
+                 ": transformers cuts partial tiles there, which LlavaNextProcessor and the model do not count");
+  const auto base = llava_next_base(p);
+  if (!p.do_center_crop && (base.first != crop || base.second != crop))
+    k.fail("do_center_crop", "is false, but the base size " + size_text(base.first, base.second) +
+                                 " is not the crop's " + std::to_string(crop) +
+                                 ": the base and the tiles would come out of different sizes");
+}
+
 }  // namespace
 
 ImageProcessor ImageProcessor::parse(const std::string& text, const std::string& source) {
@@ -401,12 +635,16 @@ ImageProcessor ImageProcessor::parse(const std::string& text, const std::string&
   const std::string type = k.get("image_processor_type", std::string("CLIPImageProcessor"));
   if (type == "Qwen2VLImageProcessor" || type == "Qwen2VLImageProcessorFast" || type == "Qwen2VLImageProcessorPil")
     p.kind = Kind::qwen2_vl;
+  else if (type == "LlavaNextImageProcessor" || type == "LlavaNextImageProcessorFast" ||
+           type == "LlavaNextImageProcessorPil")
+    p.kind = Kind::llava_next;
   else if (type.rfind("CLIPImageProcessor", 0) == 0)
     p.kind = Kind::clip;
   else
     k.fail("image_processor_type",
-           "is '" + type + "': clear-sweep follows CLIPImageProcessor and Qwen2VLImageProcessor only");
-  // The keys both share, with the same defaults.
+           "is '" + type +
+               "': clear-sweep follows CLIPImageProcessor, Qwen2VLImageProcessor and LlavaNextImageProcessor only");
+  // The keys every kind shares, with the same defaults.
   if (k.get("resample", 3) != 3) k.fail("resample", "is not 3 (bicubic), the only filter clear-sweep implements");
   if (!k.get("do_convert_rgb", true)) k.fail("do_convert_rgb", "is false: images are read as RGB");
   p.do_resize = k.get("do_resize", true);
@@ -422,8 +660,10 @@ ImageProcessor ImageProcessor::parse(const std::string& text, const std::string&
   }
   if (p.kind == Kind::clip)
     parse_clip(k, p);
-  else
+  else if (p.kind == Kind::qwen2_vl)
     parse_qwen2_vl(k, p);
+  else
+    parse_llava_next(k, p);
   return p;
 }
 
@@ -467,13 +707,22 @@ ImageProcessor load_image_processor(const std::string& dir, int image_size, bool
                 "how a real model's images are sized");
   }
   ImageProcessor p = ImageProcessor::parse(text, source);
-  if (p.kind == ImageProcessor::Kind::qwen2_vl) return p;  // its size follows each image
+  // qwen2_vl's size follows each image; llava_next's crop is its family's to check.
+  if (p.kind == ImageProcessor::Kind::qwen2_vl || p.kind == ImageProcessor::Kind::llava_next) return p;
   if (p.crop_height != image_size || p.crop_width != image_size)
     throw Error(SourceLocation{source}, "crop_size",
                 "gives " + std::to_string(p.crop_height) + " x " + std::to_string(p.crop_width) +
                     " images, but the vision tower takes " + std::to_string(image_size) + " x " +
                     std::to_string(image_size));
   return p;
+}
+
+int64_t int_round7(double x) {
+  // Rounded to 7 decimals as a correctly rounded decimal (glibc's printf rounds the exact
+  // binary value, as Python's round does), then truncated.
+  char text[64];
+  std::snprintf(text, sizeof text, "%.7f", x);
+  return int64_t(std::strtod(text, nullptr));
 }
 
 }  // namespace clear_sweep

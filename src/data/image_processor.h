@@ -10,8 +10,15 @@
 //     with its pixel count within [min_pixels, max_pixels], rescaled, normalised and cut
 //     into flattened patches; images of different sizes give different numbers of patches
 //     (tests/data/test_qwen2_vl_processor.py holds the numbers against transformers).
+//   - llava_next: LLaVA-NeXT's LlavaNextImageProcessor ("AnyRes"), as its PIL backend
+//     (LlavaNextImageProcessorPil) computes it: the base image stretched to the base size,
+//     then the image resized keeping its aspect to fit the grid pinpoint that suits it
+//     best, zero-padded (in 8 bits) to the pinpoint and cut into crop-side tiles; every
+//     crop then resized and center-cropped as CLIP's, rescaled and normalised. An image
+//     gives 1 + tiles crops (tests/data/test_llava_next_processor.py holds the numbers).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -22,11 +29,14 @@
 namespace clear_sweep {
 
 struct ImageProcessor {
-  enum class Kind { stretch, clip, qwen2_vl };
+  enum class Kind { stretch, clip, qwen2_vl, llava_next };
   Kind kind = Kind::stretch;
-  int shortest_edge = 0;  ///< clip: the resize target of the shorter side
+  /// clip: the resize target of the shorter side. llava_next: size.shortest_edge, the base
+  /// image's side (0 where size gives height and width instead: base_height, base_width).
+  int shortest_edge = 0;
   /// stretch and clip: the output's fixed height and width (clip: always center-cropped).
   /// qwen2_vl: meaningless and left 0: the output's size follows each image (output_shape).
+  /// llava_next: crop_size, the side of each tile and of every output crop (height == width).
   int crop_height = 0, crop_width = 0;
   bool do_resize = true, do_rescale = true, do_normalize = true;
   double rescale_factor = 1.0 / 255.0;
@@ -39,6 +49,22 @@ struct ImageProcessor {
   int temporal_patch_size = 2;          ///< frames per patch: an image is repeated this often
   int merge_size = 2;                   ///< merge x merge patches become one decoder token
 
+  // llava_next only; transformers' defaults where a folder leaves a key out.
+  /// image_grid_pinpoints: the resolutions an image may be tiled at, each (height, width);
+  /// parse refuses any that is not a multiple of the crop side.
+  std::vector<std::pair<int, int>> grid_pinpoints = {{336, 672}, {672, 336}, {672, 672}, {1008, 336}, {336, 1008}};
+  /// size {"height", "width"}: the base image's size where a folder gives it so (0 where
+  /// size is shortest_edge: then the base is shortest_edge square).
+  int base_height = 0, base_width = 0;
+  bool do_center_crop = true;  ///< each crop center-cropped to crop_size after the resize (clip refuses false)
+  /// A batch's images padded with zero crops to the most crops (transformers' batching):
+  /// operator() returns each image's own crops, so this is read and kept for the batcher.
+  bool do_pad = true;
+  // llava_next, model-side: not in the processor's files; the family sets them from the
+  // model's config.json after parsing (they only change image_tokens).
+  int vision_patch_size = 14;     ///< the vision tower's patch side (vision_config.patch_size)
+  bool keep_class_token = false;  ///< vision_feature_select_strategy "full"; "default" drops the CLS feature
+
   /// An image's patch grid before merging: transformers' image_grid_thw row.
   struct PatchGrid {
     int64_t t = 1, h = 0, w = 0;
@@ -48,11 +74,15 @@ struct ImageProcessor {
   static ImageProcessor stretch(int size);
   /// A Qwen2-VL processor for our presets (CLIP mean and std, rescale and normalise on).
   static ImageProcessor qwen2_vl(int patch, int merge, int temporal_patch, int64_t min_pixels, int64_t max_pixels);
+  /// A LLaVA-NeXT processor for our presets: tiles of crop x crop at `pinpoints`, the base
+  /// crop square (size.shortest_edge = crop), CLIP mean and std, rescale and normalise on.
+  static ImageProcessor llava_next(std::vector<std::pair<int, int>> pinpoints, int crop);
   /// preprocessor_config.json's text, or processor_config.json's "image_processor":
-  /// CLIPImageProcessor (the default where image_processor_type is missing) or
-  /// Qwen2VLImageProcessor (also its Fast and Pil names; Qwen2.5-VL's folders use them).
+  /// CLIPImageProcessor (the default where image_processor_type is missing),
+  /// Qwen2VLImageProcessor (also its Fast and Pil names; Qwen2.5-VL's folders use them) or
+  /// LlavaNextImageProcessor (also its Fast and Pil names).
   /// Error naming `source` and the key on anything it cannot follow (another resample
-  /// filter, a size without shortest_edge ...).
+  /// filter, a size without shortest_edge, pinpoints that are not multiples of the crop ...).
   static ImageProcessor parse(const std::string& text, const std::string& source);
 
   /// qwen2_vl: transformers' smart_resize at factor patch_size * merge_size, as
@@ -64,12 +94,29 @@ struct ImageProcessor {
   /// patches (the image as it is where do_resize is off: then an Error unless both sides
   /// are multiples of patch_size * merge_size).
   PatchGrid patch_grid(int height, int width) const;
-  /// qwen2_vl: the <|image_pad|> tokens the decoder gets for the image: t * h * w / merge^2.
+  /// The placeholder tokens the decoder gets for a height x width image:
+  ///   qwen2_vl: the <|image_pad|> tokens, t * h * w / merge^2;
+  ///   llava_next: the <image> tokens LlavaNextProcessor expands it to (its
+  ///     _get_number_of_features with num_additional_image_tokens = 1, the CLIP tower's
+  ///     class token, less that one under "default"): the base crop's (crop /
+  ///     vision_patch_size)^2 features (+ 1 with keep_class_token), and the tiles' feature
+  ///     map at the best pinpoint with its padding rows or columns removed (unpad), plus
+  ///     one newline per row.
+  /// stretch, clip: a bug to ask (their count is the tower's, fixed).
   int64_t image_tokens(int height, int width) const;
+  /// What the model needs of a height x width image beside its pixels (a row of
+  /// ModelInputs::image_grids):
+  ///   qwen2_vl: its patch grid (t, h, w), as patch_grid;
+  ///   llava_next: (crops, height, width): the crops operator() gives, base included, and
+  ///     the image's own size (transformers' image_sizes), from which the model finds the
+  ///     tiles' grid (select_best_resolution) and unpads their features.
+  /// stretch, clip: a bug to ask.
+  std::array<int64_t, 3> layout(int height, int width) const;
 
   /// The shape of operator()'s output for `image`:
   ///   stretch, clip: [3, crop_height, crop_width];
-  ///   qwen2_vl:      [grid.t * grid.h * grid.w, 3 * temporal_patch_size * patch_size^2].
+  ///   qwen2_vl:      [grid.t * grid.h * grid.w, 3 * temporal_patch_size * patch_size^2];
+  ///   llava_next:    [crops, 3, crop_height, crop_width], crops = layout(...)[0].
   std::vector<int64_t> output_shape(const Image& image) const;
 
   /// The model input, output_shape(image) floats:
@@ -77,7 +124,9 @@ struct ImageProcessor {
   ///   qwen2_vl: [patches, 3 * temporal_patch_size * patch_size^2], row-major, in
   ///     transformers' patchify order: patches by (h / merge, w / merge, merge, merge),
   ///     so each merge x merge block is contiguous; each patch's vector by (channel,
-  ///     frame, py, px), the image repeated as temporal_patch_size equal frames.
+  ///     frame, py, px), the image repeated as temporal_patch_size equal frames;
+  ///   llava_next: [crops, 3, crop_height, crop_width]: the base image first, then the tiles
+  ///     row by row (transformers' pixel_values of the image, without a batch's padding).
   std::vector<float> operator()(const Image& image) const;
 };
 
@@ -93,8 +142,8 @@ inline constexpr const char* kPreprocessorConfigFile = "preprocessor_config.json
 /// `stretch_if_missing` (our presets' folders, which have none); otherwise it is an
 /// Error naming the folder and the files looked for: a real model's images are never
 /// silently stretched. A clip processor's crop must be image_size square (the tower
-/// takes one size); a qwen2_vl processor's output follows each image, so image_size is
-/// not checked against it.
+/// takes one size); a qwen2_vl processor's output follows each image and a llava_next
+/// one's crop is its family's to check, so image_size is not checked against them.
 ImageProcessor load_image_processor(const std::string& dir, int image_size, bool stretch_if_missing);
 
 /// PIL's Image.resize(..., BICUBIC) on 8-bit RGB, within 1/255.
@@ -108,5 +157,26 @@ Image clip_resize_and_crop(const Image& image, const ImageProcessor& processor);
 /// is where do_resize is off), as 8-bit RGB: the part before rescaling, normalising and
 /// cutting into patches.
 Image qwen2_vl_resize(const Image& image, const ImageProcessor& processor);
+
+/// Python's int(round(x, 7)) for x >= 0: transformers' arithmetic when it unpads
+/// LLaVA-NeXT's features (the processor's token count and the model's crop agree on it).
+int64_t int_round7(double x);
+
+/// transformers' select_best_resolution (image_processing_utils.py): of `pinpoints`, each
+/// (height, width), the one where the image scaled to fit keeps the most of its pixels
+/// (effective resolution: the scaled size truncated, at most the image's own pixel count),
+/// then the one that wastes the least area; the first of equals. A height x width image
+/// that is empty is an Error naming its size, as are empty pinpoints naming the key.
+std::pair<int, int> select_best_resolution(int height, int width, const std::vector<std::pair<int, int>>& pinpoints);
+/// The same on pinpoints as a model's config holds them (VisionConfig::anyres_pinpoints).
+std::pair<int, int> select_best_resolution(int height, int width, const std::vector<std::array<int64_t, 2>>& pinpoints);
+
+/// The crops LlavaNextImageProcessor makes of `image` (llava_next), as 8-bit RGB
+/// crop_height x crop_width images: the part before rescaling and normalising. The base
+/// (the image resized to the base size) first, then the tiles of the image resized to fit
+/// its best pinpoint keeping its aspect (get_patch_output_size), zero-padded centred to
+/// it, row by row; each crop resized to the base size (do_resize) and center-cropped
+/// (do_center_crop) as transformers' _preprocess does.
+std::vector<Image> llava_next_crops(const Image& image, const ImageProcessor& processor);
 
 }  // namespace clear_sweep

@@ -43,7 +43,8 @@ int64_t ModelConfig::parameter_count() const {
   const int64_t mlp = 3 * t.hidden * t.intermediate + (t.mlp_bias ? 2 * t.intermediate + t.hidden : 0);
   const int64_t t_layer = attention + mlp + 2 * t.hidden;
   const int64_t t_total = t.vocab_size * t.hidden * (t.tie_embeddings ? 1 : 2) + t.layers * t_layer + t.hidden;
-  return (has_vision ? v_total + projector : 0) + t_total;
+  const int64_t newline = family == "llava_next" ? t.hidden : 0;  // LLaVA-NeXT's image_newline
+  return (has_vision ? v_total + projector + newline : 0) + t_total;
 }
 
 void ModelConfig::validate(const std::string& source) const {

@@ -5,6 +5,7 @@
 // the families' (model_family.h: model_preset, model_config_parse, model_config_json).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -40,6 +41,9 @@ struct VisionConfig {
   int64_t window_size = 0;                     ///< Qwen2.5-VL: window attention over this many pixels; 0: none
   std::vector<int64_t> full_attention_blocks;  ///< Qwen2.5-VL: the blocks that attend over the whole image
   double rope_theta = 10000.0;                 ///< the encoder's 2-D rotary embedding (qwen2_vl)
+  /// LLaVA-NeXT's image_grid_pinpoints, (height, width) each: an image is tiled at the one
+  /// that fits it best (AnyRes). Empty: every image is one image_size square.
+  std::vector<std::array<int64_t, 2>> anyres_pinpoints;
 
   int64_t patches() const { return (image_size / patch_size) * (image_size / patch_size); }
   /// Features per image that reach the decoder (of an image_size square).
@@ -73,6 +77,7 @@ struct TextConfig {
   bool o_bias = false;            ///< the output projection with a bias (Llama's attention_bias)
   bool mlp_bias = false;          ///< gate, up and down with biases (Llama's mlp_bias)
   int64_t sliding_window = 0;     ///< keys within this many slots of the query only (Mistral); 0: all
+  std::string model_type = "llama";  ///< a VLM's text_config model_type where it reads several (LLaVA-NeXT)
   RopeScaling rope_scaling;
   /// Qwen2-VL's multimodal rotary sections (rope_parameters.mrope_section): the first
   /// section's frequencies turn with the temporal position, the next with the height, the

@@ -35,8 +35,8 @@ const torch::Tensor& ImageTensors::get(const std::string& path) {
   if (it != cache_.end()) return it->second;
   const Image& picture = image(path);
   std::vector<float> values = of_image(path, [&] { return processor_(picture); });  // [3, H, W], or [patches, dim]
-  // Qwen2-VL's patches stay in host memory (each frame repeated, about 4 times the
-  // pixels): a batch's go to the device in to_model_inputs.
+  // Images sized by themselves stay in host memory (Qwen2-VL's patches repeat each frame,
+  // LLaVA-NeXT's tiles are up to 5 views): a batch's go to the device in to_model_inputs.
   torch::Tensor t = torch::from_blob(values.data(), processor_.output_shape(picture), torch::kFloat)
                         .clone()
                         .to(sized_by_image() ? torch::Device(torch::kCPU) : device_);
@@ -48,9 +48,9 @@ int64_t ImageTensors::image_tokens(const std::string& path) const {
   return of_image(path, [&] { return processor_.image_tokens(picture.height, picture.width); });
 }
 
-ImageProcessor::PatchGrid ImageTensors::grid(const std::string& path) const {
+std::array<int64_t, 3> ImageTensors::layout(const std::string& path) const {
   const Image& picture = image(path);
-  return of_image(path, [&] { return processor_.patch_grid(picture.height, picture.width); });
+  return of_image(path, [&] { return processor_.layout(picture.height, picture.width); });
 }
 
 ModelInputs to_model_inputs(const TokenBatch& b, ImageTensors& images, torch::Device device) {
@@ -72,13 +72,13 @@ ModelInputs to_model_inputs(const TokenBatch& b, ImageTensors& images, torch::De
     if (path.empty()) continue;
     rows.push_back(images.get(path));
     if (images.sized_by_image()) {
-      const auto g = images.grid(path);
-      grids.insert(grids.end(), {g.t, g.h, g.w});
+      const auto layout = images.layout(path);
+      grids.insert(grids.end(), layout.begin(), layout.end());
     }
   }
   if (rows.empty()) return in;
   if (images.sized_by_image()) {
-    in.images = torch::cat(rows).to(device);  // [patches of every image, dim]
+    in.images = torch::cat(rows).to(device);  // [patches of every image, dim], or [tiles of every image, 3, S, S]
     in.image_grids = torch::tensor(grids, torch::kLong).view({-1, 3}).to(device);
   } else {
     in.images = torch::stack(rows);  // [N, 3, S, S]

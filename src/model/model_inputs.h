@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <array>
 #include <string>
 #include <unordered_map>
 
@@ -15,7 +16,8 @@
 namespace clear_sweep {
 
 /// The model's image inputs by path, made once per image and reused: normalised pixels
-/// [3, S, S], or (Qwen2-VL) the image's flattened patches [patches, dim] and its grid.
+/// [3, S, S]; (Qwen2-VL) the image's flattened patches [patches, dim] and its grid;
+/// (LLaVA-NeXT) its tiles [tiles, 3, S, S] and its tile count and size.
 class ImageTensors {
  public:
   /// Through the model folder's processor (load_image_processor).
@@ -23,12 +25,15 @@ class ImageTensors {
   /// The presets' stretch to size x size.
   ImageTensors(const ImageTable& images, int64_t size, torch::Device device);
   const torch::Tensor& get(const std::string& path);
-  /// Whether each image takes as many placeholders as its size gives (Qwen2-VL), rather
-  /// than the model's one count.
-  bool sized_by_image() const { return processor_.kind == ImageProcessor::Kind::qwen2_vl; }
-  /// sized_by_image: the image's placeholder tokens and its patch grid (t, h, w).
+  /// Whether each image takes as many placeholders as its size gives (Qwen2-VL, LLaVA-NeXT),
+  /// rather than the model's one count.
+  bool sized_by_image() const {
+    return processor_.kind == ImageProcessor::Kind::qwen2_vl || processor_.kind == ImageProcessor::Kind::llava_next;
+  }
+  /// sized_by_image: the image's placeholder tokens, and its layout for the model
+  /// (ModelInputs::image_grids: Qwen2-VL's patch grid, LLaVA-NeXT's tiles and size).
   int64_t image_tokens(const std::string& path) const;
-  ImageProcessor::PatchGrid grid(const std::string& path) const;
+  std::array<int64_t, 3> layout(const std::string& path) const;
 
  private:
   const Image& image(const std::string& path) const;

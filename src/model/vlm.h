@@ -29,10 +29,13 @@ struct ModelInputs {
   torch::Tensor position_ids;    ///< [B, T] long
   torch::Tensor labels;          ///< [B, T] long, -100 where ignored (may be undefined)
   /// The images of the rows that have one, in row order, as the family's processor gives
-  /// them: [N, 3, S, S] (LLaVA), or every image's patches one after another,
-  /// [patches, 3 * temporal * p * p] (Qwen2-VL), with their grids in image_grids.
+  /// them: [N, 3, S, S] (LLaVA), every image's patches one after another,
+  /// [patches, 3 * temporal * p * p] (Qwen2-VL), or every image's tiles, [tiles, 3, S, S]
+  /// (LLaVA-NeXT), with their layouts in image_grids.
   torch::Tensor images;
-  torch::Tensor image_grids;  ///< [N, 3] long (t, h, w patches): Qwen2-VL's image_grid_thw; else undefined
+  /// [N, 3] long, each image's layout where its size shapes its features: Qwen2-VL's
+  /// image_grid_thw (t, h, w patches), LLaVA-NeXT's (tiles, height, width); else undefined.
+  torch::Tensor image_grids;
 };
 
 struct ForwardOptions {

@@ -13,17 +13,32 @@ namespace clear_sweep {
 
 const std::vector<std::string>& model_presets() {
   // In the model layer's order: its families by name, each family's presets in turn.
-  static const std::vector<std::string> presets = {"tiny-text",   "llama-3.2-1b",  "llama-2-7b",      "tiny",
-                                                   "small",       "llava-1.5-7b",  "mistral-7b",      "qwen2.5-1.5b",
-                                                   "qwen2.5-7b",  "tiny-qwen2-vl", "tiny-qwen2.5-vl", "qwen2-vl-2b",
-                                                   "qwen2-vl-7b", "qwen2.5-vl-3b", "qwen2.5-vl-7b",   kFacePreset};
+  static const std::vector<std::string> presets = {"tiny-text",
+                                                   "llama-3.2-1b",
+                                                   "llama-2-7b",
+                                                   "tiny",
+                                                   "small",
+                                                   "llava-1.5-7b",
+                                                   "tiny-llava-next",
+                                                   "llava-v1.6-vicuna-7b",
+                                                   "llava-v1.6-mistral-7b",
+                                                   "mistral-7b",
+                                                   "qwen2.5-1.5b",
+                                                   "qwen2.5-7b",
+                                                   "tiny-qwen2-vl",
+                                                   "tiny-qwen2.5-vl",
+                                                   "qwen2-vl-2b",
+                                                   "qwen2-vl-7b",
+                                                   "qwen2.5-vl-3b",
+                                                   "qwen2.5-vl-7b",
+                                                   kFacePreset};
   return presets;
 }
 
 bool published_shape_preset(const std::string& preset) {
-  static const std::vector<std::string> shapes = {"llama-3.2-1b", "llama-2-7b",    "mistral-7b",
-                                                  "qwen2.5-1.5b", "qwen2.5-7b",    "qwen2-vl-2b",
-                                                  "qwen2-vl-7b",  "qwen2.5-vl-3b", "qwen2.5-vl-7b"};
+  static const std::vector<std::string> shapes = {
+      "llama-3.2-1b", "llama-2-7b",    "mistral-7b",    "qwen2.5-1.5b",         "qwen2.5-7b",           "qwen2-vl-2b",
+      "qwen2-vl-7b",  "qwen2.5-vl-3b", "qwen2.5-vl-7b", "llava-v1.6-vicuna-7b", "llava-v1.6-mistral-7b"};
   return std::find(shapes.begin(), shapes.end(), preset) != shapes.end();
 }
 

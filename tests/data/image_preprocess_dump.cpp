@@ -1,13 +1,19 @@
 // The image processor for the reference tests (test_clip_processor.py,
-// test_qwen2_vl_processor.py):
-//   image_preprocess_dump PREPROCESSOR_CONFIG.json IMAGE OUT_PREFIX
-// writes OUT_PREFIX.u8 (the resized RGB bytes before rescaling, H x W x 3: center-cropped
-// for clip, smart-resized for qwen2_vl) and OUT_PREFIX.f32 (the model input, float32:
-// 3 x H x W channel-major for clip, [patches, dim] for qwen2_vl), and prints one JSON
-// line: {"kind", "shape" (output_shape), and for qwen2_vl "grid" [t, h, w] and "tokens"}.
-//   image_preprocess_dump PREPROCESSOR_CONFIG.json --sizes H W [H W ...]
-// prints one JSON line per size: {"size": [H, W], "resized": [h, w], "grid": [t, h, w],
-// "tokens": n}, or {"size": [H, W], "error": key, "message": ...} where it is refused.
+// test_qwen2_vl_processor.py, test_llava_next_processor.py):
+//   image_preprocess_dump PREPROCESSOR_CONFIG.json [MODEL OPTIONS] IMAGE OUT_PREFIX
+// writes OUT_PREFIX.u8 (the RGB bytes before rescaling, H x W x 3: center-cropped for
+// clip, smart-resized for qwen2_vl; for llava_next its crops one after another, crops x
+// crop x crop x 3) and OUT_PREFIX.f32 (the model input, float32: 3 x H x W channel-major
+// for clip, [patches, dim] for qwen2_vl, [crops, 3, crop, crop] for llava_next), and prints
+// one JSON line: {"kind", "shape" (output_shape), "resized" [h, w] (one crop's for
+// llava_next), and for qwen2_vl "grid" [t, h, w], for llava_next "best" [h, w] (its
+// select_best_resolution), for both "layout" and "tokens"}.
+//   image_preprocess_dump PREPROCESSOR_CONFIG.json [MODEL OPTIONS] --sizes H W [H W ...]
+// prints one JSON line per size: {"size": [H, W], "resized": [h, w], "grid": [t, h, w]}
+// for qwen2_vl, {"size": [H, W], "best": [h, w]} for llava_next, both with "layout" and
+// "tokens"; or {"size": [H, W], "error": key, "message": ...} where it is refused.
+// MODEL OPTIONS, llava_next's model-side settings (ImageProcessor::vision_patch_size and
+// keep_class_token): --vision-patch-size P, --keep-class-token.
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -29,24 +35,37 @@ const char* kind_name(ImageProcessor::Kind kind) {
       return "clip";
     case ImageProcessor::Kind::qwen2_vl:
       return "qwen2_vl";
+    case ImageProcessor::Kind::llava_next:
+      return "llava_next";
   }
   return "?";
 }
 
-nlohmann::json grid_json(const ImageProcessor& p, int height, int width) {
-  const ImageProcessor::PatchGrid grid = p.patch_grid(height, width);
-  return nlohmann::json{{"grid", {grid.t, grid.h, grid.w}}, {"tokens", p.image_tokens(height, width)}};
+/// What the model gets beside the pixels: qwen2_vl's grid, llava_next's best pinpoint,
+/// and for both the layout and the placeholder tokens.
+nlohmann::json layout_json(const ImageProcessor& p, int height, int width) {
+  nlohmann::json line{{"layout", p.layout(height, width)}, {"tokens", p.image_tokens(height, width)}};
+  if (p.kind == ImageProcessor::Kind::qwen2_vl) {
+    const ImageProcessor::PatchGrid grid = p.patch_grid(height, width);
+    line["grid"] = {grid.t, grid.h, grid.w};
+  } else {
+    const auto [h, w] = select_best_resolution(height, width, p.grid_pinpoints);
+    line["best"] = {h, w};
+  }
+  return line;
 }
 
-/// The resized size, grid and tokens of each H W pair, or the error that refuses it.
+/// The resized size (qwen2_vl), layout and tokens of each H W pair, or the error that refuses it.
 void sizes(const ImageProcessor& p, int count, char** args) {
   for (int i = 0; i + 1 < count; i += 2) {
     const int height = std::atoi(args[i]), width = std::atoi(args[i + 1]);
     nlohmann::json line{{"size", {height, width}}};
     try {
-      const auto [h, w] = p.smart_resize(height, width);
-      line["resized"] = {h, w};
-      line.update(grid_json(p, height, width));
+      if (p.kind == ImageProcessor::Kind::qwen2_vl) {
+        const auto [h, w] = p.smart_resize(height, width);
+        line["resized"] = {h, w};
+      }
+      line.update(layout_json(p, height, width));
     } catch (const Error& e) {
       line["error"] = e.key();
       line["message"] = e.message();
@@ -55,36 +74,64 @@ void sizes(const ImageProcessor& p, int count, char** args) {
   }
 }
 
+void write_bytes(const std::string& path, const void* data, size_t bytes) {
+  std::ofstream(path, std::ios::binary).write(static_cast<const char*>(data), std::streamsize(bytes));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  const char* usage =
+      "usage: image_preprocess_dump PREPROCESSOR_CONFIG.json [MODEL OPTIONS] IMAGE OUT_PREFIX\n"
+      "       image_preprocess_dump PREPROCESSOR_CONFIG.json [MODEL OPTIONS] --sizes H W [H W ...]\n"
+      "MODEL OPTIONS (llava_next): --vision-patch-size P, --keep-class-token\n";
   if (argc < 4) {
-    std::fprintf(stderr,
-                 "usage: image_preprocess_dump PREPROCESSOR_CONFIG.json IMAGE OUT_PREFIX\n"
-                 "       image_preprocess_dump PREPROCESSOR_CONFIG.json --sizes H W [H W ...]\n");
+    std::fprintf(stderr, "%s", usage);
     return 2;
   }
   try {
     std::ifstream config(argv[1]);
     std::ostringstream text;
     text << config.rdbuf();
-    const ImageProcessor processor = ImageProcessor::parse(text.str(), argv[1]);
-    if (std::string(argv[2]) == "--sizes") {
-      sizes(processor, argc - 3, argv + 3);
+    ImageProcessor processor = ImageProcessor::parse(text.str(), argv[1]);
+    int at = 2;
+    for (; at < argc; ++at) {
+      const std::string option = argv[at];
+      if (option == "--vision-patch-size" && at + 1 < argc)
+        processor.vision_patch_size = std::atoi(argv[++at]);
+      else if (option == "--keep-class-token")
+        processor.keep_class_token = true;
+      else
+        break;
+    }
+    if (at < argc && std::string(argv[at]) == "--sizes") {
+      sizes(processor, argc - at - 1, argv + at + 1);
       return 0;
     }
-    const Image image = read_image(argv[2]);
-    const bool qwen = processor.kind == ImageProcessor::Kind::qwen2_vl;
-    const Image pixels = qwen ? qwen2_vl_resize(image, processor) : clip_resize_and_crop(image, processor);
-    std::ofstream(std::string(argv[3]) + ".u8", std::ios::binary)
-        .write(reinterpret_cast<const char*>(pixels.rgb.data()), std::streamsize(pixels.rgb.size()));
+    if (argc - at != 2) {
+      std::fprintf(stderr, "%s", usage);
+      return 2;
+    }
+    const Image image = read_image(argv[at]);
+    const std::string out = argv[at + 1];
+    nlohmann::json line{{"kind", kind_name(processor.kind)}, {"shape", processor.output_shape(image)}};
+    if (processor.kind == ImageProcessor::Kind::llava_next) {
+      std::string bytes;
+      for (const Image& crop : llava_next_crops(image, processor)) {
+        bytes.append(crop.rgb.begin(), crop.rgb.end());
+        line["resized"] = {crop.height, crop.width};
+      }
+      write_bytes(out + ".u8", bytes.data(), bytes.size());
+    } else {
+      const bool qwen = processor.kind == ImageProcessor::Kind::qwen2_vl;
+      const Image pixels = qwen ? qwen2_vl_resize(image, processor) : clip_resize_and_crop(image, processor);
+      write_bytes(out + ".u8", pixels.rgb.data(), pixels.rgb.size());
+      line["resized"] = {pixels.height, pixels.width};
+    }
     const std::vector<float> input = processor(image);
-    std::ofstream(std::string(argv[3]) + ".f32", std::ios::binary)
-        .write(reinterpret_cast<const char*>(input.data()), std::streamsize(input.size() * sizeof(float)));
-    nlohmann::json line{{"kind", kind_name(processor.kind)},
-                        {"shape", processor.output_shape(image)},
-                        {"resized", {pixels.height, pixels.width}}};
-    if (qwen) line.update(grid_json(processor, image.height, image.width));
+    write_bytes(out + ".f32", input.data(), input.size() * sizeof(float));
+    if (processor.kind == ImageProcessor::Kind::qwen2_vl || processor.kind == ImageProcessor::Kind::llava_next)
+      line.update(layout_json(processor, image.height, image.width));
     std::printf("%s\n", line.dump().c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "image_preprocess_dump: %s\n", e.what());

@@ -254,3 +254,203 @@ TEST_CASE("a model folder's Qwen2-VL processor is loaded whatever the tower's im
   CHECK(bad.key() == "resample");
   CHECK(std::string(bad.what()).find("processor_config.json (image_processor)") != std::string::npos);
 }
+
+// LLaVA-NeXT's processor (AnyRes). Every expected value below follows from transformers'
+// definitions (select_best_resolution, get_patch_output_size, LlavaNextProcessor's
+// _get_number_of_features); tests/data/test_llava_next_processor.py holds the numbers
+// against transformers.
+
+namespace {
+
+using Pinpoints = std::vector<std::pair<int, int>>;
+
+/// llava-v1.6's published pinpoints.
+const Pinpoints kPublished = {{336, 672}, {672, 336}, {672, 672}, {1008, 336}, {336, 1008}};
+
+}  // namespace
+
+TEST_CASE("select_best_resolution picks the pinpoint an image fills, then the least waste",
+          "[data][image][llava_next]") {
+  // An image of a pinpoint's own size keeps all its pixels there and wastes nothing.
+  for (const auto& [h, w] : kPublished) CHECK(select_best_resolution(h, w, kPublished) == std::pair<int, int>{h, w});
+  // Smaller than every pinpoint: each keeps all its pixels, so the least area wins, the
+  // first of equal areas ([336, 672] before [672, 336]).
+  for (const auto& [h, w] : {std::pair<int, int>{1, 1}, {5, 7}, {300, 30}, {30, 300}, {335, 335}})
+    CHECK(select_best_resolution(h, w, kPublished) == kPublished.front());
+  // Larger than every pinpoint, the aspect of one: that one keeps the most pixels.
+  for (const auto& [h, w] : kPublished)
+    CHECK(select_best_resolution(3 * h, 3 * w, kPublished) == std::pair<int, int>{h, w});
+  // Ties go to the first listed.
+  const Pinpoints wide_first = {{32, 64}, {64, 32}}, tall_first = {{64, 32}, {32, 64}};
+  CHECK(select_best_resolution(16, 16, wide_first) == wide_first.front());
+  CHECK(select_best_resolution(16, 16, tall_first) == tall_first.front());
+}
+
+TEST_CASE("select_best_resolution truncates the scaled sides as transformers' floats do", "[data][image][llava_next]") {
+  // A 56 x 55 image at (28, 14): scale 14 / 55, and 55 * (14 / 55) lands one ulp under 14
+  // in double precision, so int() keeps 13 columns: 13 * 14 pixels, as at (14, 28)
+  // (scale 1 / 4: int(13.75) = 13 by 56 / 4 = 14). Equal effective pixels and equal
+  // areas: the first listed wins, where exact arithmetic would pick (28, 14) (14 * 14).
+  REQUIRE(55.0 * (14.0 / 55.0) < 14.0);
+  REQUIRE(56.0 / 4.0 == 14.0);
+  CHECK(select_best_resolution(56, 55, Pinpoints{{14, 28}, {28, 14}}) == std::pair<int, int>{14, 28});
+  CHECK(select_best_resolution(56, 55, Pinpoints{{28, 14}, {14, 28}}) == std::pair<int, int>{28, 14});
+  // The model config's form gives the same.
+  CHECK(select_best_resolution(56, 55, std::vector<std::array<int64_t, 2>>{{14, 28}, {28, 14}}) ==
+        std::pair<int, int>{14, 28});
+  // An empty image, or no pinpoints, is an Error.
+  CHECK(expect_error([] { select_best_resolution(0, 5, kPublished); }).key() == "image size");
+  CHECK(expect_error([] { select_best_resolution(5, 5, Pinpoints{}); }).key() == "image_grid_pinpoints");
+}
+
+TEST_CASE("LLaVA-NeXT's image tokens: the base, the unpadded tiles and a newline per row",
+          "[data][image][llava_next]") {
+  for (const int patch : {14, 8}) {
+    ImageProcessor p = ImageProcessor::llava_next(kPublished, 336);
+    p.vision_patch_size = patch;
+    const int64_t P = 336 / patch;  // patches along a crop's side
+    // An image of a pinpoint's size: its tiles hold no padding, nothing is unpadded.
+    for (const auto& [h, w] : kPublished) {
+      const int64_t rows = P * (h / 336), columns = P * (w / 336);
+      INFO(patch << ": " << h << " x " << w);
+      CHECK(p.image_tokens(h, w) == P * P + rows * columns + rows);
+      CHECK(p.layout(h, w) == std::array<int64_t, 3>{1 + (h / 336) * (w / 336), h, w});
+    }
+    // A square image at (336, 672): resized to 336 square, centred in 672 columns; the
+    // unpadded map keeps new_width = P columns, less an odd one's rounding: columns minus
+    // twice (2P - P) // 2.
+    const int64_t columns = 2 * P - 2 * ((2 * P - P) / 2);
+    CHECK(p.image_tokens(336, 336) == P * P + P * columns + P);
+    // keep_class_token ("full") adds the base crop's class feature, one token, whatever the size.
+    ImageProcessor full = p;
+    full.keep_class_token = true;
+    for (const auto& [h, w] : {std::pair<int, int>{5, 7}, {400, 600}, {1100, 1300}, {40, 900}, {900, 40}})
+      CHECK(full.image_tokens(h, w) == p.image_tokens(h, w) + 1);
+  }
+}
+
+TEST_CASE("LLaVA-NeXT's token count rounds to 7 decimals before truncating", "[data][image][llava_next]") {
+  // One 14-pixel crop and patch: a 49 x 49 image at (14, 28) is a 1 x 2 patch map. Its
+  // unpadded width is int(round(49 * (1 / 49), 7)); 49 * (1 / 49) is one ulp under 1, and
+  // the rounding takes it back to 1: (2 - 1) // 2 = 0 columns of padding each side, so
+  // both columns stay (truncating alone would keep 0 and drop both).
+  REQUIRE(49.0 * (1.0 / 49.0) < 1.0);
+  const ImageProcessor p = ImageProcessor::llava_next({{14, 28}}, 14);
+  const int64_t base = 1, rows = 1, columns = 2;
+  CHECK(p.image_tokens(49, 49) == base + rows * columns + rows);
+  // A crop smaller than the tower's patch gives it no patch: an Error, not a zero count.
+  ImageProcessor small = ImageProcessor::llava_next({{8, 16}}, 8);
+  small.vision_patch_size = 14;
+  CHECK(expect_error([&] { small.image_tokens(8, 8); }).key() == "crop_size");
+}
+
+TEST_CASE("LLaVA-NeXT's crops: the base, then the padded tiles row by row", "[data][image][llava_next]") {
+  // No rescale or normalisation: each value is its pixel's byte. A side-8 crop and a single
+  // pinpoint (8, 16): an 8 x 8 image keeps its size (get_patch_output_size: height fills,
+  // width ceil(8 * 1) = 8), centred in 16 columns with 4 zero columns each side.
+  ImageProcessor p = ImageProcessor::llava_next({{8, 16}}, 8);
+  p.do_rescale = p.do_normalize = false;
+  const int side = 8, pad = (16 - side) / 2;
+  auto byte = [](int x, int y, int c) { return uint8_t(1 + (x * 7 + y * 31 + c * 101) % 255); };  // never 0
+  Image image(side, side);
+  for (int y = 0; y < side; ++y)
+    for (int x = 0; x < side; ++x)
+      for (int c = 0; c < 3; ++c) image.at(x, y)[c] = byte(x, y, c);
+  CHECK(p.layout(side, side) == std::array<int64_t, 3>{3, side, side});
+  REQUIRE(p.output_shape(image) == std::vector<int64_t>{3, 3, side, side});
+  const std::vector<float> out = p(image);
+  REQUIRE(out.size() == size_t(3 * 3 * side * side));
+  auto at = [&](int crop, int c, int y, int x) { return out[size_t(((crop * 3 + c) * side + y) * side + x)]; };
+  int wrong = 0;
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < side; ++y)
+      for (int x = 0; x < side; ++x) {
+        // The base: the image resized to its own size, a copy.
+        if (at(0, c, y, x) != float(byte(x, y, c))) ++wrong;
+        // The tiles: columns [0, 8) and [8, 16) of the padded image.
+        for (int tile = 0; tile < 2; ++tile) {
+          const int px = tile * side + x - pad;
+          const float expected = px >= 0 && px < side ? float(byte(px, y, c)) : 0.0f;
+          if (at(1 + tile, c, y, x) != expected) ++wrong;
+        }
+      }
+  CHECK(wrong == 0);
+  // llava_next_crops gives the same crops as 8-bit images.
+  const std::vector<Image> crops = llava_next_crops(image, p);
+  REQUIRE(crops.size() == 3);
+  CHECK(crops[0].rgb == image.rgb);
+}
+
+TEST_CASE("LlavaNextImageProcessor settings are read, and what it cannot follow refused", "[data][image][llava_next]") {
+  auto parse = [](const std::string& text) { return ImageProcessor::parse(text, "preprocessor_config.json"); };
+  // llava-v1.6's preprocessor_config.json, in each of the type's names.
+  for (const char* type : {"LlavaNextImageProcessor", "LlavaNextImageProcessorFast", "LlavaNextImageProcessorPil"}) {
+    const ImageProcessor p = parse(std::string(R"({"image_processor_type": ")") + type + R"(",
+        "aspect_ratio_setting": "anyres", "crop_size": {"height": 336, "width": 336}, "do_center_crop": true,
+        "image_grid_pinpoints": [[336, 672], [672, 336], [672, 672], [1008, 336], [336, 1008]], "resample": 3,
+        "size": {"shortest_edge": 336}, "do_pad": true})");
+    INFO(type);
+    CHECK(p.kind == ImageProcessor::Kind::llava_next);
+    CHECK(p.grid_pinpoints == kPublished);
+    CHECK(p.shortest_edge == 336);
+    CHECK(p.crop_height == 336);
+    CHECK(p.crop_width == 336);
+    CHECK(p.do_center_crop);
+    CHECK(p.do_pad);
+    CHECK(p.norm.mean == kClipPixelNorm.mean);
+    // The model-side settings keep their documented defaults until the family sets them.
+    CHECK(p.vision_patch_size == ImageProcessor{}.vision_patch_size);
+    CHECK(p.keep_class_token == ImageProcessor{}.keep_class_token);
+  }
+  const ImageProcessor custom = parse(R"({"image_processor_type": "LlavaNextImageProcessor", "size": {"height": 48,
+      "width": 40}, "crop_size": 32, "image_grid_pinpoints": [[32, 64], [96, 32]], "do_pad": false,
+      "do_center_crop": true, "image_mean": [0.5, 0.5, 0.5], "do_rescale": false})");
+  CHECK(custom.shortest_edge == 0);
+  CHECK(custom.base_height == 48);
+  CHECK(custom.base_width == 40);
+  CHECK(custom.crop_height == 32);
+  CHECK(custom.grid_pinpoints == Pinpoints{{32, 64}, {96, 32}});
+  CHECK_FALSE(custom.do_pad);
+  CHECK_FALSE(custom.do_rescale);
+  CHECK(custom.norm.mean[2] == 0.5f);
+  // Without the center crop the base size must be the crop's.
+  CHECK(parse(R"({"image_processor_type": "LlavaNextImageProcessor", "size": 32, "crop_size": 32,
+                  "image_grid_pinpoints": [[32, 64]], "do_center_crop": false})")
+            .crop_height == 32);
+
+  const std::string type = R"("image_processor_type": "LlavaNextImageProcessor", )";
+  const std::string good = R"("size": 336, "crop_size": 336)";
+  for (const auto& [text, key] : std::vector<std::pair<std::string, std::string>>{
+           // transformers' defaults alone: crop 224 under pinpoints of 336 (partial tiles).
+           {"{" + type + R"("size": 224})", "image_grid_pinpoints"},
+           {"{" + type + good + R"(, "image_grid_pinpoints": [[336, 600]]})", "image_grid_pinpoints"},
+           {"{" + type + good + R"(, "image_grid_pinpoints": [[336]]})", "image_grid_pinpoints"},
+           {"{" + type + good + R"(, "image_grid_pinpoints": []})", "image_grid_pinpoints"},
+           {"{" + type + good + R"(, "image_grid_pinpoints": [[-336, 336]]})", "image_grid_pinpoints"},
+           {"{" + type + R"("size": 336, "crop_size": {"height": 336, "width": 300}})", "crop_size"},
+           {"{" + type + R"("size": {"shortest_edge": 336, "longest_edge": 672}, "crop_size": 336})", "size"},
+           {"{" + type + R"("size": 300, "crop_size": 336, "do_center_crop": false})", "do_center_crop"},
+           {"{" + type + good + R"(, "resample": 2})", "resample"},
+           {"{" + type + good + R"(, "do_convert_rgb": false})", "do_convert_rgb"}}) {
+    INFO(text);
+    const Error e = expect_error([&, text = text] { parse(text); });
+    CHECK(e.key() == key);
+    CHECK(std::string(e.what()).find("preprocessor_config.json") != std::string::npos);
+  }
+}
+
+TEST_CASE("a model folder's LLaVA-NeXT processor is loaded whatever the tower's image_size",
+          "[data][image][llava_next]") {
+  TempDir dir;
+  write(dir.file("processor_config.json"), R"({"image_processor": {"image_processor_type": "LlavaNextImageProcessor",
+      "size": {"shortest_edge": 336}, "crop_size": {"height": 336, "width": 336},
+      "image_grid_pinpoints": [[336, 672], [672, 336]]}})");
+  const ImageProcessor p = load_image_processor(dir.path(), 32, false);
+  CHECK(p.kind == ImageProcessor::Kind::llava_next);
+  CHECK(p.crop_height == 336);
+  CHECK(p.grid_pinpoints == Pinpoints{{336, 672}, {672, 336}});
+  // The qwen2_vl kind's layout is its patch grid.
+  const ImageProcessor qwen = qwen_defaults();
+  const ImageProcessor::PatchGrid grid = qwen.patch_grid(97, 61);
+  CHECK(qwen.layout(97, 61) == std::array<int64_t, 3>{grid.t, grid.h, grid.w});
+}

@@ -288,7 +288,8 @@ TEST_CASE("model configs round-trip through config.json and bad ones name the ke
 }
 
 TEST_CASE("the model-family registry picks a folder's family by model_type and then architectures", "[model][family]") {
-  CHECK(model_family_names() == std::vector<std::string>{"llama", "llava", "mistral", "qwen2", "qwen2_vl"});
+  CHECK(model_family_names() ==
+        std::vector<std::string>{"llama", "llava", "llava_next", "mistral", "qwen2", "qwen2_vl"});
   // The VLM presets sweep files may name are the families' (sweep/ keeps its own list,
   // with the face embedder's preset of src/faces/).
   std::vector<std::string> sweep_presets = model_presets();
@@ -317,6 +318,9 @@ TEST_CASE("the model-family registry picks a folder's family by model_type and t
   CHECK(model_preset("qwen2-vl-7b").parameter_count() / 10'000'000 == 829);
   CHECK(model_preset("qwen2.5-vl-3b").parameter_count() / 10'000'000 == 375);
   CHECK(model_preset("qwen2.5-vl-7b").parameter_count() / 10'000'000 == 829);
+  // llava-v1.6-vicuna-7b 7.06 B and llava-v1.6-mistral-7b 7.57 B.
+  CHECK(model_preset("llava-v1.6-vicuna-7b").parameter_count() / 10'000'000 == 706);
+  CHECK(model_preset("llava-v1.6-mistral-7b").parameter_count() / 10'000'000 == 756);
   // Trained from scratch, the tiny one takes its tokenizer's vocabulary; the others keep theirs.
   CHECK(model_preset("tiny-text", 777).text.vocab_size == 777);
   CHECK(model_preset("llama-3.2-1b", 777).text.vocab_size == 128256);
@@ -440,6 +444,38 @@ TEST_CASE("Qwen2-VL presets: parameters as counted, images of their own size, ge
     stray.image_id = tok.encode("who")[0];
     CHECK(expect_error([&] { make_sequence(tok, "who is this?", "", "wide.png", stray); }).key() == "question");
   }
+}
+
+TEST_CASE("LLaVA-NeXT's tiny preset: parameters as counted, each image tiled at its own pinpoint",
+          "[model][llava_next]") {
+  torch::manual_seed(5);
+  const ModelConfig c = model_preset("tiny-llava-next", 300);
+  Vlm m(c);
+  int64_t counted = 0;
+  for (const auto& p : m->parameters()) counted += p.numel();
+  CHECK(counted == c.parameter_count());
+  CHECK(m->named_parameters().contains("image_newline"));
+  ImageTable table;
+  table.emplace("wide.png", Image(45, 20));
+  table.emplace("square.png", Image(50, 50));
+  ImageTensors images(table, model_family(c.family).image_processor("", c), torch::kCPU);
+  REQUIRE(images.sized_by_image());
+  CHECK(images.image_tokens("wide.png") != images.image_tokens("square.png"));
+  const PromptFormat format = prompt_format(c, images);
+  BpeTokenizer tok = BpeTokenizer::train({"who is this person in the picture", "the answer is here"}, 300);
+  std::vector<Sequence> rows;
+  for (const char* path : {"wide.png", "square.png"})
+    rows.push_back(make_sequence(tok, "who is this?", "", path, format));
+  const ModelInputs in = to_model_inputs(collate(rows, 0, PadSide::left, true), images, torch::kCPU);
+  CHECK(in.images.size(0) == in.image_grids.select(1, 0).sum().item<int64_t>());  // every tile of both images
+  m->eval();
+  torch::NoGradGuard no_grad;
+  GenerateOptions g;
+  g.max_new_tokens = 4;
+  g.eos_id = -1;
+  const auto cached = generate_greedy(m, in, g);
+  g.use_cache = false;
+  CHECK(generate_greedy(m, in, g) == cached);
 }
 
 TEST_CASE("a SentencePiece tokenizer works in a process that also holds libtorch", "[model][sentencepiece]") {

@@ -1,5 +1,7 @@
 #include "model/llava/llava_config.h"
 
+#include <algorithm>
+
 #include "common/error.h"
 #include "model/config_reader.h"
 
@@ -46,10 +48,46 @@ ModelConfig llava_preset(const std::string& name, int64_t vocab_size) {
   return c;
 }
 
+const std::vector<std::string>& llava_next_preset_names() {
+  static const std::vector<std::string> names{"tiny-llava-next", "llava-v1.6-vicuna-7b", "llava-v1.6-mistral-7b"};
+  return names;
+}
+
+ModelConfig llava_next_preset(const std::string& name, int64_t vocab_size) {
+  const auto& names = llava_next_preset_names();
+  CS_ASSERT(std::find(names.begin(), names.end(), name) != names.end(), "not a LLaVA-NeXT preset: " + name);
+  ModelConfig c;
+  c.family = kLlavaNextFamily;
+  c.preset = name;
+  if (name == "tiny-llava-next") {
+    // tiny's tower on 32 px tiles, an image tiled at 32 x 64, 64 x 32 or 64 x 64: from 16 + 16 + 4
+    // up to 16 + 64 + 8 tokens.
+    c.vision = clip_vision(32, 8, 64, 2, 4, 128, 1e-5, -1);
+    c.vision.anyres_pinpoints = {{32, 64}, {64, 32}, {64, 64}};
+    c.text = decoder_shape(1024, 128, 344, 4, 4, 2, 512, 10000.0, 1e-5, false);
+    if (vocab_size > 0) c.text.vocab_size = vocab_size;
+    return c;
+  }
+  // llava-hf/llava-v1.6-vicuna-7b-hf and llava-v1.6-mistral-7b-hf: CLIP ViT-L/14 at 336 px
+  // tiles, the published pinpoints, Vicuna-7B (Llama-2) or Mistral-7B-Instruct-v0.2.
+  c.vision = clip_vision(336, 14, 1024, 24, 16, 4096, 1e-5, -2);
+  c.vision.anyres_pinpoints = {{336, 672}, {672, 336}, {672, 672}, {1008, 336}, {336, 1008}};
+  if (name == "llava-v1.6-vicuna-7b") {
+    c.text = decoder_shape(32064, 4096, 11008, 32, 32, 32, 4096, 10000.0, 1e-5, false);
+  } else {
+    c.text = decoder_shape(32064, 4096, 14336, 32, 32, 8, 32768, 1000000.0, 1e-5, false);
+    c.text.model_type = "mistral";
+  }
+  c.image_token_id = 32000;
+  c.pad_token_id = 32001;
+  return c;
+}
+
 std::string llava_config_json(const ModelConfig& c) {
+  const bool next = c.family == kLlavaNextFamily;
   nlohmann::ordered_json j;
-  j["architectures"] = {"LlavaForConditionalGeneration"};
-  j["model_type"] = "llava";
+  j["architectures"] = {next ? "LlavaNextForConditionalGeneration" : "LlavaForConditionalGeneration"};
+  j["model_type"] = next ? "llava_next" : "llava";
   j["clear_sweep_preset"] = c.preset;
   j["clear_sweep_prompt"] = c.prompt_template;
   j["image_token_index"] = c.image_token_id;
@@ -66,7 +104,8 @@ std::string llava_config_json(const ModelConfig& c) {
                         {"intermediate_size", c.vision.intermediate},
                         {"layer_norm_eps", c.vision.layer_norm_eps},
                         {"hidden_act", "quick_gelu"}};
-  j["text_config"] = {{"model_type", "llama"},
+  if (next) j["image_grid_pinpoints"] = c.vision.anyres_pinpoints;
+  j["text_config"] = {{"model_type", c.text.model_type},
                       {"vocab_size", c.text.vocab_size},
                       {"hidden_size", c.text.hidden},
                       {"num_hidden_layers", c.text.layers},
@@ -78,13 +117,18 @@ std::string llava_config_json(const ModelConfig& c) {
                       {"rms_norm_eps", c.text.rms_norm_eps},
                       {"tie_word_embeddings", c.text.tie_embeddings},
                       {"hidden_act", "silu"}};
+  if (c.text.model_type == "mistral")
+    j["text_config"]["sliding_window"] =
+        c.text.sliding_window > 0 ? nlohmann::ordered_json(c.text.sliding_window) : nlohmann::ordered_json();
   return j.dump(2) + "\n";
 }
 
 ModelConfig llava_config_parse(const nlohmann::json& j, const std::string& source) {
   const ConfigReader r(j, source);
   ModelConfig c;
-  c.family = "llava";
+  const bool next = r.get(j, "", "model_type", std::string()) == "llava_next" ||
+                    (!j.contains("model_type") && j.contains("image_grid_pinpoints"));
+  c.family = next ? kLlavaNextFamily : "llava";
   c.preset = r.get(j, "", "clear_sweep_preset", std::string("custom"));
   // Our own folders name their template; a checkpoint from elsewhere is llava-1.5's.
   c.prompt_template =
@@ -103,6 +147,8 @@ ModelConfig llava_config_parse(const nlohmann::json& j, const std::string& sourc
   if (strategy != "default" && strategy != "full")
     r.fail("vision_feature_select_strategy", "is '" + strategy + "': clear-sweep knows default and full");
   c.vision.keep_class_token = strategy == "full";
+  if (next && c.vision.keep_class_token)
+    r.fail("vision_feature_select_strategy", "is \"full\": LLaVA-NeXT lays its tiles out without a class token");
   r.require(j, "", "projector_hidden_act", std::string("gelu"), "implements a GELU projector only");
   r.require(j, "", "multimodal_projector_bias", true, "implements a projector with biases only");
 
@@ -120,21 +166,27 @@ ModelConfig llava_config_parse(const nlohmann::json& j, const std::string& sourc
   c.vision.layer_norm_eps = r.get(v, vp, "layer_norm_eps", 1e-5);
 
   const std::string tp = "text_config.";
-  r.require(t, tp, "model_type", std::string("llama"), "implements Llama decoders only");
+  // LLaVA-1.5 is Vicuna (Llama); LLaVA-NeXT is Vicuna or Mistral.
+  c.text.model_type = r.get(t, tp, "model_type", std::string("llama"));
+  if (c.text.model_type != "llama" && !(next && c.text.model_type == "mistral"))
+    r.fail(tp + "model_type", "is '" + c.text.model_type + "': clear-sweep's " + c.family + " reads " +
+                                  (next ? "llama and mistral" : "llama") + " decoders");
+  const bool mistral = c.text.model_type == "mistral";
   r.require(t, tp, "hidden_act", std::string("silu"), "implements Llama's SiLU MLP only");
   r.require(t, tp, "attention_bias", false, "implements attention without biases only");
   r.require(t, tp, "mlp_bias", false, "implements an MLP without biases only");
   r.require(t, tp, "pretraining_tp", int64_t(1), "computes the linear layers unsplit (pretraining_tp 1)");
   if (t.contains("rope_scaling") && !t["rope_scaling"].is_null())
     r.fail("text_config.rope_scaling", "is " + t["rope_scaling"].dump() + ": rotary scaling is not supported");
-  // LlamaConfig's defaults.
+  // LlamaConfig's (and MistralConfig's) defaults.
   c.text.vocab_size = r.get(t, tp, "vocab_size", int64_t(32000));
   c.text.hidden = r.get(t, tp, "hidden_size", int64_t(4096));
   c.text.layers = r.get(t, tp, "num_hidden_layers", int64_t(32));
   c.text.heads = r.get(t, tp, "num_attention_heads", int64_t(32));
-  c.text.kv_heads = r.get(t, tp, "num_key_value_heads", c.text.heads);
-  c.text.intermediate = r.get(t, tp, "intermediate_size", int64_t(11008));
-  c.text.max_positions = r.get(t, tp, "max_position_embeddings", int64_t(2048));
+  c.text.kv_heads = r.get(t, tp, "num_key_value_heads", mistral ? int64_t(8) : c.text.heads);
+  c.text.intermediate = r.get(t, tp, "intermediate_size", int64_t(mistral ? 14336 : 11008));
+  c.text.max_positions = r.get(t, tp, "max_position_embeddings", int64_t(mistral ? 131072 : 2048));
+  if (mistral) c.text.sliding_window = r.get(t, tp, "sliding_window", int64_t(4096));
   c.text.rms_norm_eps = r.get(t, tp, "rms_norm_eps", 1e-6);
   c.text.rope_theta = r.get(t, tp, "rope_theta", 10000.0);
   if (t.contains("rope_parameters") && t["rope_parameters"].is_object()) {  // transformers 5
@@ -147,6 +199,23 @@ ModelConfig llava_config_parse(const nlohmann::json& j, const std::string& sourc
   if (c.text.heads > 0 && c.text.hidden % c.text.heads == 0)
     r.require(t, tp, "head_dim", c.text.hidden / c.text.heads, "needs head_dim = hidden_size / num_attention_heads");
   if (c.pad_token_id >= c.text.vocab_size) r.fail("pad_token_id", "outside the vocabulary");
+  if (next) {
+    // LlavaNextConfig's default pinpoints where the key is left out.
+    const nlohmann::json published = {{336, 672}, {672, 336}, {672, 672}, {1008, 336}, {336, 1008}};
+    const nlohmann::json& points = j.contains("image_grid_pinpoints") && !j["image_grid_pinpoints"].is_null()
+                                       ? j["image_grid_pinpoints"]
+                                       : published;
+    if (!points.is_array() || points.empty())
+      r.fail("image_grid_pinpoints", "must be a non-empty list of [height, width]");
+    for (const auto& point : points) {
+      if (!point.is_array() || point.size() != 2 || !point[0].is_number_integer() || !point[1].is_number_integer() ||
+          point[0].get<int64_t>() <= 0 || point[1].get<int64_t>() <= 0 ||
+          point[0].get<int64_t>() % c.vision.image_size || point[1].get<int64_t>() % c.vision.image_size)
+        r.fail("image_grid_pinpoints", "has " + point.dump() + ": each must be [height, width], multiples of " +
+                                           "vision_config.image_size (" + std::to_string(c.vision.image_size) + ")");
+      c.vision.anyres_pinpoints.push_back({point[0].get<int64_t>(), point[1].get<int64_t>()});
+    }
+  }
   c.validate(source);
   return c;
 }

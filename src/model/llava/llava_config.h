@@ -12,6 +12,11 @@
 
 namespace clear_sweep {
 
+/// LLaVA-NeXT (LlavaNextForConditionalGeneration) reads and writes through the same
+/// functions: its config.json is LLaVA's with image_grid_pinpoints, and a Mistral decoder
+/// may stand in for Llama.
+inline constexpr const char* kLlavaNextFamily = "llava_next";
+
 /// Parses config.json as transformers 4.x and 5.x write it (defaults left out or not,
 /// rope_theta or rope_parameters); Error naming the file and key on anything missing or
 /// wrong, and on any setting the model cannot represent (biases, activations, rope
@@ -27,5 +32,10 @@ const std::vector<std::string>& llava_preset_names();
 /// A preset's config. The vocabulary comes from the tokenizer for trained-from-scratch
 /// presets; vocab_size < 0 keeps the preset's own.
 ModelConfig llava_preset(const std::string& name, int64_t vocab_size);
+
+/// LLaVA-NeXT's: `tiny-llava-next` (trains from scratch on 2 CPU cores) and the published
+/// shapes with random weights, `llava-v1.6-vicuna-7b` and `llava-v1.6-mistral-7b`.
+const std::vector<std::string>& llava_next_preset_names();
+ModelConfig llava_next_preset(const std::string& name, int64_t vocab_size);
 
 }  // namespace clear_sweep

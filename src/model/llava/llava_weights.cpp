@@ -12,8 +12,9 @@ bool starts_with(const std::string& s, const std::string& prefix) { return s.rfi
 //     model.multi_modal_projector.*;
 //   5.x: language_model.model.*, language_model.lm_head.*, vision_tower.* (no
 //     vision_model).
+// LLaVA-NeXT's are the same, with image_newline (model.image_newline in 4.52's).
 std::string llava_weight_name(std::string name) {
-  for (const char* part : {"language_model.", "vision_tower.", "multi_modal_projector."})
+  for (const char* part : {"language_model.", "vision_tower.", "multi_modal_projector.", "image_newline"})
     if (starts_with(name, std::string("model.") + part)) name = name.substr(6);
   if (starts_with(name, "lm_head.")) name = "language_model." + name;
   if (starts_with(name, "vision_tower.") && !starts_with(name, "vision_tower.vision_model."))

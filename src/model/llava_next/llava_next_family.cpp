@@ -1,0 +1,53 @@
+// LLaVA-NeXT as a model family (model_family.h): LLaVA's config reader and weight names
+// (llava/), its own model and presets, and the folder's LlavaNextImageProcessor.
+#include <algorithm>
+#include <filesystem>
+
+#include "common/error.h"
+#include "model/llava/llava_config.h"
+#include "model/llava/llava_weights.h"
+#include "model/llava_next/llava_next_model.h"
+#include "model/model_family.h"
+
+namespace clear_sweep {
+namespace {
+
+/// The folder's LlavaNextImageProcessor, told the tower's patch size (it counts each
+/// image's placeholders); our presets' folders, which have none, tile at their pinpoints.
+ImageProcessor llava_next_image_processor(const std::string& dir, const ModelConfig& config) {
+  namespace fs = std::filesystem;
+  const auto& presets = llava_next_preset_names();
+  const bool ours = std::find(presets.begin(), presets.end(), config.preset) != presets.end();
+  const bool has_file = !dir.empty() && (fs::exists(fs::path(dir) / kProcessorConfigFile) ||
+                                         fs::exists(fs::path(dir) / kPreprocessorConfigFile));
+  const VisionConfig& v = config.vision;
+  ImageProcessor p;
+  if (ours && !has_file) {
+    p = ImageProcessor::llava_next(std::vector<std::pair<int, int>>(), int(v.image_size));
+    for (const auto& [h, w] : v.anyres_pinpoints) p.grid_pinpoints.emplace_back(int(h), int(w));
+  } else {
+    p = load_image_processor(dir, int(v.image_size), /*stretch_if_missing=*/false);
+    if (p.kind != ImageProcessor::Kind::llava_next)
+      throw Error(SourceLocation{dir}, "image_processor_type",
+                  "a LLaVA-NeXT model needs LlavaNextImageProcessor's tiles, and the folder's processor is another");
+  }
+  p.vision_patch_size = int(v.patch_size);
+  p.keep_class_token = v.keep_class_token;
+  return p;
+}
+
+const ModelFamilyRegistration kLlavaNext{ModelFamily{
+    kLlavaNextFamily,
+    {"llava_next"},
+    {"LlavaNextForConditionalGeneration"},
+    llava_next_preset_names(),
+    llava_config_parse,
+    llava_config_json,
+    llava_next_preset,
+    [](const ModelConfig& config) -> std::shared_ptr<VlmImpl> { return std::make_shared<LlavaNextImpl>(config); },
+    [](const std::string& stored) { return llava_weight_name(stored); },
+    llava_next_image_processor,
+}};
+
+}  // namespace
+}  // namespace clear_sweep
