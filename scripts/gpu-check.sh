@@ -12,8 +12,9 @@
 #   4b. the text-only families (TEXT_FAMILIES=0 skips it): a LoRA step (TEXT_SEQ tokens,
 #      512) and greedy generation of the 1B and 7B shapes of llama, mistral and qwen2,
 #      and TOFU's and CLEAR Table 1's paper grids at the measured steps;
-#   4c. Qwen2-VL (QWEN_VL=0 skips it): a LoRA step (256 image + TEXT_SEQ text tokens)
-#      and greedy generation of the qwen2-vl-2b, qwen2.5-vl-3b and qwen2.5-vl-7b shapes,
+#   4c. Qwen2-VL and LLaVA-NeXT (QWEN_VL=0 skips it): a LoRA step (one image and TEXT_SEQ
+#      text tokens a row) and greedy generation of the qwen2-vl-2b, qwen2.5-vl-3b,
+#      qwen2.5-vl-7b, llava-v1.6-vicuna-7b and llava-v1.6-mistral-7b shapes,
 #      and CLEAR's Qwen2-VL and MLLMU-Bench's Qwen2.5-VL grids at the measured steps;
 #   5. runs the mini sweep on the GPU, or without mpirun its finetune stage (SWEEP=0
 #      skips it).
@@ -112,8 +113,8 @@ fi
 
 if [[ "${QWEN_VL:-1}" != 0 ]]; then
   text_seq="${TEXT_SEQ:-512}"
-  say "4c. Qwen2-VL: LoRA step (batch $batch, 256 image + $text_seq tokens) and generation ($new new tokens)"
-  for preset in qwen2-vl-2b qwen2.5-vl-3b qwen2.5-vl-7b; do
+  say "4c. Qwen2-VL, LLaVA-NeXT: LoRA step (batch $batch, an image + $text_seq tokens) and generation ($new new)"
+  for preset in qwen2-vl-2b qwen2.5-vl-3b qwen2.5-vl-7b llava-v1.6-vicuna-7b llava-v1.6-mistral-7b; do
     "$build/bench/model/gpu_bench" train "$preset" "$batch" "$text_seq" "$steps" cuda |
       tee -a "$log" "$out/train-$preset.json"
     "$build/bench/model/gpu_bench" generate "$preset" "$batch" "$text_seq" "$new" cuda |

@@ -4,7 +4,7 @@
 //
 //   gpu_bench train    PRESET BATCH TEXT_TOKENS STEPS DEVICE [PEAK_TFLOPS|0] [checkpointing]
 //       every row: BOS, one image (576 placeholders for llava-1.5-7b, 256 for the Qwen2-VL
-//       shapes' 448 px square; none for a text-only preset: llama-3.2-1b, llama-2-7b,
+//       shapes' 448 px square, 1,752 for a LLaVA-NeXT 336 x 672 image; none for a text-only preset: llama-3.2-1b, llama-2-7b,
 //       mistral-7b, qwen2.5-1.5b, qwen2.5-7b),
 //       TEXT_TOKENS-1 text tokens, the last half of them the answer. LoRA r=8, alpha 32 on every decoder
 //       linear layer; bf16 base, float32 adapters, bf16 autocast, AdamW. Reports
@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <string>
 
+#include "data/image_processor.h"
 #include "model/autocast.h"
 #include "model/device.h"
 #include "model/gpu_info.h"
@@ -32,7 +33,13 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 ModelInputs image_text_batch(const ModelConfig& c, int64_t batch, int64_t text_tokens, torch::Device device) {
-  const int64_t image_tokens = c.has_vision ? c.image_tokens() : 0;  // a text-only model: no image
+  int64_t image_tokens = c.has_vision ? c.image_tokens() : 0;  // a text-only model: no image
+  if (c.family == "llava_next") {
+    ImageProcessor p = ImageProcessor::llava_next({}, int(c.vision.image_size));
+    for (const auto& [h, w] : c.vision.anyres_pinpoints) p.grid_pinpoints.emplace_back(int(h), int(w));
+    p.vision_patch_size = int(c.vision.patch_size);
+    image_tokens = p.image_tokens(int(c.vision.anyres_pinpoints.front()[0]), int(c.vision.anyres_pinpoints.front()[1]));
+  }
   const int64_t seq = 1 + image_tokens + text_tokens - 1;
   ModelInputs in;
   in.input_ids = torch::randint(10, std::min<int64_t>(c.text.vocab_size, 32000), {batch, seq}, torch::kLong);
@@ -50,6 +57,13 @@ ModelInputs image_text_batch(const ModelConfig& c, int64_t batch, int64_t text_t
     const int64_t side = v.image_size / v.patch_size;
     in.images = torch::randn({batch * side * side, 3 * v.temporal_patch * v.patch_size * v.patch_size});
     in.image_grids = torch::tensor(std::vector<int64_t>{1, side, side}, torch::kLong).repeat({batch, 1});
+  } else if (c.has_vision && c.family == "llava_next") {
+    // LLaVA-NeXT: each row's image at the first pinpoint (a 2:1 image at 336 x 672: the
+    // base view and 2 tiles), its placeholders as the processor counts them.
+    const auto& pin = v.anyres_pinpoints.front();
+    const int64_t tiles = 1 + (pin[0] / v.image_size) * (pin[1] / v.image_size);
+    in.images = torch::randn({batch * tiles, 3, v.image_size, v.image_size});
+    in.image_grids = torch::tensor(std::vector<int64_t>{tiles, pin[0], pin[1]}, torch::kLong).repeat({batch, 1});
   } else if (c.has_vision) {
     in.images = torch::randn({batch, 3, v.image_size, v.image_size});
   }
@@ -102,12 +116,16 @@ double lora_step_flops(const ModelConfig& c, int64_t batch, int64_t seq, int64_t
     const double merger = 2 * (dv * m2 * dv * m2 + dv * m2 * d) * p / m2;
     return decoder + head + (embed + 2 * n_vis * p + 4 * double(v.layers) * p * p * dv + merger) * double(batch);
   }
+  // LLaVA-NeXT runs the tower on every tile (the base view and the pinpoint's tiles).
+  const double views = c.family == "llava_next" ? double(1 + (v.anyres_pinpoints.front()[0] / v.image_size) *
+                                                                 (v.anyres_pinpoints.front()[1] / v.image_size))
+                                                : 1.0;
   const double p = double(v.patches() + 1), dv = double(v.hidden);
   // The tower runs up to its select layer; count every layer (LLaVA: 23 of 24, <0.3 % apart).
   const double n_vis = double(v.layers) * (4 * dv * dv + 2 * dv * double(v.intermediate));
   const double vision = (2 * n_vis * p + 4 * double(v.layers) * p * p * dv) * double(batch);
   const double projector = 2 * (dv * d + d * d) * (p - 1) * double(batch);
-  return decoder + head + vision + projector;
+  return decoder + head + (vision + projector) * views;
 }
 
 }  // namespace
