@@ -3,9 +3,9 @@
 // a real run uses. One JSON line per measurement on stdout, for BENCHMARKS.md.
 //
 //   gpu_bench train    PRESET BATCH TEXT_TOKENS STEPS DEVICE [PEAK_TFLOPS|0] [checkpointing]
-//       every row: BOS, one image (576 placeholders for llava-1.5-7b, 256 for the Qwen2-VL
-//       shapes' 448 px square, 1,752 for a LLaVA-NeXT 336 x 672 image; none for a text-only preset: llama-3.2-1b, llama-2-7b,
-//       mistral-7b, qwen2.5-1.5b, qwen2.5-7b),
+//       every row: BOS, one image (576 placeholders for llava-1.5-7b, 256 for the
+//       Qwen2-VL shapes' 448 px square, 1,752 for a LLaVA-NeXT 336 x 672 image; none for
+//       a text-only preset: llama-3.2-1b, llama-2-7b, mistral-7b, qwen2.5-1.5b, qwen2.5-7b),
 //       TEXT_TOKENS-1 text tokens, the last half of them the answer. LoRA r=8, alpha 32 on every decoder
 //       linear layer; bf16 base, float32 adapters, bf16 autocast, AdamW. Reports
 //       tokens/s, model FLOPs per step (formula below), MFU against PEAK_TFLOPS (default:
@@ -19,10 +19,10 @@
 #include <cstdio>
 #include <string>
 
-#include "data/image_processor.h"
 #include "model/autocast.h"
 #include "model/device.h"
 #include "model/gpu_info.h"
+#include "model/model_family.h"
 #include "model/parameter_factory.h"
 #include "model/scoring.h"
 #include "model/vlm.h"
@@ -34,11 +34,9 @@ namespace {
 
 ModelInputs image_text_batch(const ModelConfig& c, int64_t batch, int64_t text_tokens, torch::Device device) {
   int64_t image_tokens = c.has_vision ? c.image_tokens() : 0;  // a text-only model: no image
-  if (c.family == "llava_next") {
-    ImageProcessor p = ImageProcessor::llava_next({}, int(c.vision.image_size));
-    for (const auto& [h, w] : c.vision.anyres_pinpoints) p.grid_pinpoints.emplace_back(int(h), int(w));
-    p.vision_patch_size = int(c.vision.patch_size);
-    image_tokens = p.image_tokens(int(c.vision.anyres_pinpoints.front()[0]), int(c.vision.anyres_pinpoints.front()[1]));
+  if (c.family == "llava_next") {  // its processor's count for an image of the first pinpoint's size
+    const auto& pin = c.vision.anyres_pinpoints.front();
+    image_tokens = model_family(c.family).image_processor("", c).image_tokens(int(pin[0]), int(pin[1]));
   }
   const int64_t seq = 1 + image_tokens + text_tokens - 1;
   ModelInputs in;
@@ -67,8 +65,7 @@ ModelInputs image_text_batch(const ModelConfig& c, int64_t batch, int64_t text_t
   } else if (c.has_vision) {
     in.images = torch::randn({batch, 3, v.image_size, v.image_size});
   }
-  for (torch::Tensor* t :
-       {&in.input_ids, &in.attention_mask, &in.position_ids, &in.labels, &in.images, &in.image_grids})
+  for (torch::Tensor* t : {&in.input_ids, &in.attention_mask, &in.position_ids, &in.labels, &in.images})
     if (t->defined()) *t = t->to(device);
   return in;
 }
@@ -117,9 +114,10 @@ double lora_step_flops(const ModelConfig& c, int64_t batch, int64_t seq, int64_t
     return decoder + head + (embed + 2 * n_vis * p + 4 * double(v.layers) * p * p * dv + merger) * double(batch);
   }
   // LLaVA-NeXT runs the tower on every tile (the base view and the pinpoint's tiles).
-  const double views = c.family == "llava_next" ? double(1 + (v.anyres_pinpoints.front()[0] / v.image_size) *
-                                                                 (v.anyres_pinpoints.front()[1] / v.image_size))
-                                                : 1.0;
+  const double views =
+      c.family == "llava_next"
+          ? double(1 + (v.anyres_pinpoints.front()[0] / v.image_size) * (v.anyres_pinpoints.front()[1] / v.image_size))
+          : 1.0;
   const double p = double(v.patches() + 1), dv = double(v.hidden);
   // The tower runs up to its select layer; count every layer (LLaVA: 23 of 24, <0.3 % apart).
   const double n_vis = double(v.layers) * (4 * dv * dv + 2 * dv * double(v.intermediate));

@@ -57,8 +57,8 @@ struct ImageProcessor {
   /// size is shortest_edge: then the base is shortest_edge square).
   int base_height = 0, base_width = 0;
   bool do_center_crop = true;  ///< each crop center-cropped to crop_size after the resize (clip refuses false)
-  /// A batch's images padded with zero crops to the most crops (transformers' batching):
-  /// operator() returns each image's own crops, so this is read and kept for the batcher.
+  /// transformers pads a batch's images with zero crops to the most crops; clear-sweep
+  /// packs each image's own crops (operator()), so the setting is read and not needed.
   bool do_pad = true;
   // llava_next, model-side: not in the processor's files; the family sets them from the
   // model's config.json after parsing (they only change image_tokens).

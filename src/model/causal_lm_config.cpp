@@ -63,7 +63,7 @@ ModelConfig causal_lm_config_parse(const nlohmann::json& j, const std::string& s
     t.mlp_bias = r.get(j, "", "mlp_bias", false);
   }
   if (f.qkv_bias) t.qkv_bias = true;
-  if (f.reads_sliding_window) t.sliding_window = r.get(j, "", "sliding_window", f.sliding_window);
+  if (f.reads_sliding_window) t.sliding_window = r.get_or_null(j, "", "sliding_window", f.sliding_window, int64_t(0));
   if (f.family == "qwen2")
     r.require(j, "", "use_sliding_window", false, "computes full attention in every layer (use_sliding_window false)");
   read_rope(r, j, t);

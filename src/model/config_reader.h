@@ -42,6 +42,17 @@ class ConfigReader {
     return value;
   }
 
+  /// obj[key] as a T where null means something of its own (Mistral's sliding_window:
+  /// absent, the config class's default; null, no window): `if_absent`, `if_null`, or
+  /// the value.
+  template <typename T>
+  T get_or_null(const nlohmann::json& obj, const std::string& prefix, const char* key, T if_absent, T if_null) const {
+    const auto it = obj.find(key);
+    if (it == obj.end()) return if_absent;
+    if (it->is_null()) return if_null;
+    return get(obj, prefix, key, if_absent);
+  }
+
   /// A setting the model implements one way only: absent, null or `supported`.
   template <typename T>
   void require(const nlohmann::json& obj, const std::string& prefix, const char* key, T supported,
@@ -56,7 +67,8 @@ class ConfigReader {
   /// A sub-object of the root (vision_config, text_config); `hint` says what the
   /// family's config.json holds.
   const nlohmann::json& section(const char* key, const std::string& hint) const {
-    if (!root_.contains(key) || !root_[key].is_object()) throw Error(SourceLocation{source_}, key, "missing section", hint);
+    if (!root_.contains(key) || !root_[key].is_object())
+      throw Error(SourceLocation{source_}, key, "missing section", hint);
     return root_[key];
   }
 

@@ -79,7 +79,7 @@ ModelInputs to_model_inputs(const TokenBatch& b, ImageTensors& images, torch::De
   if (rows.empty()) return in;
   if (images.sized_by_image()) {
     in.images = torch::cat(rows).to(device);  // [patches of every image, dim], or [tiles of every image, 3, S, S]
-    in.image_grids = torch::tensor(grids, torch::kLong).view({-1, 3}).to(device);
+    in.image_grids = torch::tensor(grids, torch::kLong).view({-1, 3});  // on the host: the model reads it there
   } else {
     in.images = torch::stack(rows);  // [N, 3, S, S]
   }

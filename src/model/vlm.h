@@ -33,8 +33,9 @@ struct ModelInputs {
   /// [patches, 3 * temporal * p * p] (Qwen2-VL), or every image's tiles, [tiles, 3, S, S]
   /// (LLaVA-NeXT), with their layouts in image_grids.
   torch::Tensor images;
-  /// [N, 3] long, each image's layout where its size shapes its features: Qwen2-VL's
-  /// image_grid_thw (t, h, w patches), LLaVA-NeXT's (tiles, height, width); else undefined.
+  /// [N, 3] long on the host, each image's layout where its size shapes its features:
+  /// Qwen2-VL's image_grid_thw (t, h, w patches), LLaVA-NeXT's (tiles, height, width);
+  /// else undefined.
   torch::Tensor image_grids;
 };
 

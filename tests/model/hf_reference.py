@@ -130,6 +130,60 @@ def minimal_config(folder):
         json.dump(out, f, indent=2)
 
 
+def run_dump(dump, folder, inputs, *flags):
+    """tests/model/hf_forward_dump on `inputs` (name -> tensor): its outputs (name ->
+    tensor) and "", or None and its stderr."""
+    import subprocess
+    import tempfile
+    from safetensors.torch import load_file, save_file
+    with tempfile.TemporaryDirectory() as tmp:
+        save_file(inputs, os.path.join(tmp, "in.safetensors"))
+        run = subprocess.run([dump, folder, os.path.join(tmp, "in.safetensors"), os.path.join(tmp, "out.safetensors"),
+                              *flags], capture_output=True, text=True)
+        if run.returncode != 0:
+            return None, run.stderr.strip()
+        return load_file(os.path.join(tmp, "out.safetensors")), ""
+
+
+def check_forward(name, ours, ref, real, norm, tolerance):
+    """clear-sweep's logits and decoder layers (hf_forward_dump's) against transformers'
+    output with hidden states, on the real (unpadded) positions; transformers' last
+    hidden state is after the final norm, `norm`."""
+    import torch
+    diff = (ours["logits"] - ref.logits)[real].abs().max().item()
+    check(diff < tolerance, f"{name}: logits within {tolerance} (max |diff| {diff:.2e})")
+    layers = len(ref.hidden_states) - 1
+    worst = 0.0
+    for i in range(layers):
+        mine = ours[f"hidden.{i}"]
+        if i == layers - 1:
+            with torch.no_grad():
+                mine = norm(mine)
+        worst = max(worst, (mine - ref.hidden_states[i + 1])[real].abs().max().item())
+    check(worst < tolerance, f"{name}: every decoder layer's hidden states within {tolerance} (max |diff| {worst:.2e})")
+
+
+def check_refusals(dump, folder, inputs, cases):
+    """Each (key path, value, key) of `cases` written into folder/config.json in turn:
+    clear-sweep refuses the folder naming `key`. The config is restored after."""
+    path = os.path.join(folder, "config.json")
+    with open(path) as f:
+        good = json.load(f)
+    for key_path, value, key in cases:
+        config = json.loads(json.dumps(good))
+        target = config
+        for part in key_path[:-1]:
+            target = target[part]
+        target[key_path[-1]] = value
+        with open(path, "w") as f:
+            json.dump(config, f)
+        ours, error = run_dump(dump, folder, inputs)
+        check(ours is None and key in error,
+              f"{'.'.join(key_path)} = {json.dumps(value)}: refused naming {key} ({error[:160]})")
+    with open(path, "w") as f:
+        json.dump(good, f)
+
+
 FAILURES = []
 
 

@@ -3,6 +3,7 @@
 // off), safetensors (round trip, a Python-written file) and checkpoint name checks.
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "data/bpe_tokenizer.h"
@@ -476,6 +477,32 @@ TEST_CASE("LLaVA-NeXT's tiny preset: parameters as counted, each image tiled at 
   const auto cached = generate_greedy(m, in, g);
   g.use_cache = false;
   CHECK(generate_greedy(m, in, g) == cached);
+}
+
+TEST_CASE("a folder's image processor must be its family's and agree with config.json", "[model][family]") {
+  TempDir dir;
+  auto write = [&](const std::string& text) { std::ofstream(dir.file("preprocessor_config.json")) << text; };
+  // LLaVA-NeXT tiles at config.json's pinpoints, in tiles of the tower's size.
+  const ModelConfig next = model_preset("tiny-llava-next", 300);
+  write(R"({"image_processor_type": "LlavaNextImageProcessor", "crop_size": {"height": 224, "width": 224},
+            "size": {"shortest_edge": 224}, "image_grid_pinpoints": [[224, 448]]})");
+  CHECK(expect_error([&] { model_family(next.family).image_processor(dir.path(), next); }).key() == "crop_size");
+  write(R"({"image_processor_type": "LlavaNextImageProcessor", "crop_size": {"height": 32, "width": 32},
+            "size": {"shortest_edge": 32}, "image_grid_pinpoints": [[32, 64]]})");
+  CHECK(expect_error([&] { model_family(next.family).image_processor(dir.path(), next); }).key() ==
+        "image_grid_pinpoints");
+  // LLaVA-1.5 reads CLIP's square images only.
+  const ModelConfig llava = model_preset("tiny", 300);
+  CHECK(expect_error([&] { model_family(llava.family).image_processor(dir.path(), llava); }).key() ==
+        "image_processor_type");
+  // Mistral's sliding_window: absent, its config class's 4096; null, none.
+  const std::string mistral = R"({"model_type": "mistral", "vocab_size": 64, "hidden_size": 16,
+      "intermediate_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 1)";
+  CHECK(model_config_parse(mistral + "}", "m.json").text.sliding_window == 4096);
+  CHECK(model_config_parse(mistral + R"(, "sliding_window": null})", "m.json").text.sliding_window == 0);
+  const ModelConfig next_mistral = model_preset("llava-v1.6-mistral-7b");
+  CHECK(model_config_parse(model_config_json(next_mistral), "c.json").text.sliding_window ==
+        next_mistral.text.sliding_window);
 }
 
 TEST_CASE("a SentencePiece tokenizer works in a process that also holds libtorch", "[model][sentencepiece]") {

@@ -60,8 +60,8 @@ ModelConfig llava_next_preset(const std::string& name, int64_t vocab_size) {
   c.family = kLlavaNextFamily;
   c.preset = name;
   if (name == "tiny-llava-next") {
-    // tiny's tower on 32 px tiles, an image tiled at 32 x 64, 64 x 32 or 64 x 64: from 16 + 16 + 4
-    // up to 16 + 64 + 8 tokens.
+    // tiny's tower on 32 px tiles, an image tiled at 32 x 64, 64 x 32 or 64 x 64: the base
+    // view's 16 tokens, then up to 64 of the tile map (less what unpad crops) and 8 newlines.
     c.vision = clip_vision(32, 8, 64, 2, 4, 128, 1e-5, -1);
     c.vision.anyres_pinpoints = {{32, 64}, {64, 32}, {64, 64}};
     c.text = decoder_shape(1024, 128, 344, 4, 4, 2, 512, 10000.0, 1e-5, false);
@@ -126,8 +126,11 @@ std::string llava_config_json(const ModelConfig& c) {
 ModelConfig llava_config_parse(const nlohmann::json& j, const std::string& source) {
   const ConfigReader r(j, source);
   ModelConfig c;
-  const bool next = r.get(j, "", "model_type", std::string()) == "llava_next" ||
-                    (!j.contains("model_type") && j.contains("image_grid_pinpoints"));
+  // As the registry chose the family: by model_type, else by architectures.
+  const auto arch = j.find("architectures");
+  const bool next_arch = arch != j.end() && arch->is_array() && !arch->empty() && (*arch)[0].is_string() &&
+                         (*arch)[0].get<std::string>() == "LlavaNextForConditionalGeneration";
+  const bool next = j.contains("model_type") ? r.get(j, "", "model_type", std::string()) == "llava_next" : next_arch;
   c.family = next ? kLlavaNextFamily : "llava";
   c.preset = r.get(j, "", "clear_sweep_preset", std::string("custom"));
   // Our own folders name their template; a checkpoint from elsewhere is llava-1.5's.
@@ -186,7 +189,7 @@ ModelConfig llava_config_parse(const nlohmann::json& j, const std::string& sourc
   c.text.kv_heads = r.get(t, tp, "num_key_value_heads", mistral ? int64_t(8) : c.text.heads);
   c.text.intermediate = r.get(t, tp, "intermediate_size", int64_t(mistral ? 14336 : 11008));
   c.text.max_positions = r.get(t, tp, "max_position_embeddings", int64_t(mistral ? 131072 : 2048));
-  if (mistral) c.text.sliding_window = r.get(t, tp, "sliding_window", int64_t(4096));
+  if (mistral) c.text.sliding_window = r.get_or_null(t, tp, "sliding_window", int64_t(4096), int64_t(0));
   c.text.rms_norm_eps = r.get(t, tp, "rms_norm_eps", 1e-6);
   c.text.rope_theta = r.get(t, tp, "rope_theta", 10000.0);
   if (t.contains("rope_parameters") && t["rope_parameters"].is_object()) {  // transformers 5
@@ -200,6 +203,7 @@ ModelConfig llava_config_parse(const nlohmann::json& j, const std::string& sourc
     r.require(t, tp, "head_dim", c.text.hidden / c.text.heads, "needs head_dim = hidden_size / num_attention_heads");
   if (c.pad_token_id >= c.text.vocab_size) r.fail("pad_token_id", "outside the vocabulary");
   if (next) {
+    if (c.vision.image_size <= 0) r.fail("vision_config.image_size", "must be positive");
     // LlavaNextConfig's default pinpoints where the key is left out.
     const nlohmann::json published = {{336, 672}, {672, 336}, {672, 672}, {1008, 336}, {336, 1008}};
     const nlohmann::json& points = j.contains("image_grid_pinpoints") && !j["image_grid_pinpoints"].is_null()
@@ -209,8 +213,9 @@ ModelConfig llava_config_parse(const nlohmann::json& j, const std::string& sourc
       r.fail("image_grid_pinpoints", "must be a non-empty list of [height, width]");
     for (const auto& point : points) {
       if (!point.is_array() || point.size() != 2 || !point[0].is_number_integer() || !point[1].is_number_integer() ||
-          point[0].get<int64_t>() <= 0 || point[1].get<int64_t>() <= 0 ||
-          point[0].get<int64_t>() % c.vision.image_size || point[1].get<int64_t>() % c.vision.image_size)
+          point[0].get<int64_t>() <= 0 || point[1].get<int64_t>() <= 0 || point[0].get<int64_t>() > (1 << 20) ||
+          point[1].get<int64_t>() > (1 << 20) || point[0].get<int64_t>() % c.vision.image_size ||
+          point[1].get<int64_t>() % c.vision.image_size)
         r.fail("image_grid_pinpoints", "has " + point.dump() + ": each must be [height, width], multiples of " +
                                            "vision_config.image_size (" + std::to_string(c.vision.image_size) + ")");
       c.vision.anyres_pinpoints.push_back({point[0].get<int64_t>(), point[1].get<int64_t>()});

@@ -1,6 +1,8 @@
 // LLaVA-1.5 as a model family (model_family.h): registered here, beside its code.
 #include <algorithm>
 
+#include "common/error.h"
+
 #include "model/llava/llava_config.h"
 #include "model/llava/llava_model.h"
 #include "model/llava/llava_weights.h"
@@ -25,7 +27,12 @@ const ModelFamilyRegistration kLlava{ModelFamily{
       if (dir.empty()) return ImageProcessor::stretch(int(config.vision.image_size));
       const auto& presets = llava_preset_names();
       const bool ours = std::find(presets.begin(), presets.end(), config.preset) != presets.end();
-      return load_image_processor(dir, int(config.vision.image_size), ours);
+      ImageProcessor p = load_image_processor(dir, int(config.vision.image_size), ours);
+      if (p.kind != ImageProcessor::Kind::clip && p.kind != ImageProcessor::Kind::stretch)
+        throw Error(
+            SourceLocation{dir}, "image_processor_type",
+            "a LLaVA-1.5 model reads CLIPImageProcessor's square images, and the folder's processor is another");
+      return p;
     },
 }};
 

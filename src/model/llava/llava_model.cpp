@@ -1,6 +1,7 @@
 #include "model/llava/llava_model.h"
 
 #include "common/error.h"
+#include "model/image_placeholders.h"
 
 namespace clear_sweep {
 
@@ -12,24 +13,12 @@ LlavaImpl::LlavaImpl(const ModelConfig& config) : VlmImpl(config) {
   language_model = register_module("language_model", LanguageModel(config.text));
 }
 
-torch::Tensor LlavaImpl::embed(const ModelInputs& inputs) {
-  const torch::Tensor& input_ids = inputs.input_ids;
-  const torch::Tensor& images = inputs.images;
-  const torch::Tensor is_image = input_ids == config().image_token_id;  // [B, T]
-  // Placeholders embed as token 0 first, then take the image features.
-  torch::Tensor embeds = language_model->model->embed_tokens(input_ids.masked_fill(is_image, 0));  // [B, T, D]
-  if (!images.defined() || images.size(0) == 0) {
-    CS_ASSERT(!is_image.any().item<bool>(), "image placeholder tokens without images");
-    return embeds;
-  }
-  // [N, features, D]
-  const torch::Tensor features = multi_modal_projector(vision_tower(images)).to(embeds.scalar_type());
-  const int64_t placeholders = is_image.sum().item<int64_t>();
-  CS_ASSERT(placeholders == features.size(0) * features.size(1),
-            "image placeholders (" + std::to_string(placeholders) + ") do not match " +
-                std::to_string(features.size(0)) + " images x " + std::to_string(features.size(1)) + " patches");
-  // Row-major order of the placeholders matches image order then patch order.
-  return embeds.masked_scatter(is_image.unsqueeze(-1), features.reshape({-1, features.size(-1)}));
+torch::Tensor LlavaImpl::embed(const ModelInputs& in) {
+  const bool has_images = in.images.defined() && in.images.size(0) > 0;
+  return embed_with_images(language_model->model->embed_tokens, in.input_ids, config().image_token_id, has_images, [&] {
+    const torch::Tensor features = multi_modal_projector(vision_tower(in.images));  // [N, features, D]
+    return features.reshape({-1, features.size(-1)});                               // image order, then patch order
+  });
 }
 
 torch::Tensor LlavaImpl::hidden(const ModelInputs& in, const ForwardOptions& options) {

@@ -2,6 +2,9 @@
 // (llava/), its own model and presets, and the folder's LlavaNextImageProcessor.
 #include <algorithm>
 #include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "common/error.h"
 #include "model/llava/llava_config.h"
@@ -31,6 +34,18 @@ ImageProcessor llava_next_image_processor(const std::string& dir, const ModelCon
       throw Error(SourceLocation{dir}, "image_processor_type",
                   "a LLaVA-NeXT model needs LlavaNextImageProcessor's tiles, and the folder's processor is another");
   }
+  // The processor's tiles must be the tower's input and its pinpoints the model's: the
+  // model lays the tiles out by config.json's.
+  if (p.crop_height != v.image_size)
+    throw Error(SourceLocation{dir}, "crop_size",
+                "is " + std::to_string(p.crop_height) + " in the image processor's settings and " +
+                    std::to_string(v.image_size) + " in config.json's vision_config.image_size",
+                "the tiles are the vision tower's input");
+  std::vector<std::pair<int, int>> mine;
+  for (const auto& [h, w] : v.anyres_pinpoints) mine.emplace_back(int(h), int(w));
+  if (p.grid_pinpoints != mine)
+    throw Error(SourceLocation{dir}, "image_grid_pinpoints", "the image processor's differ from config.json's",
+                "the model lays the tiles out by config.json's");
   p.vision_patch_size = int(v.patch_size);
   p.keep_class_token = v.keep_class_token;
   return p;

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "data/image_processor.h"
+#include "model/image_placeholders.h"
 #include "model/parameter_factory.h"
 
 namespace clear_sweep {
@@ -32,29 +33,28 @@ torch::Tensor unpad_features(const torch::Tensor& features, int64_t height, int6
 }
 
 torch::Tensor LlavaNextImpl::embed(const ModelInputs& in) {
-  const torch::Tensor is_image = in.input_ids == config().image_token_id;  // [B, T]
-  // Placeholders embed as token 0 first, then take the image features.
-  torch::Tensor embeds = language_model->model->embed_tokens(in.input_ids.masked_fill(is_image, 0));  // [B, T, D]
-  if (!in.images.defined() || in.images.size(0) == 0) {
-    CS_ASSERT(!is_image.any().item<bool>(), "image placeholder tokens without images");
-    return embeds;
-  }
+  const bool has_images = in.images.defined() && in.images.size(0) > 0;
+  return embed_with_images(language_model->model->embed_tokens, in.input_ids, config().image_token_id, has_images,
+                           [&] { return image_features(in); });
+}
+
+torch::Tensor LlavaNextImpl::image_features(const ModelInputs& in) {
   CS_ASSERT(in.image_grids.defined(), "LLaVA-NeXT images without their tile counts and sizes");
-  const torch::Tensor tiles =
-      multi_modal_projector(vision_tower(in.images)).to(embeds.scalar_type());  // [tiles, s*s, D]
+  const torch::Tensor tiles = multi_modal_projector(vision_tower(in.images));  // [tiles, s*s, D]
   const VisionConfig& v = config().vision;
   const int64_t side = v.image_size / v.patch_size, d = tiles.size(-1);
   const torch::Tensor layout = in.image_grids.to(torch::kCPU, torch::kLong).contiguous();  // [N, 3]
+  const int64_t* rows = layout.data_ptr<int64_t>();
+  const torch::Tensor newline_row = image_newline.to(tiles.scalar_type());  // [D]
   std::vector<torch::Tensor> images;
   int64_t at = 0;
   for (int64_t i = 0; i < layout.size(0); ++i) {
-    const int64_t count = layout[i][0].item<int64_t>(), height = layout[i][1].item<int64_t>(),
-                  width = layout[i][2].item<int64_t>();
+    const int64_t count = rows[3 * i], height = rows[3 * i + 1], width = rows[3 * i + 2];
     const torch::Tensor mine = tiles.narrow(0, at, count);  // [count, s*s, D]
     at += count;
     const torch::Tensor base = mine[0];  // [s*s, D]
     if (count == 1) {
-      images.push_back(torch::cat({base, image_newline.to(base.scalar_type()).unsqueeze(0)}));
+      images.push_back(torch::cat({base, newline_row.unsqueeze(0)}));
       continue;
     }
     // The tiles' grid at the pinpoint the processor chose for this image.
@@ -66,18 +66,11 @@ torch::Tensor LlavaNextImpl::embed(const ModelInputs& in) {
                             .permute({4, 0, 2, 1, 3})
                             .reshape({d, grid_rows * side, grid_columns * side});  // [D, rows, columns]
     map = unpad_features(map, height, width);
-    const torch::Tensor newline =
-        image_newline.to(map.scalar_type()).view({d, 1, 1}).expand({d, map.size(1), 1});  // [D, rows, 1]
-    map = torch::cat({map, newline}, 2);                                                  // [D, rows, columns + 1]
+    map = torch::cat({map, newline_row.view({d, 1, 1}).expand({d, map.size(1), 1})}, 2);  // [D, rows, columns + 1]
     images.push_back(torch::cat({base, map.flatten(1).t()}));
   }
   CS_ASSERT(at == tiles.size(0), "more tiles than the images' layouts account for");
-  const torch::Tensor features = torch::cat(images);  // [tokens of all images, D]
-  const int64_t placeholders = is_image.sum().item<int64_t>();
-  CS_ASSERT(placeholders == features.size(0), "image placeholders (" + std::to_string(placeholders) +
-                                                  ") do not match the images' " + std::to_string(features.size(0)) +
-                                                  " features");
-  return embeds.masked_scatter(is_image.unsqueeze(-1), features);
+  return torch::cat(images);  // [tokens of all images, D]
 }
 
 }  // namespace clear_sweep

@@ -5,6 +5,8 @@
 // crops the padding the processor added around the image (unpad), ends each row of it
 // with the learned image_newline, and puts the base view's features first. Parameter
 // names are LLaVA's, with image_newline beside them.
+// Shapes: S the tile side in pixels (vision image_size), s = S / patch the features per
+// tile side, D the decoder width, N images.
 #pragma once
 
 #include <torch/torch.h>
@@ -19,6 +21,9 @@ class LlavaNextImpl : public LlavaImpl {
   /// inputs.images [tiles of every image, 3, S, S] (each image's base view first);
   /// inputs.image_grids [N, 3]: each image's tile count and original height and width.
   torch::Tensor embed(const ModelInputs& inputs) override;
+  /// The packed features of every image, [their placeholders, D]: each image's base view,
+  /// then its unpadded tile map row by row, each row ended by image_newline.
+  torch::Tensor image_features(const ModelInputs& inputs);
   torch::Tensor image_newline;  ///< [D]
 };
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "model/image_placeholders.h"
 
 namespace clear_sweep {
 
@@ -37,20 +38,9 @@ Qwen2VlImpl::Qwen2VlImpl(const ModelConfig& config) : VlmImpl(config) {
 }
 
 torch::Tensor Qwen2VlImpl::embed(const ModelInputs& in) {
-  const torch::Tensor is_image = in.input_ids == config().image_token_id;  // [B, T]
-  // Placeholders embed as token 0 first, then take the image features.
-  torch::Tensor embeds = model->language_model->embed_tokens(in.input_ids.masked_fill(is_image, 0));  // [B, T, D]
-  if (!in.images.defined() || in.images.size(0) == 0) {
-    CS_ASSERT(!is_image.any().item<bool>(), "image placeholder tokens without images");
-    return embeds;
-  }
-  // [tokens of all images, D], image after image
-  const torch::Tensor features = model->visual(in.images, grids_of(in.image_grids)).to(embeds.scalar_type());
-  const int64_t placeholders = is_image.sum().item<int64_t>();
-  CS_ASSERT(placeholders == features.size(0), "image placeholders (" + std::to_string(placeholders) +
-                                                  ") do not match the images' " + std::to_string(features.size(0)) +
-                                                  " merged patches");
-  return embeds.masked_scatter(is_image.unsqueeze(-1), features);
+  const bool has_images = in.images.defined() && in.images.size(0) > 0;
+  return embed_with_images(model->language_model->embed_tokens, in.input_ids, config().image_token_id, has_images,
+                           [&] { return model->visual(in.images, grids_of(in.image_grids)); });  // image after image
 }
 
 std::pair<torch::Tensor, torch::Tensor> Qwen2VlImpl::positions(const ModelInputs& in) const {
