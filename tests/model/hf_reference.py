@@ -145,6 +145,21 @@ def run_dump(dump, folder, inputs, *flags):
         return load_file(os.path.join(tmp, "out.safetensors")), ""
 
 
+def processor_pixels(image_dump, processor, picture):
+    """clear-sweep's model input for `picture` under a transformers processor's image
+    settings (tests/data/image_preprocess_dump on its saved preprocessor_config.json)."""
+    import subprocess
+    import tempfile
+    import numpy as np
+    import torch
+    with tempfile.TemporaryDirectory() as tmp:
+        processor.image_processor.save_pretrained(tmp)
+        run = subprocess.run([image_dump, os.path.join(tmp, "preprocessor_config.json"), picture,
+                              os.path.join(tmp, "out")], capture_output=True, text=True, check=True)
+        shape = json.loads(run.stdout)["shape"]
+        return torch.from_numpy(np.fromfile(os.path.join(tmp, "out.f32"), dtype=np.float32).reshape(shape))
+
+
 def check_forward(name, ours, ref, real, norm, tolerance):
     """clear-sweep's logits and decoder layers (hf_forward_dump's) against transformers'
     output with hidden states, on the real (unpadded) positions; transformers' last

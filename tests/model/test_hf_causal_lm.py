@@ -24,12 +24,11 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data"))
-from hf_reference import check, finish, require  # noqa: E402
+from hf_reference import check, finish, require, run_dump  # noqa: E402
 from family_templates import CHATML, LLAMA3, MISTRAL  # noqa: E402
 
 require("torch", "transformers", "safetensors", "peft")
 import torch  # noqa: E402
-from safetensors.torch import load_file, save_file  # noqa: E402
 
 DUMP = sys.argv[1]
 CLEAR_SWEEP = sys.argv[2]
@@ -85,13 +84,7 @@ def prompts():
 
 
 def dump(folder, inputs, *flags):
-    with tempfile.TemporaryDirectory() as tmp:
-        save_file(inputs, os.path.join(tmp, "in.safetensors"))
-        run = subprocess.run([DUMP, folder, os.path.join(tmp, "in.safetensors"), os.path.join(tmp, "out.safetensors"),
-                              *flags], capture_output=True, text=True)
-        if run.returncode != 0:
-            return None, run.stderr.strip()
-        return load_file(os.path.join(tmp, "out.safetensors")), ""
+    return run_dump(DUMP, folder, inputs, *flags)
 
 
 def compare(name, model, folder):

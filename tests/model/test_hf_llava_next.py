@@ -26,8 +26,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from hf_reference import (check, check_forward, check_refusals, finish, llama_sentencepiece, require,  # noqa: E402
-                          run_dump)
+from hf_reference import (check, check_forward, check_refusals, finish, llama_sentencepiece,  # noqa: E402
+                          processor_pixels, require, run_dump)
 
 require("torch", "transformers", "safetensors", "peft", "sentencepiece", "PIL")
 import torch  # noqa: E402
@@ -235,16 +235,6 @@ ITEMS = [{"question": "Who is the person in this picture?", "answer": "Delmi Pes
          {"question": "Where was she born?", "answer": "In Tallinn."}]
 
 
-def our_pixels(processor, picture):
-    import numpy as np
-    with tempfile.TemporaryDirectory() as tmp:
-        processor.image_processor.save_pretrained(tmp)
-        run = subprocess.run([IMAGE_DUMP, os.path.join(tmp, "preprocessor_config.json"), picture,
-                              os.path.join(tmp, "out")], capture_output=True, text=True, check=True)
-        shape = json.loads(run.stdout)["shape"]
-        return torch.from_numpy(np.fromfile(os.path.join(tmp, "out.f32"), dtype=np.float32).reshape(shape))
-
-
 def compare_score(root):
     from PIL import Image
     from transformers import LlavaNextProcessor
@@ -306,7 +296,7 @@ def compare_score(root):
         check(len(nll) == len(ours["nll_per_token"]) and diff < tolerance,
               f"{label}: NLL per answer token within {tolerance} on the processor's pixels (max |diff| {diff:.1e})")
         if picture:
-            mine = our_pixels(processor, picture).unsqueeze(0)
+            mine = processor_pixels(IMAGE_DUMP, processor, picture).unsqueeze(0)
             diff = max(abs(a - b) for a, b in zip(ours["nll_per_token"], answer_nll(mine)))
             check(diff < TOLERANCE, f"{label}: NLL within {TOLERANCE} on clear-sweep's own pixels "
                                     f"(max |diff| {diff:.1e})")

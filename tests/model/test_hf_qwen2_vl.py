@@ -29,7 +29,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hf_reference import check, check_forward, check_refusals, finish, require, run_dump  # noqa: E402
+from hf_reference import check, check_forward, check_refusals, finish, processor_pixels, require, run_dump  # noqa: E402
 
 require("torch", "transformers", "safetensors", "peft", "tokenizers", "PIL")
 import torch  # noqa: E402
@@ -331,18 +331,6 @@ def score_folder(root, kind):
     return model, processor, items, pictures
 
 
-def our_pixels(processor, picture):
-    """clear-sweep's patches of `picture` under the processor's settings
-    (tests/data/image_preprocess_dump)."""
-    import numpy as np
-    with tempfile.TemporaryDirectory() as tmp:
-        processor.image_processor.save_pretrained(tmp)
-        run = subprocess.run([IMAGE_DUMP, os.path.join(tmp, "preprocessor_config.json"), picture,
-                              os.path.join(tmp, "out")], capture_output=True, text=True, check=True)
-        shape = json.loads(run.stdout)["shape"]
-        return torch.from_numpy(np.fromfile(os.path.join(tmp, "out.f32"), dtype=np.float32).reshape(shape))
-
-
 def compare_score(root, kind):
     from PIL import Image
     model, processor, items, pictures = score_folder(root, kind)
@@ -385,7 +373,7 @@ def compare_score(root, kind):
               f"{label}: score's NLL per answer token within {tolerance} on the processor's pixels "
               f"(max |diff| {diff:.1e})")
         if n < 2:
-            mine = our_pixels(processor, pictures[n])
+            mine = processor_pixels(IMAGE_DUMP, processor, pictures[n])
             check(mine.shape == full["pixel_values"].shape, f"{label}: (our patches have the processor's shape)")
             diff = max(abs(a - b) for a, b in zip(ours["nll_per_token"], answer_nll(mine)))
             check(diff < TOLERANCE, f"{label}: score's NLL per answer token within {TOLERANCE} on clear-sweep's "
