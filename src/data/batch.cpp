@@ -17,6 +17,11 @@ std::string quoted(const std::string& question) {
   return "\"" + line + (line.size() < question.size() ? "...\"" : "\"");
 }
 
+/// The placeholder id: the format's, else the tokenizer's <image>.
+int32_t image_token(const PromptFormat& format, const Tokenizer& tokenizer) {
+  return format.image_id >= 0 ? format.image_id : tokenizer.special().image;
+}
+
 /// The template a chat format renders through: the folder's, or llava-1.5's published
 /// one for LLaVA folders that have none.
 std::shared_ptr<const ChatTemplate> template_of(const PromptFormat& format) {
@@ -54,7 +59,7 @@ Sequence chat_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
     // As LlavaProcessor tokenizes the rendered text: BOS, then the text around each
     // "<image>", the one after a placeholder a continuation (no dummy prefix), as the
     // Llama tokenizer splits around special tokens; the placeholder expanded to N.
-    const int32_t image_id = format.image_id >= 0 ? format.image_id : tokenizer.special().image;
+    const int32_t image_id = image_token(format, tokenizer);
     if (tokenizer.special().bos >= 0) s.prompt.push_back(tokenizer.special().bos);
     size_t from = 0, images = 0;
     for (size_t at; (at = asked.find(kImageMarker, from)) != std::string::npos; from = at + kImageMarker.size()) {
@@ -86,7 +91,7 @@ Sequence chat_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
   if (format.sees_images()) {
     // As Qwen2VLProcessor: the template renders one image token per image (its
     // <|vision_start|><|image_pad|><|vision_end|>), which becomes the image's placeholders.
-    const int32_t image_id = format.image_id >= 0 ? format.image_id : tokenizer.special().image;
+    const int32_t image_id = image_token(format, tokenizer);
     const auto at = std::find(s.prompt.begin(), s.prompt.end(), image_id);
     const auto rendered = std::count(s.prompt.begin(), s.prompt.end(), image_id);
     if (rendered != (image.empty() ? 0 : 1))
@@ -126,7 +131,7 @@ Sequence plain_sequence(const Tokenizer& tokenizer, const std::string& prompt, c
                         const std::string& image, const PromptFormat& format) {
   Sequence s;
   s.image = image;
-  const int32_t image_id = format.image_id >= 0 ? format.image_id : tokenizer.special().image;
+  const int32_t image_id = image_token(format, tokenizer);
   if (tokenizer.special().bos >= 0) s.prompt.push_back(tokenizer.special().bos);  // Qwen2's have none
   if (!image.empty()) s.prompt.insert(s.prompt.end(), size_t(format.placeholders(image)), image_id);
   const auto question = tokenizer.encode(prompt);
@@ -147,7 +152,7 @@ Sequence make_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
   if (format.sees_images()) {
     // The image's placeholders are the only image tokens: a question or answer whose text
     // holds the token's own text (Qwen's "<|image_pad|>") would ask for an image not there.
-    const int32_t image_id = format.image_id >= 0 ? format.image_id : tokenizer.special().image;
+    const int32_t image_id = image_token(format, tokenizer);
     const auto in_prompt = std::count(s.prompt.begin(), s.prompt.end(), image_id);
     const bool stray = in_prompt != (image.empty() ? 0 : format.placeholders(image)) ||
                        std::count(s.answer.begin(), s.answer.end(), image_id) > 0;
