@@ -1,7 +1,8 @@
-// A model folder's config.json, as the LLaVA and Qwen2-VL families read it (Hugging
+// A model folder's config.json, as the LLaVA, Qwen2-VL and Idefics2 families read it (Hugging
 // Face's layouts, or ours).
 #include "fuzz_support.h"
 #include "model/config_reader.h"
+#include "model/idefics2/idefics2_config.h"
 #include "model/llava/llava_config.h"
 #include "model/qwen2_vl/qwen2_vl_config.h"
 
@@ -12,6 +13,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   });
   clear_sweep::fuzz::expect_clear_error([&] {
     clear_sweep::qwen2_vl_config_parse(clear_sweep::config_json_parse(text, "fuzz/config.json"), "fuzz/config.json");
+  });
+  clear_sweep::fuzz::expect_clear_error([&] {
+    clear_sweep::idefics2_config_parse(clear_sweep::config_json_parse(text, "fuzz/config.json"), "fuzz/config.json");
   });
   return 0;
 }

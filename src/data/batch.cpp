@@ -1,6 +1,7 @@
 #include "data/batch.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 #include "common/error.h"
@@ -87,8 +88,25 @@ Sequence chat_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
     throw Error(SourceLocation{chat->origin()}, "prompt",
                 "an item with an image under a text model's chat template (" + image + ")",
                 "a text-only model reads no image");
-  s.prompt = tokenizer.encode(asked);  // the template's BOS, no other (apply_chat_template's ids)
+  const bool text_expanded = format.sees_images() && !format.image_text.empty();
+  s.prompt = tokenizer.encode(text_expanded ? expand_image_markers(asked, format) : asked);
   if (format.sees_images()) {
+    // A processor's apply_chat_template adds the tokenizer's BOS unless the template gave
+    // it (Idefics2's has none); a text model's prompt has the template's BOS, no other.
+    const int32_t bos = tokenizer.special().bos;
+    if (bos >= 0 && (s.prompt.empty() || s.prompt.front() != bos)) s.prompt.insert(s.prompt.begin(), bos);
+  }
+  if (text_expanded) {
+    size_t rendered = 0;
+    for (size_t at = asked.find(format.image_marker); at != std::string::npos;
+         at = asked.find(format.image_marker, at + format.image_marker.size()))
+      ++rendered;
+    if (rendered != (image.empty() ? 0u : 1u))
+      throw Error(SourceLocation{chat->origin()}, "chat_template",
+                  "rendered " + std::to_string(rendered) + " image markers for " +
+                      (image.empty() ? "no image" : "one") + " (question " + quoted(prompt) + ")",
+                  "the template places one \"" + format.image_marker + "\" per image of the turn");
+  } else if (format.sees_images()) {
     // As Qwen2VLProcessor: the template renders one image token per image (its
     // <|vision_start|><|image_pad|><|vision_end|>), which becomes the image's placeholders.
     const int32_t image_id = image_token(format, tokenizer);
@@ -102,7 +120,9 @@ Sequence chat_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
     if (!image.empty()) s.prompt.insert(s.prompt.erase(at), size_t(format.placeholders(image)), image_id);
   }
   if (answer.empty()) return s;
-  turns.push_back({"assistant", answer, -1});
+  // As a processor is handed the conversation: a model that reads images gets every turn as
+  // a list of parts (Idefics2's template reads content[0]["type"]).
+  turns.push_back({"assistant", answer, format.sees_images() ? 0 : -1});
   const std::string whole = chat->render(turns, false, variables);
   if (whole.compare(0, asked.size(), asked) != 0)
     throw Error(SourceLocation{chat->origin()}, "chat_template",
@@ -114,6 +134,43 @@ Sequence chat_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
 }
 
 }  // namespace
+
+std::string expand_image_markers(const std::string& text, const PromptFormat& format) {
+  CS_ASSERT(!format.image_marker.empty() && !format.image_boundary.empty(), "an image expansion without its tokens");
+  std::string out;
+  for (size_t from = 0;;) {
+    const size_t at = text.find(format.image_marker, from);
+    out.append(text, from, at == std::string::npos ? std::string::npos : at - from);
+    if (at == std::string::npos) break;
+    out += format.image_text;
+    from = at + format.image_marker.size();
+  }
+  // Two boundaries in a row (adjacent images, or crops) become one: Python's str.replace,
+  // left to right without overlaps.
+  const std::string& b = format.image_boundary;
+  std::string merged;
+  for (size_t from = 0;;) {
+    const size_t at = out.find(b + b, from);
+    merged.append(out, from, at == std::string::npos ? std::string::npos : at - from);
+    if (at == std::string::npos) break;
+    merged += b;
+    from = at + 2 * b.size();
+  }
+  // A boundary followed by anything but whitespace or '<' gets a space after it.
+  std::string spaced;
+  for (size_t from = 0;;) {
+    const size_t at = merged.find(b, from);
+    if (at == std::string::npos) {
+      spaced.append(merged, from, std::string::npos);
+      break;
+    }
+    spaced.append(merged, from, at + b.size() - from);
+    from = at + b.size();
+    if (from < merged.size() && !std::isspace(static_cast<unsigned char>(merged[from])) && merged[from] != '<')
+      spaced += ' ';
+  }
+  return spaced;
+}
 
 std::string template_text(const PromptFormat& format, const std::string& prompt, bool has_image) {
   if (!format.chat()) return prompt;

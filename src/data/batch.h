@@ -49,7 +49,16 @@ struct PromptFormat {
   int placeholders(const std::string& image) const { return image_tokens_of ? image_tokens_of(image) : image_tokens; }
   /// Whether the model reads images (a text-only model's format has no placeholder).
   bool sees_images() const { return image_tokens > 0 || bool(image_tokens_of); }
+  /// Where image_text is set (Idefics2), a chat template's image token is expanded in its
+  /// text before tokenizing, as Idefics2Processor rewrites the prompt: each `image_marker`
+  /// ("<image>") becomes `image_text` (its crops' <image> runs between
+  /// `image_boundary` tokens), doubled boundaries are merged and a closing boundary
+  /// followed by a word gets a space. Elsewhere the one image token's id is expanded.
+  std::string image_marker, image_text, image_boundary;
 };
+
+/// `text` with image_marker expanded as PromptFormat says (Idefics2Processor's rewrite).
+std::string expand_image_markers(const std::string& text, const PromptFormat& format);
 
 /// One sequence. plain: [BOS] [<image> x N] prompt, then " " answer [EOS] (BOS and EOS
 /// where the tokenizer has them: Qwen2's has no BOS). llava-1.5: the folder's chat

@@ -40,6 +40,8 @@ struct PixelNorm {
 /// CLIP's statistics (LLaVA's vision tower), also used by the tiny model.
 inline constexpr PixelNorm kClipPixelNorm{{0.48145466f, 0.4578275f, 0.40821073f},
                                           {0.26862954f, 0.26130258f, 0.27577711f}};
+/// transformers' IMAGENET_STANDARD_MEAN and _STD (0.5 each): Idefics2's statistics.
+inline constexpr PixelNorm kStandardPixelNorm{{0.5f, 0.5f, 0.5f}, {0.5f, 0.5f, 0.5f}};
 
 /// Resizes to size x size (square, as CLIP-style encoders take) and normalises: returns
 /// 3 * size * size floats in channel-major order.

@@ -24,6 +24,19 @@ double bicubic(double x) {
   return 0.0;
 }
 
+/// PIL's bilinear kernel (the triangle), support 1.
+double bilinear(double x) {
+  x = std::fabs(x);
+  return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+/// One of PIL's filters: its kernel and its support at scale 1 (Resample.c's struct filter).
+struct PilFilter {
+  double (*kernel)(double);
+  double support;
+};
+constexpr PilFilter kPilBicubic{bicubic, 2.0}, kPilBilinear{bilinear, 1.0};
+
 /// One output pixel's taps along an axis: the first input index and fixed-point weights.
 struct Taps {
   int first = 0;
@@ -34,10 +47,10 @@ struct Taps {
 /// under each output pixel, scaled to 22 fraction bits.
 constexpr int kPrecisionBits = 32 - 8 - 2;
 
-std::vector<Taps> pil_taps(int in_size, int out_size) {
+std::vector<Taps> pil_taps(int in_size, int out_size, const PilFilter& filter) {
   const double scale = double(in_size) / double(out_size);
   const double filter_scale = std::max(scale, 1.0);
-  const double support = 2.0 * filter_scale, inverse = 1.0 / filter_scale;
+  const double support = filter.support * filter_scale, inverse = 1.0 / filter_scale;
   std::vector<Taps> taps(static_cast<size_t>(out_size));
   for (int xx = 0; xx < out_size; ++xx) {
     const double center = (xx + 0.5) * scale;
@@ -48,7 +61,7 @@ std::vector<Taps> pil_taps(int in_size, int out_size) {
     std::vector<double> k(size_t(xmax - xmin));
     double total = 0.0;
     for (int x = 0; x < xmax - xmin; ++x) {
-      k[size_t(x)] = bicubic((x + xmin - center + 0.5) * inverse);  // PIL multiplies: same rounding
+      k[size_t(x)] = filter.kernel((x + xmin - center + 0.5) * inverse);  // PIL multiplies: same rounding
       total += k[size_t(x)];
     }
     Taps& t = taps[size_t(xx)];
@@ -89,6 +102,31 @@ FloatImage resample_pass(const FloatImage& in, const std::vector<Taps>& taps, bo
   return out;
 }
 
+/// One of Pillow's 8-bit passes (ImagingResampleHorizontal_8bpc, _Vertical_8bpc) as it
+/// computes it: the fixed-point sum from half a unit, truncated to 8 bits and clipped.
+Image resample_pass_8bit(const Image& in, const std::vector<Taps>& taps, bool horizontal) {
+  Image out(horizontal ? int(taps.size()) : in.width, horizontal ? in.height : int(taps.size()));
+  for (int y = 0; y < out.height; ++y)
+    for (int x = 0; x < out.width; ++x) {
+      const Taps& t = taps[size_t(horizontal ? x : y)];
+      for (int c = 0; c < 3; ++c) {
+        int64_t sum = int64_t(1) << (kPrecisionBits - 1);
+        for (size_t i = 0; i < t.weights.size(); ++i)
+          sum += int64_t(horizontal ? in.at(t.first + int(i), y)[c] : in.at(x, t.first + int(i))[c]) * t.weights[i];
+        out.at(x, y)[c] = uint8_t(std::clamp<int64_t>(sum >> kPrecisionBits, 0, 255));  // clip8
+      }
+    }
+  return out;
+}
+
+/// Pillow 13's pass order (requirements/reference.txt): the vertical pass first where the
+/// height shrinks by more than twice as many pixels as the width, else the horizontal
+/// first (as every Pillow before 13 does).
+bool pil_vertical_first(const Image& image, int width, int height) {
+  const int shrink_y = image.height - height, shrink_x = image.width - width;
+  return shrink_y > 0 && shrink_y > 2 * shrink_x;
+}
+
 }  // namespace
 
 Image resize_bicubic_pil(const Image& image, int width, int height) {
@@ -98,12 +136,10 @@ Image resize_bicubic_pil(const Image& image, int width, int height) {
   // (tests/data/test_clip_processor.py, test_qwen2_vl_processor.py; most are equal). The
   // clip between the passes cannot be left out: where an edge overshoots, clipping
   // rows rather than columns first moves a pixel by several steps, so the passes run in
-  // Pillow 13's order (requirements/reference.txt): the vertical first where the height
-  // shrinks by more than twice as many pixels as the width, else the horizontal first
-  // (as every Pillow before 13 does).
-  const int shrink_y = image.height - height, shrink_x = image.width - width;
-  const bool vertical_first = shrink_y > 0 && shrink_y > 2 * shrink_x;
-  const std::vector<Taps> tx = pil_taps(image.width, width), ty = pil_taps(image.height, height);
+  // Pillow's order (pil_vertical_first).
+  const bool vertical_first = pil_vertical_first(image, width, height);
+  const std::vector<Taps> tx = pil_taps(image.width, width, kPilBicubic),
+                          ty = pil_taps(image.height, height, kPilBicubic);
   FloatImage pixels(image.width, image.height);
   std::copy(image.rgb.begin(), image.rgb.end(), pixels.values.begin());
   pixels = vertical_first ? resample_pass(resample_pass(pixels, ty, false), tx, true)
@@ -111,6 +147,31 @@ Image resize_bicubic_pil(const Image& image, int width, int height) {
   Image out(width, height);
   for (size_t i = 0; i < out.rgb.size(); ++i) out.rgb[i] = uint8_t(std::floor(pixels.values[i] + 0.5));  // in [0, 255]
   return out;
+}
+
+Image resize_bilinear_pil(const Image& image, int width, int height) {
+  CS_ASSERT(width > 0 && height > 0 && image.width > 0 && image.height > 0, "resize to or from an empty image");
+  // The same taps and pass order as the bicubic, but each pass in Pillow's own 8-bit
+  // fixed point, so the pixels equal Pillow's (tests/data/test_idefics2_processor.py).
+  // Pillow skips the pass along an axis whose size stays (its taps would copy anyway) and
+  // copies an image whose size stays.
+  if (image.width == width && image.height == height) return image;
+  Image pixels = image;
+  const auto horizontal = [&] {
+    if (pixels.width != width) pixels = resample_pass_8bit(pixels, pil_taps(pixels.width, width, kPilBilinear), true);
+  };
+  const auto vertical = [&] {
+    if (pixels.height != height)
+      pixels = resample_pass_8bit(pixels, pil_taps(pixels.height, height, kPilBilinear), false);
+  };
+  if (pil_vertical_first(image, width, height)) {
+    vertical();
+    horizontal();
+  } else {
+    horizontal();
+    vertical();
+  }
+  return pixels;
 }
 
 namespace {
@@ -279,6 +340,68 @@ std::vector<Image> llava_next_crops(const Image& image, const ImageProcessor& p)
   return crops;
 }
 
+namespace {
+
+/// A rectangle of an image: its top-left pixel and its size.
+struct Region {
+  int top = 0, left = 0, height = 0, width = 0;
+};
+
+/// The crops Idefics2ImageProcessor cuts a height x width image into, before the resize, in
+/// its order: split_images' quarters (the middle row and column floored, the odd one going
+/// to the bottom and right quarters) then the whole, or the whole alone. An image that is
+/// empty, or too small to split (a quarter would be empty: transformers fails there), is
+/// an Error naming its size.
+std::vector<Region> idefics2_regions(const ImageProcessor& p, int height, int width) {
+  CS_ASSERT(p.kind == ImageProcessor::Kind::idefics2, "Idefics2 crops asked of another kind of processor");
+  if (height <= 0 || width <= 0)
+    throw Error(SourceLocation{}, "image size", "is " + size_text(height, width) + ": the image is empty");
+  if (!p.do_image_splitting) return {Region{0, 0, height, width}};
+  const int mid_height = height / 2, mid_width = width / 2;
+  if (mid_height == 0 || mid_width == 0)
+    throw Error(SourceLocation{}, "image size",
+                "is " + size_text(height, width) +
+                    ": do_image_splitting cuts it into quarters, and a side of 1 leaves some of them empty",
+                "turn do_image_splitting off, or use a larger image");
+  return {Region{0, 0, mid_height, mid_width}, Region{0, mid_width, mid_height, width - mid_width},
+          Region{mid_height, 0, height - mid_height, mid_width},
+          Region{mid_height, mid_width, height - mid_height, width - mid_width}, Region{0, 0, height, width}};
+}
+
+/// Each crop's full patches (down, across) after the resize, in operator()'s order. A crop
+/// without one is an Error naming its size and patch_size: the encoder would see nothing
+/// of it, and transformers' model fails on such a crop.
+std::vector<std::pair<int64_t, int64_t>> idefics2_grids(const ImageProcessor& p, int height, int width) {
+  CS_ASSERT(p.patch_size > 0, "an Idefics2 processor with a patch that is not positive");
+  std::vector<std::pair<int64_t, int64_t>> grids;
+  for (const Region& r : idefics2_regions(p, height, width)) {
+    const auto [h, w] = p.idefics2_resize(r.height, r.width);
+    if (h < p.patch_size || w < p.patch_size)
+      throw Error(SourceLocation{}, "patch_size",
+                  "is " + std::to_string(p.patch_size) + ", more than a side of the image's crop of " +
+                      size_text(h, w) + " (the image is " + size_text(height, width) +
+                      "): the vision encoder would get no full patch of it",
+                  p.do_resize ? "use a shortest_edge of at least patch_size, as Idefics2's folders have it"
+                              : "turn do_resize on, as Idefics2's folders have it, or use a larger image");
+    grids.emplace_back(h / p.patch_size, w / p.patch_size);
+  }
+  return grids;
+}
+
+}  // namespace
+
+std::vector<Image> idefics2_crops(const Image& image, const ImageProcessor& p) {
+  std::vector<Image> crops;
+  for (const Region& r : idefics2_regions(p, image.height, image.width)) {
+    // split_images slices the 8-bit array: the resize reads the quarter's own pixels only.
+    Image crop(r.width, r.height);
+    for (int y = 0; y < r.height; ++y) std::copy_n(image.at(r.left, r.top + y), size_t(r.width) * 3, crop.at(0, y));
+    const auto [height, width] = p.idefics2_resize(r.height, r.width);
+    crops.push_back(resize_bilinear_pil(crop, width, height));  // a copy where the size stays, as PIL's
+  }
+  return crops;
+}
+
 ImageProcessor ImageProcessor::stretch(int size) {
   ImageProcessor p;
   p.kind = Kind::stretch;
@@ -310,6 +433,39 @@ ImageProcessor ImageProcessor::llava_next(std::vector<std::pair<int, int>> pinpo
   p.grid_pinpoints = std::move(pinpoints);
   p.shortest_edge = p.crop_height = p.crop_width = crop;
   return p;
+}
+
+ImageProcessor ImageProcessor::idefics2(int patch, int image_seq_len, int shortest_edge, int longest_edge,
+                                        bool splitting) {
+  CS_ASSERT(patch > 0 && image_seq_len > 0 && shortest_edge > 0 && longest_edge > 0,
+            "an Idefics2 preset with a size that is not positive");
+  ImageProcessor p;
+  p.kind = Kind::idefics2;
+  p.patch_size = patch;
+  p.image_seq_len = image_seq_len;
+  p.shortest_edge = shortest_edge;
+  p.longest_edge = longest_edge;
+  p.do_image_splitting = splitting;
+  p.norm = kStandardPixelNorm;
+  return p;
+}
+
+std::pair<int, int> ImageProcessor::idefics2_resize(int height, int width) const {
+  CS_ASSERT(kind == Kind::idefics2, "an Idefics2 resize asked of another kind of processor");
+  if (!do_resize) return {height, width};
+  if (shortest_edge == 0) return {base_height, base_width};  // size {height, width}
+  CS_ASSERT(height > 0 && width > 0, "an Idefics2 resize of an empty crop");
+  // get_resize_output_image_size, in its arithmetic: the aspect in double precision,
+  // int() truncating; a square over longest_edge goes through the first branch.
+  const double aspect = double(width) / double(height);
+  if (width >= height && width > longest_edge) {
+    width = longest_edge;
+    height = int(double(width) / aspect);
+  } else if (height > width && height > longest_edge) {
+    height = longest_edge;
+    width = int(double(height) * aspect);
+  }
+  return {std::max(height, shortest_edge), std::max(width, shortest_edge)};
 }
 
 std::pair<int, int> ImageProcessor::smart_resize(int height, int width) const {
@@ -351,6 +507,7 @@ ImageProcessor::PatchGrid ImageProcessor::patch_grid(int height, int width) cons
 }
 
 int64_t ImageProcessor::image_tokens(int height, int width) const {
+  if (kind == Kind::idefics2) return int64_t(idefics2_grids(*this, height, width).size()) * image_seq_len;
   if (kind != Kind::llava_next) {
     const PatchGrid grid = patch_grid(height, width);
     return grid.t * grid.h * grid.w / (int64_t(merge_size) * merge_size);
@@ -380,6 +537,7 @@ int64_t ImageProcessor::image_tokens(int height, int width) const {
 }
 
 std::array<int64_t, 3> ImageProcessor::layout(int height, int width) const {
+  CS_ASSERT(kind != Kind::idefics2, "one layout row asked of an Idefics2 processor (its crops have one each)");
   if (kind != Kind::llava_next) {
     const PatchGrid grid = patch_grid(height, width);
     return {grid.t, grid.h, grid.w};
@@ -389,8 +547,20 @@ std::array<int64_t, 3> ImageProcessor::layout(int height, int width) const {
   return {1 + tiles, height, width};
 }
 
+std::vector<std::array<int64_t, 3>> ImageProcessor::layout_rows(int height, int width) const {
+  if (kind != Kind::idefics2) return {layout(height, width)};
+  std::vector<std::array<int64_t, 3>> rows;
+  for (const auto& [h, w] : idefics2_grids(*this, height, width)) rows.push_back({1, h, w});
+  return rows;
+}
+
 std::vector<int64_t> ImageProcessor::output_shape(const Image& image) const {
   if (kind == Kind::llava_next) return {layout(image.height, image.width)[0], 3, crop_height, crop_width};
+  if (kind == Kind::idefics2) {
+    int64_t patches = 0;
+    for (const auto& [h, w] : idefics2_grids(*this, image.height, image.width)) patches += h * w;
+    return {patches, 3 * int64_t(patch_size) * patch_size};
+  }
   if (kind != Kind::qwen2_vl) return {3, crop_height, crop_width};
   const PatchGrid grid = patch_grid(image.height, image.width);
   return {grid.t * grid.h * grid.w, 3 * int64_t(temporal_patch_size) * patch_size * patch_size};
@@ -406,6 +576,26 @@ std::vector<float> ImageProcessor::operator()(const Image& image) const {
       for (size_t i = 0; i < plane; ++i)
         for (size_t c = 0; c < 3; ++c) out[first + c * plane + i] = to_input(crop.rgb[i * 3 + c], c, *this);
     }
+    return out;
+  }
+  if (kind == Kind::idefics2) {
+    // Each crop's full patches, row by row; each patch's vector by (channel, py, px).
+    const std::vector<std::pair<int64_t, int64_t>> grids = idefics2_grids(*this, image.height, image.width);
+    const std::vector<Image> crops = idefics2_crops(image, *this);
+    CS_ASSERT(crops.size() == grids.size(), "Idefics2 crops and grids disagree");
+    const size_t P = size_t(patch_size), dim = 3 * P * P;
+    size_t patches = 0;
+    for (const auto& [h, w] : grids) patches += size_t(h * w);
+    std::vector<float> out(patches * dim);  // [patches, 3 * P * P]
+    float* v = out.data();
+    for (size_t k = 0; k < crops.size(); ++k)
+      for (size_t r = 0; r < size_t(grids[k].first); ++r)
+        for (size_t col = 0; col < size_t(grids[k].second); ++col)
+          for (size_t c = 0; c < 3; ++c)
+            for (size_t py = 0; py < P; ++py)
+              for (size_t px = 0; px < P; ++px)
+                *v++ = to_input(crops[k].at(int(col * P + px), int(r * P + py))[c], c, *this);
+    CS_ASSERT(v == out.data() + out.size(), "Idefics2 patches do not fill the output");
     return out;
   }
   const Image pixels = kind == Kind::clip ? clip_resize_and_crop(image, *this) : qwen2_vl_resize(image, *this);
@@ -619,6 +809,39 @@ void parse_llava_next(const ConfigKeys& k, ImageProcessor& p) {
                                  ": the base and the tiles would come out of different sizes");
 }
 
+/// Idefics2ImageProcessor's keys (its defaults where left out: size shortest_edge 378 and
+/// longest_edge 980, no splitting). size is {shortest_edge, longest_edge} (the resize that
+/// keeps the aspect) or {height, width} (a fixed size), the two its resize follows; any
+/// other is refused, as transformers fails on it when called. do_pad is read and not
+/// needed (operator() packs each crop's own patches).
+void parse_idefics2(const ConfigKeys& k, ImageProcessor& p) {
+  p.shortest_edge = 378;
+  p.longest_edge = 980;
+  p.base_height = p.base_width = 0;
+  p.crop_height = p.crop_width = 0;
+  if (k.has("size")) {
+    const auto& size = k.j.at("size");
+    const std::string expected = R"(: expected {"shortest_edge": S, "longest_edge": L} or {"height": H, "width": W})";
+    const auto positive = [&](const char* key) {
+      if (!size.contains(key) || !size[key].is_number_integer()) return false;
+      const int64_t v = size[key].get<int64_t>();
+      if (v <= 0 || v > (1 << 20)) k.fail("size", "is " + size.dump() + ": each value must be in [1, 2^20]");
+      return true;
+    };
+    if (size.is_object() && size.size() == 2 && positive("shortest_edge") && positive("longest_edge")) {
+      p.shortest_edge = size["shortest_edge"].get<int>();
+      p.longest_edge = size["longest_edge"].get<int>();
+    } else if (size.is_object() && size.size() == 2 && positive("height") && positive("width")) {
+      p.shortest_edge = p.longest_edge = 0;
+      p.base_height = size["height"].get<int>();
+      p.base_width = size["width"].get<int>();
+    } else
+      k.fail("size", "is " + size.dump() + expected);
+  }
+  p.do_image_splitting = k.get("do_image_splitting", false);
+  p.do_pad = k.get("do_pad", true);
+}
+
 }  // namespace
 
 ImageProcessor ImageProcessor::parse(const std::string& text, const std::string& source) {
@@ -638,14 +861,24 @@ ImageProcessor ImageProcessor::parse(const std::string& text, const std::string&
   else if (type == "LlavaNextImageProcessor" || type == "LlavaNextImageProcessorFast" ||
            type == "LlavaNextImageProcessorPil")
     p.kind = Kind::llava_next;
+  else if (type == "Idefics2ImageProcessor" || type == "Idefics2ImageProcessorFast" ||
+           type == "Idefics2ImageProcessorPil")
+    p.kind = Kind::idefics2;
   else if (type.rfind("CLIPImageProcessor", 0) == 0)
     p.kind = Kind::clip;
   else
-    k.fail("image_processor_type",
-           "is '" + type +
-               "': clear-sweep follows CLIPImageProcessor, Qwen2VLImageProcessor and LlavaNextImageProcessor only");
-  // The keys every kind shares, with the same defaults.
-  if (k.get("resample", 3) != 3) k.fail("resample", "is not 3 (bicubic), the only filter clear-sweep implements");
+    k.fail("image_processor_type", "is '" + type +
+                                       "': clear-sweep follows CLIPImageProcessor, Qwen2VLImageProcessor, "
+                                       "LlavaNextImageProcessor and Idefics2ImageProcessor only");
+  // The keys every kind shares; Idefics2's filter and statistics differ from the others'.
+  if (p.kind == Kind::idefics2) {
+    if (k.get("resample", 2) != 2)
+      k.fail("resample",
+             "is not 2 (bilinear), Idefics2ImageProcessor's and the only filter clear-sweep implements "
+             "for it");
+    p.norm = kStandardPixelNorm;
+  } else if (k.get("resample", 3) != 3)
+    k.fail("resample", "is not 3 (bicubic), the only filter clear-sweep implements");
   if (!k.get("do_convert_rgb", true)) k.fail("do_convert_rgb", "is false: images are read as RGB");
   p.do_resize = k.get("do_resize", true);
   p.do_rescale = k.get("do_rescale", true);
@@ -662,6 +895,8 @@ ImageProcessor ImageProcessor::parse(const std::string& text, const std::string&
     parse_clip(k, p);
   else if (p.kind == Kind::qwen2_vl)
     parse_qwen2_vl(k, p);
+  else if (p.kind == Kind::idefics2)
+    parse_idefics2(k, p);
   else
     parse_llava_next(k, p);
   return p;
@@ -707,8 +942,10 @@ ImageProcessor load_image_processor(const std::string& dir, int image_size, bool
                 "how a real model's images are sized");
   }
   ImageProcessor p = ImageProcessor::parse(text, source);
-  // qwen2_vl's size follows each image; llava_next's crop is its family's to check.
-  if (p.kind == ImageProcessor::Kind::qwen2_vl || p.kind == ImageProcessor::Kind::llava_next) return p;
+  // qwen2_vl's and idefics2's size follows each image; llava_next's crop is its family's to check.
+  if (p.kind == ImageProcessor::Kind::qwen2_vl || p.kind == ImageProcessor::Kind::llava_next ||
+      p.kind == ImageProcessor::Kind::idefics2)
+    return p;
   if (p.crop_height != image_size || p.crop_width != image_size)
     throw Error(SourceLocation{source}, "crop_size",
                 "gives " + std::to_string(p.crop_height) + " x " + std::to_string(p.crop_width) +

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "common/error.h"
 #include "model/parameter_factory.h"
 
 namespace clear_sweep {
@@ -29,6 +30,15 @@ PatchEmbeddingImpl::PatchEmbeddingImpl(int64_t channels, int64_t dim, int64_t pa
 
 torch::Tensor PatchEmbeddingImpl::forward(const torch::Tensor& pixels) {
   return torch::conv2d(pixels, weight, {}, {patch_, patch_});
+}
+
+torch::Tensor activation(const std::string& name, const torch::Tensor& x) {
+  if (name == "quick_gelu") return x * torch::sigmoid(1.702 * x);
+  if (name == "gelu") return torch::gelu(x);
+  if (name == "gelu_pytorch_tanh") return torch::gelu(x, "tanh");
+  if (name == "silu") return torch::silu(x);
+  CS_ASSERT(false, "unknown activation '" + name + "' (the config readers refuse it)");
+  return x;
 }
 
 }  // namespace clear_sweep

@@ -7,6 +7,8 @@
 
 #include <torch/torch.h>
 
+#include <string>
+
 namespace clear_sweep {
 
 class EmbeddingImpl : public torch::nn::Module {
@@ -39,5 +41,9 @@ class PatchEmbeddingImpl : public torch::nn::Module {
   int64_t patch_;
 };
 TORCH_MODULE(PatchEmbedding);
+
+/// transformers' ACT2FN by name, for the ones the vision encoders use: quick_gelu, gelu,
+/// gelu_pytorch_tanh, silu. Another name is a bug (the config readers refuse it).
+torch::Tensor activation(const std::string& name, const torch::Tensor& x);
 
 }  // namespace clear_sweep

@@ -30,6 +30,20 @@ int64_t ModelConfig::parameter_count() const {
     const int64_t merged = v.hidden * v.spatial_merge * v.spatial_merge;
     v_total = 3 * v.temporal_patch * v.patch_size * v.patch_size * v.hidden + v.layers * block;
     projector = norm + merged * merged + merged + merged * t.hidden + t.hidden;
+  } else if (family == "idefics2") {
+    // SigLIP: patch embedding with a bias, positions of an image_size square, CLIP's blocks
+    // (gelu MLP) without a class token or pre-norm. The connector: a SwiGLU projection
+    // to the decoder's width, then the resampler (latents, per layer two input norms,
+    // attention with grouped keys and values, a norm and a 4x SwiGLU; a final norm).
+    const int64_t v_layer =
+        4 * (v.hidden * v.hidden + v.hidden) + 2 * v.hidden * v.intermediate + v.intermediate + v.hidden + 4 * v.hidden;
+    v_total = 3 * v.patch_size * v.patch_size * v.hidden + v.hidden + v.patches() * v.hidden + 2 * v.hidden +
+              v.layers * v_layer;
+    const auto& r = v.resampler;
+    const int64_t r_layer = 3 * t.hidden + t.hidden * r.heads * r.head_dim * 2 +
+                            2 * t.hidden * r.kv_heads * r.head_dim + 3 * t.hidden * 4 * t.hidden;
+    projector =
+        2 * v.hidden * t.intermediate + t.intermediate * t.hidden + r.latents * t.hidden + r.depth * r_layer + t.hidden;
   } else {
     const int64_t v_layer =
         4 * (v.hidden * v.hidden + v.hidden) + 2 * v.hidden * v.intermediate + v.intermediate + v.hidden + 4 * v.hidden;
@@ -87,7 +101,7 @@ void ModelConfig::validate(const std::string& source) const {
   if (vision.select_layer == 0 || std::abs(vision.select_layer) > vision.layers)
     fail("vision_feature_layer", "must pick one of the " + std::to_string(vision.layers) + " vision layers");
   if (image_token_id < 0 || image_token_id >= text.vocab_size)
-    fail(family == "qwen2_vl" ? "image_token_id" : "image_token_index", "outside the vocabulary");
+    fail(qwen || family == "idefics2" ? "image_token_id" : "image_token_index", "outside the vocabulary");
   if (vision.spatial_merge <= 0 || (vision.image_size / vision.patch_size) % vision.spatial_merge)
     fail("vision_config.spatial_merge_size", "must divide the image's patches per side");
   if (!text.mrope_section.empty()) {

@@ -44,10 +44,25 @@ struct VisionConfig {
   /// LLaVA-NeXT's image_grid_pinpoints, (height, width) each: an image is tiled at the one
   /// that fits it best (AnyRes). Empty: every image is one image_size square.
   std::vector<std::array<int64_t, 2>> anyres_pinpoints;
+  // Idefics2's encoder (family idefics2) is SigLIP's at native aspect ratio, its patches'
+  // positions bucketed onto an image_size square's; a perceiver resampler then turns each
+  // image (each crop, with image splitting) into `resampler.latents` decoder tokens.
+  struct Resampler {
+    int64_t latents = 0;  ///< resampler_n_latents; 0: no resampler (every other family)
+    int64_t depth = 0, heads = 0, head_dim = 0, kv_heads = 0;
+    double rms_norm_eps = 1e-6;
+  };
+  Resampler resampler;
+  /// Idefics2's presets: each image as its four quarters and itself (5 crops); a real
+  /// folder's processor says (do_image_splitting).
+  bool image_splitting = false;
 
   int64_t patches() const { return (image_size / patch_size) * (image_size / patch_size); }
   /// Features per image that reach the decoder (of an image_size square).
-  int64_t features() const { return patches() / (spatial_merge * spatial_merge) + (keep_class_token ? 1 : 0); }
+  int64_t features() const {
+    if (resampler.latents > 0) return resampler.latents * (image_splitting ? 5 : 1);
+    return patches() / (spatial_merge * spatial_merge) + (keep_class_token ? 1 : 0);
+  }
 };
 
 /// Rotary scaling as transformers' rope_parameters name it: "default" (none), "linear"
@@ -72,11 +87,11 @@ struct TextConfig {
   double rms_norm_eps = 1e-5;
   bool tie_embeddings = false;
   // Later families' settings; LLaVA-1.5's decoder (Llama-2) has none of them.
-  int64_t explicit_head_dim = 0;  ///< config.json's head_dim where it is not hidden / heads; 0: not given
-  bool qkv_bias = false;          ///< q, k, v projections with biases (Qwen2; Llama's attention_bias)
-  bool o_bias = false;            ///< the output projection with a bias (Llama's attention_bias)
-  bool mlp_bias = false;          ///< gate, up and down with biases (Llama's mlp_bias)
-  int64_t sliding_window = 0;     ///< keys within this many slots of the query only (Mistral); 0: all
+  int64_t explicit_head_dim = 0;     ///< config.json's head_dim where it is not hidden / heads; 0: not given
+  bool qkv_bias = false;             ///< q, k, v projections with biases (Qwen2; Llama's attention_bias)
+  bool o_bias = false;               ///< the output projection with a bias (Llama's attention_bias)
+  bool mlp_bias = false;             ///< gate, up and down with biases (Llama's mlp_bias)
+  int64_t sliding_window = 0;        ///< keys within this many slots of the query only (Mistral); 0: all
   std::string model_type = "llama";  ///< a VLM's text_config model_type where it reads several (LLaVA-NeXT)
   RopeScaling rope_scaling;
   /// Qwen2-VL's multimodal rotary sections (rope_parameters.mrope_section): the first

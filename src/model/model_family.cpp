@@ -1,6 +1,7 @@
 #include "model/model_family.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 
 #include "common/error.h"
@@ -92,6 +93,15 @@ ModelConfig model_preset(const std::string& preset, int64_t vocab_size) {
     if (std::find(f.presets.begin(), f.presets.end(), preset) != f.presets.end()) return f.preset(preset, vocab_size);
   throw Error(SourceLocation{}, "model.preset", "unknown preset '" + preset + "'",
               "presets: " + join(model_preset_names()));
+}
+
+bool preset_without_processor(const std::string& dir, const ModelConfig& config,
+                              const std::vector<std::string>& presets) {
+  namespace fs = std::filesystem;
+  const bool ours = std::find(presets.begin(), presets.end(), config.preset) != presets.end();
+  const bool has_file = !dir.empty() && (fs::exists(fs::path(dir) / kProcessorConfigFile) ||
+                                         fs::exists(fs::path(dir) / kPreprocessorConfigFile));
+  return ours && !has_file;
 }
 
 }  // namespace clear_sweep

@@ -68,6 +68,12 @@ ModelConfig model_config_parse(const std::string& text, const std::string& sourc
 /// The config.json text of `config`'s family.
 std::string model_config_json(const ModelConfig& config);
 
+/// Whether a family's image processor is its own preset's rather than the folder's: the
+/// config is one of `presets` and the folder (dir "" for a preset being trained from
+/// scratch) holds no processor settings (kProcessorConfigFile, kPreprocessorConfigFile).
+bool preset_without_processor(const std::string& dir, const ModelConfig& config,
+                              const std::vector<std::string>& presets);
+
 /// The presets of every family; sweep/ keeps the same list (model_presets()).
 std::vector<std::string> model_preset_names();
 /// A preset's config. The vocabulary comes from the tokenizer for trained-from-scratch

@@ -48,9 +48,9 @@ int64_t ImageTensors::image_tokens(const std::string& path) const {
   return of_image(path, [&] { return processor_.image_tokens(picture.height, picture.width); });
 }
 
-std::array<int64_t, 3> ImageTensors::layout(const std::string& path) const {
+std::vector<std::array<int64_t, 3>> ImageTensors::layout(const std::string& path) const {
   const Image& picture = image(path);
-  return of_image(path, [&] { return processor_.layout(picture.height, picture.width); });
+  return of_image(path, [&] { return processor_.layout_rows(picture.height, picture.width); });
 }
 
 ModelInputs to_model_inputs(const TokenBatch& b, ImageTensors& images, torch::Device device) {
@@ -72,13 +72,13 @@ ModelInputs to_model_inputs(const TokenBatch& b, ImageTensors& images, torch::De
     if (path.empty()) continue;
     rows.push_back(images.get(path));
     if (images.sized_by_image()) {
-      const auto layout = images.layout(path);
-      grids.insert(grids.end(), layout.begin(), layout.end());
+      for (const auto& row : images.layout(path)) grids.insert(grids.end(), row.begin(), row.end());
     }
   }
   if (rows.empty()) return in;
   if (images.sized_by_image()) {
     in.images = torch::cat(rows).to(device);  // [patches of every image, dim], or [tiles of every image, 3, S, S]
+    // (Idefics2: [patches of every crop, 3 * p * p])
     in.image_grids = torch::tensor(grids, torch::kLong).view({-1, 3});  // on the host: the model reads it there
   } else {
     in.images = torch::stack(rows);  // [N, 3, S, S]
@@ -98,6 +98,18 @@ PromptFormat prompt_format(const ModelConfig& config, const ImageTensors& images
                       config.image_token_id);
   if (images.sized_by_image())
     format.image_tokens_of = [&images](const std::string& path) { return int(images.image_tokens(path)); };
+  const ImageProcessor& processor = images.processor();
+  if (processor.kind == ImageProcessor::Kind::idefics2) {
+    // Idefics2Processor's prompt: each image's crops as runs of <image> between
+    // <fake_token_around_image>s (its tokenizer's added tokens).
+    format.image_marker = "<image>";
+    format.image_boundary = "<fake_token_around_image>";
+    std::string run;
+    for (int i = 0; i < processor.image_seq_len; ++i) run += format.image_marker;
+    format.image_text = format.image_boundary;
+    for (int crop = 0; crop < (processor.do_image_splitting ? 5 : 1); ++crop)
+      format.image_text += run + format.image_boundary;
+  }
   format.chat_template = config.chat_template;
   format.system_prompt = config.system_prompt;
   format.date_string = config.date_string;

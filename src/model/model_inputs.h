@@ -7,6 +7,7 @@
 #include <array>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "data/batch.h"
 #include "data/dataset_io.h"
@@ -17,7 +18,8 @@ namespace clear_sweep {
 
 /// The model's image inputs by path, made once per image and reused: normalised pixels
 /// [3, S, S]; (Qwen2-VL) the image's flattened patches [patches, dim] and its grid;
-/// (LLaVA-NeXT) its tiles [tiles, 3, S, S] and its tile count and size.
+/// (LLaVA-NeXT) its tiles [tiles, 3, S, S] and its tile count and size; (Idefics2) its
+/// crops' full patches [patches, 3 * p * p] and each crop's patch grid.
 class ImageTensors {
  public:
   /// Through the model folder's processor (load_image_processor).
@@ -25,15 +27,19 @@ class ImageTensors {
   /// The presets' stretch to size x size.
   ImageTensors(const ImageTable& images, int64_t size, torch::Device device);
   const torch::Tensor& get(const std::string& path);
-  /// Whether each image takes as many placeholders as its size gives (Qwen2-VL, LLaVA-NeXT),
-  /// rather than the model's one count.
+  /// Whether each image's input has a size of its own (Qwen2-VL, LLaVA-NeXT, Idefics2),
+  /// and with it as many placeholders as the processor gives, rather than the model's one
+  /// count (Idefics2's count is fixed, its crops' patches are not).
   bool sized_by_image() const {
-    return processor_.kind == ImageProcessor::Kind::qwen2_vl || processor_.kind == ImageProcessor::Kind::llava_next;
+    return processor_.kind == ImageProcessor::Kind::qwen2_vl || processor_.kind == ImageProcessor::Kind::llava_next ||
+           processor_.kind == ImageProcessor::Kind::idefics2;
   }
-  /// sized_by_image: the image's placeholder tokens, and its layout for the model
-  /// (ModelInputs::image_grids: Qwen2-VL's patch grid, LLaVA-NeXT's tiles and size).
+  /// sized_by_image: the image's placeholder tokens, and its rows of the model's
+  /// ModelInputs::image_grids (Qwen2-VL's patch grid, LLaVA-NeXT's tiles and size: one
+  /// row; Idefics2: one per crop, its grid of full patches).
   int64_t image_tokens(const std::string& path) const;
-  std::array<int64_t, 3> layout(const std::string& path) const;
+  std::vector<std::array<int64_t, 3>> layout(const std::string& path) const;
+  const ImageProcessor& processor() const { return processor_; }
 
  private:
   const Image& image(const std::string& path) const;

@@ -30,12 +30,13 @@ struct ModelInputs {
   torch::Tensor labels;          ///< [B, T] long, -100 where ignored (may be undefined)
   /// The images of the rows that have one, in row order, as the family's processor gives
   /// them: [N, 3, S, S] (LLaVA), every image's patches one after another,
-  /// [patches, 3 * temporal * p * p] (Qwen2-VL), or every image's tiles, [tiles, 3, S, S]
-  /// (LLaVA-NeXT), with their layouts in image_grids.
+  /// [patches, 3 * temporal * p * p] (Qwen2-VL), every image's tiles, [tiles, 3, S, S]
+  /// (LLaVA-NeXT), or every crop's full patches, [patches, 3 * p * p] (Idefics2), with
+  /// their layouts in image_grids.
   torch::Tensor images;
   /// [N, 3] long on the host, each image's layout where its size shapes its features:
   /// Qwen2-VL's image_grid_thw (t, h, w patches), LLaVA-NeXT's (tiles, height, width);
-  /// else undefined.
+  /// Idefics2's one row per crop (1, rows, columns of full patches); else undefined.
   torch::Tensor image_grids;
 };
 

@@ -13,7 +13,9 @@ namespace clear_sweep {
 
 const std::vector<std::string>& model_presets() {
   // In the model layer's order: its families by name, each family's presets in turn.
-  static const std::vector<std::string> presets = {"tiny-text",
+  static const std::vector<std::string> presets = {"tiny-idefics2",
+                                                   "idefics2-8b",
+                                                   "tiny-text",
                                                    "llama-3.2-1b",
                                                    "llama-2-7b",
                                                    "tiny",
@@ -37,8 +39,9 @@ const std::vector<std::string>& model_presets() {
 
 bool published_shape_preset(const std::string& preset) {
   static const std::vector<std::string> shapes = {
-      "llama-3.2-1b", "llama-2-7b",    "mistral-7b",    "qwen2.5-1.5b",         "qwen2.5-7b",           "qwen2-vl-2b",
-      "qwen2-vl-7b",  "qwen2.5-vl-3b", "qwen2.5-vl-7b", "llava-v1.6-vicuna-7b", "llava-v1.6-mistral-7b"};
+      "llama-3.2-1b",          "llama-2-7b",  "mistral-7b",    "qwen2.5-1.5b",  "qwen2.5-7b",
+      "qwen2-vl-2b",           "qwen2-vl-7b", "qwen2.5-vl-3b", "qwen2.5-vl-7b", "llava-v1.6-vicuna-7b",
+      "llava-v1.6-mistral-7b", "idefics2-8b"};
   return std::find(shapes.begin(), shapes.end(), preset) != shapes.end();
 }
 

@@ -88,6 +88,23 @@ TEST_CASE("a chat template asks as CLEAR's code does, the plain one keeps the pr
   CHECK(template_prompt(qa, plain) == qa_prompt(qa.question));
 }
 
+TEST_CASE("Idefics2's prompt: each image marker becomes its crops' runs between boundaries, as its processor writes",
+          "[data][batch]") {
+  PromptFormat f("chat", 6, 5);
+  f.image_marker = "<image>";
+  f.image_boundary = "<fake>";
+  f.image_text = "<fake><image><image><fake>";
+  // A word after the closing boundary gets a space; a space, a newline or a tag do not.
+  CHECK(expand_image_markers("User:<image>Who?", f) == "User:<fake><image><image><fake> Who?");
+  CHECK(expand_image_markers("User:<image>\nWho?", f) == "User:<fake><image><image><fake>\nWho?");
+  CHECK(expand_image_markers("<image><end>", f) == "<fake><image><image><fake><end>");
+  // Two images in a row share the boundary between them; so do crops (splitting).
+  CHECK(expand_image_markers("<image><image>x", f) == "<fake><image><image><fake><image><image><fake> x");
+  f.image_text = "<fake><image><fake><fake><image><fake>";
+  CHECK(expand_image_markers("<image>", f) == "<fake><image><fake><image><fake>");
+  CHECK(expand_image_markers("no image", f) == "no image");
+}
+
 TEST_CASE("left padding for generation ends every row at its last prompt token", "[data][batch]") {
   Fixture f;
   std::vector<Sequence> seqs;

@@ -3,7 +3,9 @@
 // resolves them; the stretch only where asked for (our presets' folders); a folder with
 // neither is refused naming both files. tests/model/test_hf_score.py holds the numbers
 // against transformers on such folders.
+#include <algorithm>
 #include <fstream>
+#include <functional>
 
 #include "data/image_processor.h"
 #include "test_support.h"
@@ -453,4 +455,210 @@ TEST_CASE("a model folder's LLaVA-NeXT processor is loaded whatever the tower's 
   const ImageProcessor qwen = qwen_defaults();
   const ImageProcessor::PatchGrid grid = qwen.patch_grid(97, 61);
   CHECK(qwen.layout(97, 61) == std::array<int64_t, 3>{grid.t, grid.h, grid.w});
+}
+
+// Idefics2's processor. The expected sizes follow from get_resize_output_image_size's
+// definition (longest_edge cap keeping the aspect, int() truncation, each side raised to
+// shortest_edge); tests/data/test_idefics2_processor.py holds the numbers and pixels
+// against transformers' Idefics2ImageProcessorPil and Pillow.
+
+namespace {
+
+ImageProcessor idefics2_parse(const std::string& text) {
+  return ImageProcessor::parse(text, "preprocessor_config.json");
+}
+
+}  // namespace
+
+TEST_CASE("Idefics2ImageProcessor settings are read, and what it cannot follow refused", "[data][image][idefics2]") {
+  // Its defaults where a folder names the type alone.
+  const ImageProcessor defaults = idefics2_parse(R"({"image_processor_type": "Idefics2ImageProcessor"})");
+  CHECK(defaults.kind == ImageProcessor::Kind::idefics2);
+  CHECK(defaults.shortest_edge == 378);
+  CHECK(defaults.longest_edge == 980);
+  CHECK(defaults.base_height == 0);
+  CHECK_FALSE(defaults.do_image_splitting);
+  CHECK(defaults.do_pad);
+  CHECK(defaults.norm.mean == kStandardPixelNorm.mean);
+  CHECK(defaults.norm.std == kStandardPixelNorm.std);
+  // The model-side settings keep their documented defaults until the family sets them.
+  CHECK(defaults.patch_size == 14);
+  CHECK(defaults.image_seq_len == 64);
+  // HuggingFaceM4/idefics2-8b's preprocessor_config.json, in each of the type's names.
+  for (const char* type : {"Idefics2ImageProcessor", "Idefics2ImageProcessorFast", "Idefics2ImageProcessorPil"}) {
+    INFO(type);
+    const ImageProcessor p = idefics2_parse(std::string(R"({"image_processor_type": ")") + type + R"(",
+        "do_convert_rgb": true, "do_image_splitting": true, "do_normalize": true, "do_pad": false,
+        "do_rescale": true, "do_resize": true, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5],
+        "processor_class": "Idefics2Processor", "resample": 2, "rescale_factor": 0.00392156862745098,
+        "size": {"longest_edge": 700, "shortest_edge": 300}})");
+    CHECK(p.kind == ImageProcessor::Kind::idefics2);
+    CHECK(p.do_image_splitting);
+    CHECK_FALSE(p.do_pad);
+    CHECK(p.shortest_edge == 300);
+    CHECK(p.longest_edge == 700);
+  }
+  // size {height, width}: a fixed size for every crop.
+  const ImageProcessor fixed = idefics2_parse(R"({"image_processor_type": "Idefics2ImageProcessor",
+      "size": {"height": 70, "width": 98}, "image_mean": [0.1, 0.2, 0.3]})");
+  CHECK(fixed.shortest_edge == 0);
+  CHECK(fixed.longest_edge == 0);
+  CHECK(fixed.base_height == 70);
+  CHECK(fixed.base_width == 98);
+  CHECK(fixed.norm.mean[1] == 0.2f);
+  CHECK(fixed.norm.std[1] == 0.5f);
+  CHECK(fixed.idefics2_resize(5, 2000) == std::pair<int, int>{70, 98});
+
+  const std::string type = R"("image_processor_type": "Idefics2ImageProcessor")";
+  for (const auto& [text, key] : std::vector<std::pair<std::string, std::string>>{
+           {"{" + type + R"(, "resample": 3})", "resample"},
+           {"{" + type + R"(, "resample": 0})", "resample"},
+           {"{" + type + R"(, "size": {"shortest_edge": 378}})", "size"},
+           {"{" + type + R"(, "size": {"longest_edge": 980}})", "size"},
+           {"{" + type + R"(, "size": 378})", "size"},
+           {"{" + type + R"(, "size": {"height": 70}})", "size"},
+           {"{" + type + R"(, "size": {"height": 0, "width": 70}})", "size"},
+           {"{" + type + R"(, "size": {"shortest_edge": 378, "longest_edge": -1}})", "size"},
+           {"{" + type + R"(, "size": {"shortest_edge": 378, "longest_edge": 980, "height": 5}})", "size"},
+           {"{" + type + R"(, "do_image_splitting": "yes"})", "do_image_splitting"},
+           {"{" + type + R"(, "do_convert_rgb": false})", "do_convert_rgb"},
+           {"{" + type + R"(, "image_std": [0.5, 0.5]})", "image_std"},
+           {R"({"image_processor_type": "Idefics3ImageProcessor"})", "image_processor_type"}}) {
+    INFO(text);
+    const Error e = expect_error([&, text = text] { idefics2_parse(text); });
+    CHECK(e.key() == key);
+    CHECK(std::string(e.what()).find("preprocessor_config.json") != std::string::npos);
+  }
+}
+
+TEST_CASE("Idefics2's resize caps the longest edge, then raises each side to the shortest", "[data][image][idefics2]") {
+  const ImageProcessor p = ImageProcessor::idefics2(14, 64, 378, 980, false);
+  CHECK(p.idefics2_resize(500, 600) == std::pair<int, int>{500, 600});   // fits: kept
+  CHECK(p.idefics2_resize(1000, 500) == std::pair<int, int>{980, 490});  // tall: width int(980 * 0.5)
+  CHECK(p.idefics2_resize(500, 1999) == std::pair<int, int>{378, 980});  // int(980 / 3.998) = 245, raised
+  CHECK(p.idefics2_resize(1000, 1000) == std::pair<int, int>{980, 980});
+  CHECK(p.idefics2_resize(100, 50) == std::pair<int, int>{378, 378});  // each side raised on its own
+  CHECK(p.idefics2_resize(3, 2000) == std::pair<int, int>{378, 980});  // int(1.47) = 1, raised
+  CHECK(p.idefics2_resize(1100, 1300) == std::pair<int, int>{829, 980});
+  ImageProcessor off = p;
+  off.do_resize = false;
+  CHECK(off.idefics2_resize(5, 7) == std::pair<int, int>{5, 7});
+}
+
+TEST_CASE("Idefics2's crops, layout rows, tokens and output shape agree with and without splitting",
+          "[data][image][idefics2]") {
+  for (const bool splitting : {false, true}) {
+    const ImageProcessor p = ImageProcessor::idefics2(8, 7, 40, 100, splitting);
+    for (const auto& [h, w] : {std::pair<int, int>{5, 7}, {97, 61}, {40, 900}, {333, 517}, {64, 64}}) {
+      INFO(splitting << ", " << h << " x " << w);
+      const Image image(w, h);
+      const std::vector<Image> crops = idefics2_crops(image, p);
+      const std::vector<std::array<int64_t, 3>> rows = p.layout_rows(h, w);
+      REQUIRE(crops.size() == (splitting ? 5u : 1u));
+      REQUIRE(rows.size() == crops.size());
+      CHECK(p.image_tokens(h, w) == int64_t(crops.size()) * 7);
+      int64_t patches = 0;
+      for (size_t k = 0; k < crops.size(); ++k) {
+        CHECK(rows[k] == std::array<int64_t, 3>{1, crops[k].height / 8, crops[k].width / 8});
+        patches += rows[k][1] * rows[k][2];
+      }
+      // The whole image comes last, resized as idefics2_resize says.
+      CHECK(std::pair<int, int>{crops.back().height, crops.back().width} == p.idefics2_resize(h, w));
+      const std::vector<int64_t> shape = p.output_shape(image);
+      CHECK(shape == std::vector<int64_t>{patches, 3 * 8 * 8});
+      CHECK(int64_t(p(image).size()) == shape[0] * shape[1]);
+    }
+  }
+  // The other kinds have one layout row, their layout.
+  const ImageProcessor qwen = qwen_defaults();
+  CHECK(qwen.layout_rows(97, 61) == std::vector<std::array<int64_t, 3>>{qwen.layout(97, 61)});
+  const ImageProcessor next = ImageProcessor::llava_next({{8, 16}}, 8);
+  CHECK(next.layout_rows(9, 20) == std::vector<std::array<int64_t, 3>>{next.layout(9, 20)});
+}
+
+TEST_CASE("Idefics2's patches: the quarters then the whole, each patch by (channel, py, px)",
+          "[data][image][idefics2]") {
+  // 2-pixel patches, no resize, rescale or normalisation: each value is its pixel's byte.
+  // A 5 x 7 image splits into quarters of 2 x 3, 2 x 4, 3 x 3 and 3 x 4 (the odd row and
+  // column go to the bottom and right), each one full patch; the whole has 2 x 3 patches.
+  ImageProcessor p = ImageProcessor::idefics2(2, 64, 378, 980, true);
+  p.do_resize = p.do_rescale = p.do_normalize = false;
+  const int P = 2, height = 5, width = 7;
+  auto byte = [](int x, int y, int c) { return uint8_t((x * 7 + y * 31 + c * 101) % 256); };
+  Image image(width, height);
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x)
+      for (int c = 0; c < 3; ++c) image.at(x, y)[c] = byte(x, y, c);
+  CHECK(p.layout_rows(height, width) ==
+        std::vector<std::array<int64_t, 3>>{{1, 1, 1}, {1, 1, 2}, {1, 1, 1}, {1, 1, 2}, {1, 2, 3}});
+  struct Patch {
+    int top, left;  ///< its first pixel in the image
+  };
+  // Quarter origins (0, 0), (0, 3), (2, 0), (2, 3); the whole's 2 x 3 patches row by row.
+  const std::vector<Patch> expected = {{0, 0}, {0, 3}, {0, 5}, {2, 0}, {2, 3}, {2, 5},
+                                       {0, 0}, {0, 2}, {0, 4}, {2, 0}, {2, 2}, {2, 4}};
+  const std::vector<float> out = p(image);
+  const int dim = 3 * P * P;
+  REQUIRE(out.size() == expected.size() * size_t(dim));
+  CHECK(p.output_shape(image) == std::vector<int64_t>{int64_t(expected.size()), dim});
+  int wrong = 0;
+  for (size_t n = 0; n < expected.size(); ++n)
+    for (int d = 0; d < dim; ++d) {
+      const int c = d / (P * P), py = (d / P) % P, px = d % P;
+      if (out[n * size_t(dim) + size_t(d)] != float(byte(expected[n].left + px, expected[n].top + py, c))) ++wrong;
+    }
+  CHECK(wrong == 0);
+  // idefics2_crops gives the same crops as 8-bit images: the whole last, a copy.
+  const std::vector<Image> crops = idefics2_crops(image, p);
+  REQUIRE(crops.size() == 5);
+  CHECK(crops[4].rgb == image.rgb);
+  CHECK(crops[1].width == 4);
+  CHECK(crops[1].at(0, 1)[2] == byte(3, 1, 2));
+}
+
+TEST_CASE("Idefics2 refuses a crop without a full patch, and an image too small to split", "[data][image][idefics2]") {
+  ImageProcessor p = ImageProcessor::idefics2(14, 64, 378, 980, false);
+  p.do_resize = false;
+  const Image small(30, 10);
+  for (const auto& call :
+       std::vector<std::function<void()>>{[&] { p.output_shape(small); }, [&] { p(small); },
+                                          [&] { p.layout_rows(10, 30); }, [&] { p.image_tokens(10, 30); }}) {
+    const Error e = expect_error(call);
+    CHECK(e.key() == "patch_size");
+    CHECK(e.message().find("10 x 30") != std::string::npos);
+  }
+  CHECK(p.layout_rows(14, 30) == std::vector<std::array<int64_t, 3>>{{1, 1, 2}});
+  // Splitting: a 28 x 30 image's quarters are 14 x 15, one patch each; a 27-row one's top
+  // quarters are 13 rows, none.
+  p.do_image_splitting = true;
+  CHECK(p.layout_rows(28, 30).size() == 5);
+  CHECK(expect_error([&] { p.layout_rows(27, 30); }).message().find("13 x 15") != std::string::npos);
+  // With the resize, a shortest_edge under the patch can leave a crop without one.
+  const ImageProcessor tiny = ImageProcessor::idefics2(14, 64, 10, 20, false);
+  CHECK(expect_error([&] { tiny.image_tokens(5, 7); }).key() == "patch_size");
+  CHECK(expect_error([&] { tiny.layout_rows(100, 10); }).message().find("20 x 10") != std::string::npos);
+  // A side of 1 leaves quarters empty (transformers fails there): refused naming the size.
+  const ImageProcessor split = ImageProcessor::idefics2(14, 64, 378, 980, true);
+  const Error one = expect_error([&] { split.layout_rows(1, 50); });
+  CHECK(one.key() == "image size");
+  CHECK(one.message().find("1 x 50") != std::string::npos);
+  CHECK(expect_error([&] { split(Image(0, 5)); }).key() == "image size");
+}
+
+TEST_CASE("PIL's bilinear resize: copies, interpolates and keeps a flat image flat", "[data][image][idefics2]") {
+  // [0, 255] to 4 pixels: Pillow's taps (support 1, centres 0.25 ... 1.75) give 0,
+  // 63.75 -> 64, 191.25 -> 191 and 255 in its fixed point.
+  Image two(2, 1);
+  for (int c = 0; c < 3; ++c) two.at(1, 0)[c] = 255;
+  const Image four = resize_bilinear_pil(two, 4, 1);
+  CHECK(std::vector<int>{four.at(0, 0)[0], four.at(1, 0)[0], four.at(2, 0)[0], four.at(3, 0)[0]} ==
+        std::vector<int>{0, 64, 191, 255});
+  Image flat(37, 23);
+  std::fill(flat.rgb.begin(), flat.rgb.end(), uint8_t(117));
+  for (const auto& [w, h] : {std::pair<int, int>{5, 90}, {80, 3}, {37, 23}, {300, 200}}) {
+    const Image out = resize_bilinear_pil(flat, w, h);
+    CHECK(out.width == w);
+    CHECK(out.height == h);
+    CHECK(std::all_of(out.rgb.begin(), out.rgb.end(), [](uint8_t v) { return v == 117; }));
+  }
 }

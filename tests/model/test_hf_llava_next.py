@@ -137,7 +137,7 @@ def compare_generation(name, model, folder):
     with torch.no_grad():
         ref = model.generate(**ref_in, max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS, do_sample=False,
                              eos_token_id=None, pad_token_id=0,
-                             suppress_tokens=[IMAGE])[:, ref_in["input_ids"].shape[1]:]
+                             suppress_tokens=[IMAGE, 0])[:, ref_in["input_ids"].shape[1]:]  # clear-sweep never generates padding
     ours, error = dump(folder, ours_in, "--generate", str(NEW_TOKENS))
     if ours is None:
         check(False, f"{name}: clear-sweep generates ({error})")

@@ -290,7 +290,7 @@ TEST_CASE("model configs round-trip through config.json and bad ones name the ke
 
 TEST_CASE("the model-family registry picks a folder's family by model_type and then architectures", "[model][family]") {
   CHECK(model_family_names() ==
-        std::vector<std::string>{"llama", "llava", "llava_next", "mistral", "qwen2", "qwen2_vl"});
+        std::vector<std::string>{"idefics2", "llama", "llava", "llava_next", "mistral", "qwen2", "qwen2_vl"});
   // The VLM presets sweep files may name are the families' (sweep/ keeps its own list,
   // with the face embedder's preset of src/faces/).
   std::vector<std::string> sweep_presets = model_presets();
@@ -479,6 +479,68 @@ TEST_CASE("LLaVA-NeXT's tiny preset: parameters as counted, each image tiled at 
   CHECK(generate_greedy(m, in, g) == cached);
 }
 
+TEST_CASE("Idefics2's presets: parameters as counted, crops of their own size, each image as its latents",
+          "[model][idefics2]") {
+  // The published shape: config.json round trip, its parameter count (8.4 B, as the
+  // model card's float32 shards weigh).
+  const ModelConfig big = model_preset("idefics2-8b");
+  const ModelConfig back = model_config_parse(model_config_json(big), "config.json");
+  CHECK(back.vision.resampler.latents == 64);
+  CHECK(back.vision.resampler.head_dim == 96);
+  CHECK(back.text.sliding_window == 4096);
+  CHECK(back.parameter_count() == big.parameter_count());
+  CHECK(big.parameter_count() > 8'300'000'000);
+  CHECK(big.parameter_count() < 8'500'000'000);
+  // The hub's config.json leaves the perceiver's keys out: transformers' defaults, its
+  // width the decoder's.
+  const ModelConfig hub = model_config_parse(R"({"architectures": ["Idefics2ForConditionalGeneration"],
+      "model_type": "idefics2", "image_token_id": 32001, "tie_word_embeddings": false,
+      "perceiver_config": {"model_type": "idefics2"},
+      "text_config": {"max_position_embeddings": 32768, "model_type": "mistral", "pad_token_id": 0,
+                      "rms_norm_eps": 1e-05, "vocab_size": 32003},
+      "vision_config": {"hidden_size": 1152, "image_size": 980, "intermediate_size": 4304,
+                        "num_attention_heads": 16, "num_hidden_layers": 27, "patch_size": 14}})",
+                                             "hub/config.json");
+  CHECK(hub.parameter_count() == big.parameter_count());
+  CHECK(hub.prompt_template == kChatPrompt);
+  std::string bad = model_config_json(big);
+  bad.replace(bad.find("\"num_key_value_heads\": 4"), 24, "\"num_key_value_heads\": 5");
+  CHECK(expect_error([&] { model_config_parse(bad, "c.json"); }).key() == "perceiver_config.num_key_value_heads");
+
+  torch::manual_seed(5);
+  ModelConfig c = model_preset("tiny-idefics2", 300);
+  Vlm m(c);
+  int64_t counted = 0;
+  for (const auto& p : m->parameters()) counted += p.numel();
+  CHECK(counted == c.parameter_count());
+  ImageTable table;
+  table.emplace("wide.png", Image(45, 20));
+  table.emplace("square.png", Image(50, 50));
+  for (const bool splitting : {false, true}) {
+    c.vision.image_splitting = splitting;
+    ImageTensors images(table, model_family(c.family).image_processor("", c), torch::kCPU);
+    REQUIRE(images.sized_by_image());
+    // Every image becomes its crops' latents, whatever its size.
+    CHECK(images.image_tokens("wide.png") == c.image_tokens());
+    CHECK(images.layout("wide.png").size() == (splitting ? 5u : 1u));
+    const PromptFormat format = prompt_format(c, images);
+    BpeTokenizer tok = BpeTokenizer::train({"who is this person in the picture", "the answer is here"}, 300);
+    std::vector<Sequence> rows;
+    for (const char* path : {"wide.png", "square.png"})
+      rows.push_back(make_sequence(tok, "who is this?", "", path, format));
+    const ModelInputs in = to_model_inputs(collate(rows, 0, PadSide::left, true), images, torch::kCPU);
+    CHECK(in.image_grids.size(0) == (splitting ? 10 : 2));  // a row per crop
+    m->eval();
+    torch::NoGradGuard no_grad;
+    GenerateOptions g;
+    g.max_new_tokens = 4;
+    g.eos_id = -1;
+    const auto cached = generate_greedy(m, in, g);
+    g.use_cache = false;
+    CHECK(generate_greedy(m, in, g) == cached);
+  }
+}
+
 TEST_CASE("a folder's image processor must be its family's and agree with config.json", "[model][family]") {
   TempDir dir;
   auto write = [&](const std::string& text) { std::ofstream(dir.file("preprocessor_config.json")) << text; };
@@ -517,6 +579,27 @@ TEST_CASE("a SentencePiece tokenizer works in a process that also holds libtorch
   const std::string text = "Where was Delmi Pesillund born? In 1987, at dusk.";
   CHECK(sp->decode(sp->encode(text)) == text);
   CHECK(torch::ones({2}).sum().item<float>() == 2.0f);
+
+  // Idefics2's added tokens after the pieces, from tokenizer_config.json: split out of the
+  // text (the text after one encoded as a continuation), skipped when decoding, padding
+  // the folder's <unk>; the file comes back with the model.
+  std::ofstream(tmp.file("tokenizer_config.json")) << R"({"legacy": false, "pad_token": "<unk>",
+      "added_tokens_decoder": {"400": {"content": "<fake_token_around_image>", "special": true},
+                               "401": {"content": "<image>", "special": true},
+                               "402": {"content": "<end_of_utterance>", "special": true}}})";
+  const auto added = load_tokenizer(tmp.path());
+  CHECK(added->vocab_size() == 403);
+  CHECK(added->special().image == 401);
+  CHECK(added->special().pad == 0);
+  const auto ids = added->encode("Where<fake_token_around_image><image><fake_token_around_image> was");
+  REQUIRE(ids.size() >= 4);
+  const std::vector<int32_t> middle(ids.end() - std::ptrdiff_t(3 + added->encode_continuation(" was").size()),
+                                    ids.end() - std::ptrdiff_t(added->encode_continuation(" was").size()));
+  CHECK(middle == std::vector<int32_t>{400, 401, 400});
+  CHECK(added->decode(ids) == "Where was");
+  TempDir saved;
+  added->save(saved.path());
+  CHECK(load_tokenizer(saved.path())->special().image == 401);
 }
 
 TEST_CASE("scoring only the labelled positions gives the full forward's numbers", "[model][score]") {

@@ -25,22 +25,19 @@ ClipAttentionImpl::ClipAttentionImpl(const VisionConfig& c) : heads_(c.heads) {
   out_proj = register_module("out_proj", LoraLinear(c.hidden, c.hidden, true));
 }
 
-torch::Tensor ClipAttentionImpl::forward(const torch::Tensor& x) {
+torch::Tensor ClipAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& allowed) {
   const int64_t n = x.size(0), t = x.size(1), d = x.size(2) / heads_;
   auto split = [&](const torch::Tensor& y) { return y.view({n, t, heads_, d}).transpose(1, 2); };
-  const torch::Tensor out = attend(split(q_proj(x)), split(k_proj(x)), split(v_proj(x)), {});
+  const torch::Tensor out = attend(split(q_proj(x)), split(k_proj(x)), split(v_proj(x)), allowed);
   return out_proj(out.transpose(1, 2).reshape({n, t, heads_ * d}));
 }
 
-ClipMlpImpl::ClipMlpImpl(const VisionConfig& c) {
+ClipMlpImpl::ClipMlpImpl(const VisionConfig& c) : act_(c.hidden_act) {
   fc1 = register_module("fc1", LoraLinear(c.hidden, c.intermediate, true));
   fc2 = register_module("fc2", LoraLinear(c.intermediate, c.hidden, true));
 }
 
-torch::Tensor ClipMlpImpl::forward(const torch::Tensor& x) {
-  const torch::Tensor h = fc1(x);
-  return fc2(h * torch::sigmoid(1.702 * h));  // quick-GELU, as CLIP
-}
+torch::Tensor ClipMlpImpl::forward(const torch::Tensor& x) { return fc2(activation(act_, fc1(x))); }
 
 ClipLayerImpl::ClipLayerImpl(const VisionConfig& c) {
   layer_norm1 = register_module("layer_norm1", LayerNorm(c.hidden, c.layer_norm_eps));
@@ -49,8 +46,8 @@ ClipLayerImpl::ClipLayerImpl(const VisionConfig& c) {
   mlp = register_module("mlp", ClipMlp(c));
 }
 
-torch::Tensor ClipLayerImpl::forward(const torch::Tensor& x) {
-  const torch::Tensor h = x + self_attn(layer_norm1(x));
+torch::Tensor ClipLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& allowed) {
+  const torch::Tensor h = x + self_attn(layer_norm1(x), allowed);
   return h + mlp(layer_norm2(h));
 }
 

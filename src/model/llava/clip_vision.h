@@ -2,10 +2,13 @@
 // CLIPVisionModel so that parameter names match
 // (vision_tower.vision_model.encoder.layers.N.self_attn.q_proj...): patch embedding,
 // class token, learned positions, pre-norm blocks with quick-GELU MLPs; and LLaVA's
-// two-layer projector.
+// two-layer projector. Idefics2's SigLIP encoder reuses the blocks (the same layout,
+// another activation, a mask over padded patches).
 #pragma once
 
 #include <torch/torch.h>
+
+#include <string>
 
 #include "model/basic_layers.h"
 #include "model/lora_linear.h"
@@ -26,7 +29,8 @@ TORCH_MODULE(ClipEmbeddings);
 class ClipAttentionImpl : public torch::nn::Module {
  public:
   explicit ClipAttentionImpl(const VisionConfig& c);
-  torch::Tensor forward(const torch::Tensor& x);
+  /// x [N, P, D]; `allowed` [N, 1, P, P] bool, or undefined: every patch sees every other.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& allowed = {});
   LoraLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
 
  private:
@@ -39,13 +43,16 @@ class ClipMlpImpl : public torch::nn::Module {
   explicit ClipMlpImpl(const VisionConfig& c);
   torch::Tensor forward(const torch::Tensor& x);
   LoraLinear fc1{nullptr}, fc2{nullptr};
+
+ private:
+  std::string act_;  ///< CLIP's quick_gelu; SigLIP's (Idefics2) gelu_pytorch_tanh
 };
 TORCH_MODULE(ClipMlp);
 
 class ClipLayerImpl : public torch::nn::Module {
  public:
   explicit ClipLayerImpl(const VisionConfig& c);
-  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& allowed = {});
   LayerNorm layer_norm1{nullptr}, layer_norm2{nullptr};
   ClipAttention self_attn{nullptr};
   ClipMlp mlp{nullptr};

@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "model/config_reader.h"
+#include "model/vlm_text_config.h"
 
 namespace clear_sweep {
 namespace {
@@ -105,21 +106,7 @@ std::string llava_config_json(const ModelConfig& c) {
                         {"layer_norm_eps", c.vision.layer_norm_eps},
                         {"hidden_act", "quick_gelu"}};
   if (next) j["image_grid_pinpoints"] = c.vision.anyres_pinpoints;
-  j["text_config"] = {{"model_type", c.text.model_type},
-                      {"vocab_size", c.text.vocab_size},
-                      {"hidden_size", c.text.hidden},
-                      {"num_hidden_layers", c.text.layers},
-                      {"num_attention_heads", c.text.heads},
-                      {"num_key_value_heads", c.text.kv_heads},
-                      {"intermediate_size", c.text.intermediate},
-                      {"max_position_embeddings", c.text.max_positions},
-                      {"rope_theta", c.text.rope_theta},
-                      {"rms_norm_eps", c.text.rms_norm_eps},
-                      {"tie_word_embeddings", c.text.tie_embeddings},
-                      {"hidden_act", "silu"}};
-  if (c.text.model_type == "mistral")
-    j["text_config"]["sliding_window"] =
-        c.text.sliding_window > 0 ? nlohmann::ordered_json(c.text.sliding_window) : nlohmann::ordered_json();
+  j["text_config"] = llama_text_config_json(c.text);
   return j.dump(2) + "\n";
 }
 
@@ -174,33 +161,8 @@ ModelConfig llava_config_parse(const nlohmann::json& j, const std::string& sourc
   if (c.text.model_type != "llama" && !(next && c.text.model_type == "mistral"))
     r.fail(tp + "model_type", "is '" + c.text.model_type + "': clear-sweep's " + c.family + " reads " +
                                   (next ? "llama and mistral" : "llama") + " decoders");
-  const bool mistral = c.text.model_type == "mistral";
-  r.require(t, tp, "hidden_act", std::string("silu"), "implements Llama's SiLU MLP only");
-  r.require(t, tp, "attention_bias", false, "implements attention without biases only");
-  r.require(t, tp, "mlp_bias", false, "implements an MLP without biases only");
-  r.require(t, tp, "pretraining_tp", int64_t(1), "computes the linear layers unsplit (pretraining_tp 1)");
-  if (t.contains("rope_scaling") && !t["rope_scaling"].is_null())
-    r.fail("text_config.rope_scaling", "is " + t["rope_scaling"].dump() + ": rotary scaling is not supported");
-  // LlamaConfig's (and MistralConfig's) defaults.
-  c.text.vocab_size = r.get(t, tp, "vocab_size", int64_t(32000));
-  c.text.hidden = r.get(t, tp, "hidden_size", int64_t(4096));
-  c.text.layers = r.get(t, tp, "num_hidden_layers", int64_t(32));
-  c.text.heads = r.get(t, tp, "num_attention_heads", int64_t(32));
-  c.text.kv_heads = r.get(t, tp, "num_key_value_heads", mistral ? int64_t(8) : c.text.heads);
-  c.text.intermediate = r.get(t, tp, "intermediate_size", int64_t(mistral ? 14336 : 11008));
-  c.text.max_positions = r.get(t, tp, "max_position_embeddings", int64_t(mistral ? 131072 : 2048));
-  if (mistral) c.text.sliding_window = r.get_or_null(t, tp, "sliding_window", int64_t(4096), int64_t(0));
-  c.text.rms_norm_eps = r.get(t, tp, "rms_norm_eps", 1e-6);
-  c.text.rope_theta = r.get(t, tp, "rope_theta", 10000.0);
-  if (t.contains("rope_parameters") && t["rope_parameters"].is_object()) {  // transformers 5
-    const auto& rope = t["rope_parameters"];
-    const std::string rp = tp + "rope_parameters.";
-    r.require(rope, rp, "rope_type", std::string("default"), "implements the default rotary embedding only");
-    c.text.rope_theta = r.get(rope, rp, "rope_theta", c.text.rope_theta);
-  }
+  c.text = llama_text_config(r, t, tp, c.text.model_type);
   c.text.tie_embeddings = r.get(t, tp, "tie_word_embeddings", r.get(j, "", "tie_word_embeddings", false));
-  if (c.text.heads > 0 && c.text.hidden % c.text.heads == 0)
-    r.require(t, tp, "head_dim", c.text.hidden / c.text.heads, "needs head_dim = hidden_size / num_attention_heads");
   if (c.pad_token_id >= c.text.vocab_size) r.fail("pad_token_id", "outside the vocabulary");
   if (next) {
     if (c.vision.image_size <= 0) r.fail("vision_config.image_size", "must be positive");

@@ -1,7 +1,6 @@
 // LLaVA-NeXT as a model family (model_family.h): LLaVA's config reader and weight names
 // (llava/), its own model and presets, and the folder's LlavaNextImageProcessor.
 #include <algorithm>
-#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,14 +17,9 @@ namespace {
 /// The folder's LlavaNextImageProcessor, told the tower's patch size (it counts each
 /// image's placeholders); our presets' folders, which have none, tile at their pinpoints.
 ImageProcessor llava_next_image_processor(const std::string& dir, const ModelConfig& config) {
-  namespace fs = std::filesystem;
-  const auto& presets = llava_next_preset_names();
-  const bool ours = std::find(presets.begin(), presets.end(), config.preset) != presets.end();
-  const bool has_file = !dir.empty() && (fs::exists(fs::path(dir) / kProcessorConfigFile) ||
-                                         fs::exists(fs::path(dir) / kPreprocessorConfigFile));
   const VisionConfig& v = config.vision;
   ImageProcessor p;
-  if (ours && !has_file) {
+  if (preset_without_processor(dir, config, llava_next_preset_names())) {
     p = ImageProcessor::llava_next(std::vector<std::pair<int, int>>(), int(v.image_size));
     for (const auto& [h, w] : v.anyres_pinpoints) p.grid_pinpoints.emplace_back(int(h), int(w));
   } else {

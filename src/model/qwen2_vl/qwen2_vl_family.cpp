@@ -2,7 +2,6 @@
 // its code. Both model types read through one config reader; the stored names of every
 // transformers layout map to transformers 5's.
 #include <algorithm>
-#include <filesystem>
 
 #include "common/error.h"
 #include "model/model_family.h"
@@ -28,13 +27,8 @@ std::string qwen2_vl_weight_name(const std::string& stored) {
 /// preset without a folder, ""), resize to their square image's area (smart_resize with
 /// min and max pixels both that).
 ImageProcessor qwen2_vl_image_processor(const std::string& dir, const ModelConfig& config) {
-  namespace fs = std::filesystem;
-  const auto& presets = qwen2_vl_preset_names();
-  const bool ours = std::find(presets.begin(), presets.end(), config.preset) != presets.end();
-  const bool has_file = !dir.empty() && (fs::exists(fs::path(dir) / kProcessorConfigFile) ||
-                                         fs::exists(fs::path(dir) / kPreprocessorConfigFile));
   const VisionConfig& v = config.vision;
-  if (ours && !has_file) {
+  if (preset_without_processor(dir, config, qwen2_vl_preset_names())) {
     const int64_t area = v.image_size * v.image_size;
     return ImageProcessor::qwen2_vl(int(v.patch_size), int(v.spatial_merge), int(v.temporal_patch), area, area);
   }

@@ -12,15 +12,6 @@ namespace {
 
 constexpr double kNormEps = 1e-6;  // every norm of the encoder and merger, as transformers builds them
 
-torch::Tensor activation(const std::string& act, const torch::Tensor& x) {
-  if (act == "quick_gelu") return x * torch::sigmoid(1.702 * x);
-  if (act == "gelu") return torch::gelu(x);
-  if (act == "gelu_pytorch_tanh") return torch::gelu(x, "tanh");
-  if (act == "silu") return torch::silu(x);
-  CS_ASSERT(false, "unknown vision activation '" + act + "' (the config reader refuses it)");
-  return x;
-}
-
 }  // namespace
 
 QwenPatchProjectionImpl::QwenPatchProjectionImpl(const VisionConfig& c) {
