@@ -75,6 +75,16 @@ TEST_CASE("the shipped sweeps parse") {
     CHECK(mllmu.training_context().find(",lora_targets=all") != std::string::npos);
     CHECK(clear.training_context().find("lora_targets") == std::string::npos);  // earlier ids unchanged
   }
+  SECTION("MLLMU-Bench's grid on Idefics2-8B: its scripts' LoRA and schedule") {
+    const SweepSpec s = sweep_load(source_path("sweeps/mllmu-idefics2.toml"));
+    CHECK(s.data->is_mllmu());
+    CHECK(s.model->prompt == "chat");
+    CHECK(s.model->lora_targets == "all");
+    CHECK(s.finetune.lora_rank == 16);
+    CHECK(s.finetune.lora_alpha == 16);
+    CHECK(s.grid.methods.size() == 4);
+    CHECK(s.warnings.empty());
+  }
   SECTION("l1-lora: the L1 study") {
     const SweepSpec s = sweep_load(source_path("sweeps/l1-lora.toml"));
     CHECK(s.grid.seeds == std::vector<int64_t>{0, 1, 2});
