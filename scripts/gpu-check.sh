@@ -12,10 +12,11 @@
 #   4b. the text-only families (TEXT_FAMILIES=0 skips it): a LoRA step (TEXT_SEQ tokens,
 #      512) and greedy generation of the 1B and 7B shapes of llama, mistral and qwen2,
 #      and TOFU's and CLEAR Table 1's paper grids at the measured steps;
-#   4c. Qwen2-VL and LLaVA-NeXT (QWEN_VL=0 skips it): a LoRA step (one image and TEXT_SEQ
-#      text tokens a row) and greedy generation of the qwen2-vl-2b, qwen2.5-vl-3b,
-#      qwen2.5-vl-7b, llava-v1.6-vicuna-7b and llava-v1.6-mistral-7b shapes,
-#      and CLEAR's Qwen2-VL and MLLMU-Bench's Qwen2.5-VL grids at the measured steps;
+#   4c. Qwen2-VL, LLaVA-NeXT and Idefics2 (QWEN_VL=0 skips it): a LoRA step (one image
+#      and TEXT_SEQ text tokens a row) and greedy generation of the qwen2-vl-2b,
+#      qwen2.5-vl-3b, qwen2.5-vl-7b, llava-v1.6-vicuna-7b, llava-v1.6-mistral-7b and
+#      idefics2-8b shapes, and CLEAR's Qwen2-VL and MLLMU-Bench's Qwen2.5-VL and
+#      Idefics2 grids at the measured steps;
 #   5. runs the mini sweep on the GPU, or without mpirun its finetune stage (SWEEP=0
 #      skips it).
 # Every number goes to OUT_DIR (default results/gpu-check) as JSON lines and a log.
@@ -113,14 +114,14 @@ fi
 
 if [[ "${QWEN_VL:-1}" != 0 ]]; then
   text_seq="${TEXT_SEQ:-512}"
-  say "4c. Qwen2-VL, LLaVA-NeXT: LoRA step (batch $batch, an image + $text_seq tokens) and generation ($new new)"
-  for preset in qwen2-vl-2b qwen2.5-vl-3b qwen2.5-vl-7b llava-v1.6-vicuna-7b llava-v1.6-mistral-7b; do
+  say "4c. Qwen2-VL, LLaVA-NeXT, Idefics2: LoRA step (batch $batch, an image + $text_seq tokens) and generation ($new new)"
+  for preset in qwen2-vl-2b qwen2.5-vl-3b qwen2.5-vl-7b llava-v1.6-vicuna-7b llava-v1.6-mistral-7b idefics2-8b; do
     "$build/bench/model/gpu_bench" train "$preset" "$batch" "$text_seq" "$steps" cuda |
       tee -a "$log" "$out/train-$preset.json"
     "$build/bench/model/gpu_bench" generate "$preset" "$batch" "$text_seq" "$new" cuda |
       tee -a "$log" "$out/generate-$preset.json"
   done
-  for grid in clear-qwen2vl:qwen2-vl-2b mllmu-qwen2.5vl:qwen2.5-vl-7b; do
+  for grid in clear-qwen2vl:qwen2-vl-2b mllmu-qwen2.5vl:qwen2.5-vl-7b mllmu-idefics2:idefics2-8b; do
     step_s=$(step_seconds "$out/train-${grid#*:}.json")
     say "the ${grid%%:*} grid at ${grid#*:}'s step ($step_s s)"
     "$build/clear-sweep" plan "$root/sweeps/${grid%%:*}.toml" --step-seconds "$step_s" --step-items "$batch" |

@@ -55,6 +55,13 @@ ModelInputs image_text_batch(const ModelConfig& c, int64_t batch, int64_t text_t
     const int64_t side = v.image_size / v.patch_size;
     in.images = torch::randn({batch * side * side, 3 * v.temporal_patch * v.patch_size * v.patch_size});
     in.image_grids = torch::tensor(std::vector<int64_t>{1, side, side}, torch::kLong).repeat({batch, 1});
+  } else if (c.has_vision && c.family == "idefics2") {
+    // Idefics2: each row's image as one image_size square crop (splitting off, as
+    // MLLMU-Bench trains it; 980 px: 70 x 70 patches, the most an image keeps), its
+    // full patches flattened, and its grid.
+    const int64_t side = v.image_size / v.patch_size;
+    in.images = torch::randn({batch * side * side, 3 * v.patch_size * v.patch_size});
+    in.image_grids = torch::tensor(std::vector<int64_t>{1, side, side}, torch::kLong).repeat({batch, 1});
   } else if (c.has_vision && c.family == "llava_next") {
     // LLaVA-NeXT: each row's image at the first pinpoint (a 2:1 image at 336 x 672: the
     // base view and 2 tiles), its placeholders as the processor counts them.
@@ -112,6 +119,21 @@ double lora_step_flops(const ModelConfig& c, int64_t batch, int64_t seq, int64_t
     const double embed = 2 * double(3 * v.temporal_patch * v.patch_size * v.patch_size) * dv * p;
     const double merger = 2 * (dv * m2 * dv * m2 + dv * m2 * d) * p / m2;
     return decoder + head + (embed + 2 * n_vis * p + 4 * double(v.layers) * p * p * dv + merger) * double(batch);
+  }
+  if (c.family == "idefics2") {
+    // Idefics2: SigLIP over the crop's P patches (no class token), the SwiGLU projection
+    // on every patch, then the resampler: L latents' queries over P + L keys and values
+    // per layer, their SwiGLU (4 D wide).
+    const double p = double(v.patches()), dv = double(v.hidden), it = double(t.intermediate);
+    const auto& r = v.resampler;
+    const double lat = double(r.latents), hq = double(r.heads * r.head_dim), hkv = double(r.kv_heads * r.head_dim);
+    const double n_vis = double(v.layers) * (4 * dv * dv + 2 * dv * double(v.intermediate));
+    const double embed = 2 * double(3 * v.patch_size * v.patch_size) * dv * p;
+    const double encoder = embed + 2 * n_vis * p + 4 * double(v.layers) * p * p * dv;
+    const double projection = 2 * (2 * dv * it + it * d) * p;
+    const double resampler = double(r.depth) * (2 * (2 * d * hq * lat + 2 * d * hkv * (p + lat)) +
+                                                4 * lat * (p + lat) * hq + 2 * 3 * d * 4 * d * lat);
+    return decoder + head + (encoder + projection + resampler) * double(batch);
   }
   // LLaVA-NeXT runs the tower on every tile (the base view and the pinpoint's tiles).
   const double views =
