@@ -1,7 +1,9 @@
 #include "model/llama_decoder.h"
 
 #include <cmath>
+#include <string>
 
+#include "common/error.h"
 #include "model/activation_checkpointing.h"
 
 namespace clear_sweep {
@@ -25,12 +27,29 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::T
       cache->keys.resize(layer + 1);
       cache->values.resize(layer + 1);
     }
-    if (cache->keys[layer].defined()) {
-      k = torch::cat({cache->keys[layer], k}, 2);
-      v = torch::cat({cache->values[layer], v}, 2);
+    if (cache->capacity > 0) {
+      // Static: written in place at the step's slots; after the prompt, attention reads
+      // every slot (LlamaModel's mask hides the unwritten ones). The prompt attends over
+      // its own keys, as the growing cache does.
+      const int64_t past = cache->filled;
+      if (!cache->keys[layer].defined()) {
+        cache->keys[layer] = torch::zeros({b, kv_heads_, cache->capacity, head_dim_}, k.options());
+        cache->values[layer] = torch::zeros({b, kv_heads_, cache->capacity, head_dim_}, v.options());
+      }
+      cache->keys[layer].narrow(2, past, t).copy_(k);
+      cache->values[layer].narrow(2, past, t).copy_(v);
+      if (past > 0) {
+        k = cache->keys[layer];
+        v = cache->values[layer];
+      }
+    } else {
+      if (cache->keys[layer].defined()) {
+        k = torch::cat({cache->keys[layer], k}, 2);
+        v = torch::cat({cache->values[layer], v}, 2);
+      }
+      cache->keys[layer] = k;
+      cache->values[layer] = v;
     }
-    cache->keys[layer] = k;
-    cache->values[layer] = v;
   }
   const torch::Tensor out = attend(q, k, v, allowed, /*causal=*/!allowed.defined());
   return o_proj(out.transpose(1, 2).reshape({b, t, heads_ * head_dim_}));
@@ -88,11 +107,21 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& embeds, const torch::
                                       std::vector<torch::Tensor>* hidden_states) {
   const int64_t t = embeds.size(1);
   const int64_t past = cache ? cache->length() : 0;
+  const bool fixed = cache && cache->capacity > 0;  // a static cache
   torch::Tensor key_mask = mask;
-  if (cache) {
+  if (fixed) {
+    CS_ASSERT(past + t <= cache->capacity, "a static KV cache of " + std::to_string(cache->capacity) + " slots given " +
+                                               std::to_string(past + t) + " tokens");
+    if (!cache->key_mask.defined())
+      cache->key_mask = torch::zeros({mask.size(0), cache->capacity}, mask.options().dtype(torch::kBool));
+    cache->key_mask.narrow(1, past, t).copy_(mask);
+    // After the prompt every slot is a key (one shape per step); the prompt, its own.
+    key_mask = past > 0 ? cache->key_mask : mask;
+  } else if (cache) {
     key_mask = cache->key_mask.defined() ? torch::cat({cache->key_mask, mask}, 1) : mask;
     cache->key_mask = key_mask;
   }
+  const int64_t keys = key_mask.size(1);  // S: past + T, or every slot of a static cache
   // Query i (absolute position past + i) sees key j <= past + i, if key j is real, and
   // always itself: a padding query then has a finite row (its output is never used).
   // Without a cache and with padding on the right only (training and scoring batches),
@@ -108,7 +137,7 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& embeds, const torch::
   if (!causal_only) {
     const auto options = torch::TensorOptions().dtype(torch::kLong).device(embeds.device());
     const torch::Tensor q_index = torch::arange(past, past + t, options);  // [T]
-    const torch::Tensor k_index = torch::arange(0, past + t, options);     // [S]
+    const torch::Tensor k_index = torch::arange(0, keys, options);         // [S]
     torch::Tensor causal = k_index.unsqueeze(0) <= q_index.unsqueeze(1);   // [T, S]
     // Mistral's window, as transformers counts it: slot j is seen from slot i when
     // i - window < j (cache slots, not position ids).
@@ -131,6 +160,7 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& embeds, const torch::
                    : layer->forward(h, cos, sin, allowed, cache, i);
     if (hidden_states) hidden_states->push_back(h);
   }
+  if (fixed) cache->filled += t;
   return norm(h);
 }
 

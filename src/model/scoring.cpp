@@ -63,7 +63,7 @@ std::vector<std::vector<int32_t>> generate_greedy(Vlm& model, const ModelInputs&
   const int64_t rows = prompts.input_ids.size(0);
   std::vector<std::vector<int32_t>> out(static_cast<size_t>(rows));
   std::vector<bool> done(static_cast<size_t>(rows), false);
-  KvCache cache;
+  KvCache cache(options.static_cache ? prompts.input_ids.size(1) + options.max_new_tokens : 0);
   ModelInputs step = prompts;
   ModelInputs full = prompts;  // the whole sequence so far (the no-cache path)
   torch::Tensor next_position = std::get<0>(prompts.position_ids.max(1)) + 1;  // [B]

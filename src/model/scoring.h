@@ -39,6 +39,9 @@ struct GenerateOptions {
   int64_t max_new_tokens = 32;
   int32_t eos_id = 2;
   bool use_cache = true;  ///< false: recompute the whole sequence each step (a reference)
+  /// With the cache: a static one (kv_cache.h), slots for the prompt and max_new_tokens
+  /// allocated once; false: the growing one. Both give the same tokens.
+  bool static_cache = true;
 };
 
 /// score_answers plus what the memorisation and membership metrics read per answer

@@ -126,12 +126,57 @@ TEST_CASE("KV-cache generation equals full recomputation token for token", "[mod
   prompts.images = torch::randn({1, 3, 16, 16});
   GenerateOptions options;
   options.max_new_tokens = 12;
-  options.eos_id = -1;  // never stop early: compare every step
-  const auto cached = generate_greedy(m, prompts, options);
+  options.eos_id = -1;                                       // never stop early: compare every step
+  const auto cached = generate_greedy(m, prompts, options);  // the static cache
+  options.static_cache = false;
+  CHECK(generate_greedy(m, prompts, options) == cached);  // the growing one
   options.use_cache = false;
   const auto full = generate_greedy(m, prompts, options);
   CHECK(cached == full);
   CHECK(cached[0].size() == 12);
+}
+
+TEST_CASE("the static KV cache: in place, one key shape after the prompt, the growing cache's tokens",
+          "[model][generate]") {
+  // A sliding window shorter than prompt and answer (Mistral's mask over the slots), GQA,
+  // left padding: the static cache's steps read every slot, and give the growing cache's
+  // logits.
+  ModelConfig c = model_preset("tiny-text", 64);
+  c.text.sliding_window = 5;
+  torch::manual_seed(4);
+  Vlm m(c);
+  m->eval();
+  torch::NoGradGuard no_grad;
+  ModelInputs prompt;
+  prompt.input_ids = torch::cat(
+      {longs({0, 0, 0, 1, 30, 31, 32, 33}).view({1, 8}), longs({1, 40, 41, 42, 43, 44, 45, 46}).view({1, 8})});
+  prompt.attention_mask = prompt.input_ids != 0;
+  prompt.position_ids = (prompt.attention_mask.to(torch::kLong).cumsum(1) - 1).clamp_min(0);
+  KvCache fixed(8 + 6), growing;
+  torch::Tensor a = m->forward(prompt, {&fixed, nullptr}), b = m->forward(prompt, {&growing, nullptr});
+  CHECK(torch::allclose(a, b, 0, 1e-6));
+  const auto key_storage = fixed.keys[0].data_ptr();
+  for (int64_t step = 0; step < 6; ++step) {
+    const torch::Tensor next = a.select(1, a.size(1) - 1).argmax(-1, true);  // [B, 1]
+    ModelInputs in{
+        next, torch::ones_like(next, torch::kBool), prompt.position_ids.select(1, 7).unsqueeze(1) + 1 + step, {}, {},
+        {}};
+    a = m->forward(in, {&fixed, nullptr});
+    b = m->forward(in, {&growing, nullptr});
+    CHECK(torch::allclose(a, b, 0, 1e-5));
+  }
+  CHECK(fixed.keys[0].size(2) == 14);              // every slot, from the first write
+  CHECK(fixed.keys[0].data_ptr() == key_storage);  // written in place
+  CHECK(fixed.length() == growing.length());
+  KvCache full(9);
+  m->forward(prompt, {&full, nullptr});
+  ModelInputs two{prompt.input_ids.narrow(1, 0, 2),
+                  prompt.attention_mask.narrow(1, 0, 2),
+                  prompt.position_ids.narrow(1, 0, 2),
+                  {},
+                  {},
+                  {}};
+  CHECK_THROWS(m->forward(two, {&full, nullptr}));  // past its slots: a bug, caught
 }
 
 TEST_CASE("a fresh LoRA adapter (B = 0) changes nothing, and merge and unmerge round-trip", "[model][lora]") {

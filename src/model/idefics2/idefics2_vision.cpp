@@ -122,7 +122,9 @@ torch::Tensor Idefics2PerceiverLayerImpl::forward(const torch::Tensor& latents, 
 }
 
 Idefics2PerceiverResamplerImpl::Idefics2PerceiverResamplerImpl(int64_t width, const VisionConfig::Resampler& r) {
-  latents = register_parameter("latents", make_parameter({r.latents, width}, ParameterInit::ones()));
+  // Random, not transformers' ones: identical latents ask identical questions, and a
+  // model trained from scratch (our presets) would take long to tell them apart.
+  latents = register_parameter("latents", make_parameter({r.latents, width}, ParameterInit::normal(1.0)));
   layers = register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < r.depth; ++i) layers->push_back(Idefics2PerceiverLayer(width, r));
   norm = register_module("norm", RMSNorm(width, r.rms_norm_eps));
