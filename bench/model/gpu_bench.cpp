@@ -13,8 +13,16 @@
 //       recomputes decoder layers in the backward pass (activation checkpointing).
 //   gpu_bench generate PRESET BATCH TEXT_TOKENS NEW DEVICE
 //       greedy decoding of NEW tokens after such a prompt, with the KV cache.
+//   gpu_bench ops PRESET BATCH TEXT_TOKENS NEW DEVICE [LAYERS]
+//       the operators dispatched per decoding step (all, and the top-level ones), with
+//       the static and the growing KV cache, on the preset's shape cut to LAYERS decoder
+//       layers (and 2 vision layers): what a CUDA graph replaces on a GPU, and host work
+//       everywhere.
 //
 // On the CPU (DEVICE cpu) it runs in float32: a smoke test of the same code path.
+#include <ATen/record_function.h>
+
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -148,6 +156,32 @@ double lora_step_flops(const ModelConfig& c, int64_t batch, int64_t seq, int64_t
   return decoder + head + (vision + projector) * views;
 }
 
+/// Operators the dispatcher runs (RecordFunction's FUNCTION scope): all, nested calls
+/// included (aten::linear's aten::mm ...), and the top-level ones the code calls.
+struct OpCount {
+  int64_t all = 0, top = 0;
+};
+std::atomic<int64_t> g_ops_all{0}, g_ops_top{0};
+thread_local int g_op_depth = 0;
+
+std::unique_ptr<at::ObserverContext> op_started(const at::RecordFunction&) {
+  if (g_op_depth++ == 0) ++g_ops_top;
+  ++g_ops_all;
+  return nullptr;
+}
+void op_ended(const at::RecordFunction&, at::ObserverContext*) { --g_op_depth; }
+
+/// The operators `f` dispatches on this thread.
+template <typename F>
+OpCount count_ops(F&& f) {
+  g_ops_all = 0, g_ops_top = 0, g_op_depth = 0;
+  const auto handle =
+      at::addThreadLocalCallback(at::RecordFunctionCallback(op_started, op_ended).scopes({at::RecordScope::FUNCTION}));
+  f();
+  at::removeCallback(handle);
+  return {g_ops_all.load(), g_ops_top.load()};
+}
+
 }  // namespace
 
 int run(int argc, char** argv);
@@ -156,7 +190,8 @@ int main(int argc, char** argv) {
   if (argc < 7) {
     std::fprintf(stderr,
                  "usage: gpu_bench train|generate PRESET BATCH TEXT_TOKENS STEPS|NEW DEVICE [PEAK_TFLOPS|0] "
-                 "[checkpointing]\n");
+                 "[checkpointing]\n"
+                 "       gpu_bench ops PRESET BATCH TEXT_TOKENS NEW DEVICE [LAYERS]\n");
     return 2;
   }
   try {
@@ -171,7 +206,15 @@ int run(int argc, char** argv) {
   const std::string mode = argv[1], preset = argv[2];
   const int64_t batch = std::atoll(argv[3]), text_tokens = std::atoll(argv[4]), steps = std::atoll(argv[5]);
   const torch::Device device = resolve_device(argv[6]);
-  const ModelConfig config = model_preset(preset);
+  ModelConfig config = model_preset(preset);
+  if (mode == "ops" && steps < 2) throw std::invalid_argument("ops needs NEW >= 2 (steps after the first token)");
+  if (mode == "ops" && argc > 7) {
+    // The preset's layer shape, fewer layers: a decoding step's operators scale with them
+    // (the vision encoder, which only the prompt runs, cut to 2).
+    config.text.layers = std::atoll(argv[7]);
+    if (config.text.layers < 1) throw std::invalid_argument("LAYERS must be at least 1");
+    config.vision.layers = std::min<int64_t>(config.vision.layers, 2);
+  }
   const torch::ScalarType dtype = device.is_cuda() ? torch::kBFloat16 : torch::kFloat;
   torch::manual_seed(0);
   Vlm model{nullptr};
@@ -226,6 +269,30 @@ int run(int argc, char** argv) {
         (long long)batch, (long long)seq, (long long)steps, step_s, double(batch * seq) / step_s, flops / 1e12,
         flops / step_s / 1e12, peak_tflops, mfu, peak.allocated_mb / 1024, peak.reserved_mb / 1024, build_s,
         (long long)config.parameter_count());
+  } else if (mode == "ops") {
+    // Operators per decoding step: generating NEW tokens less generating one (the prompt's
+    // forward and the first pick), over NEW - 1 steps; with the static and the growing cache.
+    model->eval();
+    ModelInputs prompts = in;
+    prompts.labels = torch::Tensor();
+    AutocastScope autocast(device);
+    auto per_step = [&](bool static_cache) {
+      GenerateOptions g{steps, -1, true, static_cache};
+      GenerateOptions one{1, -1, true, static_cache};
+      generate_greedy(model, prompts, g);  // warm-up
+      const OpCount n = count_ops([&] { generate_greedy(model, prompts, g); });
+      const OpCount first = count_ops([&] { generate_greedy(model, prompts, one); });
+      return std::pair{double(n.all - first.all) / double(steps - 1), double(n.top - first.top) / double(steps - 1)};
+    };
+    const auto [static_all, static_top] = per_step(true);
+    const auto [growing_all, growing_top] = per_step(false);
+    std::printf(
+        "{\"mode\": \"ops\", \"preset\": \"%s\", \"layers\": %lld, \"device\": \"%s\", \"batch\": %lld, "
+        "\"prompt\": %lld, \"new_tokens\": %lld, \"ops_per_step_static\": %.1f, \"top_level_ops_per_step_static\": "
+        "%.1f, "
+        "\"ops_per_step_growing\": %.1f, \"top_level_ops_per_step_growing\": %.1f}\n",
+        preset.c_str(), (long long)config.text.layers, device.str().c_str(), (long long)batch, (long long)seq,
+        (long long)steps, static_all, static_top, growing_all, growing_top);
   } else {
     model->eval();
     ModelInputs prompts = in;

@@ -106,6 +106,16 @@ Sequence chat_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
                   "rendered " + std::to_string(rendered) + " image markers for " +
                       (image.empty() ? "no image" : "one") + " (question " + quoted(prompt) + ")",
                   "the template places one \"" + format.image_marker + "\" per image of the turn");
+    // The tokenizer must split the expansion's tokens out as the model's ids.
+    const int32_t image_id = image_token(format, tokenizer);
+    const auto placed = std::count(s.prompt.begin(), s.prompt.end(), image_id);
+    if (placed != (image.empty() ? 0 : format.placeholders(image)))
+      throw Error(SourceLocation{chat->origin()}, "added_tokens",
+                  "the tokenizer gives " + std::to_string(placed) + " image tokens (id " + std::to_string(image_id) +
+                      ") where the prompt holds " + std::to_string(image.empty() ? 0 : format.placeholders(image)),
+                  "the folder's tokenizer needs \"" + format.image_marker + "\" and \"" + format.image_boundary +
+                      "\" as added tokens (tokenizer_config.json's added_tokens_decoder or tokenizer.json's "
+                      "added_tokens), the first with config.json's image_token_id");
   } else if (format.sees_images()) {
     // As Qwen2VLProcessor: the template renders one image token per image (its
     // <|vision_start|><|image_pad|><|vision_end|>), which becomes the image's placeholders.

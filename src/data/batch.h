@@ -65,13 +65,17 @@ std::string expand_image_markers(const std::string& text, const PromptFormat& fo
 /// template (or llava-1.5's published one), the question as a processor passes it (with
 /// its image), "USER: <image>\n{prompt} ASSISTANT:", tokenized as LlavaProcessor does
 /// (BOS, the text after a placeholder a continuation, the placeholder expanded to N), then
-/// " " answer [EOS]. chat (a folder's template, text only): the prompt is the template's
-/// text for [system,] user with the generation prompt, as apply_chat_template gives it
-/// (its BOS is the template's, no other), and the answer is what the template adds for
-/// the assistant's turn (its end-of-turn tokens included, as open-unlearning's labels
-/// have them). Error naming the template's file where a conversation with its answer
-/// does not begin with the prompt's text, or a LLaVA template renders other than one
-/// "<image>" per image.
+/// " " answer [EOS]. chat (a folder's template): the prompt is the template's text for
+/// [system,] user with the generation prompt, as apply_chat_template gives it, and the
+/// answer is what the template adds for the assistant's turn (its end-of-turn tokens
+/// included, as open-unlearning's labels have them). A text model's prompt has the
+/// template's BOS, no other; a model that reads images gets its turns as lists of parts,
+/// the tokenizer's BOS where the template gave none (a processor's apply_chat_template),
+/// and its one image token expanded to the image's placeholders (Qwen2-VL) or the
+/// template's image marker expanded in the text first (Idefics2, expand_image_markers).
+/// Error naming the template's file where a conversation with its answer does not begin
+/// with the prompt's text, where a template renders other than one image marker or token
+/// per image, or where the tokenizer does not split the image tokens out.
 Sequence make_sequence(const Tokenizer& tokenizer, const std::string& prompt, const std::string& answer,
                        const std::string& image, const PromptFormat& format);
 /// The text a chat format's template gives the question alone (with the generation prompt

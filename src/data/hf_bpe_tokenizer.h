@@ -41,7 +41,7 @@ class HfBpeTokenizer : public Tokenizer {
   void save(const std::string& dir) const override;
 
   /// The id of a token's text (vocabulary or added token), or -1.
-  int32_t token_id(const std::string& token) const;
+  int32_t token_id(const std::string& token) const override;
 
  private:
   HfBpeTokenizer() = default;

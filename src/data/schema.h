@@ -63,7 +63,7 @@ struct MllmuItem {
   MllmuTask task = MllmuTask::generation;
   bool with_image = false;  ///< Type Image_Textual
   MllmuRole role = MllmuRole::eval;
-  std::string image;                 ///< the image it is asked with; empty for Pure_Text
+  std::string image;  ///< the image it is asked with; empty for Pure_Text
   /// A Test_Set question: every image of its row (MLLMU-Bench's transformed images);
   /// `image` is the one mllmu_test_image chose. Empty for other roles.
   std::vector<std::string> images;

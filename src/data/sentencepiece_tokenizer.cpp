@@ -215,6 +215,12 @@ std::vector<int32_t> SentencePieceTokenizer::encode(std::string_view text) const
   return ids;
 }
 
+int32_t SentencePieceTokenizer::token_id(const std::string& token) const {
+  for (const auto& [text, id] : added_)
+    if (text == token) return id;
+  return -1;
+}
+
 std::vector<int32_t> SentencePieceTokenizer::encode_text(std::string_view text) const {
   if (!legacy_ && !text.empty() && text.front() == ' ') return encode_continuation(text);
   std::vector<int> ids(text.size() + 8);

@@ -4,7 +4,8 @@
 // (tokenizer_config.json's added_tokens_decoder, tokenizer.json's added_tokens where
 // transformers 5 keeps them: llava-hf's <image> and <pad>, Idefics2's
 // <fake_token_around_image>, <image> and <end_of_utterance>); where it has no <image> or
-// padding token, <image> and <pad> are appended as LLaVA-1.5's tokenizer has them.
+// padding token, <image> and <pad> are appended as LLaVA-1.5's tokenizer has them. The
+// padding token is the folder's pad_token where the vocabulary has it (Idefics2's <unk>).
 #pragma once
 
 #include <cstdint>
@@ -29,8 +30,11 @@ class SentencePieceTokenizer : public Tokenizer {
   /// "legacy": false (llava-hf's, recent Llama-2 and Mistral folders) and the text begins
   /// with a space: then, as transformers' non-legacy Llama tokenizers (tokenizers'
   /// Metaspace, prepend "first"), its own space is the word start (" a" is "▁a").
-  /// The added tokens in the text are split out first (their ids), as transformers does.
+  /// The added tokens in the text are split out first (their ids), as transformers does;
+  /// encode_continuation's text has none (it is what follows one).
   std::vector<int32_t> encode(std::string_view text) const override;
+  /// An added token's id (the model's own pieces are not looked up), or -1.
+  int32_t token_id(const std::string& token) const override;
   std::vector<int32_t> encode_continuation(std::string_view text) const override;
   /// As transformers' Llama tokenizers decode with skip_special_tokens: unknown and
   /// control pieces and the special tokens skipped, "▁" as a space, each run of byte

@@ -9,6 +9,13 @@
 
 namespace clear_sweep {
 
+std::vector<int32_t> Tokenizer::end_of_turn_ids() const {
+  std::vector<int32_t> ids;
+  for (const char* token : {"<end_of_utterance>"})
+    if (const int32_t id = token_id(token); id >= 0 && id != special_.eos) ids.push_back(id);
+  return ids;
+}
+
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir) {
   const std::filesystem::path folder(dir);
   // SentencePiece first: a Hugging Face Llama folder holds tokenizer.model and also a

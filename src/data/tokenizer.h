@@ -38,6 +38,12 @@ class Tokenizer {
   /// Writes the tokenizer's file into `dir` (tokenizer.json or tokenizer.model).
   virtual void save(const std::string& dir) const = 0;
 
+  /// The id of an added or special token's text, or -1 where the tokenizer has none.
+  virtual int32_t token_id(const std::string& /*token*/) const { return -1; }
+  /// The ids that end an answer besides EOS: a chat template's end of turn the tokenizer
+  /// has as a token of its own (Idefics2's <end_of_utterance>).
+  std::vector<int32_t> end_of_turn_ids() const;
+
   const SpecialTokens& special() const { return special_; }
   bool is_special(int32_t id) const {
     return id == special_.pad || id == special_.bos || id == special_.eos || id == special_.image;

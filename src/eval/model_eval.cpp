@@ -156,6 +156,7 @@ SetScores score_set(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTe
   GenerateOptions g;
   g.max_new_tokens = o.max_new_tokens;
   g.eos_id = tok.special().eos;
+  g.stop_ids = tok.end_of_turn_ids();
   for (size_t first = 0; first < items.size(); first += size_t(o.batch_size)) {
     std::vector<Sequence> prompts;
     for (size_t i = first; i < std::min(items.size(), first + size_t(o.batch_size)); ++i)

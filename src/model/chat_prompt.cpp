@@ -22,7 +22,10 @@ void use_prompt(Vlm& model, const Tokenizer& tokenizer, const std::string& dir, 
   if (model->config().has_vision && !model_family(model->config().family).chat_with_images)
     throw Error(SourceLocation{dir}, key, "\"chat\" for a " + model->config().family + " model",
                 "LLaVA folders are asked through their llava-1.5 template");
-  if (tokenizer.kind() != "hf-bpe")
+  // A SentencePiece folder's added tokens are split out as transformers does (Idefics2's
+  // <image>, <end_of_utterance>), but not the model's own control pieces a text model's
+  // template writes ("<s>[INST]" of Llama-2-chat).
+  if (tokenizer.kind() != "hf-bpe" && !model->config().has_vision)
     throw Error(SourceLocation{dir}, key, "\"chat\" with a " + tokenizer.kind() + " tokenizer",
                 "chat templates are tokenized as transformers does for byte-level tokenizer.json folders "
                 "(Llama-3.x, Qwen2.5); prompt this one with the plain template");

@@ -3,8 +3,9 @@
 // decoder family. Two forms: growing (a layer appends its new keys and values, a new
 // tensor each step) or static (`capacity` slots allocated at the first write, each token
 // written in place at its slot, and every step after the prompt attending over all the
-// slots, the unwritten ones masked: one shape per step, no allocation, the form a
-// captured CUDA graph replays).
+// slots, the unwritten ones masked: the keys keep one shape, the first thing a captured
+// CUDA graph needs; the write offset is still a host integer, which a graph would need as
+// a device position).
 #pragma once
 
 #include <torch/torch.h>

@@ -107,9 +107,9 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& embeds, const torch::
                                       std::vector<torch::Tensor>* hidden_states) {
   const int64_t t = embeds.size(1);
   const int64_t past = cache ? cache->length() : 0;
-  const bool fixed = cache && cache->capacity > 0;  // a static cache
+  const bool is_static = cache && cache->capacity > 0;
   torch::Tensor key_mask = mask;
-  if (fixed) {
+  if (is_static) {
     CS_ASSERT(past + t <= cache->capacity, "a static KV cache of " + std::to_string(cache->capacity) + " slots given " +
                                                std::to_string(past + t) + " tokens");
     if (!cache->key_mask.defined())
@@ -160,7 +160,7 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& embeds, const torch::
                    : layer->forward(h, cos, sin, allowed, cache, i);
     if (hidden_states) hidden_states->push_back(h);
   }
-  if (fixed) cache->filled += t;
+  if (is_static) cache->filled += t;
   return norm(h);
 }
 

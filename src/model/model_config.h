@@ -36,7 +36,7 @@ struct VisionConfig {
   // aspect and take as many tokens as their size gives (ImageProcessor::image_tokens).
   int64_t temporal_patch = 1;                  ///< frames per patch (Qwen2-VL: 2, an image repeated)
   int64_t spatial_merge = 1;                   ///< the merger's m x m patches per decoder token (Qwen2-VL: 2)
-  std::string hidden_act = "quick_gelu";       ///< the MLP's activation (qwen2_vl reads it)
+  std::string hidden_act = "quick_gelu";       ///< the MLP's activation (CLIP's; SigLIP's gelu_pytorch_tanh)
   bool gated_mlp = false;                      ///< Qwen2.5-VL: RMSNorm and SwiGLU blocks (Qwen2-VL: LayerNorm, fc1/fc2)
   int64_t window_size = 0;                     ///< Qwen2.5-VL: window attention over this many pixels; 0: none
   std::vector<int64_t> full_attention_blocks;  ///< Qwen2.5-VL: the blocks that attend over the whole image

@@ -1,8 +1,9 @@
 #include "model/scoring.h"
 
-#include "data/batch.h"
-
+#include <algorithm>
 #include <limits>
+
+#include "data/batch.h"
 
 namespace clear_sweep {
 
@@ -88,7 +89,8 @@ std::vector<std::vector<int32_t>> generate_greedy(Vlm& model, const ModelInputs&
     for (int64_t r = 0; r < rows; ++r) {
       if (done[size_t(r)]) continue;
       const int32_t token = int32_t(next_cpu[r].item<int64_t>());
-      if (token == options.eos_id)
+      if (token == options.eos_id ||
+          std::find(options.stop_ids.begin(), options.stop_ids.end(), token) != options.stop_ids.end())
         done[size_t(r)] = true;
       else
         out[size_t(r)].push_back(token);
@@ -100,9 +102,11 @@ std::vector<std::vector<int32_t>> generate_greedy(Vlm& model, const ModelInputs&
     const torch::Tensor real = torch::ones_like(ids, torch::kBool);
     // Images were consumed by the prompt; later steps are text only.
     step = ModelInputs{ids, real, positions, {}, {}, {}};
-    full.input_ids = torch::cat({full.input_ids, ids}, 1);
-    full.attention_mask = torch::cat({full.attention_mask, real}, 1);
-    full.position_ids = torch::cat({full.position_ids, positions}, 1);
+    if (!options.use_cache) {
+      full.input_ids = torch::cat({full.input_ids, ids}, 1);
+      full.attention_mask = torch::cat({full.attention_mask, real}, 1);
+      full.position_ids = torch::cat({full.position_ids, positions}, 1);
+    }
     next_position = next_position + 1;
   }
   return out;

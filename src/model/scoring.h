@@ -42,6 +42,7 @@ struct GenerateOptions {
   /// With the cache: a static one (kv_cache.h), slots for the prompt and max_new_tokens
   /// allocated once; false: the growing one. Both give the same tokens.
   bool static_cache = true;
+  std::vector<int32_t> stop_ids;  ///< also end a row, left out of its tokens (a chat turn's end)
 };
 
 /// score_answers plus what the memorisation and membership metrics read per answer

@@ -106,7 +106,8 @@ int score_command(const ScoreCommandOptions& o, std::ostream& out) {
     if (o.max_new_tokens > 0) {
       const Sequence prompt_only = make_sequence(tok, prompt, "", item.image, format);
       const ModelInputs p = to_model_inputs(collate({prompt_only}, pad, PadSide::left, true), images, device);
-      generated = generate_greedy(model, p, {o.max_new_tokens, tok.special().eos, true})[0];
+      generated =
+          generate_greedy(model, p, {o.max_new_tokens, tok.special().eos, true, true, tok.end_of_turn_ids()})[0];
     }
     std::vector<int32_t> ids = s.prompt;
     ids.insert(ids.end(), s.answer.begin(), s.answer.end());

@@ -35,7 +35,7 @@ import torch  # noqa: E402
 DUMP, CLEAR_SWEEP, IMAGE_DUMP = sys.argv[1], sys.argv[2], sys.argv[3]
 TOLERANCE = 1e-4
 NEW_TOKENS = 6
-VOCAB, FAKE, IMAGE = 403, 400, 401  # the score test's tokenizer: 400 pieces, then Idefics2's added tokens
+VOCAB, FAKE, IMAGE, EOU = 403, 400, 401, 402  # the score test's tokenizer: 400 pieces, then Idefics2's added tokens
 PATCH, SIDE, LATENTS = 8, 32, 4
 # Crop sizes in pixels (height, width): none a multiple of the patch.
 CROPS = {"wide": (20, 45), "tall": (43, 17), "square": (30, 31), "big": (50, 38), "small": (9, 11)}
@@ -289,7 +289,8 @@ def compare_score(root, splitting):
                                        do_image_splitting=splitting)
     processor = Idefics2Processor(image_processor=images, tokenizer=tokenizer, image_seq_len=LATENTS,
                                   chat_template=template)
-    check(tokenizer.convert_tokens_to_ids(["<fake_token_around_image>", "<image>"]) == [FAKE, IMAGE],
+    check(tokenizer.convert_tokens_to_ids(["<fake_token_around_image>", "<image>", "<end_of_utterance>"]) ==
+          [FAKE, IMAGE, EOU],
           "(the processor's added tokens are the model's)")
     processor.save_pretrained(folder)
     model = tiny()
@@ -303,8 +304,9 @@ def compare_score(root, splitting):
     items = os.path.join(folder, "items.jsonl")
     with open(items, "w") as f:
         f.writelines(json.dumps(i) + "\n" for i in ITEMS)
+    # --prompt chat as a sweep's [model] prompt = "chat" asks (the folder's default too).
     run = subprocess.run([CLEAR_SWEEP, "score", "--model", folder, "--items", items, "--format", "json",
-                          "--max-new-tokens", str(NEW_TOKENS)], capture_output=True, text=True)
+                          "--max-new-tokens", str(NEW_TOKENS), "--prompt", "chat"], capture_output=True, text=True)
     setting = f"image splitting {'on' if splitting else 'off'}"
     if run.returncode != 0:
         check(False, f"{setting}: clear-sweep score runs on the processor's folder ({run.stderr.strip()[-400:]})")
@@ -351,7 +353,9 @@ def compare_score(root, splitting):
                                        **extra, max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS,
                                        do_sample=False, eos_token_id=None, pad_token_id=0,
                                        suppress_tokens=[IMAGE, 0])[0, start:].tolist()
-        want = generated[:generated.index(eos)] if eos in generated else generated
+        # clear-sweep ends an answer at EOS or at the template's <end_of_utterance>.
+        stops = [i for i, t in enumerate(generated) if t in (eos, EOU)]
+        want = generated[:stops[0]] if stops else generated
         check(ours["generation_ids"] == want, f"{label}: greedy tokens ({ours['generation_ids']} vs {want})")
 
 

@@ -642,6 +642,7 @@ TEST_CASE("a SentencePiece tokenizer works in a process that also holds libtorch
                                     ids.end() - std::ptrdiff_t(added->encode_continuation(" was").size()));
   CHECK(middle == std::vector<int32_t>{400, 401, 400});
   CHECK(added->decode(ids) == "Where was");
+  CHECK(added->end_of_turn_ids() == std::vector<int32_t>{402});  // generation stops there too
   TempDir saved;
   added->save(saved.path());
   CHECK(load_tokenizer(saved.path())->special().image == 401);

@@ -131,7 +131,10 @@ ModelConfig idefics2_config_parse(const nlohmann::json& j, const std::string& so
   const std::string text_type = r.get(t, tp, "model_type", std::string("mistral"));
   if (text_type != "mistral" && text_type != "llama")
     r.fail(tp + "model_type", "is '" + text_type + "': clear-sweep's Idefics2 reads mistral and llama decoders");
-  c.text = llama_text_config(r, t, tp, text_type, {1e-5, 2048, 32768});
+  // Idefics2Config's own text defaults apply where text_config is left out; a given one
+  // is read with its model_type's defaults, as transformers builds it.
+  c.text = llama_text_config(r, t, tp, text_type,
+                             j.contains("text_config") ? TextConfigDefaults{} : TextConfigDefaults{1e-5, 2048, 32768});
   c.text.tie_embeddings = r.get(t, tp, "tie_word_embeddings", r.get(j, "", "tie_word_embeddings", false));
   c.pad_token_id = r.get(j, "", "pad_token_id", r.get(t, tp, "pad_token_id", int32_t(0)));
   if (c.pad_token_id < 0) c.pad_token_id = 0;

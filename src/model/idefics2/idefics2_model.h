@@ -33,8 +33,9 @@ class Idefics2Impl : public VlmImpl {
   torch::Tensor embed(const ModelInputs& inputs) override;
   torch::Tensor logits(const torch::Tensor& hidden) override;
   void set_activation_checkpointing(bool on) override { model->text_model->set_activation_checkpointing(on); }
-  /// Every linear layer of the decoder (model.text_model.layers.*), as MLLMU-Bench's LoRA;
-  /// the encoder's and the connector's are targets only when asked for.
+  /// Every linear layer of the decoder (model.text_model.layers.*), CLEAR's default; the
+  /// encoder's and the connector's are targets only when asked for (lora_targets "all",
+  /// nearest to MLLMU-Bench's, which also adapts the connector and SigLIP's q/k/v).
   bool default_lora_target(const std::string& name) const override;
 
   Idefics2Base model{nullptr};
