@@ -60,15 +60,7 @@ def tiny_llava(seed=0, *, feature_layer=-2, strategy="default", heads=4, kv_head
                          vision_feature_layer=feature_layer, vision_feature_select_strategy=strategy,
                          tie_word_embeddings=tied)
     torch.manual_seed(seed)
-    model = LlavaForConditionalGeneration(config).eval()
-    # transformers initialises some weights (norms, biases) to constants: randomise every
-    # tensor so a swapped or ignored one shows.
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            p.copy_(torch.randn_like(p) * (0.3 if p.dim() == 1 else 0.05) + (1.0 if "norm" in name else 0.0))
-    if tied:
-        model.tie_weights()
-    return model
+    return randomize_weights(LlavaForConditionalGeneration(config).eval(), tied)
 
 
 def image_features(model):
@@ -176,6 +168,64 @@ def check_forward(name, ours, ref, real, norm, tolerance):
                 mine = norm(mine)
         worst = max(worst, (mine - ref.hidden_states[i + 1])[real].abs().max().item())
     check(worst < tolerance, f"{name}: every decoder layer's hidden states within {tolerance} (max |diff| {worst:.2e})")
+
+
+def check_lora_both_ways(name, dump, folder, make_model, ours_in, ref_in, targets, tolerance, vision):
+    """LoRA adapters both ways on a tiny VLM: PEFT's (r 8, alpha 32, random A and B on
+    `targets`) loaded by clear-sweep (hf_forward_dump --adapter), and clear-sweep's on
+    every linear layer (--random-adapter-all) loaded by PeftModel; logits on the real
+    positions within `tolerance` both ways. `make_model()` builds a fresh copy of the
+    reference model; `vision(name)` picks the vision-side targets PEFT must have got.
+    Returns the target_modules of clear-sweep's adapter (None where it saved none)."""
+    import tempfile
+    import torch
+    from peft import LoraConfig, PeftModel, get_peft_model
+    real = ours_in["attention_mask"].bool()
+    torch.manual_seed(1)
+    peft_model = get_peft_model(make_model(), LoraConfig(r=8, lora_alpha=32, lora_dropout=0.0,
+                                                         target_modules=targets, init_lora_weights=False)).eval()
+    vision_targets = [n for n, m in peft_model.named_modules() if hasattr(m, "lora_A") and vision(n)]
+    with tempfile.TemporaryDirectory() as tmp:
+        adapter = os.path.join(tmp, "from_peft")
+        peft_model.save_pretrained(adapter)
+        with torch.no_grad():
+            expected = peft_model(**ref_in).logits
+        ours, error = run_dump(dump, folder, ours_in, "--adapter", adapter)
+        if ours is None:
+            check(False, f"{name}: clear-sweep loads PEFT's adapter with vision targets ({error})")
+        else:
+            diff = (ours["logits"] - expected)[real].abs().max().item()
+            check(diff < tolerance and len(vision_targets) > 0,
+                  f"{name}: PEFT -> clear-sweep with {len(vision_targets)} vision-side targets, logits within "
+                  f"{tolerance} (max |diff| {diff:.1e})")
+        export = os.path.join(tmp, "from_clear_sweep")
+        ours, error = run_dump(dump, folder, ours_in, "--random-adapter-all", export)
+        if ours is None:
+            check(False, f"{name}: clear-sweep saves an adapter on every linear layer ({error})")
+            return None
+        with open(os.path.join(export, "adapter_config.json")) as f:
+            saved = json.load(f)["target_modules"]
+        loaded = PeftModel.from_pretrained(make_model(), export).eval()
+        with torch.no_grad():
+            reference = loaded(**ref_in).logits
+        diff = (ours["logits"] - reference)[real].abs().max().item()
+        check(diff < tolerance, f"{name}: clear-sweep -> PEFT on every linear layer ({len(saved)} targets), "
+                                f"PeftModel reproduces the logits (max |diff| {diff:.1e})")
+        return saved
+
+
+def randomize_weights(model, tied, scale=0.05, norm_names=("norm",)):
+    """Every parameter drawn anew (transformers initialises norms and biases to constants,
+    which would hide a swapped or ignored tensor): vectors N(0, 0.3), matrices N(0, scale),
+    norms' weights around 1; the tied head re-tied."""
+    import torch
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            around_one = 1.0 if any(n in name for n in norm_names) else 0.0
+            p.copy_(torch.randn_like(p) * (0.3 if p.dim() == 1 else scale) + around_one)
+    if tied:
+        model.tie_weights()
+    return model
 
 
 def check_refusals(dump, folder, inputs, cases):

@@ -27,7 +27,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from hf_reference import check, check_forward, check_refusals, finish, require, run_dump  # noqa: E402
+from hf_reference import (check, check_forward, check_lora_both_ways, check_refusals, finish,  # noqa: E402
+                          randomize_weights, require, run_dump)
 
 require("torch", "transformers", "safetensors", "peft", "sentencepiece", "PIL")
 import torch  # noqa: E402
@@ -55,13 +56,7 @@ def tiny(seed=0, *, tied=False, window=None, kv_heads=2):
     config = Idefics2Config(vision_config=vision, perceiver_config=perceiver, text_config=text, image_token_id=IMAGE,
                             tie_word_embeddings=tied)
     torch.manual_seed(seed)
-    model = Idefics2ForConditionalGeneration(config).eval()
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            p.copy_(torch.randn_like(p) * (0.3 if p.dim() == 1 else 0.05) + (1.0 if "norm" in name else 0.0))
-    if tied:
-        model.tie_weights()
-    return model
+    return randomize_weights(Idefics2ForConditionalGeneration(config).eval(), tied)
 
 
 def patches_of(crop):
@@ -156,43 +151,12 @@ ALL_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "
 
 
 def compare_lora(name, kwargs, folder):
-    from peft import LoraConfig, PeftModel, get_peft_model
-    model = tiny(**kwargs)
     ours_in, ref_in = batch([["wide"], ["square", "small"], []])
-    real = ours_in["attention_mask"].bool()
-    torch.manual_seed(1)
-    peft_model = get_peft_model(tiny(**kwargs), LoraConfig(r=8, lora_alpha=32, lora_dropout=0.0,
-                                                           target_modules=ALL_TARGETS, init_lora_weights=False)).eval()
-    vision_targets = [n for n, m in peft_model.named_modules()
-                      if hasattr(m, "lora_A") and (".vision_model." in n or ".connector." in n)]
-    with tempfile.TemporaryDirectory() as tmp:
-        adapter = os.path.join(tmp, "from_peft")
-        peft_model.save_pretrained(adapter)
-        with torch.no_grad():
-            expected = peft_model(**ref_in).logits
-        ours, error = dump(folder, ours_in, "--adapter", adapter)
-        if ours is None:
-            check(False, f"{name}: clear-sweep loads PEFT's adapter with vision targets ({error})")
-        else:
-            diff = (ours["logits"] - expected)[real].abs().max().item()
-            check(diff < TOLERANCE, f"{name}: PEFT -> clear-sweep with {len(vision_targets)} encoder, projection and "
-                                    f"resampler targets, logits within {TOLERANCE} (max |diff| {diff:.1e})")
-        export = os.path.join(tmp, "from_clear_sweep")
-        ours, error = dump(folder, ours_in, "--random-adapter-all", export)
-        if ours is None:
-            check(False, f"{name}: clear-sweep saves an adapter on every linear layer ({error})")
-            return
-        with open(os.path.join(export, "adapter_config.json")) as f:
-            targets = json.load(f)["target_modules"]
-        check(any("perceiver_resampler" in t for t in targets) and any("vision_model" in t for t in targets),
-              f"{name}: (clear-sweep's adapter holds {len(targets)} targets, the encoder's and the resampler's among "
-              f"them)")
-        loaded = PeftModel.from_pretrained(tiny(**kwargs), export).eval()
-        with torch.no_grad():
-            reference = loaded(**ref_in).logits
-        diff = (ours["logits"] - reference)[real].abs().max().item()
-        check(diff < TOLERANCE, f"{name}: clear-sweep -> PEFT on every linear layer, PeftModel reproduces the logits "
-                                f"(max |diff| {diff:.1e})")
+    saved = check_lora_both_ways(name, DUMP, folder, lambda: tiny(**kwargs), ours_in, ref_in, ALL_TARGETS, TOLERANCE,
+                                 lambda n: ".vision_model." in n or ".connector." in n)
+    if saved is not None:
+        check(any("perceiver_resampler" in t for t in saved) and any("vision_model" in t for t in saved),
+              f"{name}: (clear-sweep's adapter holds the encoder's and the resampler's layers)")
 
 
 VARIANTS = {

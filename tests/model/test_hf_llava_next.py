@@ -26,8 +26,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from hf_reference import (check, check_forward, check_refusals, finish, llama_sentencepiece,  # noqa: E402
-                          processor_pixels, require, run_dump)
+from hf_reference import (check, check_forward, check_lora_both_ways, check_refusals, finish,  # noqa: E402
+                          llama_sentencepiece, processor_pixels, randomize_weights, require, run_dump)
 
 require("torch", "transformers", "safetensors", "peft", "sentencepiece", "PIL")
 import torch  # noqa: E402
@@ -56,13 +56,7 @@ def tiny(text="llama", seed=0, *, tied=False, window=None):
                              image_grid_pinpoints=PINPOINTS, vision_feature_layer=-2,
                              vision_feature_select_strategy="default", tie_word_embeddings=tied)
     torch.manual_seed(seed)
-    model = LlavaNextForConditionalGeneration(config).eval()
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            p.copy_(torch.randn_like(p) * (0.3 if p.dim() == 1 else 0.05) + (1.0 if "norm" in name else 0.0))
-    if tied:
-        model.tie_weights()
-    return model
+    return randomize_weights(LlavaNextForConditionalGeneration(config).eval(), tied)
 
 
 def tiles_of(model, sizes, g):
@@ -152,36 +146,10 @@ ALL_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "
 
 
 def compare_lora(name, kwargs, folder):
-    from peft import LoraConfig, PeftModel, get_peft_model
     model = tiny(**kwargs)
     ours_in, ref_in = batch(model, [["wide"], ["square"], []])
-    real = ours_in["attention_mask"].bool()
-    torch.manual_seed(1)
-    peft_model = get_peft_model(tiny(**kwargs), LoraConfig(r=8, lora_alpha=32, lora_dropout=0.0,
-                                                           target_modules=ALL_TARGETS, init_lora_weights=False)).eval()
-    with tempfile.TemporaryDirectory() as tmp:
-        adapter = os.path.join(tmp, "from_peft")
-        peft_model.save_pretrained(adapter)
-        with torch.no_grad():
-            expected = peft_model(**ref_in).logits
-        ours, error = dump(folder, ours_in, "--adapter", adapter)
-        if ours is None:
-            check(False, f"{name}: clear-sweep loads PEFT's adapter with vision targets ({error})")
-        else:
-            diff = (ours["logits"] - expected)[real].abs().max().item()
-            check(diff < TOLERANCE, f"{name}: PEFT -> clear-sweep with the tower's and projector's targets, logits "
-                                    f"within {TOLERANCE} (max |diff| {diff:.1e})")
-        export = os.path.join(tmp, "from_clear_sweep")
-        ours, error = dump(folder, ours_in, "--random-adapter-all", export)
-        if ours is None:
-            check(False, f"{name}: clear-sweep saves an adapter on every linear layer ({error})")
-            return
-        loaded = PeftModel.from_pretrained(tiny(**kwargs), export).eval()
-        with torch.no_grad():
-            reference = loaded(**ref_in).logits
-        diff = (ours["logits"] - reference)[real].abs().max().item()
-        check(diff < TOLERANCE, f"{name}: clear-sweep -> PEFT on every linear layer, PeftModel reproduces the logits "
-                                f"(max |diff| {diff:.1e})")
+    check_lora_both_ways(name, DUMP, folder, lambda: tiny(**kwargs), ours_in, ref_in, ALL_TARGETS, TOLERANCE,
+                         lambda n: "vision_tower" in n or "multi_modal_projector" in n)
 
 
 def rename_weights(folder):

@@ -29,7 +29,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hf_reference import check, check_forward, check_refusals, finish, processor_pixels, require, run_dump  # noqa: E402
+from hf_reference import (check, check_forward, check_lora_both_ways, check_refusals, finish,  # noqa: E402
+                          processor_pixels, randomize_weights, require, run_dump)
 
 require("torch", "transformers", "safetensors", "peft", "tokenizers", "PIL")
 import torch  # noqa: E402
@@ -72,16 +73,7 @@ def tiny(kind, seed=0, *, heads=4, kv_heads=2, tied=False, mrope=(2, 3, 3), wind
                       fullatt_block_indexes=list(fullatt), hidden_act=act or "silu")
         config, cls = Qwen2_5_VLConfig(text_config=text, vision_config=vision, **ids), Qwen2_5_VLForConditionalGeneration
     torch.manual_seed(seed)
-    model = cls(config).eval()
-    # transformers initialises norms and biases to constants: randomise every tensor so a
-    # swapped or ignored one shows.
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            p.copy_(torch.randn_like(p) * (0.3 if p.dim() == 1 else 0.08) + (1.0 if "norm" in name or "ln_q" in name
-                                                                             else 0.0))
-    if tied:
-        model.tie_weights()
-    return model
+    return randomize_weights(cls(config).eval(), tied, scale=0.08, norm_names=("norm", "ln_q"))
 
 
 def batch(grids_per_row, *, left=False, seed=5):
@@ -170,42 +162,11 @@ ALL_TARGETS = (r".*(language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_
 
 
 def compare_lora(name, kind, kwargs, folder):
-    from peft import LoraConfig, PeftModel, get_peft_model
     inputs = batch([[(1, 4, 8)], [(1, 6, 2)], []])
-    ref_inputs = reference_inputs(inputs)
-    real = inputs["attention_mask"].bool()
-    torch.manual_seed(1)
-    peft_model = get_peft_model(tiny(kind, **kwargs), LoraConfig(r=8, lora_alpha=32, lora_dropout=0.0,
-                                                                target_modules=ALL_TARGETS,
-                                                                init_lora_weights=False)).eval()
-    vision_targets = [n for n, _ in peft_model.named_modules() if "visual" in n and n.endswith(".lora_A")]
-    with tempfile.TemporaryDirectory() as tmp:
-        adapter = os.path.join(tmp, "from_peft")
-        peft_model.save_pretrained(adapter)
-        with torch.no_grad():
-            expected = peft_model(**ref_inputs).logits
-        ours, error = dump(folder, inputs, "--adapter", adapter)
-        if ours is None:
-            check(False, f"{name}: clear-sweep loads PEFT's adapter with vision targets ({error})")
-        else:
-            diff = (ours["logits"] - expected)[real].abs().max().item()
-            check(diff < TOLERANCE and len(vision_targets) > 0,
-                  f"{name}: PEFT -> clear-sweep, {len(vision_targets)} vision targets, logits within {TOLERANCE} "
-                  f"(max |diff| {diff:.1e})")
-        export = os.path.join(tmp, "from_clear_sweep")
-        ours, error = dump(folder, inputs, "--random-adapter-all", export)
-        if ours is None:
-            check(False, f"{name}: clear-sweep saves an adapter on every linear layer ({error})")
-            return
-        loaded = PeftModel.from_pretrained(tiny(kind, **kwargs), export).eval()
-        with torch.no_grad():
-            reference = loaded(**ref_inputs).logits
-        diff = (ours["logits"] - reference)[real].abs().max().item()
-        with open(os.path.join(export, "adapter_config.json")) as f:
-            targets = json.load(f)["target_modules"]
-        check(diff < TOLERANCE and any("visual.merger.mlp.0" in t for t in targets),
-              f"{name}: clear-sweep -> PEFT, {len(targets)} targets (merger included), PeftModel reproduces the "
-              f"logits (max |diff| {diff:.1e})")
+    saved = check_lora_both_ways(name, DUMP, folder, lambda: tiny(kind, **kwargs), inputs, reference_inputs(inputs),
+                                 ALL_TARGETS, TOLERANCE, lambda n: "visual" in n)
+    if saved is not None:
+        check(any("visual.merger.mlp.0" in t for t in saved), f"{name}: (clear-sweep's adapter holds the merger)")
 
 
 def rename_weights(folder):
