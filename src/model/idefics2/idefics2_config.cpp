@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "model/config_reader.h"
+#include "model/vlm_prompt_keys.h"
 #include "model/vlm_text_config.h"
 
 namespace clear_sweep {
@@ -61,8 +62,7 @@ std::string idefics2_config_json(const ModelConfig& c) {
   nlohmann::ordered_json j;
   j["architectures"] = {"Idefics2ForConditionalGeneration"};
   j["model_type"] = "idefics2";
-  j["clear_sweep_preset"] = c.preset;
-  j["clear_sweep_prompt"] = c.prompt_template;
+  write_vlm_prompt_keys(c, j);
   j["clear_sweep_image_splitting"] = v.image_splitting;
   j["image_token_id"] = c.image_token_id;
   j["pad_token_id"] = c.pad_token_id;
@@ -91,13 +91,7 @@ ModelConfig idefics2_config_parse(const nlohmann::json& j, const std::string& so
   ModelConfig c;
   c.family = kIdefics2Family;
   c.model_type = "idefics2";
-  c.preset = r.get(j, "", "clear_sweep_preset", std::string("custom"));
-  // Our own folders name their prompt; one from elsewhere is asked through its chat template.
-  c.prompt_template =
-      r.get(j, "", "clear_sweep_prompt", std::string(j.contains("clear_sweep_preset") ? kPlainPrompt : kChatPrompt));
-  c.chat_if_template = !j.contains("clear_sweep_prompt") && !j.contains("clear_sweep_preset");
-  if (c.prompt_template != kPlainPrompt && c.prompt_template != kChatPrompt)
-    r.fail("clear_sweep_prompt", "unknown prompt template '" + c.prompt_template + "' (plain or chat)");
+  read_vlm_prompt_keys(r, j, c);
   c.image_token_id = r.get(j, "", "image_token_id", kImageTokenId);
   c.vision.image_splitting = r.get(j, "", "clear_sweep_image_splitting", false);
   // Every section may be left out (transformers' defaults), but not be something else.

@@ -21,8 +21,8 @@ inline constexpr const char* kIdefics2Family = "idefics2";
 
 ModelConfig idefics2_config_parse(const nlohmann::json& config, const std::string& source);
 
-/// config.json text as transformers 5 writes it, with our own keys (clear_sweep_preset,
-/// clear_sweep_prompt, clear_sweep_image_splitting) beside.
+/// config.json text as transformers 5 writes it, with our own keys (vlm_prompt_keys.h,
+/// clear_sweep_image_splitting) beside.
 std::string idefics2_config_json(const ModelConfig& config);
 
 /// `tiny-idefics2` (trains from scratch on 2 CPU cores) and `idefics2-8b`

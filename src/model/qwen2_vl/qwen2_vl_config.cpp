@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "model/config_reader.h"
+#include "model/vlm_prompt_keys.h"
 
 namespace clear_sweep {
 namespace {
@@ -68,15 +69,7 @@ ModelConfig qwen2_vl_config_parse(const nlohmann::json& j, const std::string& so
                         (*arch)[0].get<std::string>().rfind("Qwen2_5", 0) == 0;
     c.model_type = qwen25 ? kQwen25VlType : kQwen2VlType;
   }
-  c.preset = r.get(j, "", "clear_sweep_preset", std::string("custom"));
-  // Our own folders name their prompt; one from elsewhere is asked through its chat template.
-  c.prompt_template =
-      r.get(j, "", "clear_sweep_prompt", std::string(j.contains("clear_sweep_preset") ? kPlainPrompt : kChatPrompt));
-  c.chat_if_template = !j.contains("clear_sweep_prompt") && !j.contains("clear_sweep_preset");
-  if (c.prompt_template != kPlainPrompt && c.prompt_template != kChatPrompt)
-    r.fail("clear_sweep_prompt", "unknown prompt template '" + c.prompt_template + "' (plain or chat)");
-  c.system_prompt = r.get(j, "", "clear_sweep_system_prompt", std::string());
-  c.date_string = r.get(j, "", "clear_sweep_date_string", std::string());
+  read_vlm_prompt_keys(r, j, c);
   c.image_token_id = r.get(j, "", "image_token_id", kImageTokenId);
 
   // The decoder: text_config (transformers 4.52 and later), else the top level (the hub's).
@@ -162,11 +155,8 @@ std::string qwen2_vl_config_json(const ModelConfig& c) {
   nlohmann::ordered_json j;
   j["architectures"] = {qwen25 ? "Qwen2_5_VLForConditionalGeneration" : "Qwen2VLForConditionalGeneration"};
   j["model_type"] = qwen25 ? kQwen25VlType : kQwen2VlType;
-  j["clear_sweep_preset"] = c.preset;
+  write_vlm_prompt_keys(c, j);
   j["clear_sweep_image_size"] = v.image_size;
-  j["clear_sweep_prompt"] = c.prompt_template;
-  if (!c.system_prompt.empty()) j["clear_sweep_system_prompt"] = c.system_prompt;
-  if (!c.date_string.empty()) j["clear_sweep_date_string"] = c.date_string;
   j["image_token_id"] = c.image_token_id;
   j["video_token_id"] = kVideoTokenId;
   j["vision_start_token_id"] = kVisionStartId;
