@@ -259,6 +259,20 @@ def compare_score(root, splitting):
     processor.save_pretrained(folder)
     model = tiny()
     model.save_pretrained(folder)
+    if not splitting:  # a processor whose <image> runs the resampler cannot fill is refused
+        path = os.path.join(folder, "processor_config.json")
+        with open(path) as f:
+            good = f.read()
+        with open(path, "w") as f:
+            json.dump({**json.loads(good), "image_seq_len": LATENTS + 1}, f)
+        with open(os.path.join(folder, "one.jsonl"), "w") as f:
+            f.write(json.dumps(ITEMS[2]) + "\n")
+        run = subprocess.run([CLEAR_SWEEP, "score", "--model", folder, "--items", os.path.join(folder, "one.jsonl")],
+                             capture_output=True, text=True)
+        check(run.returncode != 0 and "image_seq_len" in run.stderr,
+              f"processor_config.json's image_seq_len {LATENTS + 1}: refused naming it ({run.stderr.strip()[-160:]})")
+        with open(path, "w") as f:
+            f.write(good)
     g = torch.Generator().manual_seed(3)
     for name, (h, w) in PICTURES.items():
         y, x = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")

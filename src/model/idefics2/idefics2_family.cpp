@@ -1,9 +1,12 @@
 // Idefics2 as a model family (model_family.h): registered here, beside its code. Its
 // stored names are transformers' in every version (model.vision_model.*,
 // model.connector.*, model.text_model.*, lm_head.*).
+#include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/error.h"
+#include "common/file_read.h"
 #include "model/idefics2/idefics2_config.h"
 #include "model/idefics2/idefics2_model.h"
 #include "model/model_family.h"
@@ -25,6 +28,18 @@ ImageProcessor idefics2_image_processor(const std::string& dir, const ModelConfi
     if (p.kind != ImageProcessor::Kind::idefics2)
       throw Error(SourceLocation{dir}, "image_processor_type",
                   "an Idefics2 model needs Idefics2ImageProcessor's crops, and the folder's processor is another");
+    // Idefics2Processor's image_seq_len writes each crop's <image> run: the resampler's
+    // latents fill it, so the two must agree.
+    const std::filesystem::path processor = std::filesystem::path(dir) / kProcessorConfigFile;
+    if (std::filesystem::exists(processor)) {
+      const auto j = nlohmann::json::parse(read_text_file(processor.string()), nullptr, /*allow_exceptions=*/false);
+      if (j.is_object() && j.contains("image_seq_len") && j["image_seq_len"].is_number_integer() &&
+          j["image_seq_len"].get<int64_t>() != v.resampler.latents)
+        throw Error(SourceLocation{processor.string()}, "image_seq_len",
+                    "is " + j["image_seq_len"].dump() + " and config.json's perceiver_config.resampler_n_latents " +
+                        std::to_string(v.resampler.latents),
+                    "each crop's <image> run is filled by the resampler's latents");
+    }
   }
   p.patch_size = int(v.patch_size);
   p.image_seq_len = int(v.resampler.latents);
