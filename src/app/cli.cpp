@@ -226,9 +226,10 @@ void add_score(CLI::App& app, std::function<int(std::ostream&)>& action, std::os
       ->check(CLI::Range(0, 4096));
   sub->add_option("--device", o->device, "cpu, auto, cuda or cuda:N")->capture_default_str();
   auto* prompt = sub->add_option("--prompt", o->prompt,
-                                 "chat: prompt a text-only model through its folder's chat template (default: the "
-                                 "folder's own prompt, plain for a model from the hub)")
-                     ->check(CLI::IsMember({"plain", "chat"}));
+                                 "chat: prompt a model through its folder's chat template; llava-1.5: an Idefics2 "
+                                 "folder through LLaVA-1.5's (MLLMU-Bench's evaluation) (default: the folder's own "
+                                 "prompt)")
+                     ->check(CLI::IsMember({"plain", "chat", "llava-1.5"}));
   sub->add_option("--system-prompt", o->system_prompt, "With --prompt chat: the system turn before each question")
       ->needs(prompt);
   sub->add_option("--date-string", o->date_string, "With --prompt chat: the template's date_string (Llama-3's)")

@@ -47,6 +47,33 @@ std::map<std::string, std::string> template_variables(const PromptFormat& format
   return variables;
 }
 
+/// Where a format expands its image marker in the text (Idefics2): the template rendered
+/// one marker per image, and the tokenizer split the expansion's image tokens out as the
+/// model's ids; an Error naming the template's file or the tokenizer's added tokens.
+void check_expanded_images(const Tokenizer& tokenizer, const std::string& asked, const std::string& image,
+                           const PromptFormat& format, const std::string& prompt, const std::vector<int32_t>& ids,
+                           const std::string& origin) {
+  size_t rendered = 0;
+  for (size_t at = asked.find(format.image_marker); at != std::string::npos;
+       at = asked.find(format.image_marker, at + format.image_marker.size()))
+    ++rendered;
+  if (rendered != (image.empty() ? 0u : 1u))
+    throw Error(SourceLocation{origin}, "chat_template",
+                "rendered " + std::to_string(rendered) + " image markers for " + (image.empty() ? "no image" : "one") +
+                    " (question " + quoted(prompt) + ")",
+                "the template places one \"" + format.image_marker + "\" per image of the turn");
+  const int32_t image_id = image_token(format, tokenizer);
+  const auto placed = std::count(ids.begin(), ids.end(), image_id);
+  const int expected = image.empty() ? 0 : format.placeholders(image);
+  if (placed != expected)
+    throw Error(SourceLocation{origin}, "added_tokens",
+                "the tokenizer gives " + std::to_string(placed) + " image tokens (id " + std::to_string(image_id) +
+                    ") where the prompt holds " + std::to_string(expected),
+                "the folder's tokenizer needs \"" + format.image_marker + "\" and \"" + format.image_boundary +
+                    "\" as added tokens (tokenizer_config.json's added_tokens_decoder or tokenizer.json's "
+                    "added_tokens), the first with config.json's image_token_id");
+}
+
 /// make_sequence through a chat template (batch.h).
 Sequence chat_sequence(const Tokenizer& tokenizer, const std::string& prompt, const std::string& answer,
                        const std::string& image, const PromptFormat& format) {
@@ -56,6 +83,20 @@ Sequence chat_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
   const std::string asked = chat->render(turns, true, variables);
   Sequence s;
   s.image = image;
+  if (format.template_name == kLlava15Prompt && !format.image_text.empty()) {
+    // LLaVA-1.5's text through Idefics2Processor (MLLMU-Bench's evaluation of Idefics2): the
+    // marker expanded in the text, BOS, the whole text tokenized; the answer as LLaVA's.
+    const std::string expanded = expand_image_markers(asked, format);
+    if (tokenizer.special().bos >= 0) s.prompt.push_back(tokenizer.special().bos);
+    const auto ids = tokenizer.encode(expanded);
+    s.prompt.insert(s.prompt.end(), ids.begin(), ids.end());
+    check_expanded_images(tokenizer, asked, image, format, prompt, s.prompt, chat->origin());
+    if (!answer.empty()) {
+      s.answer = tokenizer.encode_continuation(" " + answer);
+      if (tokenizer.special().eos >= 0) s.answer.push_back(tokenizer.special().eos);
+    }
+    return s;
+  }
   if (format.template_name == kLlava15Prompt) {
     // As LlavaProcessor tokenizes the rendered text: BOS, then the text around each
     // "<image>", the one after a placeholder a continuation (no dummy prefix), as the
@@ -97,25 +138,7 @@ Sequence chat_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
     if (bos >= 0 && (s.prompt.empty() || s.prompt.front() != bos)) s.prompt.insert(s.prompt.begin(), bos);
   }
   if (text_expanded) {
-    size_t rendered = 0;
-    for (size_t at = asked.find(format.image_marker); at != std::string::npos;
-         at = asked.find(format.image_marker, at + format.image_marker.size()))
-      ++rendered;
-    if (rendered != (image.empty() ? 0u : 1u))
-      throw Error(SourceLocation{chat->origin()}, "chat_template",
-                  "rendered " + std::to_string(rendered) + " image markers for " +
-                      (image.empty() ? "no image" : "one") + " (question " + quoted(prompt) + ")",
-                  "the template places one \"" + format.image_marker + "\" per image of the turn");
-    // The tokenizer must split the expansion's tokens out as the model's ids.
-    const int32_t image_id = image_token(format, tokenizer);
-    const auto placed = std::count(s.prompt.begin(), s.prompt.end(), image_id);
-    if (placed != (image.empty() ? 0 : format.placeholders(image)))
-      throw Error(SourceLocation{chat->origin()}, "added_tokens",
-                  "the tokenizer gives " + std::to_string(placed) + " image tokens (id " + std::to_string(image_id) +
-                      ") where the prompt holds " + std::to_string(image.empty() ? 0 : format.placeholders(image)),
-                  "the folder's tokenizer needs \"" + format.image_marker + "\" and \"" + format.image_boundary +
-                      "\" as added tokens (tokenizer_config.json's added_tokens_decoder or tokenizer.json's "
-                      "added_tokens), the first with config.json's image_token_id");
+    check_expanded_images(tokenizer, asked, image, format, prompt, s.prompt, chat->origin());
   } else if (format.sees_images()) {
     // As Qwen2VLProcessor: the template renders one image token per image (its
     // <|vision_start|><|image_pad|><|vision_end|>), which becomes the image's placeholders.

@@ -18,6 +18,15 @@ void use_prompt(Vlm& model, const Tokenizer& tokenizer, const std::string& dir, 
     model->use_plain_prompt();
     return;
   }
+  if (prompt == kLlava15Prompt) {
+    // LLaVA's folders are asked so already; Idefics2's may be, as MLLMU-Bench's eval.py
+    // asks it (its processor then expands the image marker).
+    if (model->config().family != "idefics2" && model->config().prompt_template != kLlava15Prompt)
+      throw Error(SourceLocation{dir}, key, "\"llava-1.5\" for a " + model->config().family + " model",
+                  "LLaVA-1.5's template is for LLaVA and Idefics2 folders");
+    model->use_llava15_prompt();
+    return;
+  }
   CS_ASSERT(prompt == kChatPrompt, "unvalidated prompt " + prompt);
   if (model->config().has_vision && !model_family(model->config().family).chat_with_images)
     throw Error(SourceLocation{dir}, key, "\"chat\" for a " + model->config().family + " model",

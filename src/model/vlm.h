@@ -77,6 +77,12 @@ class VlmImpl : public torch::nn::Module {
     config_.system_prompt.clear();
     config_.date_string.clear();
   }
+  /// LLaVA-1.5's template from now on ("USER: <image>\n... ASSISTANT:"), as MLLMU-Bench's
+  /// evaluation asks Idefics2.
+  void use_llava15_prompt() {
+    use_plain_prompt();
+    config_.prompt_template = kLlava15Prompt;
+  }
   /// Prompts through `chat` (a folder's chat template) from now on: a text-only model's
   /// question is the user's turn, after `system_prompt` where it is not empty.
   void use_chat_template(std::shared_ptr<const ChatTemplate> chat, std::string system_prompt, std::string date_string) {

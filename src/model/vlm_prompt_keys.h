@@ -12,8 +12,9 @@
 namespace clear_sweep {
 
 /// Reads clear_sweep_preset, clear_sweep_prompt, clear_sweep_system_prompt and
-/// clear_sweep_date_string into `c`; Error naming clear_sweep_prompt for another prompt.
-void read_vlm_prompt_keys(const ConfigReader& r, const nlohmann::json& j, ModelConfig& c);
+/// clear_sweep_date_string into `c`; Error naming clear_sweep_prompt for another prompt
+/// than plain, chat and (where `llava15`: Idefics2, as MLLMU-Bench evaluates it) llava-1.5.
+void read_vlm_prompt_keys(const ConfigReader& r, const nlohmann::json& j, ModelConfig& c, bool llava15 = false);
 
 /// Writes them from `c` (the system turn and date_string where set).
 void write_vlm_prompt_keys(const ModelConfig& c, nlohmann::ordered_json& j);

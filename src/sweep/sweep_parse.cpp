@@ -112,10 +112,10 @@ ModelSpec read_model(const TomlTable& t) {
              "the VLM's shape comes from its preset or config.json");
   model.width = t.integer("width", {1, 1024}).value_or(model.width);
   model.image_size = t.integer("image_size", {32, 4096}).value_or(model.image_size);
-  const auto prompt = t.choice("prompt", {"plain", "chat"});
-  if (prompt == "chat" && !model.preset.empty())
-    t.fail(t.locate_key("prompt"), t.key_path("prompt"), "\"chat\" with preset \"" + model.preset + "\"",
-           "a preset trained from scratch has no chat template; chat is for a model folder (path)");
+  const auto prompt = t.choice("prompt", {"plain", "chat", "llava-1.5"});
+  if (prompt && *prompt != "plain" && !model.preset.empty())
+    t.fail(t.locate_key("prompt"), t.key_path("prompt"), "\"" + *prompt + "\" with preset \"" + model.preset + "\"",
+           "a preset trained from scratch has no chat template; chat and llava-1.5 are for a model folder (path)");
   model.prompt = prompt.value_or("");
   for (const char* key : {"system_prompt", "date_string"})
     if (t.has(key) && model.prompt != "chat")

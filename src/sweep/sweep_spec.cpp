@@ -130,6 +130,7 @@ std::string SweepSpec::training_context() const {
   if (model->prompt == "chat")
     out += ",prompt=chat,system_prompt=" + nlohmann::json(model->system_prompt).dump() +
            ",date_string=" + nlohmann::json(model->date_string).dump();
+  if (model->prompt == "llava-1.5") out += ",prompt=llava-1.5";  // a stage trained on other prompts
   if (model->lora_targets != "decoder") out += ",lora_targets=" + model->lora_targets;
   out += "|finetune:epochs=" + std::to_string(finetune.epochs);
   out += ",lr=" + format_number(finetune.lr);

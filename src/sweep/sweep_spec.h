@@ -56,7 +56,8 @@ struct ModelSpec {
   int64_t image_size = 224;
   /// path only: "chat" prompts through the folder's chat template (model/chat_prompt.h),
   /// with `system_prompt` as the system turn and `date_string` handed to the template
-  /// (Llama-3's); "plain": the plain "Question: ...\nAnswer:" template; "": the
+  /// (Llama-3's); "plain": the plain "Question: ...\nAnswer:" template; "llava-1.5":
+  /// LLaVA-1.5's (an Idefics2 folder, as MLLMU-Bench's evaluation asks it); "": the
   /// folder's own (plain for a text model from the hub).
   std::string prompt;
   std::string system_prompt;

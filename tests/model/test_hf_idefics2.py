@@ -16,6 +16,8 @@ matter), two in a row, a text-only row and padding on either side, through trans
     Idefics2's added tokens, its chat template, Idefics2ImageProcessor with splitting off
     and on): ids equal the processor's apply_chat_template, answer NLL within 1e-4,
     greedy tokens equal;
+  - `--prompt llava-1.5` (MLLMU-Bench's evaluation text): ids equal Idefics2Processor's on
+    "USER: <image>\n... ASSISTANT:";
   - settings clear-sweep cannot compute are refused naming the key.
 
 usage: test_hf_idefics2.py HF_FORWARD_DUMP CLEAR_SWEEP IMAGE_PREPROCESS_DUMP"""
@@ -337,11 +339,36 @@ def compare_score(root, splitting):
         check(ours["generation_ids"] == want, f"{label}: greedy tokens ({ours['generation_ids']} vs {want})")
 
 
+def compare_llava15_prompt(root):
+    """--prompt llava-1.5: LLaVA-1.5's text, as MLLMU-Bench's eval.py asks Idefics2, through
+    Idefics2Processor (the folder compare_score left, splitting on: 5 crops' runs)."""
+    from PIL import Image
+    from transformers import Idefics2Processor
+    folder = os.path.join(root, "score-split")
+    processor = Idefics2Processor.from_pretrained(folder)
+    tokenizer = processor.tokenizer
+    run = subprocess.run([CLEAR_SWEEP, "score", "--model", folder, "--items", os.path.join(folder, "items.jsonl"),
+                          "--format", "json", "--max-new-tokens", "1", "--prompt", "llava-1.5"],
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        check(False, f"--prompt llava-1.5: clear-sweep score runs ({run.stderr.strip()[-400:]})")
+        return
+    for n, (item, ours) in enumerate(zip(ITEMS, [json.loads(line) for line in run.stdout.splitlines()])):
+        picture = os.path.join(folder, item["image"]) if "image" in item else None
+        text = ("USER: <image>\n" if picture else "USER: ") + item["question"] + " ASSISTANT:"
+        prompt = processor(text=text, images=[Image.open(picture)] if picture else None)["input_ids"][0]
+        answer = tokenizer(" " + item["answer"], add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        check(ours["input_ids"] == prompt + answer and ours["answer_start"] == len(prompt),
+              f"--prompt llava-1.5, item {n}: score's ids are Idefics2Processor's on LLaVA-1.5's text "
+              f"({len(prompt)} prompt tokens, {prompt.count(IMAGE)} of them the image's)")
+
+
 def main():
     with tempfile.TemporaryDirectory() as root:
         run_variants(root)
         for splitting in (False, True):
             compare_score(root, splitting)
+        compare_llava15_prompt(root)
     finish()
 
 

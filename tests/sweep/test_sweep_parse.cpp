@@ -78,7 +78,7 @@ TEST_CASE("the shipped sweeps parse") {
   SECTION("MLLMU-Bench's grid on Idefics2-8B: its scripts' LoRA and schedule") {
     const SweepSpec s = sweep_load(source_path("sweeps/mllmu-idefics2.toml"));
     CHECK(s.data->is_mllmu());
-    CHECK(s.model->prompt == "chat");
+    CHECK(s.model->prompt == "llava-1.5");  // as its eval.py asks Idefics2
     CHECK(s.model->lora_targets == "all");
     CHECK(s.finetune.lora_rank == 16);
     CHECK(s.finetune.lora_alpha == 16);

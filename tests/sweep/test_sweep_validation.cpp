@@ -405,6 +405,11 @@ TEST_CASE("[model] prompt: a folder's chat template, its system prompt and date"
         plain.training_context());
   CHECK(parse_error(head + "[model]\npreset = \"tiny-text\"\nprompt = \"chat\"\n" + grid).key() == "model.prompt");
   CHECK(parse_error(head + "[model]\npath = \"/m\"\nprompt = \"chatml\"\n" + grid).key() == "model.prompt");
+  // LLaVA-1.5's template for a folder (an Idefics2 one, as MLLMU-Bench evaluates it).
+  const SweepSpec llava = sweep_parse(head + "[model]\npath = \"/m\"\nprompt = \"llava-1.5\"\n" + grid, "l.toml");
+  CHECK(llava.model->prompt == "llava-1.5");
+  CHECK(llava.training_context() != plain.training_context());
+  CHECK(parse_error(head + "[model]\npreset = \"tiny\"\nprompt = \"llava-1.5\"\n" + grid).key() == "model.prompt");
   const Error system = parse_error(head + "[model]\npath = \"/m\"\nsystem_prompt = \"x\"\n" + grid);
   CHECK(system.key() == "model.system_prompt");
   CHECK(contains(system.message(), "only with prompt = \"chat\""));

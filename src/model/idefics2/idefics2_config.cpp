@@ -91,7 +91,7 @@ ModelConfig idefics2_config_parse(const nlohmann::json& j, const std::string& so
   ModelConfig c;
   c.family = kIdefics2Family;
   c.model_type = "idefics2";
-  read_vlm_prompt_keys(r, j, c);
+  read_vlm_prompt_keys(r, j, c, /*llava15=*/true);
   c.image_token_id = r.get(j, "", "image_token_id", kImageTokenId);
   c.vision.image_splitting = r.get(j, "", "clear_sweep_image_splitting", false);
   // Every section may be left out (transformers' defaults), but not be something else.
