@@ -57,18 +57,13 @@ ModelInputs image_text_batch(const ModelConfig& c, int64_t batch, int64_t text_t
   in.labels = torch::full({batch, seq}, -100, torch::kLong);
   in.labels.narrow(1, seq - answer, answer).copy_(in.input_ids.narrow(1, seq - answer, answer));
   const auto& v = c.vision;
-  if (c.has_vision && c.family == "qwen2_vl") {
+  if (c.has_vision && (c.family == "qwen2_vl" || c.family == "idefics2")) {
     // Qwen2-VL: each row's image as its processor gives a square image_size one: the
-    // patches flattened one after another, and their grids.
+    // patches flattened one after another, and their grids. Idefics2 the same (one frame
+    // a patch): one image_size square crop a row (splitting off, as MLLMU-Bench trains it;
+    // 980 px: 70 x 70 patches, the most an image keeps).
     const int64_t side = v.image_size / v.patch_size;
     in.images = torch::randn({batch * side * side, 3 * v.temporal_patch * v.patch_size * v.patch_size});
-    in.image_grids = torch::tensor(std::vector<int64_t>{1, side, side}, torch::kLong).repeat({batch, 1});
-  } else if (c.has_vision && c.family == "idefics2") {
-    // Idefics2: each row's image as one image_size square crop (splitting off, as
-    // MLLMU-Bench trains it; 980 px: 70 x 70 patches, the most an image keeps), its
-    // full patches flattened, and its grid.
-    const int64_t side = v.image_size / v.patch_size;
-    in.images = torch::randn({batch * side * side, 3 * v.patch_size * v.patch_size});
     in.image_grids = torch::tensor(std::vector<int64_t>{1, side, side}, torch::kLong).repeat({batch, 1});
   } else if (c.has_vision && c.family == "llava_next") {
     // LLaVA-NeXT: each row's image at the first pinpoint (a 2:1 image at 336 x 672: the

@@ -168,27 +168,27 @@ Sequence chat_sequence(const Tokenizer& tokenizer, const std::string& prompt, co
 
 }  // namespace
 
+namespace {
+
+/// Python's str.replace: every `from` in `text`, left to right without overlaps, by `to`.
+std::string replace_all(const std::string& text, const std::string& from, const std::string& to) {
+  std::string out;
+  for (size_t at = 0;;) {
+    const size_t found = text.find(from, at);
+    out.append(text, at, found == std::string::npos ? std::string::npos : found - at);
+    if (found == std::string::npos) return out;
+    out += to;
+    at = found + from.size();
+  }
+}
+
+}  // namespace
+
 std::string expand_image_markers(const std::string& text, const PromptFormat& format) {
   CS_ASSERT(!format.image_marker.empty() && !format.image_boundary.empty(), "an image expansion without its tokens");
-  std::string out;
-  for (size_t from = 0;;) {
-    const size_t at = text.find(format.image_marker, from);
-    out.append(text, from, at == std::string::npos ? std::string::npos : at - from);
-    if (at == std::string::npos) break;
-    out += format.image_text;
-    from = at + format.image_marker.size();
-  }
-  // Two boundaries in a row (adjacent images, or crops) become one: Python's str.replace,
-  // left to right without overlaps.
   const std::string& b = format.image_boundary;
-  std::string merged;
-  for (size_t from = 0;;) {
-    const size_t at = out.find(b + b, from);
-    merged.append(out, from, at == std::string::npos ? std::string::npos : at - from);
-    if (at == std::string::npos) break;
-    merged += b;
-    from = at + 2 * b.size();
-  }
+  // Two boundaries in a row (adjacent images, or crops) become one.
+  const std::string merged = replace_all(replace_all(text, format.image_marker, format.image_text), b + b, b);
   // A boundary followed by anything but whitespace or '<' gets a space after it.
   std::string spaced;
   for (size_t from = 0;;) {

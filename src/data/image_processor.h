@@ -146,6 +146,9 @@ struct ImageProcessor {
   ///     them are the chat template's. An image operator() refuses is refused here too.
   /// stretch, clip: a bug to ask (their count is the tower's, fixed).
   int64_t image_tokens(int height, int width) const;
+  /// idefics2: the crops an image becomes, the four quarters and the whole with
+  /// do_image_splitting, else the one (Idefics2Processor's <image> runs per image).
+  int crops_per_image() const { return do_image_splitting ? 5 : 1; }
   /// What the model needs of a height x width image beside its pixels (a row of
   /// ModelInputs::image_grids):
   ///   qwen2_vl: its patch grid (t, h, w), as patch_grid;

@@ -107,8 +107,7 @@ PromptFormat prompt_format(const ModelConfig& config, const ImageTensors& images
     std::string run;
     for (int i = 0; i < processor.image_seq_len; ++i) run += format.image_marker;
     format.image_text = format.image_boundary;
-    for (int crop = 0; crop < (processor.do_image_splitting ? 5 : 1); ++crop)
-      format.image_text += run + format.image_boundary;
+    for (int crop = 0; crop < processor.crops_per_image(); ++crop) format.image_text += run + format.image_boundary;
   }
   format.chat_template = config.chat_template;
   format.system_prompt = config.system_prompt;

@@ -58,6 +58,19 @@ ModelInputs sample_inputs(const ModelConfig& c) {
   return in;
 }
 
+/// Greedy generation of `new_tokens` (never stopping early) after left-padded `prompts`
+/// gives the same tokens with the KV cache as recomputing the whole sequence each step.
+void check_generation_without_cache(Vlm& m, const ModelInputs& prompts, int64_t new_tokens) {
+  m->eval();
+  torch::NoGradGuard no_grad;
+  GenerateOptions g;
+  g.max_new_tokens = new_tokens;
+  g.eos_id = -1;
+  const auto cached = generate_greedy(m, prompts, g);
+  g.use_cache = false;
+  CHECK(generate_greedy(m, prompts, g) == cached);
+}
+
 }  // namespace
 
 TEST_CASE("the VLM maps a batch to logits of the vocabulary", "[model]") {
@@ -467,12 +480,7 @@ TEST_CASE("Qwen2-VL presets: parameters as counted, images of their own size, ge
     CHECK(logits.size(0) == 2);
     // Generation after the image: with the cache (positions continue from the rope delta)
     // as without it.
-    GenerateOptions g;
-    g.max_new_tokens = 5;
-    g.eos_id = -1;
-    const auto cached = generate_greedy(m, in, g);
-    g.use_cache = false;
-    CHECK(generate_greedy(m, in, g) == cached);
+    check_generation_without_cache(m, in, 5);
     // Another image changes the row it is in and not the other.
     ModelInputs other = in;
     other.images = in.images.clone();
@@ -514,14 +522,7 @@ TEST_CASE("LLaVA-NeXT's tiny preset: parameters as counted, each image tiled at 
     rows.push_back(make_sequence(tok, "who is this?", "", path, format));
   const ModelInputs in = to_model_inputs(collate(rows, 0, PadSide::left, true), images, torch::kCPU);
   CHECK(in.images.size(0) == in.image_grids.select(1, 0).sum().item<int64_t>());  // every tile of both images
-  m->eval();
-  torch::NoGradGuard no_grad;
-  GenerateOptions g;
-  g.max_new_tokens = 4;
-  g.eos_id = -1;
-  const auto cached = generate_greedy(m, in, g);
-  g.use_cache = false;
-  CHECK(generate_greedy(m, in, g) == cached);
+  check_generation_without_cache(m, in, 4);
 }
 
 TEST_CASE("Idefics2's presets: parameters as counted, crops of their own size, each image as its latents",
@@ -575,14 +576,7 @@ TEST_CASE("Idefics2's presets: parameters as counted, crops of their own size, e
       rows.push_back(make_sequence(tok, "who is this?", "", path, format));
     const ModelInputs in = to_model_inputs(collate(rows, 0, PadSide::left, true), images, torch::kCPU);
     CHECK(in.image_grids.size(0) == (splitting ? 10 : 2));  // a row per crop
-    m->eval();
-    torch::NoGradGuard no_grad;
-    GenerateOptions g;
-    g.max_new_tokens = 4;
-    g.eos_id = -1;
-    const auto cached = generate_greedy(m, in, g);
-    g.use_cache = false;
-    CHECK(generate_greedy(m, in, g) == cached);
+    check_generation_without_cache(m, in, 4);
   }
 }
 
