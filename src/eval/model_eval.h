@@ -41,6 +41,9 @@ struct ScoreOptions {
   bool generate = true;
   int64_t max_new_tokens = 32;
   int64_t batch_size = 32;     ///< sequences per forward pass
+  /// Prompts decoded together: the largest batch bucket of greedy generation (prompts
+  /// grouped by length, finished rows dropped as they end).
+  int64_t generation_batch = 64;
   bool gradient_norms = true;  ///< evaluate_model: GradNorm on the forget and holdout sets
 };
 
