@@ -59,6 +59,7 @@ void serialize(Archive& ar, clear_sweep::ResultRecord& r, unsigned) {
   ar& r.tokens& r.peak_memory_mb& r.gpu_name& r.gpu_uuid& r.peak_gpu_allocated_mb& r.peak_gpu_reserved_mb;
   ar& r.tokens_per_second& r.metrics& r.vectors;
   ar& r.trial_id& r.rung& r.capped_eval& r.objective& r.constraint_margin;
+  ar& r.warnings;
 }
 
 template <class Archive>

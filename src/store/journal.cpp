@@ -43,6 +43,7 @@ std::string record_to_json(const ResultRecord& r) {
   j["context_hash"] = r.context_hash;
   j["status"] = run_status_name(r.status);
   j["error"] = r.error;
+  if (!r.warnings.empty()) j["warnings"] = r.warnings;  // most lines have none: left out
   j["wall_seconds"] = number_or_null(r.wall_seconds);
   j["load_seconds"] = number_or_null(r.load_seconds);
   j["unlearn_seconds"] = number_or_null(r.unlearn_seconds);
@@ -106,6 +107,7 @@ ResultRecord record_from_json(const std::string& line) {
   r.peak_gpu_allocated_mb = later_number("peak_gpu_allocated_mb");
   r.peak_gpu_reserved_mb = later_number("peak_gpu_reserved_mb");
   r.tokens_per_second = later_number("tokens_per_second");
+  r.warnings = j.value("warnings", std::string());
   r.trial_id = j.value("trial_id", std::string());
   r.rung = j.value("rung", int32_t(-1));
   r.capped_eval = j.value("capped_eval", false);

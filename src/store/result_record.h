@@ -28,7 +28,10 @@ struct ResultRecord {
 
   // How it went.
   RunStatus status = RunStatus::ok;
-  std::string error;        ///< the exception message when failed
+  std::string error;  ///< the exception message when failed
+  /// What the job met and got over, "; "-separated; empty when nothing. E.g. "out of
+  /// GPU memory: retried with micro-batch 2 x 4 accumulation (...)" (schema 8).
+  std::string warnings;
   double wall_seconds = 0;  ///< whole job, as the worker measured it
   double load_seconds = 0;  ///< data + base model (first job on a rank), adapters
   double unlearn_seconds = 0;

@@ -25,6 +25,7 @@ struct RowHead {
   const char* context_hash;
   const char* status;
   const char* error;
+  const char* warnings;  ///< schema 8 on; a null pointer where an older file has none
   double wall_seconds;
   double load_seconds;
   double unlearn_seconds;
@@ -56,7 +57,9 @@ H5Handle string_type() {
   return {t, H5Tclose};
 }
 
-H5Handle make_row_type() {
+/// The row type of `schema_version`: a file of an older version lacks the later
+/// columns, which then stay null in RowHead (read as empty).
+H5Handle make_row_type(int schema_version = kSchemaVersion) {
   const H5Handle str = string_type();
   hid_t t = H5Tcreate(H5T_COMPOUND, row_size());
 #define CS_FIELD(name, type) H5Tinsert(t, #name, HOFFSET(RowHead, name), type)
@@ -69,6 +72,7 @@ H5Handle make_row_type() {
   CS_FIELD(context_hash, str.get());
   CS_FIELD(status, str.get());
   CS_FIELD(error, str.get());
+  if (schema_version >= 8) CS_FIELD(warnings, str.get());
   CS_FIELD(wall_seconds, H5T_NATIVE_DOUBLE);
   CS_FIELD(load_seconds, H5T_NATIVE_DOUBLE);
   CS_FIELD(unlearn_seconds, H5T_NATIVE_DOUBLE);
@@ -223,10 +227,18 @@ void ResultsFile::open_runs() {
                 "give --out a new path; existing files are never overwritten");
   ResultsHeader h;
   read_int_attribute(file_.get(), "schema_version", h.schema_version);
-  if (h.schema_version != kSchemaVersion)
+  // Rows are written in this version's layout only; older files are read as they are.
+  if (writable_ && h.schema_version != kSchemaVersion)
     throw Error({path_}, "",
-                "results schema version " + std::to_string(h.schema_version) + ", this clear-sweep reads version " +
+                "results schema version " + std::to_string(h.schema_version) + ", this clear-sweep writes version " +
                     std::to_string(kSchemaVersion),
+                "write this sweep to a new file, or bring the old one to this version with `clear-sweep merge NEW.h5 "
+                "OLD.h5` (it reads versions from " +
+                    std::to_string(kOldestReadableSchemaVersion) + " on)");
+  if (h.schema_version < kOldestReadableSchemaVersion || h.schema_version > kSchemaVersion)
+    throw Error({path_}, "",
+                "results schema version " + std::to_string(h.schema_version) + ", this clear-sweep reads versions " +
+                    std::to_string(kOldestReadableSchemaVersion) + " to " + std::to_string(kSchemaVersion),
                 "use the clear-sweep version that wrote it, or write this sweep to a new file");
   read_string_attribute(file_.get(), "sweep_name", h.sweep_name);
   read_string_attribute(file_.get(), "sweep_toml", h.sweep_toml);
@@ -235,7 +247,7 @@ void ResultsFile::open_runs() {
   read_string_attribute(file_.get(), "created_at", h.created_at);
   read_string_attribute(file_.get(), "shard", h.shard);
   header_ = h;
-  row_type_ = make_row_type();
+  row_type_ = make_row_type(h.schema_version);
   runs_ = H5Handle(h5_check(H5Dopen2(file_.get(), "runs", H5P_DEFAULT), path_, "cannot open /runs"), H5Dclose);
   check_runs_layout();
   if (writable_) index_rows();  // readers read the rows themselves: reading them here too would double it
@@ -323,6 +335,7 @@ std::vector<ResultRecord> ResultsFile::read_rows() const {
     r.context_hash = nonnull(h.context_hash);
     if (!run_status_parse(nonnull(h.status), r.status)) r.status = RunStatus::failed;
     r.error = nonnull(h.error);
+    r.warnings = nonnull(h.warnings);
     r.wall_seconds = h.wall_seconds;
     r.load_seconds = h.load_seconds;
     r.unlearn_seconds = h.unlearn_seconds;
@@ -400,6 +413,7 @@ void ResultsFile::write(const std::vector<ResultRecord>& records) {
               r.context_hash.c_str(),
               run_status_name(r.status),
               r.error.c_str(),
+              r.warnings.c_str(),
               r.wall_seconds,
               r.load_seconds,
               r.unlearn_seconds,

@@ -21,7 +21,11 @@ inline constexpr const char* kResultsMagic = "clear-sweep-results";
 /// Bumped whenever /runs changes shape (a field or a metric column added or renamed).
 /// 2: the GPU columns (card, peak memory, tokens/s); 3: a search's trial, rung and objective.
 /// 4: MLLMU-Bench's columns. 6: the visual benchmark's (faces_*). 7: TOFU's (tofu_*).
-inline constexpr int kSchemaVersion = 7;
+/// 8: warnings (what a job got over: an out-of-memory retry).
+inline constexpr int kSchemaVersion = 8;
+/// The oldest version open_read_only still reads (its rows lack the later columns, read
+/// as empty); writing goes to files of kSchemaVersion only.
+inline constexpr int kOldestReadableSchemaVersion = 7;
 
 struct ResultsHeader {
   std::string sweep_name;
@@ -37,9 +41,10 @@ class ResultsFile {
  public:
   /// Makes a new file; an existing file at `path` is an error (never overwritten).
   static ResultsFile create(const std::string& path, const ResultsHeader& header);
-  /// Opens an existing file to add rows; checks magic and schema version.
+  /// Opens an existing file to add rows; checks magic and schema version (kSchemaVersion).
   static ResultsFile open_for_append(const std::string& path);
-  /// Opens read-only, without HDF5 file locking, so it works while a sweep writes.
+  /// Opens read-only, without HDF5 file locking, so it works while a sweep writes. Reads
+  /// files back to kOldestReadableSchemaVersion; header().schema_version says which.
   static ResultsFile open_read_only(const std::string& path);
 
   const std::string& path() const { return path_; }

@@ -8,6 +8,7 @@
 #include "app/merge_command.h"
 #include "store/results_file.h"
 #include "store/results_store.h"
+#include "store/results_v7.h"
 #include "test_support.h"
 
 using namespace clear_sweep;
@@ -92,4 +93,23 @@ TEST_CASE("merge refuses other experiments and existing outputs") {
   CHECK(merge_command(options, out) == 0);
   const Error again = expect_error([&] { merge_command(options, out); });
   CHECK(again.message().find("already exists") == 0);
+}
+
+TEST_CASE("merge brings a file of schema 7 to this version, which a sweep can then add to") {
+  TempDir dir;
+  write_results(dir.file("old.h5"), "ctx", {record("x", RunStatus::ok, 1), record("y", RunStatus::failed, 2)});
+  test::downgrade_results_to_v7(dir.file("old.h5"));
+  MergeOptions options;
+  options.out_path = dir.file("new.h5");
+  options.inputs = {dir.file("old.h5")};
+  std::ostringstream out;
+  REQUIRE(merge_command(options, out) == 0);
+  {
+    const ResultsFile merged = ResultsFile::open_read_only(dir.file("new.h5"));
+    CHECK(merged.header().schema_version == kSchemaVersion);
+    CHECK(merged.read_rows().size() == 2);
+    CHECK(merged.read_vectors("x").at("tr") == std::vector<double>{1, 1});
+  }
+  write_results(dir.file("new.h5"), "ctx", {record("z", RunStatus::ok, 3)});
+  CHECK(ResultsFile::open_read_only(dir.file("new.h5")).read_rows().size() == 3);
 }

@@ -57,6 +57,7 @@ TEST_CASE("messages survive encode/decode with every field") {
   result.record.peak_gpu_allocated_mb = 1.5;
   result.record.peak_gpu_reserved_mb = 2.5;
   result.record.tokens_per_second = 3.5;
+  result.record.warnings = "out of GPU memory: retried with micro-batch 2 x 4 accumulation";
   ResultMessage result_back;
   decode(encode(result), result_back);
   CHECK(result_back.task == 9);
@@ -71,6 +72,7 @@ TEST_CASE("messages survive encode/decode with every field") {
   CHECK(result_back.record.peak_gpu_allocated_mb == 1.5);
   CHECK(result_back.record.peak_gpu_reserved_mb == 2.5);
   CHECK(result_back.record.tokens_per_second == 3.5);
+  CHECK(result_back.record.warnings == result.record.warnings);
 
   HelloMessage hello{3, "node-1", 1234, "cpu"};
   HelloMessage hello_back;

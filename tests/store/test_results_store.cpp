@@ -14,6 +14,7 @@
 #include "store/lock_file.h"
 #include "store/results_file.h"
 #include "store/results_store.h"
+#include "store/results_v7.h"
 #include "test_support.h"
 
 using namespace clear_sweep;
@@ -31,6 +32,7 @@ ResultRecord make_record(const std::string& id, RunStatus status = RunStatus::ok
   r.context_hash = "ctx1";
   r.status = status;
   r.error = status == RunStatus::failed ? "boom: \"quoted\"\nsecond line" : "";
+  r.warnings = status == RunStatus::ok ? "out of GPU memory: retried with micro-batch 2 x 4 accumulation" : "";
   r.wall_seconds = 1.5;
   r.load_seconds = 0.25;
   r.unlearn_seconds = 1.0;
@@ -70,6 +72,7 @@ void check_same(const ResultRecord& a, const ResultRecord& b) {
   CHECK(a.context_hash == b.context_hash);
   CHECK(a.status == b.status);
   CHECK(a.error == b.error);
+  CHECK(a.warnings == b.warnings);
   CHECK(a.wall_seconds == b.wall_seconds);
   CHECK(a.worker_rank == b.worker_rank);
   CHECK(a.host == b.host);
@@ -148,6 +151,36 @@ TEST_CASE("results file: a retried job replaces its row, never adds one") {
   CHECK(f.index().at("a").status == RunStatus::ok);  // the index follows the retry
 }
 
+TEST_CASE("results file: a file of schema 7 (before warnings) stays readable, and is refused for writing") {
+  TempDir dir;
+  const std::string path = dir.file("old.h5");
+  {
+    ResultsFile f = ResultsFile::create(path, header());
+    f.write({make_record("a"), make_record("b", RunStatus::failed)});
+    f.flush();
+  }
+  test::downgrade_results_to_v7(path);
+  {
+    const ResultsFile f = ResultsFile::open_read_only(path);
+    CHECK(f.header().schema_version == 7);
+    CHECK(f.header().sweep_name == "t");
+    const auto rows = f.read_rows();
+    REQUIRE(rows.size() == 2);
+    ResultRecord a = make_record("a");
+    a.warnings.clear();  // the column did not exist
+    check_same(rows[0], a);
+    check_same(rows[1], make_record("b", RunStatus::failed));
+    CHECK(f.read_vectors("a").at("loss_curve") == std::vector<double>{3.0, 2.0});
+  }
+  CHECK(results_snapshot(path).rows.size() == 2);  // what status, report and merge read
+  // Rows are written in this version's layout only: appending is refused, naming the way on.
+  const Error e = expect_error([&] { ResultsFile::open_for_append(path); });
+  CHECK(e.message().find("schema version 7") != std::string::npos);
+  CHECK(e.hint().find("clear-sweep merge") != std::string::npos);
+  std::vector<std::string> notes;
+  CHECK_THROWS_AS(ResultsStore(path, header(), StoreOptions{}, notes), Error);
+}
+
 TEST_CASE("results file: bugs and bad files are refused") {
   TempDir dir;
   const std::string path = dir.file("r.h5");
@@ -174,6 +207,9 @@ TEST_CASE("journal: records round trip as JSON lines, NaN included") {
   const ResultRecord back = record_from_json(record_to_json(r));
   CHECK(record_to_json(r).find('\n') == std::string::npos);
   CHECK(back.error == r.error);
+  ResultRecord warned = make_record("w");
+  CHECK(record_from_json(record_to_json(warned)).warnings == warned.warnings);
+  CHECK(record_to_json(r).find("warnings") == std::string::npos);  // none: the line stays as it was
   CHECK(std::isnan(back.metrics.at("forget_prob")));
   CHECK(back.vectors.at("with_nan")[0] == 1.0);
   CHECK(std::isnan(back.vectors.at("with_nan")[1]));
