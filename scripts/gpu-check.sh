@@ -7,20 +7,26 @@
 #   2. benchmarks a LoRA step on the real llava-1.5-7b shape with random weights (r=8 on
 #      every decoder linear, 576 image + TEXT text tokens, batch BATCH, bf16): tokens/s,
 #      MFU and peak memory (bench/model/gpu_bench.cpp writes out its FLOP formula);
-#   3. measures greedy generation with the KV cache on the same shape;
-#   4. estimates the CLEAR paper grid in GPU-hours from the measured step (plan);
+#   3. measures greedy generation with the KV cache on the same shape, at BATCH rows and
+#      (3b) at the evaluator's generation batch, GEN_BATCH (64);
+#   4. estimates the CLEAR paper grid in GPU-hours from the measured steps (plan): first
+#      with evaluation counted as forward passes (the old, optimistic pricing), then with
+#      generation priced as decoding steps, from a device profile written here
+#      (profile.json: step_seconds and step_items of step 2, decode_seconds = seconds /
+#      new_tokens and decode_batch of step 3b, or of step 3 where 3b failed);
 #   4b. the text-only families (TEXT_FAMILIES=0 skips it): a LoRA step (TEXT_SEQ tokens,
 #      512) and greedy generation of the 1B and 7B shapes of llama, mistral and qwen2,
-#      and TOFU's and CLEAR Table 1's paper grids at the measured steps;
+#      and TOFU's and CLEAR Table 1's paper grids at the measured steps (profile-PRESET.json);
 #   4c. Qwen2-VL, LLaVA-NeXT and Idefics2 (QWEN_VL=0 skips it): a LoRA step (one image
 #      and TEXT_SEQ text tokens a row) and greedy generation of the qwen2-vl-2b,
 #      qwen2.5-vl-3b, qwen2.5-vl-7b, llava-v1.6-vicuna-7b, llava-v1.6-mistral-7b and
 #      idefics2-8b shapes, and CLEAR's Qwen2-VL and MLLMU-Bench's Qwen2.5-VL and
-#      Idefics2 grids at the measured steps;
+#      Idefics2 grids at the measured steps (profile-PRESET.json);
 #   5. runs the mini sweep on the GPU, or without mpirun its finetune stage (SWEEP=0
 #      skips it).
 # Every number goes to OUT_DIR (default results/gpu-check) as JSON lines and a log.
-# Environment: BUILD_DIR, OUT_DIR, BATCH (4), TEXT (64), STEPS (10), NEW (64), SWEEP (1).
+# Environment: BUILD_DIR, OUT_DIR, BATCH (4), TEXT (64), STEPS (10), NEW (64), GEN_BATCH (64),
+# SWEEP (1).
 #
 # For a GPU machine that has a Python torch 2.11 but neither our build tools nor
 # Debian's libraries: `scripts/gpu-check.sh bundle` (here, after a build) copies the
@@ -52,12 +58,26 @@ if [[ ! -x "$build/clear-sweep" && -x "$bundle/clear-sweep" ]]; then
   export LD_LIBRARY_PATH="$bundle/lib:$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
 out="${OUT_DIR:-$root/results/gpu-check}"
-batch="${BATCH:-4}" text="${TEXT:-64}" steps="${STEPS:-10}" new="${NEW:-64}"
+batch="${BATCH:-4}" text="${TEXT:-64}" steps="${STEPS:-10}" new="${NEW:-64}" gen_batch="${GEN_BATCH:-64}"
 mkdir -p "$out"
 log="$out/gpu-check.log"
 : >"$log"
 say() { echo "gpu-check: $*" | tee -a "$log"; }
-step_seconds() { sed -n 's/.*"step_seconds": \([0-9.]*\).*/\1/p' "$1"; }  # of a gpu_bench train line
+field() { sed -n "s/.*\"$2\": \([0-9.]*\).*/\1/p" "$1" | head -1; }  # a number of a gpu_bench line
+step_seconds() { field "$1" step_seconds; }                             # of a gpu_bench train line
+# The device profile `plan --profile` reads (src/app/plan_command.h) from a gpu_bench
+# train line and a generate line: a decoding step is the generation's seconds over its
+# new tokens (its prompt's forward pass included, a few per cent).
+write_profile() {  # TRAIN.json GENERATE.json PROFILE.json
+  local step items seconds new rows
+  step=$(field "$1" step_seconds) items=$(field "$1" batch)
+  seconds=$(field "$2" seconds) new=$(field "$2" new_tokens) rows=$(field "$2" batch)
+  [[ -n "$step" && -n "$items" && -n "$seconds" && -n "$new" && -n "$rows" ]] || return 1
+  awk -v s="$step" -v i="$items" -v g="$seconds" -v n="$new" -v b="$rows" 'BEGIN {
+    printf "{\"step_seconds\": %s, \"step_items\": %d, \"decode_seconds\": %.6f, \"decode_batch\": %d}\n", s, i, g / n, b
+  }' >"$3"
+}
+plan_lines() { grep -E "jobs:|estimated|^  (stages|grid|references|total)"; }  # plan's counts and cost
 
 gpus=$(nvidia-smi -L 2>/dev/null || true)
 echo "$gpus" | tee -a "$log"
@@ -88,11 +108,43 @@ say "2b. the same step with activation checkpointing (memory against time)"
 
 say "3. greedy generation with the KV cache, $new new tokens"
 "$build/bench/model/gpu_bench" generate llava-1.5-7b "$batch" "$text" "$new" cuda | tee -a "$log" "$out/generate.json"
+generate="$out/generate.json"
+if [[ "$gen_batch" != "$batch" ]]; then
+  say "3b. the same at the evaluator's generation batch, $gen_batch rows"
+  if "$build/bench/model/gpu_bench" generate llava-1.5-7b "$gen_batch" "$text" "$new" cuda |
+    tee -a "$log" "$out/generate-b$gen_batch.json" && [[ -n "$(field "$out/generate-b$gen_batch.json" seconds)" ]]; then
+    generate="$out/generate-b$gen_batch.json"
+  else
+    say "generation at $gen_batch rows failed (memory?): decoding priced at $batch rows"
+  fi
+fi
 
-say "4. the CLEAR paper grid at the measured step"
+say "4. the CLEAR paper grid at the measured steps"
 step_s=$(step_seconds "$out/train.json")
+say "old pricing: evaluation counted as forward passes (optimistic)"
 "$build/clear-sweep" plan "$root/sweeps/clear-paper.toml" --step-seconds "$step_s" --step-items "$batch" |
-  grep -E "jobs:|estimated" | tee -a "$log"
+  plan_lines | tee -a "$log"
+if write_profile "$out/train.json" "$generate" "$out/profile.json"; then
+  say "new pricing: generation as decoding steps, profile $(cat "$out/profile.json")"
+  "$build/clear-sweep" plan "$root/sweeps/clear-paper.toml" --profile "$out/profile.json" | plan_lines | tee -a "$log"
+else
+  say "no generation measurement to price decoding with"
+fi
+
+# A paper grid at a preset's measured steps: its LoRA step and its generation at BATCH rows.
+price_grid() {  # SWEEP PRESET
+  local profile="$out/profile-$2.json"
+  if write_profile "$out/train-$2.json" "$out/generate-$2.json" "$profile"; then
+    say "the $1 grid at $2's steps: $(cat "$profile")"
+    "$build/clear-sweep" plan "$root/sweeps/$1.toml" --profile "$profile" | plan_lines | tee -a "$log"
+  else
+    local step_s
+    step_s=$(step_seconds "$out/train-$2.json")
+    say "the $1 grid at $2's step ($step_s s; no generation measured: evaluation as forward passes)"
+    "$build/clear-sweep" plan "$root/sweeps/$1.toml" --step-seconds "$step_s" --step-items "$batch" |
+      plan_lines | tee -a "$log"
+  fi
+}
 
 if [[ "${TEXT_FAMILIES:-1}" != 0 ]]; then
   text_seq="${TEXT_SEQ:-512}"
@@ -105,10 +157,7 @@ if [[ "${TEXT_FAMILIES:-1}" != 0 ]]; then
   done
   for grid in tofu-paper:llama-3.2-1b tofu-paper-llama2:llama-2-7b clear-text-paper:llama-2-7b \
               clear-text-paper-mistral:mistral-7b; do
-    step_s=$(step_seconds "$out/train-${grid#*:}.json")
-    say "the ${grid%%:*} grid at ${grid#*:}'s step ($step_s s)"
-    "$build/clear-sweep" plan "$root/sweeps/${grid%%:*}.toml" --step-seconds "$step_s" --step-items "$batch" |
-      grep -E "jobs:|estimated" | tee -a "$log"
+    price_grid "${grid%%:*}" "${grid#*:}"
   done
 fi
 
@@ -122,10 +171,7 @@ if [[ "${QWEN_VL:-1}" != 0 ]]; then
       tee -a "$log" "$out/generate-$preset.json"
   done
   for grid in clear-qwen2vl:qwen2-vl-2b mllmu-qwen2.5vl:qwen2.5-vl-7b mllmu-idefics2:idefics2-8b; do
-    step_s=$(step_seconds "$out/train-${grid#*:}.json")
-    say "the ${grid%%:*} grid at ${grid#*:}'s step ($step_s s)"
-    "$build/clear-sweep" plan "$root/sweeps/${grid%%:*}.toml" --step-seconds "$step_s" --step-items "$batch" |
-      grep -E "jobs:|estimated" | tee -a "$log"
+    price_grid "${grid%%:*}" "${grid#*:}"
   done
 fi
 

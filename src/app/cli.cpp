@@ -47,15 +47,38 @@ void add_plan(CLI::App& app, std::function<int(std::ostream&)>& action) {
   sub->add_flag("--list", options->list_jobs, "List every job (id and fields) in text output")->group("Output");
   sub->add_option("--shard", options->shard, "Only shard I of N (0 <= I < N), as `run --shard` runs it")
       ->group("Schedule");
-  sub->add_option("--step-seconds", options->step_seconds,
-                  "Seconds of one measured training step (gpu_bench), to estimate GPU-hours")
+  // Flags given win over the profile's values: each is set only when given.
+  struct Cost {
+    double step_seconds = 0, decode_seconds = 0;
+    int64_t step_items = 4, decode_batch = 64;
+  };
+  auto cost = std::make_shared<Cost>();
+  sub->add_option("--step-seconds", cost->step_seconds,
+                  "Seconds of one measured training step (gpu_bench train), to estimate GPU-hours")
       ->check(CLI::PositiveNumber)
       ->group("Cost");
-  sub->add_option("--step-items", options->step_items, "Items in that step's batch (default 4)")
+  sub->add_option("--step-items", cost->step_items, "Items in that step's batch (default 4)")
       ->check(CLI::Range(1, 1000000))
       ->group("Cost");
-  sub->callback([&action, options, format] {
+  sub->add_option("--decode-seconds", cost->decode_seconds,
+                  "Seconds of one greedy decoding step (gpu_bench generate: seconds / new_tokens) at --decode-batch "
+                  "rows: evaluation's generation priced as decoding steps, not forward passes")
+      ->check(CLI::PositiveNumber)
+      ->group("Cost");
+  sub->add_option("--decode-batch", cost->decode_batch,
+                  "Answers decoded together, at most (default 64, the evaluator's generation batch)")
+      ->check(CLI::Range(1, 1000000))
+      ->group("Cost");
+  sub->add_option("--profile", options->profile,
+                  "A device profile, JSON with step_seconds, step_items, decode_seconds and decode_batch "
+                  "(scripts/gpu-check.sh writes one); flags given win")
+      ->group("Cost");
+  sub->callback([&action, options, format, cost, sub] {
     options->format = parse_format(*format);
+    if (sub->count("--step-seconds")) options->step_seconds = cost->step_seconds;
+    if (sub->count("--step-items")) options->step_items = cost->step_items;
+    if (sub->count("--decode-seconds")) options->decode_seconds = cost->decode_seconds;
+    if (sub->count("--decode-batch")) options->decode_batch = cost->decode_batch;
     action = [options](std::ostream& out) { return plan_command(*options, out); };
   });
 }

@@ -5,11 +5,15 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <fstream>
 #include <functional>
 #include <iomanip>
 #include <map>
+#include <set>
 #include <sstream>
+#include <tuple>
 
+#include "common/error.h"
 #include "common/number_format.h"
 #include "search/search_driver.h"
 #include "sweep/method_catalog.h"
@@ -43,28 +47,73 @@ class Tally {
 struct PlanSummary {
   Tally by_method, by_modality, by_fraction;
   double stage_cost = 0, grid_cost = 0;
+  // The jobs that train a model, split (job_cost_parts), and the Original's and Gold's
+  // evaluations, counted once per (forget fraction, modality, max_items).
+  double grid_train = 0;
+  std::vector<EvalWork> job_evals, reference_evals;
 };
 
-PlanSummary summarise(const SweepPlan& plan) {
+PlanSummary summarise(const SweepSpec& spec, const SweepPlan& plan) {
   PlanSummary s;
+  std::set<std::tuple<double, Modality, int64_t>> referenced;
   // Jobs come method-major in the file's axis order, so first-seen order is file order.
   for (const auto& job : plan.jobs) {
     s.by_method.add(job.method);
     s.by_modality.add(modality_name(job.modality));
     s.by_fraction.add(format_number(job.forget_fraction));
     s.grid_cost += job.cost;
+    const MethodInfo& method = *method_find(job.method);
+    if (!method.needs.model) continue;
+    const JobCost cost = job_cost_parts(spec, method, job);
+    s.grid_train += cost.train;
+    s.job_evals.push_back(cost.eval);
+    if (referenced.insert({job.forget_fraction, job.modality, job.eval_max_items}).second) {
+      EvalWork references = reference_eval_work(spec, method, job);
+      if (!references.sets.empty()) s.reference_evals.push_back(std::move(references));
+    }
   }
   for (const auto& stage : plan.stages) s.stage_cost += stage.cost;
   return s;
 }
 
-/// Cost units (one item's forward and backward pass) at a measured step time.
-struct GpuHours {
-  double stages = 0, grid = 0;
+/// Sums over evaluations: units, answers, decoding batches and steps.
+struct EvalTotals {
+  double units = 0, answers = 0, score_rows = 0, batches = 0, decode_steps = 0;
 };
-GpuHours gpu_hours(const PlanSummary& s, const PlanOptions& o) {
-  const double hours_per_unit = o.step_seconds / double(o.step_items) / 3600.0;
-  return {s.stage_cost * hours_per_unit, s.grid_cost * hours_per_unit};
+EvalTotals eval_totals(const std::vector<EvalWork>& evals, int64_t decode_batch) {
+  EvalTotals t;
+  for (const auto& w : evals) {
+    t.units += w.units();
+    t.answers += w.answers();
+    t.score_rows += w.score_rows();
+    t.batches += w.generation_batches(decode_batch);
+    t.decode_steps += w.decode_steps(decode_batch);
+  }
+  return t;
+}
+
+/// The plan in GPU-hours at a measured device.
+struct GpuHours {
+  double stages = 0, train = 0;
+  EvalSeconds eval, references;  // in hours
+  double grid() const { return train + eval.total(); }
+  double total() const { return stages + grid() + references.total(); }
+};
+GpuHours gpu_hours(const PlanSummary& s, const DeviceTimes& device) {
+  const double unit_hours = device.unit_seconds() / 3600.0;
+  GpuHours h;
+  h.stages = s.stage_cost * unit_hours;
+  h.train = s.grid_train * unit_hours;
+  auto add = [&](EvalSeconds& to, const std::vector<EvalWork>& evals) {
+    for (const auto& w : evals) {
+      const EvalSeconds e = eval_seconds(w, device);
+      to.scoring += e.scoring / 3600.0;
+      to.generation += e.generation / 3600.0;
+    }
+  };
+  add(h.eval, s.job_evals);
+  add(h.references, s.reference_evals);
+  return h;
 }
 
 /// Costs are read by eye, in orders of magnitude: 1234567 -> "1,234,567", and below a
@@ -172,8 +221,52 @@ void print_search(const SweepSpec& spec, const SweepPlan& plan, double stage_cos
         << "\n";
 }
 
-void print_text(const PlanOptions& options, const SweepSpec& spec, const SweepPlan& plan, std::ostream& out) {
-  const PlanSummary s = summarise(plan);
+/// The grid's units split into unlearning and evaluation, then, at a measured device,
+/// the GPU-hours: stages, grid training, grid evaluation, the references, the total.
+void print_gpu_time(const PlanSummary& s, const std::optional<DeviceTimes>& device, std::ostream& out) {
+  const int64_t batch = device ? device->decode_batch : DeviceTimes{}.decode_batch;
+  const EvalTotals jobs = eval_totals(s.job_evals, batch), refs = eval_totals(s.reference_evals, batch);
+  out << "  grid: unlearning " << grouped(s.grid_train) << " + evaluation " << grouped(jobs.units) << " ("
+      << grouped(jobs.answers) << " answers generated, " << grouped(jobs.score_rows)
+      << " rows scored); references (Original and Gold) " << grouped(refs.units) << "\n";
+  if (!device) return;
+  const GpuHours h = gpu_hours(s, *device);
+  const bool decoded = device->decode_seconds > 0;
+  auto hours = [](double value) { return fixed(value, 1); };
+  out << "estimated GPU time: " << hours(h.total()) << " GPU-hours (" << format_number(device->step_seconds)
+      << " s per step of " << device->step_items << " items";
+  if (decoded)
+    out << "; generation at " << format_number(device->decode_seconds) << " s per decoding step of up to "
+        << device->decode_batch << " answers)\n";
+  else
+    out << "; evaluation counted as forward passes)\n";
+  auto row = [&](const char* name, double value, const std::string& note) {
+    out << "  " << std::left << std::setw(18) << name << std::right << std::setw(8) << hours(value)
+        << (note.empty() ? "" : "  " + note) << "\n";
+  };
+  row("stages", h.stages, "");
+  row("grid training", h.train, "");
+  const std::string generation =
+      jobs.answers == 0 ? std::string()
+      : decoded
+          ? "generation " + hours(h.eval.generation) + ": " + grouped(jobs.answers) + " answers in " +
+                grouped(jobs.batches) + " batches, " + grouped(jobs.decode_steps) + " decoding steps"
+          : "generation " + hours(h.eval.generation) + " as forward passes: " + grouped(jobs.answers) + " answers";
+  row("grid evaluation", h.eval.total(), generation);
+  if (!s.reference_evals.empty())
+    row("references", h.references.total(),
+        "the Original and Gold evaluated once per forget fraction and modality (each further worker that runs "
+        "such a job evaluates them again)");
+  row("total", h.total(), "");
+  if (!decoded && jobs.answers > 0)
+    out << "  evaluation is priced as forward passes, the old and optimistic way: a greedy decoding step takes "
+           "about the same time at any batch; --decode-seconds S (gpu_bench generate: seconds / new_tokens) gives "
+           "the honest figure\n";
+}
+
+void print_text(const PlanOptions& options, const std::optional<DeviceTimes>& device, const SweepSpec& spec,
+                const SweepPlan& plan, std::ostream& out) {
+  const PlanSummary s = summarise(spec, plan);
   out << "sweep " << spec.name << " (" << spec.file << ", context " << spec.context_hash() << ")\n";
   out << "  data:  " << describe_data(spec) << "\n";
   out << "  model: " << describe_model(spec) << "\n\n";
@@ -209,14 +302,7 @@ void print_text(const PlanOptions& options, const SweepSpec& spec, const SweepPl
   out << "\nestimated cost: stages " << grouped(s.stage_cost) << " + grid " << grouped(s.grid_cost)
       << (spec.needs_model() ? " units (1 unit = a forward+backward pass over one item)\n"
                              : " seconds of noop sleep\n");
-  if (options.step_seconds > 0 && spec.needs_model()) {
-    const GpuHours h = gpu_hours(s, options);
-    std::ostringstream hours;
-    hours << std::fixed << std::setprecision(1) << "stages " << h.stages << " + grid " << h.grid << " = "
-          << h.stages + h.grid;
-    out << "estimated GPU time: " << hours.str() << " GPU-hours (" << format_number(options.step_seconds)
-        << " s per step of " << options.step_items << " items; evaluation counted as training passes)\n";
-  }
+  if (spec.needs_model()) print_gpu_time(s, device, out);
 
   if (options.ranks > 0) {
     const SchedulePreview p = schedule_preview(plan, options.ranks);
@@ -250,8 +336,9 @@ Json hparams_json(const HParams& params) {
   return j;
 }
 
-void print_json(const PlanOptions& options, const SweepSpec& spec, const SweepPlan& plan, std::ostream& out) {
-  const PlanSummary s = summarise(plan);
+void print_json(const PlanOptions& options, const std::optional<DeviceTimes>& device, const SweepSpec& spec,
+                const SweepPlan& plan, std::ostream& out) {
+  const PlanSummary s = summarise(spec, plan);
   Json j;
   j["sweep"] = spec.name;
   j["file"] = spec.file;
@@ -287,12 +374,37 @@ void print_json(const PlanOptions& options, const SweepSpec& spec, const SweepPl
   j["cost"] = {{"stages", s.stage_cost},
                {"grid", s.grid_cost},
                {"unit", spec.needs_model() ? "forward+backward passes over one item" : "seconds"}};
-  if (options.step_seconds > 0 && spec.needs_model()) {
-    const GpuHours h = gpu_hours(s, options);
+  if (spec.needs_model()) {
+    const int64_t batch = device ? device->decode_batch : DeviceTimes{}.decode_batch;
+    const EvalTotals jobs = eval_totals(s.job_evals, batch), refs = eval_totals(s.reference_evals, batch);
+    j["cost"]["grid_train"] = s.grid_train;
+    j["cost"]["grid_eval"] = jobs.units;
+    j["cost"]["references"] = refs.units;
+    // What the grid's evaluations do (references apart): the work eval_seconds prices.
+    j["evaluation"] = {{"answers", jobs.answers},
+                       {"score_rows", jobs.score_rows},
+                       {"decode_batch", batch},
+                       {"generation_batches", jobs.batches},
+                       {"decode_steps", jobs.decode_steps},
+                       {"reference_answers", refs.answers},
+                       {"reference_decode_steps", refs.decode_steps}};
+  }
+  if (device && spec.needs_model()) {
+    const GpuHours h = gpu_hours(s, *device);
+    const bool decoded = device->decode_seconds > 0;
     j["gpu_hours"] = {{"stages", h.stages},
-                      {"grid", h.grid},
-                      {"step_seconds", options.step_seconds},
-                      {"step_items", options.step_items}};
+                      {"grid", h.grid()},
+                      {"train", h.train},
+                      {"eval", h.eval.total()},
+                      {"eval_scoring", h.eval.scoring},
+                      {"eval_generation", h.eval.generation},
+                      {"references", h.references.total()},
+                      {"total", h.total()},
+                      {"eval_priced_as", decoded ? "decode_steps" : "forward_passes"},
+                      {"step_seconds", device->step_seconds},
+                      {"step_items", device->step_items},
+                      {"decode_seconds", decoded ? Json(device->decode_seconds) : Json(nullptr)},
+                      {"decode_batch", device->decode_batch}};
   }
   if (spec.search) {
     const SearchCost cost = search_cost(spec, plan.jobs);
@@ -335,15 +447,68 @@ void print_json(const PlanOptions& options, const SweepSpec& spec, const SweepPl
 
 }  // namespace
 
+DeviceTimes plan_profile_load(const std::string& path) {
+  const SourceLocation where{path};
+  const std::string hint =
+      "a device profile is one JSON object: {\"step_seconds\": 0.28, \"step_items\": 4, "
+      "\"decode_seconds\": 0.098, \"decode_batch\": 4} (scripts/gpu-check.sh writes one)";
+  std::ifstream in(path);
+  if (!in) throw Error(where, "--profile", "cannot open the device profile", hint);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception&) {  // parse_error, or a number that overflows
+    throw Error(where, "--profile", "not JSON", hint);
+  }
+  if (!j.is_object()) throw Error(where, "--profile", "expected a JSON object", hint);
+  auto number = [&](const char* key) {
+    if (!j.contains(key)) throw Error(where, key, "missing", hint);
+    const auto& v = j[key];
+    if (!v.is_number() || !(v.get<double>() > 0) || !std::isfinite(v.get<double>()))
+      throw Error(where, key, "expected a number > 0, got " + v.dump(), hint);
+    return v.get<double>();
+  };
+  auto count = [&](const char* key) {
+    const double v = number(key);
+    if (v != std::floor(v) || v > 1e6)
+      throw Error(where, key, "expected a whole number of items (1 to 1000000), got " + j[key].dump(), hint);
+    return int64_t(v);
+  };
+  DeviceTimes d;
+  d.step_seconds = number("step_seconds");
+  d.step_items = count("step_items");
+  d.decode_seconds = number("decode_seconds");
+  d.decode_batch = count("decode_batch");
+  return d;
+}
+
+std::optional<DeviceTimes> plan_device(const PlanOptions& options) {
+  std::optional<DeviceTimes> profile;
+  if (!options.profile.empty()) profile = plan_profile_load(options.profile);
+  DeviceTimes d = profile.value_or(DeviceTimes{});  // decode_seconds 0 there: not measured
+  if (options.step_seconds) d.step_seconds = *options.step_seconds;
+  if (options.step_items) d.step_items = *options.step_items;
+  if (options.decode_seconds) d.decode_seconds = *options.decode_seconds;
+  if (options.decode_batch) d.decode_batch = *options.decode_batch;
+  if (d.step_seconds > 0) return d;
+  if (d.decode_seconds > 0)
+    throw Error(SourceLocation{}, "--decode-seconds",
+                "a decoding step prices generation only beside a training step (prompts and scoring are forward "
+                "passes)",
+                "give --step-seconds S as well, or a --profile");
+  return std::nullopt;
+}
+
 int plan_command(const PlanOptions& options, std::ostream& out) {
   const SweepSpec spec = sweep_load(options.sweep_path);
   for (const auto& warning : spec.warnings) std::cerr << "warning: " << warning << "\n";
   SweepPlan plan = sweep_expand(spec);
   if (!options.shard.empty()) plan = sweep_shard(plan, shard_parse(options.shard, "--shard"));
+  const std::optional<DeviceTimes> device = plan_device(options);
   if (options.format == OutputFormat::json)
-    print_json(options, spec, plan, out);
+    print_json(options, device, spec, plan, out);
   else
-    print_text(options, spec, plan, out);
+    print_text(options, device, spec, plan, out);
   return 0;
 }
 
