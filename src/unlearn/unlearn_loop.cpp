@@ -12,6 +12,7 @@
 #include "model/autocast.h"
 #include "model/lr_schedule.h"
 #include "unlearn/losses.h"
+#include "unlearn/oom_retry.h"
 #include "unlearn/refusals.h"
 #include "unlearn/training_state.h"
 
@@ -115,6 +116,8 @@ UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, 
         for (const auto* in : {&batch.forget, &batch.retain, &batch.forget_alt})
           if (in->attention_mask.defined()) report.tokens += in->attention_mask.sum().item<int64_t>();
 
+        // CLEAR_SWEEP_INJECT_OOM=train:N (tests on the CPU): where a GPU would run out.
+        oom_inject("a training micro-batch", int64_t(f.size()), oom_injection().train_rows);
         torch::Tensor loss;
         {
           AutocastScope autocast(device);  // bf16 forward on GPU; backward follows its casts

@@ -43,6 +43,10 @@ struct UnlearnReport {
 /// Unlearns `forget` (paired with `retain`) by `method` with the job's training
 /// hyperparameters. Leaves the trained adapters attached: evaluation runs next, and the
 /// caller detaches them before the next job. `on_epoch` may evaluate (learning curves).
+/// Running out of device memory throws c10::OutOfMemoryError with the adapters still
+/// attached; the caller retries with a smaller micro-batch (oom_retry.h's oom_fit, a
+/// fresh method each try), since each micro-batch's loss is divided by grad_accum:
+/// the same job asked at that micro-batch and accumulation from the start.
 /// `forget_reference`: per forget item, its answer's log-probability under an oracle
 /// (forget_logprobs of the gold model), for a method that wants_oracle_reference().
 UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, const Tokenizer& tokenizer,
