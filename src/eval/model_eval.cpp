@@ -2,12 +2,14 @@
 
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <set>
 
 #include "common/error.h"
 #include "data/batch.h"
 #include "data/splits.h"
 #include "model/autocast.h"
+#include "model/greedy_decoder.h"
 #include "model/scoring.h"
 
 namespace clear_sweep {
@@ -83,7 +85,8 @@ SetScores score_set(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTe
   torch::NoGradGuard no_grad;
   const PromptFormat format = prompt_format(model->config(), images);
   const auto device = model->parameters().front().device();
-  AutocastScope autocast(device);  // bf16 on GPU, as training
+  AutocastScope autocast(device);     // bf16 on GPU, as training
+  InferenceWeights inference(model);  // adapters folded in, q/k/v and gate/up fused
   SetScores s;
   s.answer_loss.assign(items.size(), std::numeric_limits<double>::quiet_NaN());
   s.paraphrase_loss.assign(items.size(), std::numeric_limits<double>::quiet_NaN());
@@ -157,16 +160,27 @@ SetScores score_set(Vlm& model, const Tokenizer& tok, const Dataset& ds, ImageTe
   g.max_new_tokens = o.max_new_tokens;
   g.eos_id = tok.special().eos;
   g.stop_ids = tok.end_of_turn_ids();
-  for (size_t first = 0; first < items.size(); first += size_t(o.batch_size)) {
-    std::vector<Sequence> prompts;
-    for (size_t i = first; i < std::min(items.size(), first + size_t(o.batch_size)); ++i)
-      prompts.push_back(make_sequence(tok, template_prompt(texts[i], format), "", texts[i].image, format));
+  // Batched by prompt length, longest first: rows of a batch pad little, and the first
+  // batch sizes the decoder's cache, which the later ones reuse (with its CUDA graphs).
+  std::vector<Sequence> prompts;
+  for (const auto& t : texts) prompts.push_back(make_sequence(tok, template_prompt(t, format), "", t.image, format));
+  std::vector<size_t> order(items.size());
+  std::iota(order.begin(), order.end(), size_t(0));
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return prompts[a].prompt.size() > prompts[b].prompt.size(); });
+  s.generations.assign(items.size(), "");
+  GreedyDecoder decoder(model, g);
+  const size_t batch = size_t(std::max<int64_t>(1, o.generation_batch));
+  for (size_t first = 0; first < order.size(); first += batch) {
+    std::vector<Sequence> group;
+    for (size_t k = first; k < std::min(order.size(), first + batch); ++k) group.push_back(prompts[order[k]]);
     const auto in =
-        to_model_inputs(collate(prompts, padding_id(tok, model->config()), PadSide::left, true), images, device);
-    for (const auto& ids : generate_greedy(model, in, g)) {
-      std::string text = tok.decode(ids);
+        to_model_inputs(collate(group, padding_id(tok, model->config()), PadSide::left, true), images, device);
+    const auto generated = decoder.generate(in);
+    for (size_t k = 0; k < generated.size(); ++k) {
+      std::string text = tok.decode(generated[k]);
       if (!text.empty() && text[0] == ' ') text.erase(0, 1);
-      s.generations.push_back(std::move(text));
+      s.generations[order[first + k]] = std::move(text);
     }
   }
   return s;

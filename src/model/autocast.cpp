@@ -21,4 +21,10 @@ AutocastScope::~AutocastScope() {
   at::autocast::set_autocast_dtype(at::kCUDA, was_dtype_);
 }
 
+torch::ScalarType matmul_dtype(const torch::Tensor& weight) {
+  if (weight.is_cuda() && at::autocast::is_autocast_enabled(at::kCUDA))
+    return at::autocast::get_autocast_dtype(at::kCUDA);
+  return weight.scalar_type();
+}
+
 }  // namespace clear_sweep

@@ -23,4 +23,8 @@ class AutocastScope {
   torch::ScalarType was_dtype_ = torch::kBFloat16;
 };
 
+/// The dtype a matmul by `weight` runs in here and now: autocast's on CUDA while it is
+/// on, else the weight's own.
+torch::ScalarType matmul_dtype(const torch::Tensor& weight);
+
 }  // namespace clear_sweep

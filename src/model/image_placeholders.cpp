@@ -6,8 +6,16 @@
 
 namespace clear_sweep {
 
+namespace {
+thread_local bool in_decode_step = false;
+}  // namespace
+
+DecodeStepScope::DecodeStepScope() : previous_(in_decode_step) { in_decode_step = true; }
+DecodeStepScope::~DecodeStepScope() { in_decode_step = previous_; }
+
 torch::Tensor embed_with_images(Embedding& table, const torch::Tensor& ids, int32_t image_id, bool has_images,
                                 const std::function<torch::Tensor()>& image_features) {
+  if (in_decode_step && !has_images) return table(ids);        // never a placeholder (DecodeStepScope)
   const torch::Tensor is_image = ids == image_id;              // [B, T]
   torch::Tensor embeds = table(ids.masked_fill(is_image, 0));  // [B, T, D]
   if (!has_images) {

@@ -20,4 +20,18 @@ namespace clear_sweep {
 torch::Tensor embed_with_images(Embedding& table, const torch::Tensor& ids, int32_t image_id, bool has_images,
                                 const std::function<torch::Tensor()>& image_features);
 
+/// While one exists on this thread, embed_with_images skips its check that imageless ids
+/// hold no placeholder (a host sync): greedy decoding's steps feed back the model's own
+/// tokens, which never are one (generation bans them), and a captured step may not sync.
+class DecodeStepScope {
+ public:
+  DecodeStepScope();
+  ~DecodeStepScope();
+  DecodeStepScope(const DecodeStepScope&) = delete;
+  DecodeStepScope& operator=(const DecodeStepScope&) = delete;
+
+ private:
+  bool previous_;
+};
+
 }  // namespace clear_sweep

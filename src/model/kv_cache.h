@@ -3,9 +3,8 @@
 // decoder family. Two forms: growing (a layer appends its new keys and values, a new
 // tensor each step) or static (`capacity` slots allocated at the first write, each token
 // written in place at its slot, and every step after the prompt attending over all the
-// slots, the unwritten ones masked: the keys keep one shape, the first thing a captured
-// CUDA graph needs; the write offset is still a host integer, which a graph would need as
-// a device position).
+// slots, the unwritten ones masked: the keys keep one shape, and a one-token step after
+// the prompt writes at the device-side `slot`, so a captured CUDA graph can replay it).
 #pragma once
 
 #include <torch/torch.h>
@@ -25,9 +24,14 @@ struct KvCache {
   /// after the prompt (Qwen2-VL's rope delta, set by the prompt's forward pass).
   torch::Tensor position_offset;
   int64_t capacity = 0;  ///< static: the slots; 0: growing
-  int64_t filled = 0;    ///< static: the slots written so far
+  int64_t filled = 0;    ///< static: the slots written so far (the host's count)
+  /// Static: [1] long on the device, the slot the next one-token step writes (= filled,
+  /// set by the prompt's pass and advanced on the device by each step).
+  torch::Tensor slot;
   /// The tokens seen so far.
   int64_t length() const { return capacity > 0 ? filled : key_mask.defined() ? key_mask.size(1) : 0; }
+  /// Whether a pass of `tokens` tokens is a decode step at the device-side slot.
+  bool decoding(int64_t tokens) const { return capacity > 0 && filled > 0 && tokens == 1 && slot.defined(); }
 };
 
 }  // namespace clear_sweep

@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "model/activation_checkpointing.h"
+#include "model/autocast.h"
 
 namespace clear_sweep {
 
@@ -19,9 +20,17 @@ LlamaAttentionImpl::LlamaAttentionImpl(const TextConfig& c)
 torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                                           const torch::Tensor& allowed, KvCache* cache, size_t layer) {
   const int64_t b = x.size(0), t = x.size(1);
-  const torch::Tensor q = apply_rope(q_proj(x).view({b, t, heads_, head_dim_}).transpose(1, 2), cos, sin);
-  torch::Tensor k = apply_rope(k_proj(x).view({b, t, kv_heads_, head_dim_}).transpose(1, 2), cos, sin);
-  torch::Tensor v = v_proj(x).view({b, t, kv_heads_, head_dim_}).transpose(1, 2);
+  torch::Tensor q_flat, k_flat, v_flat;  // [B, T, H d], [B, T, Hkv d] x 2
+  if (qkv_weight_.defined() && !torch::GradMode::is_enabled()) {
+    const auto parts = torch::nn::functional::linear(x, qkv_weight_, qkv_bias_)
+                           .split_with_sizes({heads_ * head_dim_, kv_heads_ * head_dim_, kv_heads_ * head_dim_}, -1);
+    q_flat = parts[0], k_flat = parts[1], v_flat = parts[2];
+  } else {
+    q_flat = q_proj(x), k_flat = k_proj(x), v_flat = v_proj(x);
+  }
+  const torch::Tensor q = apply_rope(q_flat.view({b, t, heads_, head_dim_}).transpose(1, 2), cos, sin);
+  torch::Tensor k = apply_rope(k_flat.view({b, t, kv_heads_, head_dim_}).transpose(1, 2), cos, sin);
+  torch::Tensor v = v_flat.view({b, t, kv_heads_, head_dim_}).transpose(1, 2);
   if (cache) {
     if (cache->keys.size() <= layer) {
       cache->keys.resize(layer + 1);
@@ -36,8 +45,13 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::T
         cache->keys[layer] = torch::zeros({b, kv_heads_, cache->capacity, head_dim_}, k.options());
         cache->values[layer] = torch::zeros({b, kv_heads_, cache->capacity, head_dim_}, v.options());
       }
-      cache->keys[layer].narrow(2, past, t).copy_(k);
-      cache->values[layer].narrow(2, past, t).copy_(v);
+      if (cache->decoding(t)) {  // at the device-side slot: a graph replays it
+        cache->keys[layer].index_copy_(2, cache->slot, k);
+        cache->values[layer].index_copy_(2, cache->slot, v);
+      } else {
+        cache->keys[layer].narrow(2, past, t).copy_(k);
+        cache->values[layer].narrow(2, past, t).copy_(v);
+      }
       if (past > 0) {
         k = cache->keys[layer];
         v = cache->values[layer];
@@ -55,6 +69,35 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::T
   return o_proj(out.transpose(1, 2).reshape({b, t, heads_ * head_dim_}));
 }
 
+namespace {
+
+/// The layers' effective weights (adapters folded in) as one matrix, rows in order, and
+/// their biases likewise (undefined where they have none), in the dtype matmuls take.
+std::pair<torch::Tensor, torch::Tensor> stacked_weights(const std::vector<LoraLinear>& layers) {
+  const torch::ScalarType dtype = matmul_dtype(layers.front()->weight);
+  std::vector<torch::Tensor> weights, biases;
+  for (const auto& l : layers) {
+    weights.push_back(l->effective_weight(dtype));
+    if (l->bias.defined()) biases.push_back(l->effective_bias(dtype));
+  }
+  CS_ASSERT(biases.empty() || biases.size() == layers.size(), "fused layers with and without biases");
+  return {torch::cat(weights, 0), biases.empty() ? torch::Tensor() : torch::cat(biases, 0)};
+}
+
+}  // namespace
+
+void LlamaAttentionImpl::set_inference_weights(bool on) {
+  std::tie(qkv_weight_, qkv_bias_) =
+      on ? stacked_weights({q_proj, k_proj, v_proj}) : std::pair<torch::Tensor, torch::Tensor>();
+  o_proj->set_inference_weights(on);
+}
+
+void LlamaMlpImpl::set_inference_weights(bool on) {
+  std::tie(gate_up_weight_, gate_up_bias_) =
+      on ? stacked_weights({gate_proj, up_proj}) : std::pair<torch::Tensor, torch::Tensor>();
+  down_proj->set_inference_weights(on);
+}
+
 LlamaMlpImpl::LlamaMlpImpl(const TextConfig& c) {
   gate_proj = register_module("gate_proj", LoraLinear(c.hidden, c.intermediate, c.mlp_bias));
   up_proj = register_module("up_proj", LoraLinear(c.hidden, c.intermediate, c.mlp_bias));
@@ -62,6 +105,11 @@ LlamaMlpImpl::LlamaMlpImpl(const TextConfig& c) {
 }
 
 torch::Tensor LlamaMlpImpl::forward(const torch::Tensor& x) {
+  if (gate_up_weight_.defined() && !torch::GradMode::is_enabled()) {
+    const auto gate_up =
+        torch::nn::functional::linear(x, gate_up_weight_, gate_up_bias_).chunk(2, -1);  // [B, T, I] x 2
+    return down_proj(torch::silu(gate_up[0]) * gate_up[1]);
+  }
   return down_proj(torch::silu(gate_proj(x)) * up_proj(x));
 }
 
@@ -114,7 +162,10 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& embeds, const torch::
                                                std::to_string(past + t) + " tokens");
     if (!cache->key_mask.defined())
       cache->key_mask = torch::zeros({mask.size(0), cache->capacity}, mask.options().dtype(torch::kBool));
-    cache->key_mask.narrow(1, past, t).copy_(mask);
+    if (cache->decoding(t))
+      cache->key_mask.index_copy_(1, cache->slot, mask);
+    else
+      cache->key_mask.narrow(1, past, t).copy_(mask);
     // After the prompt every slot is a key (one shape per step); the prompt, its own.
     key_mask = past > 0 ? cache->key_mask : mask;
   } else if (cache) {
@@ -136,9 +187,11 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& embeds, const torch::
   torch::Tensor allowed;  // [B, 1, T, S] bool, or undefined: causal only
   if (!causal_only) {
     const auto options = torch::TensorOptions().dtype(torch::kLong).device(embeds.device());
-    const torch::Tensor q_index = torch::arange(past, past + t, options);  // [T]
-    const torch::Tensor k_index = torch::arange(0, keys, options);         // [S]
-    torch::Tensor causal = k_index.unsqueeze(0) <= q_index.unsqueeze(1);   // [T, S]
+    // A decode step's query sits at the device-side slot (no host number in the step).
+    const torch::Tensor q_index =
+        is_static && cache->decoding(t) ? cache->slot : torch::arange(past, past + t, options);  // [T]
+    const torch::Tensor k_index = torch::arange(0, keys, options);                               // [S]
+    torch::Tensor causal = k_index.unsqueeze(0) <= q_index.unsqueeze(1);                         // [T, S]
     // Mistral's window, as transformers counts it: slot j is seen from slot i when
     // i - window < j (cache slots, not position ids).
     if (window > 0) causal = causal & (k_index.unsqueeze(0) > q_index.unsqueeze(1) - window);
@@ -160,7 +213,16 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& embeds, const torch::
                    : layer->forward(h, cos, sin, allowed, cache, i);
     if (hidden_states) hidden_states->push_back(h);
   }
-  if (is_static) cache->filled += t;
+  if (is_static) {
+    const bool step = cache->decoding(t);
+    cache->filled += t;
+    if (step)
+      cache->slot.add_(1);
+    else if (cache->slot.defined())
+      cache->slot.fill_(cache->filled);
+    else
+      cache->slot = torch::full({1}, cache->filled, torch::TensorOptions().dtype(torch::kLong).device(embeds.device()));
+  }
   return norm(h);
 }
 

@@ -23,10 +23,14 @@ class LlamaAttentionImpl : public torch::nn::Module {
   /// a cache, the new keys and values are appended to layer `layer`'s entries first.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                         const torch::Tensor& allowed, KvCache* cache, size_t layer);
+  /// Inference weights (vlm.h): q, k and v as one matrix [(H + 2 Hkv) d, D], each with
+  /// its adapter folded in, and o's likewise; `on` false drops them.
+  void set_inference_weights(bool on);
   LoraLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 
  private:
   int64_t heads_, kv_heads_, head_dim_;
+  torch::Tensor qkv_weight_, qkv_bias_;  ///< inference weights, or undefined
 };
 TORCH_MODULE(LlamaAttention);
 
@@ -34,7 +38,13 @@ class LlamaMlpImpl : public torch::nn::Module {
  public:
   explicit LlamaMlpImpl(const TextConfig& c);
   torch::Tensor forward(const torch::Tensor& x);  ///< down(silu(gate(x)) * up(x))
+  /// Inference weights (vlm.h): gate and up as one matrix [2 I, D], each with its adapter
+  /// folded in, and down's likewise; `on` false drops them.
+  void set_inference_weights(bool on);
   LoraLinear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+
+ private:
+  torch::Tensor gate_up_weight_, gate_up_bias_;  ///< inference weights, or undefined
 };
 TORCH_MODULE(LlamaMlp);
 

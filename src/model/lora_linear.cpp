@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "model/autocast.h"
 #include "model/parameter_factory.h"
 
 namespace clear_sweep {
@@ -14,6 +15,8 @@ LoraLinearImpl::LoraLinearImpl(int64_t in, int64_t out, bool with_bias) {
 }
 
 torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x) {
+  if (inference_weight_.defined() && !torch::GradMode::is_enabled())
+    return torch::nn::functional::linear(x, inference_weight_, inference_bias_);
   torch::Tensor y = torch::nn::functional::linear(x, weight, bias);
   if (lora_a_.defined() && adapter_enabled_ && !merged_) {
     // Adapters stay float32 (the master weights) over a bf16 base: the low-rank path
@@ -24,6 +27,23 @@ torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x) {
     y = y + (delta * scale_).to(y.scalar_type());
   }
   return y;
+}
+
+torch::Tensor LoraLinearImpl::effective_weight(torch::ScalarType dtype) const {
+  torch::NoGradGuard no_grad;
+  if (!lora_a_.defined() || !adapter_enabled_ || merged_) return weight.detach().to(dtype);
+  // Summed in float32 (the adapter's precision), then cast once.
+  return (weight.to(torch::kFloat) + torch::matmul(lora_b_, lora_a_) * scale_).to(dtype);
+}
+
+torch::Tensor LoraLinearImpl::effective_bias(torch::ScalarType dtype) const {
+  return bias.defined() ? bias.detach().to(dtype) : torch::Tensor();
+}
+
+void LoraLinearImpl::set_inference_weights(bool on) {
+  const torch::ScalarType dtype = matmul_dtype(weight);
+  inference_weight_ = on ? effective_weight(dtype) : torch::Tensor();
+  inference_bias_ = on ? effective_bias(dtype) : torch::Tensor();
 }
 
 void LoraLinearImpl::attach_adapter(const LoraSpec& spec) {

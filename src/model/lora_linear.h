@@ -34,6 +34,15 @@ class LoraLinearImpl : public torch::nn::Module {
   void fold_adapter();
   bool merged() const { return merged_; }
 
+  /// W with the adapter folded in (as it stands: enabled or not, merged or not), as
+  /// `dtype`: the one matrix inference multiplies by. Aliases W where nothing changes.
+  torch::Tensor effective_weight(torch::ScalarType dtype) const;
+  torch::Tensor effective_bias(torch::ScalarType dtype) const;  ///< undefined without a bias
+  /// Inference weights (vlm.h): while on and no gradient is recorded, forward is one
+  /// matmul by the effective weight in the dtype matmuls take (autocast's on CUDA);
+  /// training never sees it. Made when turned on: the adapter must not change meanwhile.
+  void set_inference_weights(bool on);
+
   torch::Tensor& lora_a() { return lora_a_; }
   torch::Tensor& lora_b() { return lora_b_; }
   double scale() const { return scale_; }
@@ -43,6 +52,7 @@ class LoraLinearImpl : public torch::nn::Module {
 
  private:
   torch::Tensor lora_a_, lora_b_;  ///< [r, in], [out, r]
+  torch::Tensor inference_weight_, inference_bias_;
   double scale_ = 0.0;
   double dropout_ = 0.0;
   bool adapter_enabled_ = true;

@@ -60,11 +60,13 @@ AnswerTokenScores score_answer_tokens(Vlm& model, const ModelInputs& inputs) {
 
 std::vector<std::vector<int32_t>> generate_greedy(Vlm& model, const ModelInputs& prompts,
                                                   const GenerateOptions& options) {
+  if (options.use_cache && options.static_cache) return GreedyDecoder(model, options).generate(prompts);
+  // The reference: one host-driven step at a time, over the growing cache or none.
   torch::NoGradGuard no_grad;
   const int64_t rows = prompts.input_ids.size(0);
   std::vector<std::vector<int32_t>> out(static_cast<size_t>(rows));
   std::vector<bool> done(static_cast<size_t>(rows), false);
-  KvCache cache(options.static_cache ? prompts.input_ids.size(1) + options.max_new_tokens : 0);
+  KvCache cache;
   ModelInputs step = prompts;
   ModelInputs full = prompts;  // the whole sequence so far (the no-cache path)
   torch::Tensor next_position = std::get<0>(prompts.position_ids.max(1)) + 1;  // [B]
@@ -73,14 +75,8 @@ std::vector<std::vector<int32_t>> generate_greedy(Vlm& model, const ModelInputs&
   if (model->config().pad_token_id >= 0) banned_ids.push_back(model->config().pad_token_id);
   const torch::Tensor banned = torch::tensor(banned_ids, torch::kLong).to(prompts.input_ids.device());
   for (int64_t i = 0; i < options.max_new_tokens; ++i) {
-    torch::Tensor logits;
-    if (options.use_cache) {
-      logits = model->forward(step, {&cache, nullptr});
-    } else {
-      logits = model->forward(full);
-    }
-    // Never emit an image placeholder or padding: neither is text, and a placeholder
-    // fed back would ask for an image that is not there.
+    const torch::Tensor logits = options.use_cache ? model->forward(step, {&cache, nullptr}) : model->forward(full);
+    // Never emit an image placeholder or padding (as the decoder).
     torch::Tensor last = logits.select(1, logits.size(1) - 1).clone();
     if (banned.numel() > 0) last.index_fill_(-1, banned, -std::numeric_limits<float>::infinity());
     const torch::Tensor next = last.argmax(-1);  // [B]

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "model/greedy_decoder.h"
 #include "model/vlm.h"
 
 namespace clear_sweep {
@@ -35,16 +36,6 @@ LabelledLogits labelled_logits(Vlm& model, const ModelInputs& inputs, const Forw
 AnswerScores score_answers(Vlm& model, const ModelInputs& inputs, const ForwardOptions& options = {});
 AnswerScores answer_scores(const torch::Tensor& logits, const torch::Tensor& labels);
 
-struct GenerateOptions {
-  int64_t max_new_tokens = 32;
-  int32_t eos_id = 2;
-  bool use_cache = true;  ///< false: recompute the whole sequence each step (a reference)
-  /// With the cache: a static one (kv_cache.h), slots for the prompt and max_new_tokens
-  /// allocated once; false: the growing one. Both give the same tokens.
-  bool static_cache = true;
-  std::vector<int32_t> stop_ids;  ///< also end a row, left out of its tokens (a chat turn's end)
-};
-
 /// score_answers plus what the memorisation and membership metrics read per answer
 /// token (open-unlearning's exact memorisation, extraction strength, Min-K%, Min-K%++),
 /// from the same forward pass. For evaluation (no gradient needed); [N]: the batch's
@@ -60,7 +51,8 @@ struct AnswerTokenScores {
 AnswerTokenScores score_answer_tokens(Vlm& model, const ModelInputs& inputs);
 
 /// Greedy decoding for a left-padded batch of prompts (collate(..., PadSide::left,
-/// prompt_only)). Returns each row's new tokens, up to and excluding EOS.
+/// prompt_only)). Returns each row's new tokens, up to and excluding EOS. With the static
+/// cache, one GreedyDecoder's batch; else the reference loop.
 std::vector<std::vector<int32_t>> generate_greedy(Vlm& model, const ModelInputs& prompts,
                                                   const GenerateOptions& options);
 

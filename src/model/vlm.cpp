@@ -1,5 +1,8 @@
 #include "model/vlm.h"
 
+#include <set>
+
+#include "model/llama_decoder.h"
 #include "model/model_family.h"
 
 namespace clear_sweep {
@@ -64,6 +67,24 @@ std::vector<torch::Tensor> VlmImpl::adapter_parameters() {
 
 void VlmImpl::set_base_trainable(bool trainable) {
   for (auto& p : parameters()) p.set_requires_grad(trainable);
+}
+
+void VlmImpl::set_inference_weights(bool on) {
+  inference_depth_ += on ? 1 : -1;
+  if ((on && inference_depth_ > 1) || (!on && inference_depth_ > 0)) return;  // an outer scope holds them
+  torch::NoGradGuard no_grad;
+  std::set<const torch::nn::Module*> done;  // the decoder blocks' layers, q/k/v and gate/up fused
+  for (const auto& item : named_modules("", false)) {
+    if (auto* attention = dynamic_cast<LlamaAttentionImpl*>(item.value().get())) {
+      attention->set_inference_weights(on);
+      done.insert({attention->q_proj.get(), attention->k_proj.get(), attention->v_proj.get(), attention->o_proj.get()});
+    } else if (auto* mlp = dynamic_cast<LlamaMlpImpl*>(item.value().get())) {
+      mlp->set_inference_weights(on);
+      done.insert({mlp->gate_proj.get(), mlp->up_proj.get(), mlp->down_proj.get()});
+    }
+  }
+  for (auto& [name, layer] : linear_layers())
+    if (!done.count(layer.get())) layer->set_inference_weights(on);
 }
 
 }  // namespace clear_sweep

@@ -112,10 +112,14 @@ class VlmImpl : public torch::nn::Module {
   std::vector<torch::Tensor> adapter_parameters();
   /// Freezes (or unfreezes) every base weight.
   void set_base_trainable(bool trainable);
+  /// Inference weights on or off (counted: the outermost off drops them); see
+  /// InferenceWeights.
+  void set_inference_weights(bool on);
 
  private:
   ModelConfig config_;
   bool adapt_every_linear_ = false;
+  int inference_depth_ = 0;
 };
 
 /// A model of any family, held as torch holds modules (`model->forward(...)`).
@@ -125,6 +129,24 @@ class Vlm : public torch::nn::ModuleHolder<VlmImpl> {
   Vlm(std::nullptr_t) : ModuleHolder(nullptr) {}                         // NOLINT: as torch's holders, `Vlm m{nullptr}`
   Vlm(std::shared_ptr<VlmImpl> impl) : ModuleHolder(std::move(impl)) {}  // NOLINT
   explicit Vlm(const ModelConfig& config);
+};
+
+/// Fewer, larger kernels for a scope of evaluation or generation: every linear layer
+/// becomes one matmul by its weight with its adapter folded in, in the dtype matmuls take
+/// (bf16 under autocast on CUDA, so no cast of a float32 weight each step), and each
+/// decoder layer's q, k and v, and its gate and up, one matmul each. The base weights and
+/// adapters are untouched (training after the scope is bit-exact); the copies are used
+/// only while no gradient is recorded, and cost the memory of q/k/v and gate/up (and of
+/// every adapted or cast layer). Adapters must not change inside the scope.
+class InferenceWeights {
+ public:
+  explicit InferenceWeights(Vlm& model) : model_(model) { model_->set_inference_weights(true); }
+  ~InferenceWeights() { model_->set_inference_weights(false); }
+  InferenceWeights(const InferenceWeights&) = delete;
+  InferenceWeights& operator=(const InferenceWeights&) = delete;
+
+ private:
+  Vlm& model_;
 };
 
 /// Disables the adapters for a scope: the model is then its frozen base (the teacher).
