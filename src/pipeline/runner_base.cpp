@@ -11,18 +11,30 @@
 #include "model/device.h"
 #include "store/metric_columns.h"
 #include "sweep/method_catalog.h"
+#include "unlearn/oom_retry.h"
 
 namespace clear_sweep {
 namespace {
 
 /// CUDA errors after which the device's context is unusable, so every later task on
 /// this rank would fail too: they end the rank (FatalError), and MPI_Abort the sweep,
-/// for a requeue on a sound device. Any other error is the task's own failure.
+/// for a requeue on a sound device. Any other error is the task's own failure. Running
+/// out of memory never breaks the context: unlearning and evaluation retry smaller
+/// batches themselves (unlearn/oom_retry.h); one elsewhere (loading a model, the
+/// oracle's log-probabilities, an attack, a stage) fails its task with what it asked
+/// for and what was free, and the rank goes on with the next.
 template <typename Fn>
 auto fatal_if_context_broken(Fn&& fn) -> decltype(fn()) {
   try {
     return fn();
   } catch (const c10::Error& e) {
+    if (is_out_of_memory(e)) {
+      const std::string message = e.what_without_backtrace();
+      const std::string facts = oom_facts_text(oom_facts(message));
+      throw std::runtime_error("out of GPU memory: " + (facts.empty() ? message.substr(0, message.find('\n')) : facts) +
+                               "; lower the batch sizes, set [resources] activation_checkpointing = true, or use a "
+                               "GPU with more memory");
+    }
     const std::string what = e.what();
     for (const char* broken : {"illegal memory access", "device-side assert", "unspecified launch failure",
                                "misaligned address", "illegal instruction"})

@@ -55,6 +55,27 @@ UnlearnContinuation trial_continuation(const SweepSpec& spec, const std::string&
   return c;
 }
 
+/// The weights' requires_grad flags, given back with no gradient left after an
+/// evaluation that ran out of memory midway (GradNorm makes every weight trainable while
+/// it runs, and gives the flags back only when it ends).
+class WeightFlags {
+ public:
+  explicit WeightFlags(Vlm& model) : weights_(model->parameters()) {
+    for (const auto& a : model->adapter_parameters()) weights_.push_back(a);
+    for (const auto& w : weights_) flags_.push_back(w.requires_grad());
+  }
+  void restore() {
+    for (size_t i = 0; i < weights_.size(); ++i) {
+      weights_[i].set_requires_grad(flags_[i]);
+      weights_[i].mutable_grad() = torch::Tensor();
+    }
+  }
+
+ private:
+  std::vector<torch::Tensor> weights_;
+  std::vector<bool> flags_;
+};
+
 /// Every metric column, in order; clear_metrics reports them all (a missing one throws).
 std::vector<double> in_column_order(const EvalReport& report) {
   std::vector<double> values;
@@ -101,25 +122,47 @@ double VlmRunner::ensure_loaded() {
   return seconds_since(start);
 }
 
-ScoreOptions VlmRunner::score_options() const {
+ScoreOptions VlmRunner::score_options(const EvalBatching& batching) const {
   ScoreOptions o;
   o.max_new_tokens = spec_.eval.max_new_tokens;
+  o.batch_size = batching.batch_size;
+  o.generation_batch = batching.generation_batch;
   return o;
 }
 
-EvalInputs VlmRunner::scores_of(Vlm& model, const Tokenizer& tok, const EvalSets& sets, Modality modality) {
-  EvalInputs in = evaluate_model(model, tok, data().dataset, *images_, sets, score_options());
+EvalInputs VlmRunner::scores_of(Vlm& model, const Tokenizer& tok, const EvalSets& sets, Modality modality,
+                                const std::string& what) {
+  const ScoreOptions asked;  // every evaluation starts from the full batches
+  EvalInputs in;
+  WeightFlags flags(model);
+  std::string warning;
+  eval_fit_ = oom_fit(
+      EvalBatching{asked.batch_size, asked.generation_batch}, device_, what,
+      [&](const EvalBatching& b) {
+        const ScoreOptions options = score_options(b);
+        // CLEAR_SWEEP_INJECT_OOM=eval:N (tests on the CPU): where a GPU would run out.
+        oom_inject("an evaluation batch", std::max(options.batch_size, options.generation_batch),
+                   oom_injection().eval_rows);
+        in = evaluate_model(model, tok, data().dataset, *images_, sets, options);
+      },
+      [&] {
+        flags.restore();
+        model->eval();
+      },
+      warning, log);
+  if (!warning.empty()) warnings_.push_back(warning);
   in.modality = modality;
   in.truth_ratio = spec_.eval.truth_ratio;
   return in;
 }
 
 std::map<std::string, double> VlmRunner::attacks_on(Vlm& model, const Tokenizer& tok,
-                                                    const std::vector<ItemRef>& forget, uint64_t seed) {
+                                                    const std::vector<ItemRef>& forget, uint64_t seed,
+                                                    const EvalBatching& batching) {
   const MethodInfo& any = *method_find("ga");
   LoraSpec fresh{std::get<int64_t>(method_hparam(any, "lora_rank")->default_value),
                  std::get<double>(method_hparam(any, "lora_alpha")->default_value), 0.0};
-  const AttackContext context{tok,  data().dataset, *images_, forget, score_options(), spec_.eval.truth_ratio,
+  const AttackContext context{tok,  data().dataset, *images_, forget, score_options(batching), spec_.eval.truth_ratio,
                               seed, fresh};
   return run_attacks(model, spec_.eval.attacks, context);
 }
@@ -135,8 +178,11 @@ void VlmRunner::ensure_references(const std::string& key, double fraction, const
   // One evaluation of each gives the gold model's forget truth ratios (what forget
   // quality compares with) and Min-K% AUC (privleak's), the Original's losses (the
   // Reference attack's), and both reference rows.
-  EvalInputs gold_scores = scores_of(gold.model, *gold.tokenizer, sets, modality);
-  EvalInputs original_scores = scores_of(base_.model, *base_.tokenizer, sets, modality);
+  EvalInputs gold_scores = scores_of(gold.model, *gold.tokenizer, sets, modality, "the Gold model's evaluation");
+  const EvalBatching gold_fit = eval_fit_;
+  EvalInputs original_scores =
+      scores_of(base_.model, *base_.tokenizer, sets, modality, "the Original model's evaluation");
+  const EvalBatching original_fit = eval_fit_;
   Calibration& c = calibration_[key];
   c.gold_truth_ratios = truth_ratios(gold_scores.forget, spec_.eval.truth_ratio, false);
   c.original_forget_loss = original_scores.forget.answer_loss;
@@ -149,9 +195,9 @@ void VlmRunner::ensure_references(const std::string& key, double fraction, const
   // The attacks on the Original (how much an attack moves a model that never forgot)
   // and on the Gold (what relearning teaches a model that never saw the forget set).
   if (attacks()) {
-    for (const auto& [name, value] : attacks_on(base_.model, *base_.tokenizer, sets.forget, 0))
+    for (const auto& [name, value] : attacks_on(base_.model, *base_.tokenizer, sets.forget, 0, original_fit))
       rows.original.at(size_t(metric_column_index(name))) = value;
-    for (const auto& [name, value] : attacks_on(gold.model, *gold.tokenizer, sets.forget, 0))
+    for (const auto& [name, value] : attacks_on(gold.model, *gold.tokenizer, sets.forget, 0, gold_fit))
       rows.gold.at(size_t(metric_column_index(name))) = value;
   }
 }
@@ -177,6 +223,7 @@ void VlmRunner::run_model_stage(const Stage& stage) {
 
 ResultRecord VlmRunner::run_model_job(const Job& job) {
   ResultRecord r;
+  warnings_.clear();
   r.load_seconds = ensure_loaded();
   const Dataset& ds = data().dataset;
   Vlm& model = base_.model;
@@ -232,8 +279,31 @@ ResultRecord VlmRunner::run_model_job(const Job& job) {
     report_progress(epoch_text("unlearn", e.epoch, epochs, e.mean_loss),
                     0.1 + 0.6 * double(e.epoch) / double(std::max<int64_t>(1, epochs)));
   };
-  const UnlearnReport report = run_unlearning(model, *method, job, tok, ds, *images_, forget, retain, on_epoch,
-                                              continuation, oracle ? *oracle : std::vector<double>{});
+  // Out of memory: again from fresh adapters with half the micro-batch and twice the
+  // accumulation, as the job asked that way would have run. A retry starts from the
+  // beginning, without a search trial's saved state (it counted other micro-batches)
+  // and saving none (the next rung starts at the job's own batching).
+  UnlearnReport report;
+  std::string train_warning;
+  const TrainBatching asked{job.integer("batch_size"), job.integer("grad_accum")};
+  oom_fit(
+      asked, device_, "training",
+      [&](const TrainBatching& b) {
+        const bool retry = !(b == asked);
+        Job tried = job;
+        tried.hparams["batch_size"] = b.micro_batch;
+        tried.hparams["grad_accum"] = b.accum;
+        if (retry) report_progress("unlearn at " + batching_text(b), 0.1);
+        auto fresh = make_method(tried, model->config());  // a method may keep state between steps
+        report = run_unlearning(model, *fresh, tried, tok, ds, *images_, forget, retain, on_epoch,
+                                retry ? UnlearnContinuation{} : continuation, oracle ? *oracle : std::vector<double>{});
+      },
+      [&] {
+        model->detach_adapters();  // the try's adapters, their gradients and AdamW state
+        model->eval();
+      },
+      train_warning, log);
+  if (!train_warning.empty()) warnings_.push_back(train_warning);
   // Promotion happens once per rung: the state resumed from is not needed again.
   if (!continuation.resume_path.empty()) std::filesystem::remove(continuation.resume_path);
   r.unlearn_seconds = seconds_since(unlearn_start);
@@ -242,14 +312,15 @@ ResultRecord VlmRunner::run_model_job(const Job& job) {
 
   report_progress("eval", 0.75);
   const auto eval_start = std::chrono::steady_clock::now();
-  EvalInputs inputs = scores_of(model, tok, sets, job.modality);
+  EvalInputs inputs = scores_of(model, tok, sets, job.modality, "evaluation");
   calibration.apply(inputs);
   const EvalReport metrics = clear_metrics(inputs);
   r.metrics = metrics.scalars;
   // Last: relearning trains the job's adapters further.
   if (attacks()) {
     report_progress("attacks", 0.9);
-    for (const auto& [name, value] : attacks_on(model, tok, sets.forget, uint64_t(job.seed))) r.metrics[name] = value;
+    for (const auto& [name, value] : attacks_on(model, tok, sets.forget, uint64_t(job.seed), eval_fit_))
+      r.metrics[name] = value;
   }
   r.eval_seconds = seconds_since(eval_start);
 
@@ -265,6 +336,7 @@ ResultRecord VlmRunner::run_model_job(const Job& job) {
   r.peak_gpu_allocated_mb = gpu_peak.allocated_mb;
   r.peak_gpu_reserved_mb = gpu_peak.reserved_mb;
   r.tokens_per_second = double(report.tokens) / std::max(1e-9, r.unlearn_seconds);
+  for (const auto& w : warnings_) r.warnings += (r.warnings.empty() ? "" : "; ") + w;
   return r;
 }
 

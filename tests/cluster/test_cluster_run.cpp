@@ -1125,6 +1125,106 @@ lr = { log_uniform = [1e-3, 1e-2] }
   }
 }
 
+TEST_CASE(
+    "out of GPU memory (injected): retried smaller, said so in the row, the same result - or failed naming the "
+    "memory") {
+  // CLEAR_SWEEP_INJECT_OOM makes chosen batches throw the GPU's out-of-memory error. One
+  // worker runs ga at micro-batch 8 and 2, each with accumulation 1 and 4.
+  TempDir dir;
+  const std::string sweep = dir.file("oom.toml");
+  std::ofstream(sweep) << R"(name = "oom"
+[data]
+persons = 10
+images_per_person = 2
+seed = 5
+[model]
+preset = "tiny"
+[finetune]
+epochs = 3
+[eval]
+max_items = 10
+max_new_tokens = 4
+[grid]
+method = ["ga"]
+modality = ["text"]
+forget_fraction = [10]
+[grid.hparams]
+lr = [5e-3]
+epochs = [1]
+batch_size = [8, 2]
+grad_accum = [1, 4]
+)";
+  const auto run_with = [&](const std::string& name, const std::string& injection) {
+    const std::string out = dir.file("results/" + name + ".h5");
+    std::string log;
+    const int code = run(2, {"run", sweep, "--out", out, "--quiet"}, dir.file(name + ".log"), &log,
+                         {"CLEAR_SWEEP_INJECT_OOM=" + injection});
+    std::map<std::string, ResultRecord> by_batching;  // "8x1", ...
+    for (const auto& r : results_snapshot(out).rows)
+      by_batching[std::to_string(int64_t(hparam_of(r, "batch_size"))) + "x" +
+                  std::to_string(int64_t(hparam_of(r, "grad_accum")))] = r;
+    INFO(log);
+    CHECK(by_batching.size() == 4);
+    return std::make_pair(code, by_batching);
+  };
+
+  // Training: micro-batches above 2 rows run out. 8 x 1 trains at 2 x 4, 8 x 4 at 2 x 16,
+  // each from the start, and the row says so.
+  auto [code, train] = run_with("train", "train:2");
+  REQUIRE(code == 0);
+  for (const auto& [batching, r] : train) {
+    INFO(batching << ": " << r.error << " / " << r.warnings);
+    CHECK(r.status == RunStatus::ok);
+  }
+  CHECK(train.at("8x1").warnings ==
+        "out of GPU memory in training: retried with micro-batch 2 x 4 accumulation (8 x 1 and 4 x 2 ran out: "
+        "1.00 GiB asked for, 512.00 MiB free of 80.00 GiB on GPU 0)");
+  CHECK(train.at("8x4").warnings.find("retried with micro-batch 2 x 16 accumulation (8 x 4 and 4 x 8 ran out") !=
+        std::string::npos);
+  CHECK(train.at("2x1").warnings.empty());
+  CHECK(train.at("2x4").warnings.empty());
+  // The same effective batch: 8 x 1 retried is the job asked at 2 x 4, number for number.
+  REQUIRE(!train.at("2x4").metrics.empty());
+  CHECK(train.at("8x1").metrics.size() == train.at("2x4").metrics.size());
+  for (const auto& [name, value] : train.at("2x4").metrics) {
+    INFO(name);
+    CHECK(train.at("8x1").metrics.at(name) == Approx(value).margin(1e-9));
+  }
+  CHECK(train.at("8x1").metrics.at("forget_prob") != train.at("2x1").metrics.at("forget_prob"));
+
+  // Evaluation: batches above 8 run out; the Original's, the Gold's and each job's
+  // evaluation halve theirs (32/64 to 4/8), and score what full batches scored.
+  auto [eval_code, eval] = run_with("eval", "eval:8");
+  REQUIRE(eval_code == 0);
+  size_t reference_warnings = 0;
+  for (const auto& [batching, r] : eval) {
+    INFO(batching << ": " << r.error << " / " << r.warnings);
+    CHECK(r.status == RunStatus::ok);
+    CHECK(r.warnings.find("out of GPU memory in evaluation: retried with evaluation batch 4, generation batch 8 "
+                          "(32/64, 16/32 and 8/16 ran out: ") != std::string::npos);
+    reference_warnings += r.warnings.find("out of GPU memory in the Gold model's evaluation") != std::string::npos &&
+                          r.warnings.find("out of GPU memory in the Original model's evaluation") != std::string::npos;
+    if (batching[0] == '8') continue;  // trained at 8 here, at 2 under train:2
+    for (const auto& [name, value] : train.at(batching).metrics) {
+      INFO(name);
+      CHECK(r.metrics.at(name) == Approx(value).margin(1e-5));
+    }
+  }
+  CHECK(reference_warnings == 1);  // the references are evaluated once, in the first job
+
+  // Nothing fits: each job fails naming the memory it asked for and what was free, and
+  // the one worker goes on to the next job.
+  auto [fail_code, failed] = run_with("nothing", "train:0");
+  CHECK(fail_code == 1);
+  for (const auto& [batching, r] : failed) {
+    INFO(batching << ": " << r.error);
+    CHECK(r.status == RunStatus::failed);
+    CHECK(r.worker_rank == 1);
+    CHECK(r.error.find("out of GPU memory in training even at micro-batch 1 x ") == 0);
+    CHECK(r.error.find("the smallest: 256.00 MiB asked for, 0 bytes free of 80.00 GiB on GPU 0") != std::string::npos);
+  }
+}
+
 TEST_CASE("a hung worker: its job times out, its rank gets no more work, the others finish, exit 4") {
   TempDir dir;
   // A hang rate that makes exactly one job of the grid hang (noop decides by the job id).
