@@ -1,7 +1,8 @@
 // What the model module's two runners (VlmRunner, FaceRunner) share: the device bound
 // to the rank, the plan's stages, the dataset loaded once, model-free methods handed to
 // the noop runner, CUDA errors that break the device's context turned into the rank's
-// end, the "[worker]" log, and the reference rows every job carries.
+// end (running out of memory only fails the task, naming the memory), the "[worker]"
+// log, and the reference rows every job carries.
 #pragma once
 
 #include <torch/torch.h>
