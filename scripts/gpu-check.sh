@@ -12,8 +12,8 @@
 #   4. estimates the CLEAR paper grid in GPU-hours from the measured steps (plan): first
 #      with evaluation counted as forward passes (the old, optimistic pricing), then with
 #      generation priced as decoding steps, from a device profile written here
-#      (profile.json: step_seconds and step_items of step 2, decode_seconds = seconds /
-#      new_tokens and decode_batch of step 3b, or of step 3 where 3b failed);
+#      (profile.json: step_seconds and step_items of step 2, decode_seconds and
+#      decode_batch of step 3b's decoding step, or of step 3's where 3b failed);
 #   4b. the text-only families (TEXT_FAMILIES=0 skips it): a LoRA step (TEXT_SEQ tokens,
 #      512) and greedy generation of the 1B and 7B shapes of llama, mistral and qwen2,
 #      and TOFU's and CLEAR Table 1's paper grids at the measured steps (profile-PRESET.json);
@@ -66,16 +66,15 @@ say() { echo "gpu-check: $*" | tee -a "$log"; }
 field() { sed -n "s/.*\"$2\": \([0-9.]*\).*/\1/p" "$1" | head -1; }  # a number of a gpu_bench line
 step_seconds() { field "$1" step_seconds; }                             # of a gpu_bench train line
 # The device profile `plan --profile` reads (src/app/plan_command.h) from a gpu_bench
-# train line and a generate line: a decoding step is the generation's seconds over its
-# new tokens (its prompt's forward pass included, a few per cent).
+# train line and a generate line: its decoding step as gpu_bench timed it apart from the
+# prompt's pass (decode_step_seconds).
 write_profile() {  # TRAIN.json GENERATE.json PROFILE.json
-  local step items seconds new rows
+  local step items decode rows
   step=$(field "$1" step_seconds) items=$(field "$1" batch)
-  seconds=$(field "$2" seconds) new=$(field "$2" new_tokens) rows=$(field "$2" batch)
-  [[ -n "$step" && -n "$items" && -n "$seconds" && -n "$new" && -n "$rows" ]] || return 1
-  awk -v s="$step" -v i="$items" -v g="$seconds" -v n="$new" -v b="$rows" 'BEGIN {
-    printf "{\"step_seconds\": %s, \"step_items\": %d, \"decode_seconds\": %.6f, \"decode_batch\": %d}\n", s, i, g / n, b
-  }' >"$3"
+  decode=$(field "$2" decode_step_seconds) rows=$(field "$2" batch)
+  [[ -n "$step" && -n "$items" && -n "$decode" && -n "$rows" ]] || return 1
+  printf '{"step_seconds": %s, "step_items": %d, "decode_seconds": %s, "decode_batch": %d}\n' \
+    "$step" "$items" "$decode" "$rows" >"$3"
 }
 plan_lines() { grep -E "jobs:|estimated|^  (stages|grid|references|total)"; }  # plan's counts and cost
 

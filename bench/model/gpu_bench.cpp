@@ -12,10 +12,14 @@
 //       the card's dense bf16 peak where known) and peak memory. `checkpointing`
 //       recomputes decoder layers in the backward pass (activation checkpointing).
 //   gpu_bench generate PRESET BATCH TEXT_TOKENS NEW DEVICE
-//       greedy decoding of NEW tokens after such a prompt, with the KV cache.
+//       greedy decoding of NEW tokens after such a prompt (LoRA r8 attached, as a sweep's
+//       unlearned model) as evaluation decodes (inference
+//       weights, the greedy decoder, CUDA graphs on a GPU): the prompt's pass and a
+//       decoding step timed apart, and on a GPU the step without graphs beside it.
 //   gpu_bench ops PRESET BATCH TEXT_TOKENS NEW DEVICE [LAYERS]
-//       the operators dispatched per decoding step (all, and the top-level ones), with
-//       the static and the growing KV cache, on the preset's shape cut to LAYERS decoder
+//       the operators dispatched per decoding step (all, and the top-level ones): the
+//       decoder over inference weights, over the training layers, and the reference loop
+//       over the growing KV cache, on the preset's shape cut to LAYERS decoder
 //       layers (and 2 vision layers): what a CUDA graph replaces on a GPU, and host work
 //       everywhere.
 //
@@ -25,11 +29,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
+#include <tuple>
 
 #include "model/autocast.h"
 #include "model/device.h"
 #include "model/gpu_info.h"
+#include "model/greedy_decoder.h"
 #include "model/model_family.h"
 #include "model/parameter_factory.h"
 #include "model/scoring.h"
@@ -225,9 +232,10 @@ int run(int argc, char** argv) {
   const int64_t seq = in.input_ids.size(1);
 
   const bool checkpointing = argc > 8 && std::string(argv[8]) == "checkpointing";
+  // LoRA r8 on every decoder linear in every mode: what a sweep trains and then evaluates.
+  model->attach_adapters(LoraSpec{8, 32.0, 0.0});
   if (mode == "train") {
     model->set_activation_checkpointing(checkpointing);
-    model->attach_adapters(LoraSpec{8, 32.0, 0.0});
     model->train();
     auto params = model->adapter_parameters();
     torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(1e-4));
@@ -266,50 +274,82 @@ int run(int argc, char** argv) {
         (long long)config.parameter_count());
   } else if (mode == "ops") {
     // Operators per decoding step: generating NEW tokens less generating one (the prompt's
-    // forward and the first pick), over NEW - 1 steps; with the static and the growing cache.
+    // forward and the first pick), over NEW - 1 steps. Three ways: the evaluator's (the
+    // greedy decoder over inference weights: adapters folded, q/k/v and gate/up fused),
+    // the decoder over the layers as they train, and the reference loop over the growing
+    // cache (the path before the decoder).
     model->eval();
     ModelInputs prompts = in;
     prompts.labels = torch::Tensor();
     AutocastScope autocast(device);
-    auto per_step = [&](bool static_cache) {
-      GenerateOptions g{steps, -1, true, static_cache};
-      GenerateOptions one{1, -1, true, static_cache};
+    auto per_step = [&](bool decoder, bool fused) {
+      std::optional<InferenceWeights> inference;
+      if (fused) inference.emplace(model);
+      GenerateOptions g;
+      g.max_new_tokens = steps, g.eos_id = -1, g.static_cache = decoder;
+      GenerateOptions one = g;
+      one.max_new_tokens = 1;
       generate_greedy(model, prompts, g);  // warm-up
       const OpCount n = count_ops([&] { generate_greedy(model, prompts, g); });
       const OpCount first = count_ops([&] { generate_greedy(model, prompts, one); });
       return std::pair{double(n.all - first.all) / double(steps - 1), double(n.top - first.top) / double(steps - 1)};
     };
-    const auto [static_all, static_top] = per_step(true);
-    const auto [growing_all, growing_top] = per_step(false);
+    const auto [fused_all, fused_top] = per_step(true, true);
+    const auto [static_all, static_top] = per_step(true, false);
+    const auto [growing_all, growing_top] = per_step(false, false);
     std::printf(
         "{\"mode\": \"ops\", \"preset\": \"%s\", \"layers\": %lld, \"device\": \"%s\", \"batch\": %lld, "
-        "\"prompt\": %lld, \"new_tokens\": %lld, \"ops_per_step_static\": %.1f, \"top_level_ops_per_step_static\": "
-        "%.1f, "
-        "\"ops_per_step_growing\": %.1f, \"top_level_ops_per_step_growing\": %.1f}\n",
+        "\"prompt\": %lld, \"new_tokens\": %lld, \"ops_per_step_decoder_fused\": %.1f, "
+        "\"top_level_ops_per_step_decoder_fused\": %.1f, \"ops_per_step_static\": %.1f, "
+        "\"top_level_ops_per_step_static\": %.1f, \"ops_per_step_growing\": %.1f, "
+        "\"top_level_ops_per_step_growing\": %.1f}\n",
         preset.c_str(), (long long)config.text.layers, device.str().c_str(), (long long)batch, (long long)seq,
-        (long long)steps, static_all, static_top, growing_all, growing_top);
+        (long long)steps, fused_all, fused_top, static_all, static_top, growing_all, growing_top);
   } else {
+    // The evaluator's decoding: inference weights and the greedy decoder (CUDA graphs on
+    // a GPU; there also without them, side by side). The prompt's forward is timed
+    // apart (a one-token run) so a decoding step is (all - prompt) / (NEW - 1).
     model->eval();
     ModelInputs prompts = in;
     prompts.labels = torch::Tensor();
-    GenerateOptions g;
-    g.max_new_tokens = steps;
-    g.eos_id = -1;  // all NEW tokens, every row
     AutocastScope autocast(device);
-    generate_greedy(model, prompts, {2, -1, true});  // warm-up
-    sync(device);
+    InferenceWeights inference(model);
+    auto measure = [&](bool graphs) {
+      GenerateOptions g;
+      g.eos_id = -1;  // all NEW tokens, every row
+      g.cuda_graphs = graphs;
+      g.max_new_tokens = steps;
+      GreedyDecoder decoder(model, g);
+      decoder.generate(prompts);  // warm-up: storage, graphs captured
+      auto timed = [&](GreedyDecoder& d) {
+        sync(device);
+        const auto start = Clock::now();
+        const auto out = d.generate(prompts);
+        sync(device);
+        return std::pair{std::chrono::duration<double>(Clock::now() - start).count(), int64_t(out[0].size())};
+      };
+      g.max_new_tokens = 1;
+      GreedyDecoder prompt_only(model, g);
+      prompt_only.generate(prompts);
+      const double prompt_s = timed(prompt_only).first;
+      const auto [all_s, made] = timed(decoder);
+      return std::tuple{all_s, prompt_s, (all_s - prompt_s) / double(std::max<int64_t>(1, made - 1)), made,
+                        decoder.counters().graphs};
+    };
     gpu_reset_peak(device);
-    const auto start = Clock::now();
-    const auto out = generate_greedy(model, prompts, g);
-    sync(device);
-    const double s = std::chrono::duration<double>(Clock::now() - start).count();
+    const auto [s, prompt_s, step_s, made, graphs] = measure(true);
     const GpuMemoryPeak peak = gpu_memory_peak(device);
+    const double eager_step_s = device.is_cuda() ? std::get<2>(measure(false)) : step_s;
+    double weight_bytes = 0;
+    for (const auto& p : model->parameters()) weight_bytes += double(p.numel() * p.element_size());
     std::printf(
         "{\"mode\": \"generate\", \"preset\": \"%s\", \"device\": \"%s\", \"gpu\": \"%s\", \"dtype\": \"%s\", "
-        "\"batch\": %lld, \"prompt\": %lld, \"new_tokens\": %lld, \"seconds\": %.3f, \"tokens_per_s\": %.1f, "
-        "\"peak_allocated_gb\": %.2f}\n",
+        "\"batch\": %lld, \"prompt\": %lld, \"new_tokens\": %lld, \"seconds\": %.3f, \"prefill_seconds\": %.4f, "
+        "\"decode_step_seconds\": %.6f, \"decode_step_seconds_eager\": %.6f, \"graphs\": %lld, "
+        "\"tokens_per_s\": %.1f, \"decode_tokens_per_s\": %.1f, \"weights_gb\": %.2f, \"peak_allocated_gb\": %.2f}\n",
         preset.c_str(), device.str().c_str(), card.name.c_str(), c10::toString(dtype), (long long)batch, (long long)seq,
-        (long long)out[0].size(), s, double(batch) * double(out[0].size()) / s, peak.allocated_mb / 1024);
+        (long long)made, s, prompt_s, step_s, eager_step_s, (long long)graphs, double(batch) * double(made) / s,
+        double(batch) / step_s, weight_bytes / 1e9, peak.allocated_mb / 1024);
   }
   return 0;
 }

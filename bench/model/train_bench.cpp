@@ -41,7 +41,6 @@ ModelInputs random_batch(const ModelConfig& c, int64_t batch, int64_t seq, bool 
   return in;
 }
 
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -75,10 +74,11 @@ int main(int argc, char** argv) {
     const auto start = Clock::now();
     for (int64_t i = 0; i < steps; ++i) step();
     const double s = seconds_since(start);
-    std::printf("{\"impl\": \"cpp\", \"mode\": \"train\", \"preset\": \"%s\", \"batch\": %lld, \"seq\": %lld, "
-                "\"threads\": %d, \"steps\": %lld, \"seconds\": %.4f, \"tokens_per_s\": %.1f, \"params\": %lld}\n",
-                preset.c_str(), (long long)batch, (long long)seq, threads, (long long)steps, s,
-                double(batch * seq * steps) / s, (long long)config.parameter_count());
+    std::printf(
+        "{\"impl\": \"cpp\", \"mode\": \"train\", \"preset\": \"%s\", \"batch\": %lld, \"seq\": %lld, "
+        "\"threads\": %d, \"steps\": %lld, \"seconds\": %.4f, \"tokens_per_s\": %.1f, \"params\": %lld}\n",
+        preset.c_str(), (long long)batch, (long long)seq, threads, (long long)steps, s, double(batch * seq * steps) / s,
+        (long long)config.parameter_count());
   } else {
     model->eval();
     ModelInputs in = random_batch(config, batch, seq, false);
@@ -87,14 +87,17 @@ int main(int argc, char** argv) {
       g.max_new_tokens = steps;
       g.eos_id = -1;
       g.use_cache = cache;
-      generate_greedy(model, in, {1, -1, cache});  // warm-up
+      GenerateOptions warm = g;
+      warm.max_new_tokens = 1;
+      generate_greedy(model, in, warm);  // warm-up
       const auto start = Clock::now();
       const auto out = generate_greedy(model, in, g);
       const double s = seconds_since(start);
-      std::printf("{\"impl\": \"cpp\", \"mode\": \"generate\", \"cache\": %s, \"preset\": \"%s\", \"batch\": %lld, "
-                  "\"prompt\": %lld, \"new_tokens\": %lld, \"threads\": %d, \"seconds\": %.4f, \"tokens_per_s\": %.1f}\n",
-                  cache ? "true" : "false", preset.c_str(), (long long)batch, (long long)seq,
-                  (long long)out[0].size(), threads, s, double(batch) * double(out[0].size()) / s);
+      std::printf(
+          "{\"impl\": \"cpp\", \"mode\": \"generate\", \"cache\": %s, \"preset\": \"%s\", \"batch\": %lld, "
+          "\"prompt\": %lld, \"new_tokens\": %lld, \"threads\": %d, \"seconds\": %.4f, \"tokens_per_s\": %.1f}\n",
+          cache ? "true" : "false", preset.c_str(), (long long)batch, (long long)seq, (long long)out[0].size(), threads,
+          s, double(batch) * double(out[0].size()) / s);
     }
   }
 }

@@ -40,7 +40,7 @@ EvalSets eval_sets(const Dataset& dataset, const JobPersons& persons, Modality m
 struct ScoreOptions {
   bool generate = true;
   int64_t max_new_tokens = 32;
-  int64_t batch_size = 32;     ///< sequences per forward pass
+  int64_t batch_size = 32;  ///< sequences per forward pass
   /// Prompts decoded together: the largest batch bucket of greedy generation (prompts
   /// grouped by length, finished rows dropped as they end).
   int64_t generation_batch = 64;

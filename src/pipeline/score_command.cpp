@@ -106,8 +106,9 @@ int score_command(const ScoreCommandOptions& o, std::ostream& out) {
     if (o.max_new_tokens > 0) {
       const Sequence prompt_only = make_sequence(tok, prompt, "", item.image, format);
       const ModelInputs p = to_model_inputs(collate({prompt_only}, pad, PadSide::left, true), images, device);
-      generated =
-          generate_greedy(model, p, {o.max_new_tokens, tok.special().eos, true, true, tok.end_of_turn_ids()})[0];
+      GenerateOptions g;
+      g.max_new_tokens = o.max_new_tokens, g.eos_id = tok.special().eos, g.stop_ids = tok.end_of_turn_ids();
+      generated = generate_greedy(model, p, g)[0];
     }
     std::vector<int32_t> ids = s.prompt;
     ids.insert(ids.end(), s.answer.begin(), s.answer.end());
