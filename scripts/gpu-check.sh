@@ -7,8 +7,12 @@
 #   2. benchmarks a LoRA step on the real llava-1.5-7b shape with random weights (r=8 on
 #      every decoder linear, 576 image + TEXT text tokens, batch BATCH, bf16): tokens/s,
 #      MFU and peak memory (bench/model/gpu_bench.cpp writes out its FLOP formula);
+#   2a. the optimiser step alone, torch::optim::AdamW against the fused kernel; 2b. with
+#      activation checkpointing; 2c. the same step under each fused attention kernel (flash, memory-efficient, cuDNN);
 #   3. measures greedy generation with the KV cache on the same shape, at BATCH rows and
-#      (3b) at the evaluator's generation batch, GEN_BATCH (64);
+#      (3b) at the evaluator's generation batch, GEN_BATCH (64); (3c) the peers:
+#      transformers' generate() eager and with its static cache at both batches, and
+#      PEFT's LoRA step (bench/model/hf_peer.py, PEER_PYTHON: .venv's python);
 #   4. estimates the CLEAR paper grid in GPU-hours from the measured steps (plan): first
 #      with evaluation counted as forward passes (the old, optimistic pricing), then with
 #      generation priced as decoding steps, from a device profile written here
@@ -101,9 +105,19 @@ tail -3 "$out/tests.log" | tee -a "$log"
 say "2. LoRA step, llava-1.5-7b shape, batch $batch, 576 + $text tokens, bf16"
 "$build/bench/model/gpu_bench" train llava-1.5-7b "$batch" "$text" "$steps" cuda | tee -a "$log" "$out/train.json"
 
+say "2a. the optimiser step alone over those adapters: torch::optim::AdamW against the fused kernel"
+"$build/bench/model/gpu_bench" adamw llava-1.5-7b "$batch" "$text" "$steps" cuda | tee -a "$log" "$out/adamw.json"
+
 say "2b. the same step with activation checkpointing (memory against time)"
 "$build/bench/model/gpu_bench" train llava-1.5-7b "$batch" "$text" "$steps" cuda 0 checkpointing |
   tee -a "$log" "$out/train-checkpointing.json"
+
+say "2c. the same step under each fused attention kernel (CLEAR_SWEEP_SDPA; auto is step 2)"
+for kernel in flash efficient cudnn; do
+  CLEAR_SWEEP_SDPA=$kernel "$build/bench/model/gpu_bench" train llava-1.5-7b "$batch" "$text" "$steps" cuda |
+    sed "s/^{/{\"sdpa\": \"$kernel\", /" | tee -a "$log" "$out/train-sdpa-$kernel.json" ||
+    say "the step under $kernel: no figure"
+done
 
 say "3. greedy generation with the KV cache, $new new tokens"
 "$build/bench/model/gpu_bench" generate llava-1.5-7b "$batch" "$text" "$new" cuda | tee -a "$log" "$out/generate.json"
@@ -117,6 +131,18 @@ if [[ "$gen_batch" != "$batch" ]]; then
     say "generation at $gen_batch rows failed (memory?): decoding priced at $batch rows"
   fi
 fi
+
+say "3c. the peers on the same shape: transformers' generate() (eager, static cache), PEFT's LoRA step"
+# Issue 36's goals: decoding >= 3x eager's tokens/s and above the static cache's; the
+# LoRA step >= 45 % MFU (gpu_bench's FLOP count) beside PEFT's step time.
+peer_python="${PEER_PYTHON:-$root/.venv/bin/python}"
+[[ -x "$peer_python" ]] || peer_python=python3
+for rows in "$batch" "$gen_batch"; do
+  "$peer_python" "$root/bench/model/hf_peer.py" generate llava-1.5-7b "$rows" "$text" "$new" cuda |
+    tee -a "$log" "$out/peer-generate-b$rows.json" || say "transformers' generation at $rows rows: no figure (exit $?)"
+done
+"$peer_python" "$root/bench/model/hf_peer.py" train llava-1.5-7b "$batch" "$text" "$steps" cuda |
+  tee -a "$log" "$out/peer-train.json" || say "PEFT's LoRA step: no figure"
 
 say "4. the CLEAR paper grid at the measured steps"
 step_s=$(step_seconds "$out/train.json")

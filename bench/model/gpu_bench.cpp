@@ -16,6 +16,9 @@
 //       unlearned model) as evaluation decodes (inference
 //       weights, the greedy decoder, CUDA graphs on a GPU): the prompt's pass and a
 //       decoding step timed apart, and on a GPU the step without graphs beside it.
+//   gpu_bench adamw PRESET BATCH TEXT_TOKENS STEPS DEVICE [LAYERS]
+//       the optimiser step alone over the preset's LoRA adapters: torch::optim::AdamW
+//       against FusedAdamW (PyTorch's fused kernel), seconds and top-level operators.
 //   gpu_bench ops PRESET BATCH TEXT_TOKENS NEW DEVICE [LAYERS]
 //       the operators dispatched per decoding step (all, and the top-level ones): the
 //       decoder over inference weights, over the training layers, and the reference loop
@@ -35,6 +38,7 @@
 
 #include "model/autocast.h"
 #include "model/device.h"
+#include "model/fused_adamw.h"
 #include "model/gpu_info.h"
 #include "model/greedy_decoder.h"
 #include "model/model_family.h"
@@ -193,7 +197,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: gpu_bench train|generate PRESET BATCH TEXT_TOKENS STEPS|NEW DEVICE [PEAK_TFLOPS|0] "
                  "[checkpointing]\n"
-                 "       gpu_bench ops PRESET BATCH TEXT_TOKENS NEW DEVICE [LAYERS]\n");
+                 "       gpu_bench ops PRESET BATCH TEXT_TOKENS NEW DEVICE [LAYERS]\n"
+                 "       gpu_bench adamw PRESET BATCH TEXT_TOKENS STEPS DEVICE [LAYERS]\n");
     return 2;
   }
   try {
@@ -210,7 +215,7 @@ int run(int argc, char** argv) {
   const torch::Device device = resolve_device(argv[6]);
   ModelConfig config = model_preset(preset);
   if (mode == "ops" && steps < 2) throw std::invalid_argument("ops needs NEW >= 2 (steps after the first token)");
-  if (mode == "ops" && argc > 7) {
+  if ((mode == "ops" || mode == "adamw") && argc > 7) {
     // The preset's layer shape, fewer layers: a decoding step's operators scale with them
     // (the vision encoder, which only the prompt runs, cut to 2).
     config.text.layers = std::atoll(argv[7]);
@@ -238,7 +243,7 @@ int run(int argc, char** argv) {
     model->set_activation_checkpointing(checkpointing);
     model->train();
     auto params = model->adapter_parameters();
-    torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(1e-4));
+    FusedAdamW optimizer(params, torch::optim::AdamWOptions(1e-4));  // as the sweep steps
     auto step = [&] {
       optimizer.zero_grad();
       torch::Tensor loss;
@@ -272,6 +277,41 @@ int run(int argc, char** argv) {
         (long long)batch, (long long)seq, (long long)steps, step_s, double(batch * seq) / step_s, flops / 1e12,
         flops / step_s / 1e12, peak_tflops, mfu, peak.allocated_mb / 1024, peak.reserved_mb / 1024, build_s,
         (long long)config.parameter_count());
+  } else if (mode == "adamw") {
+    // The optimiser step alone over the LoRA adapters (STEPS steps), torch::optim::AdamW's
+    // loop of small kernels per tensor against FusedAdamW's one call, side by side.
+    auto params = model->adapter_parameters();
+    for (auto& p : params) {
+      p.set_requires_grad(true);
+      p.mutable_grad() = torch::randn_like(p);
+    }
+    auto time_steps = [&](torch::optim::Optimizer& optimizer) {
+      for (int i = 0; i < 3; ++i) optimizer.step();  // warm-up: state allocated
+      sync(device);
+      const auto start = Clock::now();
+      OpCount ops;
+      for (int64_t i = 0; i < steps; ++i) {
+        if (i == 0)
+          ops = count_ops([&] { optimizer.step(); });
+        else
+          optimizer.step();
+      }
+      sync(device);
+      return std::pair{std::chrono::duration<double>(Clock::now() - start).count() / double(steps), ops.top};
+    };
+    const auto options = torch::optim::AdamWOptions(1e-5).weight_decay(0.01);
+    torch::optim::AdamW plain(params, options);
+    const auto [plain_s, plain_ops] = time_steps(plain);
+    FusedAdamW fused(params, options);
+    const auto [fused_s, fused_ops] = time_steps(fused);
+    int64_t numel = 0;
+    for (const auto& p : params) numel += p.numel();
+    std::printf(
+        "{\"mode\": \"adamw\", \"preset\": \"%s\", \"device\": \"%s\", \"gpu\": \"%s\", \"tensors\": %lld, "
+        "\"params\": %lld, \"steps\": %lld, \"plain_seconds\": %.6f, \"plain_top_level_ops\": %lld, "
+        "\"fused_seconds\": %.6f, \"fused_top_level_ops\": %lld}\n",
+        preset.c_str(), device.str().c_str(), card.name.c_str(), (long long)params.size(), (long long)numel,
+        (long long)steps, plain_s, (long long)plain_ops, fused_s, (long long)fused_ops);
   } else if (mode == "ops") {
     // Operators per decoding step: generating NEW tokens less generating one (the prompt's
     // forward and the first pick), over NEW - 1 steps. Three ways: the evaluator's (the

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <set>
 
 #include "common/error.h"
@@ -268,6 +269,10 @@ EvalInputs evaluate_model(Vlm& model, const Tokenizer& tok, const Dataset& ds, I
                           const EvalSets& sets, const ScoreOptions& o) {
   ScoreOptions no_generation = o;
   no_generation.generate = false;
+  // The inference weights once for every set (each score_set would make its own), given
+  // back before GradNorm, which differentiates the layers as they train.
+  std::optional<AutocastScope> autocast(std::in_place, model->parameters().front().device());
+  std::optional<InferenceWeights> inference(std::in_place, model);
   EvalInputs in;
   if (ds.is_mllmu()) {
     in.mllmu = true;
@@ -291,6 +296,8 @@ EvalInputs evaluate_model(Vlm& model, const Tokenizer& tok, const Dataset& ds, I
   in.tofu = ds.is_tofu();
   in.real_world = score_set(model, tok, ds, images, sets.real_world, in.tofu ? o : no_generation);
   in.real_authors = score_set(model, tok, ds, images, sets.real_authors, o);
+  inference.reset();
+  autocast.reset();
   if (o.gradient_norms) {
     in.forget.grad_norm = gradient_norms(model, tok, ds, images, sets.forget);
     in.holdout.grad_norm = gradient_norms(model, tok, ds, images, sets.holdout);

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include <cstdlib>
+#include <mutex>
 #include <optional>
+#include <string>
 
 #include "common/error.h"
 #include "model/parameter_factory.h"
@@ -12,6 +15,25 @@ namespace clear_sweep {
 
 namespace {
 thread_local bool use_reference = false;
+
+/// CLEAR_SWEEP_SDPA: which fused attention kernel PyTorch may take on a GPU, for
+/// measuring them against each other (gpu-check.sh): flash, efficient (memory-efficient),
+/// cudnn, or math alone; the math kernel stays as the fallback for calls the chosen one
+/// cannot take (flash takes no mask). Unset or "auto": PyTorch's own choice.
+void choose_sdpa_backend() {
+  const char* env = std::getenv("CLEAR_SWEEP_SDPA");
+  const std::string choice = env ? env : "auto";
+  if (choice == "auto") return;
+  if (choice != "flash" && choice != "efficient" && choice != "cudnn" && choice != "math")
+    throw Error(SourceLocation{"environment"}, "CLEAR_SWEEP_SDPA",
+                "'" + choice + "' is not a kernel: expected auto, flash, efficient, cudnn or math");
+  auto& context = at::globalContext();
+  context.setSDPUseFlash(choice == "flash");
+  context.setSDPUseMemEfficient(choice == "efficient");
+  context.setSDPUseCuDNN(choice == "cudnn");
+  context.setSDPUseMath(true);
+}
+std::once_flag sdpa_backend_chosen;
 }  // namespace
 
 AttentionReferenceScope::AttentionReferenceScope() : previous_(use_reference) { use_reference = true; }
@@ -21,6 +43,7 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
                      const torch::Tensor& allowed, bool causal) {
   CS_ASSERT(!(causal && allowed.defined()), "attend: causal is for the unmasked case");
   if (use_reference) return attend_reference(q, k, v, allowed, causal);
+  std::call_once(sdpa_backend_chosen, choose_sdpa_backend);
   const std::optional<torch::Tensor> mask = allowed.defined() ? std::optional<torch::Tensor>(allowed) : std::nullopt;
   return at::scaled_dot_product_attention(q, k, v, mask, 0.0, causal, std::nullopt,
                                           /*enable_gqa=*/q.size(1) != k.size(1));

@@ -83,7 +83,7 @@ struct DecodeGraph::State {};
 bool DecodeGraph::available(const torch::Device&) { return false; }
 
 DecodeGraph::DecodeGraph(const std::function<void()>&, const DecodeGraph*) {
-  throw Error("CUDA graphs need a CUDA-enabled build");
+  throw InternalError("CUDA graphs need a CUDA-enabled build (DecodeGraph::available says false)");
 }
 
 void DecodeGraph::replay() {}

@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "model/autocast.h"
+#include "model/fused_adamw.h"
 #include "model/lr_schedule.h"
 #include "model/model_inputs.h"
 #include "model/scoring.h"
@@ -46,7 +47,7 @@ FinetuneReport finetune(Vlm& model, const Tokenizer& tokenizer, const Dataset& d
     model->set_base_trainable(true);
     params = model->parameters();
   }
-  torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
+  FusedAdamW optimizer(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
 
   // Tokenise once; batches index into this.
   // A preset's model has no folder: its family's own processing (a text-only model

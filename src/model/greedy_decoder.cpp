@@ -82,7 +82,8 @@ struct GreedyDecoder::Impl {
     const torch::Tensor token = logits.argmax(-1);  // [b]
     next.narrow(0, 0, b).copy_(token);
     ids.narrow(0, 0, b).copy_(token.unsqueeze(1));
-    if (stops.numel() > 0) finished.narrow(0, 0, b).logical_or_(torch::isin(token, stops));
+    // Compared with each stop id: no sort or unique (isin's path for many ids syncs).
+    if (stops.numel() > 0) finished.narrow(0, 0, b).logical_or_((token.unsqueeze(1) == stops).any(1));
   }
 
   /// One decode step of the first `b` rows: nothing but device work on tensors that

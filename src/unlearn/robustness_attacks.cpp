@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "data/batch.h"
 #include "model/autocast.h"
+#include "model/fused_adamw.h"
 #include "model/quantize.h"
 #include "store/metric_columns.h"
 #include "unlearn/losses.h"
@@ -61,7 +62,7 @@ std::vector<double> relearn(Vlm& model, const Tokenizer& tok, const Dataset& ds,
   std::vector<torch::Tensor> params = model->adapter_parameters();
   for (auto& p : params) p.mutable_grad() = torch::Tensor();  // whatever unlearning left
   // No weight decay: the attacker wants the forget answers back, nothing else.
-  torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(o.lr).weight_decay(0));
+  FusedAdamW optimizer(params, torch::optim::AdamWOptions(o.lr).weight_decay(0));
 
   model->train();
   std::vector<double> losses;

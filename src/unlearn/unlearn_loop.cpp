@@ -10,6 +10,7 @@
 #include "data/batch.h"
 #include "data/rng.h"
 #include "model/autocast.h"
+#include "model/fused_adamw.h"
 #include "model/lr_schedule.h"
 #include "unlearn/losses.h"
 #include "unlearn/oom_retry.h"
@@ -33,8 +34,7 @@ UnlearnReport run_unlearning(Vlm& model, UnlearnMethod& method, const Job& job, 
   model->attach_adapters(LoraSpec{job.integer("lora_rank"), job.real("lora_alpha"), job.real("lora_dropout")});
   model->train();
   std::vector<torch::Tensor> params = model->adapter_parameters();
-  torch::optim::AdamW optimizer(params,
-                                torch::optim::AdamWOptions(job.real("lr")).weight_decay(job.real("weight_decay")));
+  FusedAdamW optimizer(params, torch::optim::AdamWOptions(job.real("lr")).weight_decay(job.real("weight_decay")));
 
   const PromptFormat format = prompt_format(model->config(), images);
   const int32_t pad = padding_id(tok, model->config());

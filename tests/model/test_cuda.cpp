@@ -7,6 +7,8 @@
 #include "model/autocast.h"
 #include "model/checkpoint.h"
 #include "model/gpu_info.h"
+#include "model/greedy_decoder.h"
+#include "model/scoring.h"
 #include "test_support.h"
 
 using namespace clear_sweep;
@@ -97,4 +99,53 @@ TEST_CASE("cuda: a bf16 checkpoint loads straight onto the GPU in bf16", "[cuda]
     CHECK(p.value().scalar_type() == torch::kBFloat16);
   }
   CHECK(gpu_memory_peak(torch::Device(torch::kCUDA, 0)).allocated_mb > 0);
+}
+
+TEST_CASE("cuda: the greedy decoder's graphs give the eager steps' and the CPU's tokens", "[cuda]") {
+  if (!gpu_visible()) return;
+  // float32 on the GPU: graphs replay the eager kernels, so the tokens are the same; and
+  // the CPU's for a model this small. Rows stop at different steps (a common EOS), the
+  // batch shrinks, the host reads the flags 3 steps late, storage serves a second batch.
+  const torch::Device gpu(torch::kCUDA, 0);
+  torch::manual_seed(2);
+  ModelConfig c = model_preset("tiny-text", 64);
+  c.text.layers = 2;
+  Vlm m(c);
+  m->eval();
+  torch::NoGradGuard no_grad;
+  std::vector<int64_t> ids;
+  for (int64_t r = 0; r < 8; ++r)
+    for (int64_t j = 0; j < 9; ++j) ids.push_back(j < r ? 0 : 3 + (r * 7 + j * 5) % 50);  // left padding
+  ModelInputs in;
+  in.input_ids = torch::tensor(ids, torch::kLong).view({8, 9});
+  in.attention_mask = in.input_ids != 0;
+  in.position_ids = (in.attention_mask.to(torch::kLong).cumsum(1) - 1).clamp_min(0);
+  GenerateOptions g;
+  g.max_new_tokens = 24;
+  g.eos_id = -1;
+  const auto endless = generate_greedy(m, in, g);
+  g.eos_id = endless[0][3];  // row 0's fourth token: rows end at different steps
+  g.stop_check_every = 3;
+  const auto cpu = generate_greedy(m, in, g);
+  m->to(gpu);
+  ModelInputs on_gpu = in;
+  for (torch::Tensor* t : {&on_gpu.input_ids, &on_gpu.attention_mask, &on_gpu.position_ids}) *t = t->to(gpu);
+  GreedyDecoder graphed(m, g);
+  CHECK(graphed.generate(on_gpu) == cpu);
+  CHECK(graphed.counters().graphs >= 1);
+  GenerateOptions eager_options = g;
+  eager_options.cuda_graphs = false;
+  GreedyDecoder eager(m, eager_options);
+  CHECK(eager.generate(on_gpu) == cpu);
+  CHECK(eager.counters().graphs == 0);
+  // A second, smaller batch through the same storage and graphs.
+  ModelInputs half{on_gpu.input_ids.narrow(0, 4, 4),
+                   on_gpu.attention_mask.narrow(0, 4, 4),
+                   on_gpu.position_ids.narrow(0, 4, 4),
+                   {},
+                   {},
+                   {}};
+  const auto second = graphed.generate(half);
+  CHECK(second == std::vector<std::vector<int32_t>>(cpu.begin() + 4, cpu.end()));
+  CHECK(graphed.counters().allocations == 1);
 }
