@@ -302,7 +302,7 @@ int run(int argc, char** argv) {
     const auto options = torch::optim::AdamWOptions(1e-5).weight_decay(0.01);
     torch::optim::AdamW plain(params, options);
     const auto [plain_s, plain_ops] = time_steps(plain);
-    FusedAdamW fused(params, options);
+    FusedAdamW fused(params, options, FusedAdamW::Kernel::everywhere);  // the kernel on the CPU too
     const auto [fused_s, fused_ops] = time_steps(fused);
     int64_t numel = 0;
     for (const auto& p : params) numel += p.numel();

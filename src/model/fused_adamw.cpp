@@ -7,13 +7,20 @@
 
 namespace clear_sweep {
 
-FusedAdamW::FusedAdamW(const std::vector<torch::Tensor>& params, const torch::optim::AdamWOptions& options)
-    : torch::optim::AdamW(params, options) {
+FusedAdamW::FusedAdamW(const std::vector<torch::Tensor>& params, const torch::optim::AdamWOptions& options,
+                       Kernel kernel)
+    : torch::optim::AdamW(params, options), kernel_(kernel) {
   CS_ASSERT(!options.amsgrad(), "FusedAdamW has no amsgrad");
 }
 
 torch::Tensor FusedAdamW::step(LossClosure closure) {
   CS_ASSERT(!closure, "FusedAdamW takes no closure");
+  if (kernel_ == Kernel::device) {  // the loop where every parameter is on the CPU
+    bool on_device = false;
+    for (const auto& group : param_groups())
+      for (const auto& p : group.params()) on_device = on_device || !p.is_cpu();
+    if (!on_device) return torch::optim::AdamW::step();
+  }
   torch::NoGradGuard no_grad;
   for (auto& group : param_groups()) {
     const auto& o = static_cast<const torch::optim::AdamWOptions&>(group.options());

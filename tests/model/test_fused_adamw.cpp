@@ -1,6 +1,7 @@
-// FusedAdamW (fused_adamw.h) against torch::optim::AdamW: the same parameters step after
-// step, a changing learning rate, a parameter without a gradient on some steps, and state
-// one can save from one and load into the other.
+// FusedAdamW (fused_adamw.h) against torch::optim::AdamW: with the fused kernel on the
+// CPU, the same parameters step after step (a changing learning rate, a parameter without
+// a gradient on some steps) and state one can save from one and load into the other;
+// without it, on the CPU, AdamW's loop bit for bit.
 #include <sstream>
 
 #include "model/fused_adamw.h"
@@ -18,7 +19,7 @@ TEST_CASE("FusedAdamW updates as torch::optim::AdamW does, and shares its saved 
   };
   std::vector<torch::Tensor> a = copies(), b = copies();
   const auto options = torch::optim::AdamWOptions(0.01).weight_decay(0.1).betas({0.8, 0.95}).eps(1e-6);
-  FusedAdamW fused(a, options);
+  FusedAdamW fused(a, options, FusedAdamW::Kernel::everywhere);  // the fused kernel on the CPU
   torch::optim::AdamW plain(b, options);
   for (int step = 0; step < 6; ++step) {
     for (size_t i = 0; i < start.size(); ++i) {
@@ -60,4 +61,21 @@ TEST_CASE("FusedAdamW updates as torch::optim::AdamW does, and shares its saved 
   fused.step();
   resumed.step();
   for (size_t i = 0; i < start.size(); ++i) CHECK(torch::allclose(a[i], c[i], 1e-6, 1e-6));
+}
+
+TEST_CASE("FusedAdamW on the CPU is AdamW's loop, bit for bit, unless asked", "[model][optimizer]") {
+  torch::manual_seed(4);
+  const torch::Tensor start = torch::randn({6, 7});
+  torch::Tensor a = start.clone().set_requires_grad(true), b = start.clone().set_requires_grad(true);
+  const auto options = torch::optim::AdamWOptions(0.01).weight_decay(0.1);
+  FusedAdamW device_only({a}, options);
+  torch::optim::AdamW plain({b}, options);
+  for (int step = 0; step < 4; ++step) {
+    const torch::Tensor g = torch::randn({6, 7});
+    a.mutable_grad() = g.clone();
+    b.mutable_grad() = g.clone();
+    device_only.step();
+    plain.step();
+  }
+  CHECK(torch::equal(a, b));
 }
