@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <string>
 
 #include "common/error.h"
 
@@ -34,18 +35,36 @@ DecodeGraph::DecodeGraph(const std::function<void()>& step, const DecodeGraph* s
   at::cuda::CUDAEvent ready;
   ready.record(current);
   ready.block(side);
+  bool failed = false;  // a capture that failed, after the warm-up ran
+  std::string failure;
   {
     c10::cuda::CUDAStreamGuard guard(side);
     step();  // the warm-up: a real step
     // Capture records the kernels and their pointers; none runs, so the state the step
     // reads and writes is as the warm-up left it.
-    state_->graph.capture_begin(share_pool ? share_pool->state_->graph.pool() : at::cuda::MempoolId_t{0, 0});
-    step();
-    state_->graph.capture_end();
+    bool capturing = false;
+    try {
+      state_->graph.capture_begin(share_pool ? share_pool->state_->graph.pool() : at::cuda::MempoolId_t{0, 0});
+      capturing = true;
+      step();
+      capturing = false;
+      state_->graph.capture_end();
+    } catch (const std::exception& e) {
+      failed = true;
+      failure = e.what();
+      if (capturing) {
+        try {
+          state_->graph.capture_end();  // ends the stream's capture and the pool's use
+        } catch (const std::exception&) {
+        }
+      }
+    }
   }
+  // The current stream goes on after the warm-up, whether or not the capture took.
   at::cuda::CUDAEvent done;
   done.record(side);
   done.block(current);
+  if (failed) throw GraphCaptureError(failure);
 }
 
 void DecodeGraph::replay() { state_->graph.replay(); }

@@ -8,8 +8,16 @@
 
 #include <functional>
 #include <memory>
+#include <stdexcept>
 
 namespace clear_sweep {
+
+/// A capture that failed after its warm-up step ran (so that step is done): the decoder
+/// goes on without graphs.
+class GraphCaptureError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 /// A decode step as a CUDA graph: launched by one call, the host out of the loop. The
 /// step must read and write only tensors that outlive the graph (its inputs updated in
@@ -22,7 +30,8 @@ class DecodeGraph {
   /// Runs `step` once for real on a side stream (the warm-up: cuBLAS handles, kernel
   /// choice, the allocator's first blocks), then captures it; nothing runs at capture.
   /// `share_pool`: an earlier graph whose private memory pool this one shares (graphs
-  /// captured in order and replayed one at a time may).
+  /// captured in order and replayed one at a time may). Throws GraphCaptureError where
+  /// the capture fails (an operator that syncs or is not capturable).
   DecodeGraph(const std::function<void()>& step, const DecodeGraph* share_pool);
   ~DecodeGraph();
   DecodeGraph(const DecodeGraph&) = delete;

@@ -1,6 +1,7 @@
 #include "model/greedy_decoder.h"
 
 #include <algorithm>
+#include <iostream>
 #include <limits>
 #include <map>
 #include <numeric>
@@ -106,7 +107,15 @@ struct GreedyDecoder::Impl {
     }
     // The warm-up is this step, for real; the capture's host pass counts once more.
     const int64_t filled = cache.filled;
-    graph = std::make_unique<DecodeGraph>([&] { step(b); }, first_graph);
+    try {
+      graph = std::make_unique<DecodeGraph>([&] { step(b); }, first_graph);
+    } catch (const GraphCaptureError& e) {  // the warm-up step ran: go on without graphs
+      graphs.erase(b);
+      cache.filled = filled + 1;
+      use_graphs = false;
+      std::cerr << "warning: a decode step's CUDA graph capture failed, decoding without graphs: " << e.what() << "\n";
+      return;
+    }
     cache.filled = filled + 1;
     if (!first_graph) first_graph = graph.get();
     ++counters.graphs;
